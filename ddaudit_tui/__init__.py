@@ -1,0 +1,3 @@
+"""ddaudit: investigate the Datadog Audit Trail from the terminal."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from ddaudit_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,754 @@
+"""Decoding every input shape into `Event` records.
+
+Shapes accepted (see `reference/audit-events.md` §1 and `datadog-api.md` §5.5):
+- an Audit Logs API response page `{"data": [...], "meta": ..., "links": ...}` (also `pup -o json`, keys sorted);
+- pup's agent-mode envelope `{"status": "success", "data": [...]}`;
+- a JSON array of API items, or a single API item;
+- NDJSON of API items and/or Datadog archive lines `{"date", "attributes", "_id", "source", "message", ...}`.
+
+Speed: typed msgspec structs decode only the fields the analyses need (whole dashboards in
+`asset.prev_value` are skipped, not built); each item's raw bytes are kept zero-copy as `msgspec.Raw`
+until the record is built. An item whose fields have unexpected types falls back to a tolerant
+walk over plain JSON, so one odd event never fails a whole file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from msgspec import Raw, Struct
+
+from ddaudit_tui.events.record import KIND_API, KIND_ARCHIVE, Event
+
+
+class DecodeError(ValueError):
+    """Input that is not audit data. `str()` is a one-line message naming the source and position."""
+
+    def __init__(self, source: str, message: str, line: int | None = None, column: int | None = None):
+        self.source = source
+        self.line = line
+        self.column = column
+        where = source
+        if line is not None:
+            where += f":{line}"
+            if column is not None:
+                where += f":{column}"
+        super().__init__(f"{where}: {message}")
+
+
+# -- typed shapes (fast path) -------------------------------------------------------------------
+# Every field optional; unions where real data disagrees on the type (audit-events.md §8).
+
+Scalar = str | int | float | bool | None
+
+
+class _Named(Struct):
+    name: str | None = None
+    iso_code: str | None = None
+
+
+class _Actor(Struct):
+    type: str | None = None
+    mode: str | None = None
+
+
+class _Evt(Struct):
+    name: str | None = None
+    actor: _Actor | None = None
+
+
+class _Usr(Struct):
+    id: str | int | None = None
+    email: str | None = None
+    uuid: str | None = None
+    name: str | None = None
+
+
+class _Delegator(Struct):
+    id: str | int | None = None
+    name: str | None = None
+
+
+class _Asset(Struct):
+    type: str | None = None
+    id: str | int | None = None
+    name: str | None = None
+
+
+class _UrlDetails(Struct):
+    path: str | None = None
+    host: str | None = None
+
+
+class _Http(Struct):
+    method: str | None = None
+    status_code: int | str | None = None
+    url_details: _UrlDetails | None = None
+    useragent: str | None = None
+
+
+class _Route(Struct):
+    path: str | None = None
+
+
+class _Location(Struct):
+    latitude: float | str | None = None
+    longitude: float | str | None = None
+
+
+class _As(Struct):
+    number: str | int | None = None
+    name: str | None = None
+    type: str | None = None
+    domain: str | None = None
+
+
+class _GeoIp(Struct):
+    country: _Named | None = None
+    subdivision: _Named | None = None
+    city: _Named | None = None
+    timezone: str | None = None
+    location: _Location | None = None
+    as_: _As | None = msgspec.field(default=None, name="as")
+
+
+class _Client(Struct):
+    ip: str | None = None
+    geoip: _GeoIp | None = None
+
+
+class _Network(Struct):
+    client: _Client | None = None
+
+
+class _Id(Struct):
+    id: str | int | None = None
+
+
+class _Name(Struct):
+    name: str | None = None
+
+
+class _Metadata(Struct):
+    api_key: _Id | None = None
+    application_key: _Id | None = None
+    app_key: _Id | None = None
+    tool: _Name | None = None
+    oauth_client: _Name | None = None
+    client: _Name | None = None
+
+
+class _Tunnel(Struct):
+    type: str | None = None
+    operator: str | None = None
+
+
+class _TiData(Struct):
+    tunnels: list[_Tunnel] | None = None
+    infrastructure: str | None = None
+    risks: list[str] | None = None
+
+
+class _TiResult(Struct):
+    additional_data: _TiData | None = None
+    category: str | None = None
+
+
+class _ThreatIntel(Struct):
+    results: list[_TiResult] | None = None
+
+
+class _Org(Struct):
+    uuid: str | None = None
+    name: str | None = None
+
+
+class _Inner(Struct):
+    evt: _Evt | None = None
+    action: str | None = None
+    status: str | None = None
+    auth_method: str | None = None
+    usr: _Usr | None = None
+    delegator: _Delegator | None = None
+    asset: _Asset | None = None
+    http: _Http | None = None
+    route: _Route | None = None
+    network: _Network | None = None
+    metadata: _Metadata | None = None
+    threat_intel: _ThreatIntel | None = None
+    org: _Org | None = None
+    tags: list[Scalar] | None = None
+
+
+class _ApiAttributes(Struct):
+    attributes: _Inner | None = None
+    message: str | None = None
+    service: str | None = None
+    tags: list[Scalar] | None = None
+    timestamp: str | int | None = None
+
+
+class _ApiItem(Struct):
+    id: str | int | None = None
+    type: str | None = None
+    attributes: _ApiAttributes | None = None
+
+
+class _ArchiveItem(Struct):
+    date: str | int | None = None
+    attributes: _Inner | None = None
+    id: str | int | None = msgspec.field(default=None, name="_id")
+    message: str | None = None
+    status: str | None = None
+    service: str | None = None
+    tags: list[Scalar] | None = None
+
+
+class _Page(Struct):
+    data: Any = msgspec.UNSET
+    status: Any = None
+    meta: Any = None
+
+
+_api_decoder = msgspec.json.Decoder(_ApiItem)
+_archive_decoder = msgspec.json.Decoder(_ArchiveItem)
+_page_decoder = msgspec.json.Decoder(_Page)
+_raw_list_decoder = msgspec.json.Decoder(list[Raw])
+_any_decoder = msgspec.json.Decoder()
+
+
+# -- small tolerant helpers -------------------------------------------------------------------
+
+_hour_cache: dict[str, int] = {}
+
+
+def parse_timestamp(value: Any) -> int | None:
+    """Epoch milliseconds from an ISO-8601 string (zone optional: UTC assumed) or an epoch number."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        # Epoch seconds vs milliseconds: anything below 1e11 cannot be milliseconds after 1973.
+        return int(value * 1000) if abs(value) < 1e11 else int(value)
+    if not isinstance(value, str):
+        return None
+    s = value.strip()
+    # Fast path for the API's own shape, 2026-07-31T19:23:18.758Z: cache the hour, add the rest.
+    if len(s) == 24 and s[23] == "Z" and s[19] == "." and s[10] == "T":
+        base = _hour_cache.get(s[:13])
+        if base is None:
+            try:
+                base = int(datetime.fromisoformat(s[:13] + ":00:00+00:00").timestamp()) * 1000
+            except ValueError:
+                return None
+            if len(_hour_cache) > 100_000:
+                _hour_cache.clear()
+            _hour_cache[s[:13]] = base
+        try:
+            return base + int(s[14:16]) * 60_000 + int(s[17:19]) * 1000 + int(s[20:23])
+        except ValueError:
+            pass
+    if s.isdigit():
+        return parse_timestamp(int(s))
+    try:
+        dt = datetime.fromisoformat(s.replace("z", "Z"))
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return int(dt.timestamp() * 1000)
+
+
+def _str(value: Any) -> str | None:
+    if value is None or isinstance(value, dict | list):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def parse_asn(value: Any) -> int | None:
+    """`"AS396982"` (geoip) and `64496` (threat_intel) both become 396982 / 64496 (quirk 2)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    s = str(value).strip()
+    if s[:2].upper() == "AS":
+        s = s[2:]
+    return int(s) if s.isdigit() else None
+
+
+def _int_status(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _float(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _tags(values: Any) -> tuple[str, ...]:
+    if not isinstance(values, list):
+        return ()
+    return tuple(str(v) for v in values if v is not None and not isinstance(v, dict | list))
+
+
+def _mcp_flag(tags: tuple[str, ...]) -> bool | None:
+    for tag in tags:
+        if tag.startswith("is_mcp_call:"):
+            return tag[12:].lower() == "true"
+    return None
+
+
+# -- building records from the typed shapes --------------------------------------------------
+
+
+def _from_inner(inner: _Inner | None, fields: dict[str, Any]) -> None:
+    if inner is None:
+        return
+    fields["action"] = inner.action
+    fields["auth_method"] = inner.auth_method
+    if inner.status is not None:
+        fields["status"] = inner.status
+    if (evt := inner.evt) is not None:
+        fields["evt_name"] = evt.name
+        if (actor := evt.actor) is not None:
+            fields["actor_type"] = actor.type
+            fields["actor_mode"] = actor.mode
+    if (usr := inner.usr) is not None:
+        fields["usr_id"] = _str(usr.id)
+        fields["usr_email"] = usr.email
+        fields["usr_uuid"] = usr.uuid
+        fields["usr_name"] = usr.name
+    if (dlg := inner.delegator) is not None:
+        fields["delegator_id"] = _str(dlg.id)
+        fields["delegator_name"] = dlg.name
+    if (asset := inner.asset) is not None:
+        fields["asset_type"] = asset.type
+        fields["asset_id"] = _str(asset.id)
+        fields["asset_name"] = asset.name
+    if (http := inner.http) is not None:
+        fields["http_method"] = http.method
+        fields["http_status"] = _int_status(http.status_code)
+        fields["useragent"] = http.useragent
+        if (url := http.url_details) is not None:
+            fields["http_path"] = url.path
+            fields["http_host"] = url.host
+    if inner.route is not None:
+        fields["route_path"] = inner.route.path
+    if (net := inner.network) is not None and (client := net.client) is not None:
+        fields["client_ip"] = client.ip
+        if (geo := client.geoip) is not None:
+            if geo.country is not None:
+                fields["country"] = geo.country.name
+                fields["country_iso"] = geo.country.iso_code
+            if geo.subdivision is not None:
+                fields["subdivision"] = geo.subdivision.name
+            if geo.city is not None:
+                fields["city"] = geo.city.name
+            fields["geo_timezone"] = geo.timezone
+            if (loc := geo.location) is not None:
+                fields["lat"] = _float(loc.latitude)
+                fields["lon"] = _float(loc.longitude)
+            if (asn := geo.as_) is not None:
+                fields["asn"] = parse_asn(asn.number)
+                fields["asn_name"] = asn.name
+                fields["asn_type"] = asn.type
+                fields["asn_domain"] = asn.domain
+    if (md := inner.metadata) is not None:
+        if md.api_key is not None:
+            fields["api_key_id"] = _str(md.api_key.id)
+        app = md.application_key or md.app_key
+        if app is not None:
+            fields["app_key_id"] = _str(app.id)
+        if md.tool is not None:
+            fields["tool_name"] = md.tool.name
+        if md.oauth_client is not None:
+            fields["oauth_client"] = md.oauth_client.name
+        if md.client is not None:
+            fields["mcp_client"] = md.client.name
+    if (ti := inner.threat_intel) is not None and ti.results:
+        risks: list[str] = []
+        for result in ti.results:
+            if fields.get("ti_category") is None:
+                fields["ti_category"] = result.category
+            data = result.additional_data
+            if data is None:
+                continue
+            if data.tunnels and fields.get("ti_tunnel") is None:
+                t = data.tunnels[0]
+                fields["ti_tunnel"] = " ".join(p for p in (t.type or "TUNNEL", t.operator) if p)
+            if data.infrastructure and fields.get("ti_infrastructure") is None:
+                fields["ti_infrastructure"] = data.infrastructure
+            if data.risks:
+                risks.extend(r for r in data.risks if isinstance(r, str))
+        if risks:
+            fields["ti_risks"] = tuple(risks)
+    if (org := inner.org) is not None:
+        fields["org_uuid"] = org.uuid
+        fields["org_name"] = org.name
+    fields["inner_tags"] = _tags(inner.tags)
+
+
+def _typed_api(raw: bytes, source: str) -> Event:
+    item = _api_decoder.decode(raw)
+    attrs = item.attributes
+    if attrs is None or item.id is None:
+        raise _NotAudit("an API item needs `id` and `attributes`")
+    ts = parse_timestamp(attrs.timestamp)
+    if ts is None and attrs.attributes is not None:
+        ts = None
+    if ts is None:
+        raise _NotAudit("an API item needs `attributes.timestamp`")
+    tags = _tags(attrs.tags)
+    fields: dict[str, Any] = {
+        "id": str(item.id),
+        "ts": ts,
+        "raw": raw,
+        "kind": KIND_API,
+        "message": attrs.message,
+        "service": attrs.service,
+        "tags": tags,
+        "is_mcp_call": _mcp_flag(tags),
+    }
+    _from_inner(attrs.attributes, fields)
+    return Event(**fields)
+
+
+def _typed_archive(raw: bytes, source: str) -> Event:
+    item = _archive_decoder.decode(raw)
+    ts = parse_timestamp(item.date)
+    if ts is None or item.attributes is None:
+        raise _NotAudit("an archive line needs `date` and `attributes`")
+    tags = _tags(item.tags)
+    fields: dict[str, Any] = {
+        "id": str(item.id) if item.id is not None else f"archive-{ts}-{hash(raw) & 0xFFFFFFFF:08x}",
+        "ts": ts,
+        "raw": raw,
+        "kind": KIND_ARCHIVE,
+        "message": item.message,
+        "service": item.service,
+        "status": item.status,
+        "tags": tags,
+        "is_mcp_call": _mcp_flag(tags),
+    }
+    _from_inner(item.attributes, fields)
+    return Event(**fields)
+
+
+class _NotAudit(Exception):
+    pass
+
+
+# -- tolerant path (an item whose field types surprise the typed shapes) ----------------------
+
+
+def _get(obj: Any, *path: str) -> Any:
+    for part in path:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(part)
+    return obj
+
+
+def _tolerant_inner(inner: Any, fields: dict[str, Any]) -> None:
+    if not isinstance(inner, dict):
+        return
+    s = _str
+    fields["action"] = s(inner.get("action"))
+    fields["auth_method"] = s(inner.get("auth_method"))
+    if inner.get("status") is not None:
+        fields["status"] = s(inner.get("status"))
+    fields["evt_name"] = s(_get(inner, "evt", "name"))
+    fields["actor_type"] = s(_get(inner, "evt", "actor", "type"))
+    fields["actor_mode"] = s(_get(inner, "evt", "actor", "mode"))
+    for key in ("id", "email", "uuid", "name"):
+        fields[f"usr_{key}"] = s(_get(inner, "usr", key))
+    fields["delegator_id"] = s(_get(inner, "delegator", "id"))
+    fields["delegator_name"] = s(_get(inner, "delegator", "name"))
+    for key in ("type", "id", "name"):
+        fields[f"asset_{key}"] = s(_get(inner, "asset", key))
+    fields["http_method"] = s(_get(inner, "http", "method"))
+    fields["http_status"] = _int_status(_get(inner, "http", "status_code"))
+    fields["useragent"] = s(_get(inner, "http", "useragent"))
+    fields["http_path"] = s(_get(inner, "http", "url_details", "path"))
+    fields["http_host"] = s(_get(inner, "http", "url_details", "host"))
+    fields["route_path"] = s(_get(inner, "route", "path"))
+    fields["client_ip"] = s(_get(inner, "network", "client", "ip"))
+    geo = _get(inner, "network", "client", "geoip")
+    fields["country"] = s(_get(geo, "country", "name"))
+    fields["country_iso"] = s(_get(geo, "country", "iso_code"))
+    fields["subdivision"] = s(_get(geo, "subdivision", "name"))
+    fields["city"] = s(_get(geo, "city", "name"))
+    fields["geo_timezone"] = s(_get(geo, "timezone"))
+    fields["lat"] = _float(_get(geo, "location", "latitude"))
+    fields["lon"] = _float(_get(geo, "location", "longitude"))
+    fields["asn"] = parse_asn(_get(geo, "as", "number"))
+    fields["asn_name"] = s(_get(geo, "as", "name"))
+    fields["asn_type"] = s(_get(geo, "as", "type"))
+    fields["asn_domain"] = s(_get(geo, "as", "domain"))
+    fields["api_key_id"] = s(_get(inner, "metadata", "api_key", "id"))
+    fields["app_key_id"] = s(
+        _get(inner, "metadata", "application_key", "id") or _get(inner, "metadata", "app_key", "id")
+    )
+    fields["tool_name"] = s(_get(inner, "metadata", "tool", "name"))
+    fields["oauth_client"] = s(_get(inner, "metadata", "oauth_client", "name"))
+    fields["mcp_client"] = s(_get(inner, "metadata", "client", "name"))
+    results = _get(inner, "threat_intel", "results")
+    if isinstance(results, list):
+        risks: list[str] = []
+        for result in results:
+            if not isinstance(result, dict):
+                continue
+            if fields.get("ti_category") is None:
+                fields["ti_category"] = s(result.get("category"))
+            data = result.get("additional_data")
+            tunnels = _get(data, "tunnels")
+            if isinstance(tunnels, list) and tunnels and fields.get("ti_tunnel") is None:
+                t = tunnels[0] if isinstance(tunnels[0], dict) else {}
+                parts = (s(t.get("type")) or "TUNNEL", s(t.get("operator")))
+                fields["ti_tunnel"] = " ".join(p for p in parts if p)
+            infra = s(_get(data, "infrastructure"))
+            if infra and fields.get("ti_infrastructure") is None:
+                fields["ti_infrastructure"] = infra
+            r = _get(data, "risks")
+            if isinstance(r, list):
+                risks.extend(str(x) for x in r if isinstance(x, str))
+        if risks:
+            fields["ti_risks"] = tuple(risks)
+    fields["org_uuid"] = s(_get(inner, "org", "uuid"))
+    fields["org_name"] = s(_get(inner, "org", "name"))
+    fields["inner_tags"] = _tags(inner.get("tags"))
+
+
+def _tolerant(raw: bytes, obj: Any) -> Event:
+    if not isinstance(obj, dict):
+        raise _NotAudit(f"expected an audit event object, found {_json_type(obj)}")
+    if "date" in obj and "attributes" in obj and "_id" in obj or ("date" in obj and "attributes" in obj):
+        ts = parse_timestamp(obj.get("date"))
+        if ts is None:
+            raise _NotAudit("an archive line needs a parseable `date`")
+        tags = _tags(obj.get("tags"))
+        fields: dict[str, Any] = {
+            "id": _str(obj.get("_id")) or f"archive-{ts}-{hash(raw) & 0xFFFFFFFF:08x}",
+            "ts": ts,
+            "raw": raw,
+            "kind": KIND_ARCHIVE,
+            "message": _str(obj.get("message")),
+            "service": _str(obj.get("service")),
+            "status": _str(obj.get("status")),
+            "tags": tags,
+            "is_mcp_call": _mcp_flag(tags),
+        }
+        _tolerant_inner(obj.get("attributes"), fields)
+        return Event(**fields)
+    attrs = obj.get("attributes")
+    if obj.get("id") is None or not isinstance(attrs, dict):
+        raise _NotAudit("expected an audit event (`id` + `attributes`, or an archive line with `date`)")
+    ts = parse_timestamp(attrs.get("timestamp"))
+    if ts is None:
+        raise _NotAudit("an API item needs a parseable `attributes.timestamp`")
+    tags = _tags(attrs.get("tags"))
+    fields = {
+        "id": str(obj["id"]),
+        "ts": ts,
+        "raw": raw,
+        "kind": KIND_API,
+        "message": _str(attrs.get("message")),
+        "service": _str(attrs.get("service")),
+        "tags": tags,
+        "is_mcp_call": _mcp_flag(tags),
+    }
+    _tolerant_inner(attrs.get("attributes"), fields)
+    return Event(**fields)
+
+
+def _json_type(obj: Any) -> str:
+    if isinstance(obj, str):
+        return "a string"
+    if isinstance(obj, bool):
+        return "a boolean"
+    if isinstance(obj, int | float):
+        return "a number"
+    if isinstance(obj, list):
+        return "an array"
+    if obj is None:
+        return "null"
+    return "an object"
+
+
+def _is_archive(raw: bytes) -> bool:
+    # Archive lines carry `date` and `_id` at the top; API items carry `type` and `id`. A cheap byte probe
+    # avoids decoding twice; the tolerant path settles anything ambiguous.
+    head = raw[:4096]
+    return b'"date"' in head and b'"_id"' in head or (b'"date"' in head and b'"type"' not in head)
+
+
+def decode_item(raw: bytes, source: str = "<input>") -> Event:
+    """One API item or archive line (raw JSON bytes) → Event. Raises `_NotAudit` for non-audit JSON."""
+    try:
+        if _is_archive(raw):
+            return _typed_archive(raw, source)
+        return _typed_api(raw, source)
+    except (msgspec.ValidationError, _NotAudit):
+        pass
+    try:
+        obj = _any_decoder.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise _NotAudit(f"invalid JSON ({exc})") from None
+    return _tolerant(raw, obj)
+
+
+# -- documents and streams ----------------------------------------------------------------------
+
+
+def _position(buf: bytes, offset: int) -> tuple[int, int]:
+    line = buf.count(b"\n", 0, offset) + 1
+    col = offset - (buf.rfind(b"\n", 0, offset) + 1) + 1
+    return line, col
+
+
+def _byte_offset(exc: Exception) -> int | None:
+    text = str(exc)
+    marker = "(byte "
+    i = text.rfind(marker)
+    if i < 0:
+        return None
+    j = text.find(")", i)
+    digits = text[i + len(marker) : j]
+    return int(digits) if digits.isdigit() else None
+
+
+def _decode_error(source: str, buf: bytes, exc: Exception, base_line: int = 0) -> DecodeError:
+    offset = _byte_offset(exc)
+    message = str(exc).split(" (byte ")[0]
+    if "truncated" in message.lower() or "unexpected end" in message.lower():
+        message = "truncated JSON (the document ends before it is complete)"
+    elif message.startswith("JSON is malformed: "):
+        message = "malformed JSON: " + message[len("JSON is malformed: ") :]
+    if offset is None:
+        return DecodeError(source, message)
+    line, col = _position(buf, min(offset, len(buf)))
+    return DecodeError(source, message, line + base_line, col if base_line == 0 else col)
+
+
+def iter_decode(buf: bytes, source: str = "<input>") -> Iterator[Event]:
+    """Decode a whole input (bytes) in whichever shape it has. Raises DecodeError with a position."""
+    text = buf.lstrip()
+    if not text:
+        raise DecodeError(source, "empty input: expected audit events (JSON or NDJSON)")
+    first = text[:1]
+    if first not in (b"{", b"["):
+        hint = " (looks like CSV)" if b"," in text.split(b"\n", 1)[0] else ""
+        raise DecodeError(source, f"not JSON audit data{hint}: expected '{{' or '['", 1, 1)
+    if first == b"[":
+        try:
+            raws = _raw_list_decoder.decode(buf)
+        except msgspec.ValidationError as exc:
+            raise DecodeError(source, "expected a JSON array of audit event objects") from exc
+        except msgspec.DecodeError as exc:
+            raise _decode_error(source, buf, exc) from None
+        yield from _items(raws, source, "[{i}]")
+        return
+    # A single JSON document (API page, pup envelope, one item) or NDJSON (several documents).
+    try:
+        page = _page_decoder.decode(buf)
+    except msgspec.DecodeError as exc:
+        if "trailing characters" in str(exc):
+            yield from iter_ndjson(buf, source)
+            return
+        if isinstance(exc, msgspec.ValidationError):
+            raise DecodeError(source, f"unexpected document shape ({exc})") from None
+        raise _decode_error(source, buf, exc) from None
+    if page.data is not msgspec.UNSET:
+        if page.status not in (None, "success", "ok") and not isinstance(page.data, list):
+            raise DecodeError(source, f"pup reported status {page.status!r}: no audit events in the envelope")
+        try:
+            raws = msgspec.json.Decoder(_DataList).decode(buf).data
+        except msgspec.ValidationError:
+            raise DecodeError(source, "`data` is not an array of audit events") from None
+        yield from _items(raws, source, "data[{i}]")
+        return
+    # A single item or archive line on its own.
+    yield from iter_ndjson(buf, source)
+
+
+class _DataList(Struct):
+    data: list[Raw]
+
+
+def _items(raws: list[Raw], source: str, label: str) -> Iterator[Event]:
+    for i, raw in enumerate(raws):
+        try:
+            yield decode_item(bytes(raw), source)
+        except _NotAudit as exc:
+            raise DecodeError(source, f"{label.format(i=i)}: {exc}") from None
+
+
+def iter_ndjson(buf: bytes, source: str = "<input>", first_line: int = 1) -> Iterator[Event]:
+    """One item or archive line per line; blank lines are skipped."""
+    for lineno, line in enumerate(buf.splitlines(), start=first_line):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if not stripped.startswith(b"{"):
+            raise DecodeError(source, "expected a JSON object on this line (NDJSON)", lineno, 1)
+        try:
+            yield decode_item(stripped, source)
+        except _NotAudit as exc:
+            text = str(exc)
+            if text.startswith("invalid JSON"):
+                inner = text[len("invalid JSON (") : -1]
+                offset = _byte_offset(Exception(inner))
+                msg = inner.split(" (byte ")[0]
+                if "truncated" in msg.lower():
+                    msg = "truncated JSON (the line ends before the object is complete)"
+                raise DecodeError(source, msg, lineno, (offset or 0) + 1) from None
+            raise DecodeError(source, text, lineno) from None
+
+
+class _ApiPage(Struct):
+    data: list[Raw] = []
+    meta: dict[str, Any] | None = None
+
+
+_api_page_decoder = msgspec.json.Decoder(_ApiPage)
+
+
+def decode_page(payload: bytes, source: str = "<api>") -> tuple[list[Event], dict[str, Any]]:
+    """An Audit Logs API response body → (events, meta). Used by the API client.
+
+    Raises DecodeError when the body is not a complete JSON page (e.g. truncated by a proxy).
+    """
+    try:
+        page = _api_page_decoder.decode(payload)
+    except msgspec.ValidationError as exc:
+        raise DecodeError(source, f"unexpected response shape ({exc})") from None
+    except msgspec.DecodeError as exc:
+        raise _decode_error(source, payload, exc) from None
+    return list(_items(page.data, source, "data[{i}]")), page.meta or {}
+
+
+def dedupe(events: Iterable[Event]) -> list[Event]:
+    """Drop repeated ids, keeping the first occurrence."""
+    seen: set[str] = set()
+    out: list[Event] = []
+    for ev in events:
+        if ev.id in seen:
+            continue
+        seen.add(ev.id)
+        out.append(ev)
+    return out

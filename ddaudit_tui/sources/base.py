@@ -1,0 +1,61 @@
+"""What every source of audit events returns, and the progress it reports.
+
+Sources: the Datadog API client (`datadog.py`), files (`files.py`) and the demo (`demo.py`: the real client
+talking to an in-process fake of the Datadog API). The TUI and the CLI only see this interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ddaudit_tui.events.record import Event
+from ddaudit_tui.timeutil import Window
+
+
+@dataclass
+class Progress:
+    """A snapshot of a fetch in progress (reported through a callback, possibly many times a second)."""
+
+    events: int = 0
+    pages: int = 0
+    slices_done: int = 0
+    slices_total: int = 1
+    waiting_s: float = 0.0  # > 0 while backing off (rate limit or retry)
+    message: str = ""  # e.g. "rate limited, retrying in 3 s"
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass
+class FetchResult:
+    """Events of one query over one window, newest first, each id once.
+
+    `complete` is False when something was lost (a slice failed, a page timed out server-side, the
+    event cap was hit); `warnings` says what, in one line each. What was fetched is always kept.
+    """
+
+    events: list[Event]
+    window: Window
+    query: str = "*"
+    complete: bool = True
+    warnings: list[str] = field(default_factory=list)
+    pages: int = 0
+
+
+class Source(Protocol):
+    """Anything that can answer an audit search over an absolute window."""
+
+    label: str  # shown in the header: "datadoghq.eu", "demo", "2 files"
+
+    async def fetch(
+        self, query: str, window: Window, progress: ProgressCallback | None = None
+    ) -> FetchResult: ...
+
+    def default_window(self) -> Window | None:
+        """The window to use when the user gave none (files: their whole span), or None."""
+        ...
+
+    async def aclose(self) -> None: ...

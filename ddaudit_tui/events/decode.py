@@ -45,68 +45,68 @@ class DecodeError(ValueError):
 Scalar = str | int | float | bool | None
 
 
-class _Named(Struct):
+class _Named(Struct, gc=False):
     name: str | None = None
     iso_code: str | None = None
 
 
-class _Actor(Struct):
+class _Actor(Struct, gc=False):
     type: str | None = None
     mode: str | None = None
 
 
-class _Evt(Struct):
+class _Evt(Struct, gc=False):
     name: str | None = None
     actor: _Actor | None = None
 
 
-class _Usr(Struct):
+class _Usr(Struct, gc=False):
     id: str | int | None = None
     email: str | None = None
     uuid: str | None = None
     name: str | None = None
 
 
-class _Delegator(Struct):
+class _Delegator(Struct, gc=False):
     id: str | int | None = None
     name: str | None = None
 
 
-class _Asset(Struct):
+class _Asset(Struct, gc=False):
     type: str | None = None
     id: str | int | None = None
     name: str | None = None
 
 
-class _UrlDetails(Struct):
+class _UrlDetails(Struct, gc=False):
     path: str | None = None
     host: str | None = None
 
 
-class _Http(Struct):
+class _Http(Struct, gc=False):
     method: str | None = None
     status_code: int | str | None = None
     url_details: _UrlDetails | None = None
     useragent: str | None = None
 
 
-class _Route(Struct):
+class _Route(Struct, gc=False):
     path: str | None = None
 
 
-class _Location(Struct):
+class _Location(Struct, gc=False):
     latitude: float | str | None = None
     longitude: float | str | None = None
 
 
-class _As(Struct):
+class _As(Struct, gc=False):
     number: str | int | None = None
     name: str | None = None
     type: str | None = None
     domain: str | None = None
 
 
-class _GeoIp(Struct):
+class _GeoIp(Struct, gc=False):
     country: _Named | None = None
     subdivision: _Named | None = None
     city: _Named | None = None
@@ -115,24 +115,24 @@ class _GeoIp(Struct):
     as_: _As | None = msgspec.field(default=None, name="as")
 
 
-class _Client(Struct):
+class _Client(Struct, gc=False):
     ip: str | None = None
     geoip: _GeoIp | None = None
 
 
-class _Network(Struct):
+class _Network(Struct, gc=False):
     client: _Client | None = None
 
 
-class _Id(Struct):
+class _Id(Struct, gc=False):
     id: str | int | None = None
 
 
-class _Name(Struct):
+class _Name(Struct, gc=False):
     name: str | None = None
 
 
-class _Metadata(Struct):
+class _Metadata(Struct, gc=False):
     api_key: _Id | None = None
     application_key: _Id | None = None
     app_key: _Id | None = None
@@ -141,32 +141,32 @@ class _Metadata(Struct):
     client: _Name | None = None
 
 
-class _Tunnel(Struct):
+class _Tunnel(Struct, gc=False):
     type: str | None = None
     operator: str | None = None
 
 
-class _TiData(Struct):
+class _TiData(Struct, gc=False):
     tunnels: list[_Tunnel] | None = None
     infrastructure: str | None = None
     risks: list[str] | None = None
 
 
-class _TiResult(Struct):
+class _TiResult(Struct, gc=False):
     additional_data: _TiData | None = None
     category: str | None = None
 
 
-class _ThreatIntel(Struct):
+class _ThreatIntel(Struct, gc=False):
     results: list[_TiResult] | None = None
 
 
-class _Org(Struct):
+class _Org(Struct, gc=False):
     uuid: str | None = None
     name: str | None = None
 
 
-class _Inner(Struct):
+class _Inner(Struct, gc=False):
     evt: _Evt | None = None
     action: str | None = None
     status: str | None = None
@@ -183,7 +183,7 @@ class _Inner(Struct):
     tags: list[Scalar] | None = None
 
 
-class _ApiAttributes(Struct):
+class _ApiAttributes(Struct, gc=False):
     attributes: _Inner | None = None
     message: str | None = None
     service: str | None = None
@@ -191,13 +191,13 @@ class _ApiAttributes(Struct):
     timestamp: str | int | None = None
 
 
-class _ApiItem(Struct):
+class _ApiItem(Struct, gc=False):
     id: str | int | None = None
     type: str | None = None
     attributes: _ApiAttributes | None = None
 
 
-class _ArchiveItem(Struct):
+class _ArchiveItem(Struct, gc=False):
     date: str | int | None = None
     attributes: _Inner | None = None
     id: str | int | None = msgspec.field(default=None, name="_id")
@@ -207,10 +207,10 @@ class _ArchiveItem(Struct):
     tags: list[Scalar] | None = None
 
 
-class _Page(Struct):
-    data: Any = msgspec.UNSET
+class _Page(Struct, gc=False):
+    # Raw: the shape is probed without building the (possibly 200 MB) data array as Python objects.
+    data: Raw = msgspec.UNSET
     status: Any = None
-    meta: Any = None
 
 
 _api_decoder = msgspec.json.Decoder(_ApiItem)
@@ -597,13 +597,16 @@ def _is_archive(raw: bytes) -> bool:
     return b'"date"' in head and b'"_id"' in head or (b'"date"' in head and b'"type"' not in head)
 
 
-def decode_item(raw: bytes, source: str = "<input>") -> Event:
-    """One API item or archive line (raw JSON bytes) → Event. Raises `_NotAudit` for non-audit JSON."""
+def decode_item(raw: bytes, source: str = "<input>", kind: str | None = None) -> Event:
+    """One API item or archive line (raw JSON bytes) → Event. Raises `_NotAudit` for non-audit JSON.
+
+    `kind` skips the shape probe when the container already says what the items are (API pages).
+    """
     try:
-        if _is_archive(raw):
+        if kind == KIND_ARCHIVE or (kind is None and _is_archive(raw)):
             return _typed_archive(raw, source)
         return _typed_api(raw, source)
-    except (msgspec.ValidationError, _NotAudit):
+    except (msgspec.DecodeError, _NotAudit):  # includes ValidationError: settle it on the tolerant path
         pass
     try:
         obj = _any_decoder.decode(raw)
@@ -674,26 +677,26 @@ def iter_decode(buf: bytes, source: str = "<input>") -> Iterator[Event]:
             raise DecodeError(source, f"unexpected document shape ({exc})") from None
         raise _decode_error(source, buf, exc) from None
     if page.data is not msgspec.UNSET:
-        if page.status not in (None, "success", "ok") and not isinstance(page.data, list):
+        if page.status not in (None, "success", "ok") and bytes(memoryview(page.data)[:1]) != b"[":
             raise DecodeError(source, f"pup reported status {page.status!r}: no audit events in the envelope")
         try:
             raws = msgspec.json.Decoder(_DataList).decode(buf).data
         except msgspec.ValidationError:
             raise DecodeError(source, "`data` is not an array of audit events") from None
-        yield from _items(raws, source, "data[{i}]")
+        yield from _items(raws, source, "data[{i}]", KIND_API)
         return
     # A single item or archive line on its own.
     yield from iter_ndjson(buf, source)
 
 
-class _DataList(Struct):
+class _DataList(Struct, gc=False):
     data: list[Raw]
 
 
-def _items(raws: list[Raw], source: str, label: str) -> Iterator[Event]:
+def _items(raws: list[Raw], source: str, label: str, kind: str | None = None) -> Iterator[Event]:
     for i, raw in enumerate(raws):
         try:
-            yield decode_item(bytes(raw), source)
+            yield decode_item(bytes(raw), source, kind)
         except _NotAudit as exc:
             raise DecodeError(source, f"{label.format(i=i)}: {exc}") from None
 
@@ -720,7 +723,7 @@ def iter_ndjson(buf: bytes, source: str = "<input>", first_line: int = 1) -> Ite
             raise DecodeError(source, text, lineno) from None
 
 
-class _ApiPage(Struct):
+class _ApiPage(Struct, gc=False):
     data: list[Raw] = []
     meta: dict[str, Any] | None = None
 
@@ -739,7 +742,7 @@ def decode_page(payload: bytes, source: str = "<api>") -> tuple[list[Event], dic
         raise DecodeError(source, f"unexpected response shape ({exc})") from None
     except msgspec.DecodeError as exc:
         raise _decode_error(source, payload, exc) from None
-    return list(_items(page.data, source, "data[{i}]")), page.meta or {}
+    return list(_items(page.data, source, "data[{i}]", KIND_API)), page.meta or {}
 
 
 def dedupe(events: Iterable[Event]) -> list[Event]:

@@ -1,0 +1,273 @@
+"""Settings: CLI flags > environment > the TOML config file (a named profile) > defaults.
+
+Environment names are those of Datadog's own tools (`DD_API_KEY`, `DD_APP_KEY`, `DD_ACCESS_TOKEN`,
+`DD_SITE`) and `DDAUDIT_*` for the rest. The config file lives in the platform config directory
+(`ddaudit config` prints its path) and may define named profiles for responders working on several
+orgs; a profile says where its credentials come from (environment variable names or a command such as
+`pass show dd/eu-api-key`), so the file itself need not hold a secret.
+
+Secrets are never printed, logged or written: `describe()` masks them.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import stat
+import subprocess
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+APP_NAME = "ddaudit"
+SECRET_FIELDS = ("api_key", "app_key", "access_token")
+
+
+class ConfigError(Exception):
+    """A config problem, one line, naming the file and the field."""
+
+
+class _FileSettings(BaseModel):
+    """One section of the TOML file (top level or `[profiles.NAME]`). Unknown keys are errors: typos
+    in a config file should be caught, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    site: str | None = None
+    api_url: str | None = None
+    api_key: str | None = None
+    app_key: str | None = None
+    access_token: str | None = None
+    api_key_env: str | None = None
+    app_key_env: str | None = None
+    access_token_env: str | None = None
+    api_key_cmd: str | None = None
+    app_key_cmd: str | None = None
+    access_token_cmd: str | None = None
+    proxy: str | None = None
+    ca_bundle: str | None = None
+    timeout: float | None = Field(default=None, gt=0)
+    concurrency: int | None = Field(default=None, ge=1, le=32)
+    max_events: int | None = Field(default=None, ge=1)
+    export_dir: str | None = None
+    local_time: bool | None = None
+    default_profile: str | None = None
+
+
+class _FileModel(_FileSettings):
+    profiles: dict[str, _FileSettings] = {}
+
+
+@dataclass
+class Settings:
+    """Resolved settings. `origins` says where each value came from (flag / env / file / default)."""
+
+    site: str = "datadoghq.com"
+    api_url: str | None = None
+    api_key: str | None = None
+    app_key: str | None = None
+    access_token: str | None = None
+    proxy: str | None = None
+    ca_bundle: str | None = None
+    timeout: float = 30.0
+    concurrency: int = 4
+    max_events: int | None = None
+    export_dir: str | None = None
+    local_time: bool = False
+    profile: str | None = None
+    config_path: Path | None = None
+    origins: dict[str, str] = field(default_factory=dict)
+
+    def has_credentials(self) -> bool:
+        return bool(self.access_token or (self.api_key and self.app_key))
+
+    def describe(self) -> list[tuple[str, str, str]]:
+        """(name, display value, origin) for `ddaudit config`; secrets masked."""
+        rows: list[tuple[str, str, str]] = []
+        for name in (
+            "profile", "site", "api_url", "api_key", "app_key", "access_token", "proxy", "ca_bundle",
+            "timeout", "concurrency", "max_events", "export_dir", "local_time",
+        ):  # fmt: skip
+            value = getattr(self, name)
+            shown = mask(value) if name in SECRET_FIELDS or name == "proxy" else _show(value)
+            rows.append((name, shown, self.origins.get(name, "default")))
+        return rows
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "(not set)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def mask(value: str | None) -> str:
+    """Never reveal a secret; the last four characters only for long keys (as Datadog's UI does)."""
+    if not value:
+        return "(not set)"
+    if "://" in value and "@" in value:  # a proxy URL with credentials
+        scheme, rest = value.split("://", 1)
+        return f"{scheme}://****@{rest.rsplit('@', 1)[1]}"
+    if "://" in value:
+        return value
+    return f"set (****{value[-4:]})" if len(value) >= 20 else "set (****)"
+
+
+def config_path(env: dict[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    override = env.get("DDAUDIT_CONFIG")
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def _load_file(path: Path) -> _FileModel | None:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    try:
+        model = _FileModel.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        msg = "unknown setting" if err["type"] == "extra_forbidden" else err["msg"]
+        raise ConfigError(f"{path}: {loc}: {msg}") from None
+    _check_secret_permissions(path, model)
+    return model
+
+
+def _check_secret_permissions(path: Path, model: _FileModel) -> None:
+    """A file holding secrets must not be readable by group or others (like ssh's private keys)."""
+    sections = [model, *model.profiles.values()]
+    if not any(getattr(s, f) for s in sections for f in SECRET_FIELDS):
+        return
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(
+            f"{path}: holds secrets but is readable by group or others (mode {stat.S_IMODE(mode):o}); "
+            f"run: chmod 600 {shlex.quote(str(path))}"
+        )
+
+
+def _run_cmd(cmd: str, what: str) -> str:
+    try:
+        out = subprocess.run(shlex.split(cmd), capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
+        raise ConfigError(f"{what}: command failed to run ({type(exc).__name__})") from None
+    if out.returncode != 0:
+        raise ConfigError(f"{what}: command exited with status {out.returncode}")
+    return out.stdout.strip()
+
+
+def _section_value(section: _FileSettings, name: str, env: dict[str, str], where: str) -> Any:
+    """A setting from a file section, following `*_env` / `*_cmd` indirections for secrets."""
+    if name in SECRET_FIELDS:
+        env_name = getattr(section, f"{name}_env")
+        if env_name:
+            return env.get(env_name) or None
+        cmd = getattr(section, f"{name}_cmd")
+        if cmd:
+            return _run_cmd(cmd, f"{where}.{name}_cmd") or None
+    return getattr(section, name)
+
+
+_ENV: dict[str, tuple[str, ...]] = {
+    "site": ("DD_SITE",),
+    "api_url": ("DDAUDIT_API_URL",),
+    "api_key": ("DD_API_KEY",),
+    "app_key": ("DD_APP_KEY", "DD_APPLICATION_KEY"),
+    "access_token": ("DD_ACCESS_TOKEN",),
+    "proxy": ("DDAUDIT_PROXY",),
+    "ca_bundle": ("DDAUDIT_CA_BUNDLE",),
+    "timeout": ("DDAUDIT_TIMEOUT",),
+    "concurrency": ("DDAUDIT_CONCURRENCY",),
+    "max_events": ("DDAUDIT_MAX_EVENTS",),
+    "export_dir": ("DDAUDIT_EXPORT_DIR",),
+    "local_time": ("DDAUDIT_LOCAL_TIME",),
+}
+
+_CONVERT = {"timeout": float, "concurrency": int, "max_events": int}
+
+
+def _convert(name: str, value: Any, where: str) -> Any:
+    if value is None:
+        return None
+    if name == "local_time" and isinstance(value, str):
+        low = value.strip().lower()
+        if low in ("1", "true", "yes", "on"):
+            return True
+        if low in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"{where}: expected true or false, got {value!r}")
+    conv = _CONVERT.get(name)
+    if conv is not None and isinstance(value, str):
+        try:
+            value = conv(value)
+        except ValueError:
+            raise ConfigError(f"{where}: expected a number, got {value!r}") from None
+    if name in ("timeout", "concurrency", "max_events") and value is not None and value <= 0:
+        raise ConfigError(f"{where}: must be greater than 0")
+    return value
+
+
+def load_settings(
+    flags: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
+    path: Path | None = None,
+) -> Settings:
+    """Resolve settings with precedence flags > environment > config file (profile, then top level) >
+    defaults. `flags` holds only what the user actually passed (None values are ignored)."""
+    flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    env = dict(os.environ) if env is None else env
+    path = config_path(env) if path is None else path
+    model = _load_file(path)
+
+    profile = flags.get("profile") or env.get("DDAUDIT_PROFILE") or (model.default_profile if model else None)
+    profile_origin = "flag" if flags.get("profile") else "env" if env.get("DDAUDIT_PROFILE") else "file"
+    section: _FileSettings | None = None
+    if profile:
+        if model is None or profile not in model.profiles:
+            known = ", ".join(sorted(model.profiles)) if model and model.profiles else "none defined"
+            raise ConfigError(f"{path}: no profile named {profile!r} (profiles: {known})")
+        section = model.profiles[profile]
+
+    settings = Settings(config_path=path, profile=profile)
+    settings.origins["profile"] = profile_origin if profile else "default"
+    for name in _ENV:
+        value: Any = None
+        origin = "default"
+        if name in flags:
+            value, origin = flags[name], "flag"
+        else:
+            for env_name in _ENV[name]:
+                if env.get(env_name):
+                    value, origin = env[env_name], f"env {env_name}"
+                    break
+        if value is None and section is not None:
+            value = _section_value(section, name, env, f"{path}: profiles.{profile}")
+            origin = f"file [profiles.{profile}]" if value is not None else origin
+        if value is None and model is not None:
+            value = _section_value(model, name, env, f"{path}")
+            origin = "file" if value is not None else origin
+        value = _convert(name, value, f"{origin} {name}" if origin != "file" else f"{path}: {name}")
+        if value is not None:
+            setattr(settings, name, value)
+            settings.origins[name] = origin
+    if settings.export_dir:
+        settings.export_dir = str(Path(settings.export_dir).expanduser())
+    return settings

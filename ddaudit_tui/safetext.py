@@ -1,0 +1,43 @@
+"""Making attacker-controlled text safe to show in a terminal.
+
+Audit events carry text chosen by whoever acts on the org (user agents, asset names, messages, tool
+arguments). Before any of it reaches a terminal — TUI or headless table output — terminal control
+sequences and text-reordering characters are removed. (Markup safety is the TUI's job: it never
+parses event text as markup.)
+"""
+
+from __future__ import annotations
+
+import re
+
+# ESC-introduced sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), DCS/SOS/PM/APC (ESC P/X/^/_ ... ST),
+# and two-character escapes. Removed whole so no payload (e.g. an OSC 52 clipboard write) survives.
+_ESC_SEQ = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
+    r"|\x1b[\]PX^_].*?(?:\x07|\x1b\\|\x9c|$)"  # OSC / DCS / SOS / PM / APC up to BEL or ST
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
+    r"|[\x90\x9d\x98\x9e\x9f].*?(?:\x07|\x1b\\|\x9c|$)"  # 8-bit OSC/DCS/...
+    r"|\x1b[ -/]*[0-~]?",  # other ESC sequences (and a lone ESC)
+    re.DOTALL,
+)
+# C0 controls except tab/newline, DEL, C1 controls; bidi embeddings/overrides/isolates and other
+# invisible format characters that can make text read differently from what it is.
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]"
+)
+_WS = re.compile(r"[\t\n\r]+")
+
+
+def clean(text: object, single_line: bool = True, max_len: int | None = None) -> str:
+    """`text` with control sequences removed; newlines and tabs folded to spaces when `single_line`."""
+    if text is None:
+        return ""
+    s = text if isinstance(text, str) else str(text)
+    if s.isprintable() and (max_len is None or len(s) <= max_len):
+        return s  # fast path: most values are plain
+    s = _ESC_SEQ.sub("", s)
+    s = _CONTROL.sub("", s)
+    s = _WS.sub(" ", s) if single_line else s.replace("\r", "")
+    if max_len is not None and len(s) > max_len:
+        s = s[: max(0, max_len - 1)] + "…"
+    return s

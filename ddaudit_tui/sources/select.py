@@ -1,0 +1,58 @@
+"""Choosing the source from the command line: `--demo`, `--input FILE…`, or the Datadog API."""
+
+from __future__ import annotations
+
+import argparse
+
+from ddaudit_tui.config import Settings
+from ddaudit_tui.sources.base import Source
+from ddaudit_tui.timeutil import Window, parse_instant, resolve_window
+
+DEFAULT_MAX_EVENTS = 200_000
+
+
+class NoCredentials(Exception):
+    """No way to authenticate to Datadog; exit code 3."""
+
+
+def open_source(args: argparse.Namespace, settings: Settings) -> Source:
+    if getattr(args, "demo", False) and getattr(args, "input", None):
+        from ddaudit_tui.cli import UsageError
+
+        raise UsageError("--demo and --input are two different sources: choose one")
+    if getattr(args, "input", None):
+        from ddaudit_tui.sources.files import FileSource
+
+        return FileSource.open(args.input)
+    if getattr(args, "demo", False):
+        from ddaudit_tui.sources.demo import open_demo
+
+        return open_demo(seed=args.seed, live=getattr(args, "live", False), max_events=settings.max_events)
+    if not settings.has_credentials():
+        raise NoCredentials(
+            "no Datadog credentials: set DD_API_KEY and DD_APP_KEY (or DD_ACCESS_TOKEN), choose a --profile, "
+            "or use --demo / --input FILE"
+        )
+    from ddaudit_tui.sources.datadog import Credentials, DatadogClient
+
+    return DatadogClient(
+        Credentials(api_key=settings.api_key, app_key=settings.app_key, access_token=settings.access_token),
+        site=settings.site,
+        base_url=settings.api_url,
+        proxy=settings.proxy,
+        verify=settings.ca_bundle or True,
+        timeout_s=settings.timeout,
+        concurrency=settings.concurrency,
+        max_events=settings.max_events or DEFAULT_MAX_EVENTS,
+    )
+
+
+def resolve_source_window(args: argparse.Namespace, source: Source) -> Window:
+    """The absolute window, resolved once. With files, missing bounds default to the input's span."""
+    frm, to = getattr(args, "frm", None), getattr(args, "to", None)
+    span = source.default_window()
+    if span is not None:
+        start = parse_instant(frm) if frm else span.start
+        end = parse_instant(to) if to else span.end
+        return Window(start, end)
+    return resolve_window(frm or getattr(args, "default_from", "90d"), to or "now")

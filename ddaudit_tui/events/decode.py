@@ -14,6 +14,7 @@ walk over plain JSON, so one odd event never fails a whole file.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -648,8 +649,12 @@ def _decode_error(source: str, buf: bytes, exc: Exception, base_line: int = 0) -
     return DecodeError(source, message, line + base_line, col if base_line == 0 else col)
 
 
-def iter_decode(buf: bytes, source: str = "<input>") -> Iterator[Event]:
-    """Decode a whole input (bytes) in whichever shape it has. Raises DecodeError with a position."""
+def iter_decode(buf: bytes, source: str = "<input>", needle: bytes | None = None) -> Iterator[Event]:
+    """Decode a whole input (bytes) in whichever shape it has. Raises DecodeError with a position.
+
+    `needle`: only items whose raw JSON contains these bytes are decoded (a pushdown for files: a key
+    lookup over a 200 MB export decodes the key's events only). The shape is still checked.
+    """
     text = buf.lstrip()
     if not text:
         raise DecodeError(source, "empty input: expected audit events (JSON or NDJSON)")
@@ -664,14 +669,14 @@ def iter_decode(buf: bytes, source: str = "<input>") -> Iterator[Event]:
             raise DecodeError(source, "expected a JSON array of audit event objects") from exc
         except msgspec.DecodeError as exc:
             raise _decode_error(source, buf, exc) from None
-        yield from _items(raws, source, "[{i}]")
+        yield from _items(raws, source, "[{i}]", None, needle)
         return
     # A single JSON document (API page, pup envelope, one item) or NDJSON (several documents).
     try:
         page = _page_decoder.decode(buf)
     except msgspec.DecodeError as exc:
         if "trailing characters" in str(exc):
-            yield from iter_ndjson(buf, source)
+            yield from iter_ndjson(buf, source, needle=needle)
             return
         if isinstance(exc, msgspec.ValidationError):
             raise DecodeError(source, f"unexpected document shape ({exc})") from None
@@ -683,25 +688,33 @@ def iter_decode(buf: bytes, source: str = "<input>") -> Iterator[Event]:
             raws = msgspec.json.Decoder(_DataList).decode(buf).data
         except msgspec.ValidationError:
             raise DecodeError(source, "`data` is not an array of audit events") from None
-        yield from _items(raws, source, "data[{i}]", KIND_API)
+        yield from _items(raws, source, "data[{i}]", KIND_API, needle)
         return
     # A single item or archive line on its own.
-    yield from iter_ndjson(buf, source)
+    yield from iter_ndjson(buf, source, needle=needle)
 
 
 class _DataList(Struct, gc=False):
     data: list[Raw]
 
 
-def _items(raws: list[Raw], source: str, label: str, kind: str | None = None) -> Iterator[Event]:
+def _items(
+    raws: list[Raw], source: str, label: str, kind: str | None = None, needle: bytes | None = None
+) -> Iterator[Event]:
+    # re searches the Raw buffer in place: no copy of items that do not match.
+    find = re.compile(re.escape(needle)).search if needle is not None else None
     for i, raw in enumerate(raws):
+        if find is not None and find(raw) is None:
+            continue
         try:
             yield decode_item(bytes(raw), source, kind)
         except _NotAudit as exc:
             raise DecodeError(source, f"{label.format(i=i)}: {exc}") from None
 
 
-def iter_ndjson(buf: bytes, source: str = "<input>", first_line: int = 1) -> Iterator[Event]:
+def iter_ndjson(
+    buf: bytes, source: str = "<input>", first_line: int = 1, needle: bytes | None = None
+) -> Iterator[Event]:
     """One item or archive line per line; blank lines are skipped."""
     for lineno, line in enumerate(buf.splitlines(), start=first_line):
         stripped = line.strip()
@@ -709,6 +722,8 @@ def iter_ndjson(buf: bytes, source: str = "<input>", first_line: int = 1) -> Ite
             continue
         if not stripped.startswith(b"{"):
             raise DecodeError(source, "expected a JSON object on this line (NDJSON)", lineno, 1)
+        if needle is not None and needle not in stripped:
+            continue
         try:
             yield decode_item(stripped, source)
         except _NotAudit as exc:

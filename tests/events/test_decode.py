@@ -197,3 +197,13 @@ def test_raw_is_kept_and_api_item_for_archive():
     assert item["id"] == "id-000113" and item["attributes"]["timestamp"] == "2026-07-31T19:23:18.758Z"
     assert item["attributes"]["attributes"]["metadata"]["api_key"]["id"] == "id-000111"
     assert ev.inner()["route"]["path"] == "/api/v2/query/scalar"
+
+
+def test_needle_prefilter_decodes_only_matching_items():
+    data = (REF / "elastic_archive.ndjson").read_bytes()
+    assert [e.id for e in iter_decode(data, needle=b"id-000111")] == ["id-000113"]
+    page = (REF / "api_page_0.json").read_bytes()
+    assert [e.usr_uuid for e in iter_decode(page, needle=b"32e2d7b6")] == [
+        "32e2d7b6-52e4-11ec-a7e4-da7ad0900002"
+    ]
+    assert list(iter_decode(page, needle=b"no-such-thing")) == []

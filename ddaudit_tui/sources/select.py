@@ -17,7 +17,7 @@ class NoCredentials(Exception):
 
 def open_source(args: argparse.Namespace, settings: Settings) -> Source:
     if getattr(args, "demo", False) and getattr(args, "input", None):
-        from ddaudit_tui.cli import UsageError
+        from ddaudit_tui.cliutil import UsageError
 
         raise UsageError("--demo and --input are two different sources: choose one")
     if getattr(args, "input", None):

@@ -13,7 +13,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from ddaudit_tui.cli import EXIT_AUTH, EXIT_INPUT, EXIT_OK, EXIT_USAGE, main
+from ddaudit_tui.cli import main
+from ddaudit_tui.cliutil import EXIT_AUTH, EXIT_INPUT, EXIT_OK, EXIT_USAGE
 
 FIX = Path(__file__).parent.parent / "fixtures"
 REF = FIX / "reference"

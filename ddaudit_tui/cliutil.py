@@ -1,0 +1,112 @@
+"""Shared pieces of the command line: exit codes, source/time arguments, output files, progress.
+
+Each command lives in `ddaudit_tui/commands/<name>.py` (or in `cli.py` for the foundation ones) and
+uses these helpers, so every command reads sources, windows and outputs the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from ddaudit_tui.config import Settings, load_settings
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_AUTH = 3
+EXIT_INPUT = 4
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """A mistake in what the user typed; exit code 2."""
+
+
+def add_source_args(p: argparse.ArgumentParser, default_from: str = "90d") -> None:
+    g = p.add_argument_group("source (default: the Datadog API)")
+    g.add_argument("--demo", action="store_true", help="use the built-in demo org (no credentials needed)")
+    g.add_argument(
+        "--input",
+        "-i",
+        action="append",
+        metavar="FILE",
+        help="read audit events from FILE (API pages, pup -o json, NDJSON, archive lines; '-' = stdin); repeatable",
+    )
+    g.add_argument("--seed", type=int, default=7, help="demo: random seed of the synthetic org (default 7)")
+    g.add_argument("--live", action="store_true", help="demo: keep producing new events over wall-clock time")
+    t = p.add_argument_group("time window")
+    t.add_argument(
+        "--from",
+        dest="frm",
+        metavar="TIME",
+        help=f"start: 90d, 15m, now-2h, ISO-8601 or epoch ms (default {default_from}; with --input, the input's span)",
+    )
+    t.add_argument("--to", metavar="TIME", help="end (default now; with --input, the input's last event)")
+    c = p.add_argument_group("connection")
+    c.add_argument("--profile", help="named profile from the config file")
+    c.add_argument("--site", help="Datadog site, e.g. datadoghq.eu (env DD_SITE)")
+    c.add_argument(
+        "--api-url", help="base URL override, e.g. an identity-aware gateway (env DDAUDIT_API_URL)"
+    )
+    c.add_argument("--proxy", help="HTTPS proxy URL (env DDAUDIT_PROXY; HTTPS_PROXY is honoured too)")
+    c.add_argument("--ca-bundle", help="CA bundle for TLS verification (env DDAUDIT_CA_BUNDLE)")
+    c.add_argument("--max-events", type=int, help="stop fetching after this many events (default 200000)")
+    p.set_defaults(default_from=default_from)
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    flags = {
+        "profile": getattr(args, "profile", None),
+        "site": getattr(args, "site", None),
+        "api_url": getattr(args, "api_url", None),
+        "proxy": getattr(args, "proxy", None),
+        "ca_bundle": getattr(args, "ca_bundle", None),
+        "max_events": getattr(args, "max_events", None),
+        "export_dir": getattr(args, "export_dir", None),
+        "local_time": getattr(args, "local_time", None),
+    }
+    return load_settings(flags)
+
+
+def err(message: str) -> None:
+    sys.stderr.write(f"ddaudit: {message}\n")
+
+
+@contextlib.contextmanager
+def open_output(path: str | None, binary: bool = False) -> Iterator[IO[Any]]:
+    """stdout, or a file created with mode 0600 (audit data is sensitive)."""
+    if path is None or path == "-":
+        yield sys.stdout.buffer if binary else sys.stdout
+        return
+    target = Path(path).expanduser()
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:
+        raise OSError(f"{target}: cannot write ({exc.strerror or exc})") from None
+    with os.fdopen(
+        fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})
+    ) as f:
+        yield f
+
+
+def progress_printer() -> Callable[[Any], None] | None:
+    """Progress on stderr only when it is a terminal (never pollutes pipes or CI logs)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(p: Any) -> None:
+        msg = f"\r\x1b[Kfetching… {p.events:,} events, {p.pages} pages"
+        if p.slices_total > 1:
+            msg += f", {p.slices_done}/{p.slices_total} slices"
+        if p.message:
+            msg += f" — {p.message}"
+        sys.stderr.write(msg)
+        sys.stderr.flush()
+
+    return show

@@ -54,6 +54,11 @@ class Source(Protocol):
         self, query: str, window: Window, progress: ProgressCallback | None = None
     ) -> FetchResult: ...
 
+    async def exists(self, query: str, window: Window) -> bool:
+        """Whether any event matches: a `page.limit: 1` pushdown for baselines ("has the org ever been
+        reached from Romania outside this key?") that costs one small request, not a scan."""
+        ...
+
     def default_window(self) -> Window | None:
         """The window to use when the user gave none (files: their whole span), or None."""
         ...

@@ -74,5 +74,9 @@ class FileSource:
             progress(Progress(events=len(events), pages=1, slices_done=1, slices_total=1))
         return FetchResult(events=events, window=window, query=query, pages=1)
 
+    async def exists(self, query: str, window: Window) -> bool:
+        q = parse_query(query)
+        return any(window.start <= e.ts < window.end and q.matches(e) for e in self.store.events)
+
     async def aclose(self) -> None:
         return None

@@ -83,7 +83,7 @@ def write_ndjson(events: Iterable[Event], out: IO[bytes]) -> int:
     for event in events:
         # Re-serialised compactly (key order and values preserved) so a pretty-printed pup file still
         # gives one item per line.
-        out.write(msgspec.json.format(event.raw, indent=0))
+        out.write(msgspec.json.format(event.raw, indent=-1))
         out.write(b"\n")
         n += 1
     return n

@@ -1,0 +1,71 @@
+"""The export key: the pane's events as NDJSON of raw API items, in a new private file.
+
+No Textual here: the pane runs `export_ndjson` in a thread worker.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import msgspec
+
+from ddaudit_tui.events.record import KIND_API, Event
+
+
+def export_name(pane: str, now: float, suffix: str = ".ndjson") -> str:
+    """`ddaudit-<pane>-<UTC yyyymmddTHHMMSSZ>.ndjson`."""
+    stamp = datetime.fromtimestamp(now, tz=UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"ddaudit-{pane}-{stamp}{suffix}"
+
+
+def ndjson_line(event: Event) -> bytes:
+    """One compact JSON line holding the event as an Audit Logs API item (what `--input` reads)."""
+    if event.kind == KIND_API:
+        # The item as read, whitespace removed (a pretty-printed pup file still gives one line).
+        return msgspec.json.format(event.raw, indent=-1)
+    return msgspec.json.encode(event.api_item())
+
+
+def _create_private(path: Path) -> int:
+    # O_EXCL: never overwrite (or follow a planted symlink to) an existing file.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags, 0o600)
+    os.fchmod(fd, 0o600)  # independent of the umask: audit data is sensitive
+    return fd
+
+
+def export_ndjson(events: Iterable[Event], directory: Path, pane: str, now: float) -> tuple[Path, int]:
+    """Write `events` to a new file in `directory`; returns (absolute path, events written).
+
+    Two exports in the same second get `-2`, `-3`… suffixes rather than overwriting each other.
+    """
+    directory = directory.expanduser().resolve()
+    base = export_name(pane, now, suffix="")
+    for attempt in range(1, 1000):
+        path = directory / (f"{base}.ndjson" if attempt == 1 else f"{base}-{attempt}.ndjson")
+        try:
+            fd = _create_private(path)
+        except FileExistsError:
+            continue
+        break
+    else:  # pragma: no cover - a thousand exports in one second
+        raise OSError(f"{directory}: too many exports named {base}*")
+    n = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            buf: list[bytes] = []
+            for event in events:
+                buf.append(ndjson_line(event))
+                n += 1
+                if len(buf) >= 4096:
+                    out.write(b"\n".join(buf) + b"\n")
+                    buf.clear()
+            if buf:
+                out.write(b"\n".join(buf) + b"\n")
+    except BaseException:
+        path.unlink(missing_ok=True)  # never leave a truncated export that looks complete
+        raise
+    return path, n

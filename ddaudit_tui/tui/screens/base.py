@@ -1,0 +1,74 @@
+"""The frame every pane lives in: header, body, a "terminal too small" notice, footer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from ddaudit_tui.tui.widgets.header import PaneHeader, Status
+
+if TYPE_CHECKING:
+    from ddaudit_tui.tui.app import DdauditApp
+
+MIN_WIDTH = 60
+MIN_HEIGHT = 20
+
+
+class TooSmall(Static):
+    """Shown instead of the pane when the terminal is below MIN_WIDTH × MIN_HEIGHT."""
+
+    DEFAULT_CSS = """
+    TooSmall {
+        display: none;
+        width: 1fr;
+        height: 1fr;
+        content-align: center middle;
+        text-align: center;
+        text-style: bold;
+    }
+    """
+
+    def show_size(self, width: int, height: int) -> None:
+        self.update(
+            Text(
+                f"Terminal too small: {width}×{height}.\n"
+                f"ddaudit needs at least {MIN_WIDTH}×{MIN_HEIGHT} — enlarge the window or pane.\n"
+                "q quits."
+            )
+        )
+
+
+class PaneScreen(Screen[None]):
+    """Base class for panes. Subclasses set PANE_TITLE and implement `compose_body`."""
+
+    PANE_TITLE: ClassVar[str] = ""
+
+    @property
+    def ddaudit(self) -> DdauditApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield PaneHeader(self.PANE_TITLE, id="pane-header")
+        with Vertical(id="pane-body"):
+            yield from self.compose_body()
+        yield TooSmall(id="too-small")
+        yield Footer(compact=True)
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    def set_status(self, status: Status) -> None:
+        self.query_one(PaneHeader).status = status
+
+    @property
+    def status(self) -> Status:
+        return self.query_one(PaneHeader).status
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.query_one(TooSmall).show_size(event.size.width, event.size.height)

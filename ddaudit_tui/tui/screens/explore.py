@@ -1,0 +1,276 @@
+"""Explore: free search over the audit trail, with facets, a histogram and the raw event table."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Static
+from textual.worker import Worker, WorkerState
+
+from ddaudit_tui.analysis.explore import Facet, add_term, facet_term, facets
+from ddaudit_tui.events.query import QuerySyntaxError, parse_query
+from ddaudit_tui.events.record import Event
+from ddaudit_tui.sources.base import FetchResult, Progress
+from ddaudit_tui.tui.export import export_ndjson
+from ddaudit_tui.tui.safe_text import clean
+from ddaudit_tui.tui.screens.base import PaneScreen
+from ddaudit_tui.tui.screens.detail import EventDetailScreen
+from ddaudit_tui.tui.widgets.event_table import EventTable
+from ddaudit_tui.tui.widgets.facets import FacetPanel
+from ddaudit_tui.tui.widgets.header import Status
+from ddaudit_tui.tui.widgets.sparkline import EventSparkline
+
+FETCH_GROUP = "explore-fetch"
+EXPORT_GROUP = "explore-export"
+
+
+class QueryInput(Input):
+    """The query line: Enter runs it (handled by the pane), Escape hands the keys back to the table."""
+
+    HELP_GROUP: ClassVar[str] = "Query input"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "leave", "Back to table", id="query.leave"),
+    ]
+
+    def action_leave(self) -> None:
+        self.screen.query_one(EventTable).focus()
+
+
+class ExploreScreen(PaneScreen):
+    PANE_TITLE: ClassVar[str] = "Explore"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_query", "Query", id="explore.query", tooltip="Edit the search query"),
+        Binding("e", "export", "Export", id="explore.export", tooltip="Write the events shown as NDJSON"),
+        Binding("f", "toggle_facets", "Facets", id="explore.facets", tooltip="Show or hide the facet column"),
+        Binding("r", "rerun", "Re-run", id="explore.rerun", show=False, tooltip="Run the query again"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.query_text = "*"
+        self.result: FetchResult | None = None
+        self.facets: list[Facet] = []
+        self._facets_override: bool | None = None  # None: follow the width breakpoint
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="query-bar"):
+            yield Static(Text("query ›"), id="query-prompt")
+            yield QueryInput(
+                placeholder='e.g. @evt.name:Authentication @action:login -@usr.email:"a@b.c"',
+                id="query",
+                select_on_focus=False,
+            )
+        yield Static(id="query-error")
+        yield EventSparkline(id="sparkline")
+        yield Static(id="banner")
+        with Horizontal(id="explore-main"):
+            yield EventTable(id="events", empty_text="no events")
+            with Vertical(id="facets-column"):
+                yield FacetPanel(id="facets")
+
+    def on_mount(self) -> None:
+        self.query_text = self.ddaudit.initial_query or "*"
+        self.query_one(QueryInput).value = "" if self.query_text == "*" else self.query_text
+        self.query_one(EventTable).focus()
+        self.watch(self.app, "local_time", self._on_local_time, init=True)
+        self._set_banner(Text("loading…"))
+        self.run_query(self.query_text)
+
+    def _on_local_time(self, local: bool) -> None:
+        self.query_one(EventTable).local_time = local
+
+    # -- running queries -------------------------------------------------------------------------
+
+    def run_query(self, text: str) -> bool:
+        """Validate and run `text`; a syntax error is shown under the input. Returns False on error."""
+        text = text.strip() or "*"
+        try:
+            parse_query(text)
+        except QuerySyntaxError as exc:
+            self._show_query_error(exc)
+            return False
+        self._clear_query_error()
+        self.query_text = text
+        self._fetch(text)
+        return True
+
+    def _show_query_error(self, exc: QuerySyntaxError) -> None:
+        # The caret lines sit under the input text (same left offset), the message after the caret.
+        try:
+            query_line, caret_line = exc.caret().split("\n", 1)
+        except Exception:  # the caret is a nicety; the message alone is enough
+            query_line, caret_line = "", ""
+        text = Text(end="")
+        if query_line:
+            text.append(clean(query_line) + "\n", style="dim")
+        text.append(clean(caret_line), style="bold")
+        text.append(("  " if caret_line else "") + "✖ " + clean(str(exc)), style="bold")
+        error = self.query_one("#query-error", Static)
+        error.update(text)
+        error.add_class("-visible")
+
+    def _clear_query_error(self) -> None:
+        error = self.query_one("#query-error", Static)
+        error.update("")
+        error.remove_class("-visible")
+
+    @property
+    def query_error(self) -> str | None:
+        error = self.query_one("#query-error", Static)
+        return str(error.render()) if error.has_class("-visible") else None
+
+    def _on_progress(self, progress: Progress) -> None:
+        # Sources may report from a thread (a sync client in a thread pool): hop to the UI thread.
+        if threading.get_ident() != self.app._thread_id:
+            self.app.call_from_thread(self._on_progress, progress)
+            return
+        self.set_status(Status.from_progress(progress))
+
+    @work(exclusive=True, exit_on_error=False, group=FETCH_GROUP, description="Searching the audit trail")
+    async def _fetch(self, text: str) -> None:
+        app = self.ddaudit
+        self.set_status(Status("fetching", "fetching…"))
+        self._set_banner(Text("fetching…"))
+        result = await app.source.fetch(text, app.window, self._on_progress)
+        self._show_result(result)
+        # Facets over 200k events take a noticeable fraction of a second: off the UI thread, and
+        # after the table is already on screen. A newer query cancels this worker here.
+        computed = await asyncio.to_thread(facets, result.events)
+        self.facets = computed
+        self.query_one(FacetPanel).show_facets(computed)
+
+    def _show_result(self, result: FetchResult) -> None:
+        self.result = result
+        events = result.events
+        self.query_one(EventTable).set_events(events)
+        self.query_one(EventSparkline).set_data(events, result.window)
+        n = len(events)
+        if result.complete:
+            self.set_status(Status("complete", f"{n:,} events · complete"))
+        else:
+            first = result.warnings[0] if result.warnings else "some events could not be fetched"
+            self.set_status(Status("partial", f"partial: {first}"))
+        self._update_banner()
+
+    def _update_banner(self) -> None:
+        result = self.result
+        if result is None:
+            return
+        table = self.query_one(EventTable)
+        n = len(result.events)
+        text = Text(no_wrap=True, end="")
+        text.append(f"showing {n:,} event{'s' if n != 1 else ''}", style="bold")
+        if not result.complete:
+            more = f" (+{len(result.warnings) - 1} more)" if len(result.warnings) > 1 else ""
+            text.append("  ⚠ PARTIAL result", style="bold reverse")
+            first = result.warnings[0] if result.warnings else "some events could not be fetched"
+            text.append(f" — {clean(first)}{more}")
+        arrow = "▼" if table.sort_reverse else "▲"
+        text.append(f"  · sorted by {table.sort_column.label} {arrow}", style="dim")
+        if self.query_text != "*":
+            text.append(f"  · {clean(self.query_text, max_len=80)}", style="dim")
+        self._set_banner(text)
+
+    def _set_banner(self, text: Text) -> None:
+        self.query_one("#banner", Static).update(text)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state != WorkerState.ERROR:
+            return
+        error = worker.error
+        message = clean(str(error) or type(error).__name__, max_len=300)
+        if worker.group == FETCH_GROUP:
+            if isinstance(error, QuerySyntaxError):
+                self._show_query_error(error)
+            self.set_status(Status("error", f"error: {message}"))
+            self._set_banner(Text(f"✖ the search failed: {message}", style="bold"))
+            self.notify(message, title="Search failed", severity="error", markup=False, timeout=10)
+        elif worker.group == EXPORT_GROUP:
+            self.notify(message, title="Export failed", severity="error", markup=False, timeout=10)
+
+    # -- events from the widgets -----------------------------------------------------------------
+
+    @on(Input.Submitted, "#query")
+    def _query_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.run_query(event.value):
+            self.query_one(EventTable).focus()
+
+    @on(EventTable.Selected)
+    def _open_detail(self, event: EventTable.Selected) -> None:
+        event.stop()
+        table = event.table
+
+        def back_to(index: int | None) -> None:
+            if index is not None:
+                table.move_cursor(index)
+
+        self.app.push_screen(EventDetailScreen(table.rows, event.index), callback=back_to)
+
+    @on(EventTable.Sorted)
+    def _sorted(self, event: EventTable.Sorted) -> None:
+        self._update_banner()
+
+    @on(FacetPanel.Chosen)
+    def _facet_chosen(self, event: FacetPanel.Chosen) -> None:
+        event.stop()
+        fv = event.value
+        new_query = add_term(self.query_text, facet_term(fv.field, fv.value, exclude=event.exclude))
+        self.query_one(QueryInput).value = new_query
+        self.run_query(new_query)
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def action_focus_query(self) -> None:
+        query = self.query_one(QueryInput)
+        query.focus()
+        query.cursor_position = len(query.value)
+
+    def action_rerun(self) -> None:
+        self.run_query(self.query_text)
+
+    def action_toggle_facets(self) -> None:
+        column = self.query_one("#facets-column")
+        shown = column.display
+        # An explicit choice overrides the width breakpoint until the next toggle.
+        self._facets_override = not shown
+        column.set_class(not shown, "-shown")
+        column.set_class(shown, "-hidden")
+        if not shown:
+            self.query_one(FacetPanel).focus()
+        elif self.focused is None or isinstance(self.focused, FacetPanel):
+            self.query_one(EventTable).focus()
+
+    def action_export(self) -> None:
+        result = self.result
+        if result is None or not result.events:
+            self.notify("Nothing to export: no events are shown.", severity="warning", markup=False)
+            return
+        app = self.ddaudit
+        directory = app.export_dir or Path.cwd()
+        self._export(list(result.events), directory, app.clock())
+
+    @work(thread=True, exit_on_error=False, group=EXPORT_GROUP, description="Exporting events")
+    def _export(self, events: list[Event], directory: Path, now: float) -> None:
+        path, n = export_ndjson(events, directory, "explore", now)
+        # Paths are the user's own, but may still hold brackets: never markup.
+        self.app.call_from_thread(
+            self.notify,
+            f"Wrote {n:,} events (NDJSON, mode 0600) to {clean(str(path))}",
+            title="Exported",
+            markup=False,
+            timeout=15,
+        )

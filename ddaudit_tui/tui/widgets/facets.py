@@ -1,0 +1,146 @@
+"""The facet column: top values of a few fields with counts; Enter narrows the query, `-`/`x` excludes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from ddaudit_tui.analysis.explore import Facet, FacetValue
+from ddaudit_tui.tui.safe_text import clean, fit
+
+NONE_LABEL = "(none)"  # the field is missing
+EMPTY_LABEL = '(empty "")'  # the field is an empty string
+
+
+class FacetPanel(OptionList):
+    """One disabled heading option per facet, then one option per value."""
+
+    HELP_GROUP: ClassVar[str] = "Facets"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select", "Filter", id="facets.include", tooltip="Narrow the query to this value"),
+        Binding(
+            "minus,x", "exclude", "Exclude", id="facets.exclude", tooltip="Exclude this value from the query"
+        ),
+        Binding("j,down", "cursor_down", "Next value", show=False, id="facets.down"),
+        Binding("k,up", "cursor_up", "Previous value", show=False, id="facets.up"),
+        Binding("g,home", "first", "First value", show=False, id="facets.top"),
+        Binding("G,end", "last", "Last value", show=False, id="facets.bottom"),
+    ]
+
+    DEFAULT_CSS = """
+    FacetPanel {
+        height: 1fr;
+        border: none;
+        padding: 0;
+        background: $surface;
+        scrollbar-gutter: stable;
+        scrollbar-size-vertical: 1;
+        /* No focus border: it would change the width the values were fitted to. */
+        &:focus { border: none; background-tint: $foreground 4%; }
+        & > .option-list--option-disabled { text-style: bold; color: $text-accent; }
+    }
+    """
+
+    class Chosen(Message):
+        """A facet value was chosen: narrow the query to it, or exclude it."""
+
+        def __init__(self, panel: FacetPanel, value: FacetValue, exclude: bool) -> None:
+            super().__init__()
+            self.panel = panel
+            self.value = value
+            self.exclude = exclude
+
+        @property
+        def control(self) -> FacetPanel:
+            return self.panel
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes, markup=False)
+        self._facets: list[Facet] = []
+        self._values: dict[str, FacetValue] = {}
+        self._built_width = 0
+
+    @property
+    def facets(self) -> Sequence[Facet]:
+        return self._facets
+
+    def show_facets(self, facets: Sequence[Facet]) -> None:
+        self._facets = list(facets)
+        self._rebuild()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size.width != self._built_width:
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        # Options have one cell of padding each side; the scrollbar gutter is reserved (stable).
+        width = max(12, (self.scrollable_content_region.width or 30) - 2)
+        self._built_width = self.size.width
+        highlighted = self.highlighted_value
+        options: list[Option] = []
+        values: dict[str, FacetValue] = {}
+        for facet in self._facets:
+            more = f"{facet.distinct:,} value{'s' if facet.distinct != 1 else ''}"
+            heading = Text(no_wrap=True, end="")
+            heading.append(fit(facet.title.upper(), max(1, width - len(more) - 1)))
+            heading.append(" " + more, style="dim")
+            options.append(Option(heading, id=f"h:{facet.key}", disabled=True))
+            for i, fv in enumerate(facet.values):
+                option_id = f"v:{facet.key}:{i}"
+                values[option_id] = fv
+                options.append(Option(self._value_text(fv, width), id=option_id))
+        self._values = values
+        self.set_options(options)
+        if highlighted is not None:
+            self._restore_highlight(highlighted)
+        elif values and self.highlighted is None:
+            self.highlighted = next(i for i, o in enumerate(options) if not o.disabled)
+
+    @staticmethod
+    def _value_text(fv: FacetValue, width: int) -> Text:
+        count = f"{fv.count:,}"
+        label_w = max(1, width - cell_len(count) - 1)
+        text = Text(no_wrap=True, end="")
+        if fv.value is None or fv.value == "":
+            text.append(fit(NONE_LABEL if fv.value is None else EMPTY_LABEL, label_w), style="italic dim")
+        else:
+            text.append(fit(clean(fv.value), label_w))
+        text.append(" " + count, style="bold")
+        return text
+
+    def _restore_highlight(self, value: FacetValue) -> None:
+        for i, option in enumerate(self.options):
+            fv = self._values.get(option.id or "")
+            if fv is not None and fv.field == value.field and fv.value == value.value:
+                self.highlighted = i
+                return
+
+    @property
+    def highlighted_value(self) -> FacetValue | None:
+        if self.highlighted is None:
+            return None
+        try:
+            option = self.get_option_at_index(self.highlighted)
+        except Exception:
+            return None
+        return self._values.get(option.id or "")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        fv = self._values.get(event.option.id or "")
+        if fv is not None:
+            self.post_message(self.Chosen(self, fv, exclude=False))
+
+    def action_exclude(self) -> None:
+        fv = self.highlighted_value
+        if fv is not None:
+            self.post_message(self.Chosen(self, fv, exclude=True))

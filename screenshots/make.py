@@ -1,0 +1,58 @@
+"""Regenerate the README screenshots: `.venv/bin/python screenshots/make.py`.
+
+Runs the app headless on the demo org (a fixed seed, window and clock, so the picture only changes when
+the app or the demo does) and writes SVGs next to this file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from ddaudit_tui.events.decode import iter_decode
+from ddaudit_tui.events.store import EventStore
+from ddaudit_tui.sources.demo_org import generate
+from ddaudit_tui.sources.files import FileSource
+from ddaudit_tui.timeutil import Window, parse_instant
+from ddaudit_tui.tui.app import DdauditApp
+
+HERE = Path(__file__).parent
+END_MS = parse_instant("2026-07-31T12:00:00Z")
+DAYS = 14
+SIZE = (140, 40)
+
+
+def demo_source() -> tuple[FileSource, Window]:
+    items = generate(seed=7, events=20_000, end_ms=END_MS, days=DAYS)
+    data = b"\n".join(json.dumps(item).encode() for item in items)
+    store = EventStore(iter_decode(data, "<demo>"))
+    return FileSource(store, "demo"), Window(END_MS - DAYS * 86_400_000, END_MS)
+
+
+async def shoot(name: str, query: str, keys: tuple[str, ...] = ()) -> Path:
+    source, window = demo_source()
+    app = DdauditApp(source, window, query=query, clock=lambda: END_MS / 1000)
+    async with app.run_test(size=SIZE) as pilot:
+        app.theme = "textual-dark"
+        for _ in range(3):
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause()
+        await pilot.pause(0.1)
+        path = HERE / f"{name}.svg"
+        path.write_text(app.export_screenshot(title=f"ddaudit — {name}"))
+    return path
+
+
+def main() -> int:
+    path = asyncio.run(shoot("explore", "-@evt.name:Request", keys=("j", "j")))
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,57 @@
+"""Fixtures for TUI tests: a synthetic FileSource, a frozen clock, UTC, no cursor blink."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import Input
+
+sys.path.insert(
+    0, str(Path(__file__).parent)
+)  # the `tui_synthetic` and `tui_helpers` modules next to this file
+
+from tui_synthetic import WINDOW, make_items, make_source  # noqa: E402
+
+from ddaudit_tui.timeutil import parse_instant  # noqa: E402
+from ddaudit_tui.tui.app import DdauditApp  # noqa: E402
+
+FROZEN_NOW = parse_instant("2026-07-04T12:00:00Z") / 1000
+
+
+def frozen_clock() -> float:
+    return FROZEN_NOW
+
+
+@pytest.fixture(autouse=True)
+def _deterministic(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """UTC, no colour overrides, no theme from the environment, no blinking cursor."""
+    monkeypatch.setenv("TZ", "UTC")
+    for var in ("NO_COLOR", "TEXTUAL_THEME", "TEXTUAL_COLOR_SYSTEM", "TEXTUAL_ANIMATIONS"):
+        monkeypatch.delenv(var, raising=False)
+    time.tzset()
+    # A blinking cursor makes screenshots depend on timing.
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
+def items() -> list[dict[str, Any]]:
+    return make_items(200)
+
+
+@pytest.fixture
+def make_app(tmp_path: Path) -> Callable[..., DdauditApp]:
+    def factory(items: list[dict[str, Any]] | None = None, **kwargs: Any) -> DdauditApp:
+        source = kwargs.pop("source", None) or make_source(items)
+        kwargs.setdefault("clock", frozen_clock)
+        kwargs.setdefault("export_dir", tmp_path)
+        return DdauditApp(source, kwargs.pop("window", WINDOW), **kwargs)
+
+    return factory

@@ -37,11 +37,12 @@ def clean(text: object, single_line: bool = True, max_len: int | None = None) ->
         return s  # fast path: most values are plain
     s = _ESC_SEQ.sub("", s)
     s = _CONTROL.sub("", s)
-    s = _WS.sub(" ", s) if single_line else s.replace("\r", "")
+    # Tabs become spaces either way: their width depends on the terminal and breaks alignment.
+    s = _WS.sub(" ", s) if single_line else s.replace("\r", "").replace("\t", " ")
     if not s.isprintable():
         # Whatever else cannot be shown safely (line/paragraph separators, soft hyphens, lone surrogates
         # that would crash the output encoder) becomes a visible replacement character.
-        keep = "\t\n" if not single_line else ""
+        keep = "\n" if not single_line else ""
         s = "".join(c if c.isprintable() or c in keep else "\ufffd" for c in s)
     if max_len is not None and len(s) > max_len:
         s = s[: max(0, max_len - 1)] + "…"

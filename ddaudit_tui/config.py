@@ -74,7 +74,7 @@ class Settings:
     proxy: str | None = None
     ca_bundle: str | None = None
     timeout: float = 30.0
-    concurrency: int = 4
+    concurrency: int = 8
     max_events: int | None = None
     export_dir: str | None = None
     local_time: bool = False

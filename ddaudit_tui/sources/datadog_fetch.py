@@ -1,0 +1,374 @@
+"""One audit search over one window, fetched as concurrent time slices (the engine of `DatadogClient.fetch`).
+
+Why slices: the search endpoint pages with an opaque cursor, so one query can only be paged serially —
+one round trip per 1,000 events. Disjoint time ranges of the same query are independent queries, so the
+window is cut into slices that are paged concurrently (each slice serially, with its own cursor), and the
+results are merged and de-duplicated by event id.
+
+Slicing:
+- Up front the window is cut into `min(concurrency, days)` equal slices (at least a day each: a short
+  window, such as a watch poll, costs one request, not one per worker).
+- Audit trails are bursty, so equal slices are rarely equal work. Whenever a worker is idle and a slice's
+  page comes back full, the rest of that slice is split again, by the density its page showed, into as
+  many parts as there are idle workers (plus one for the worker itself) — see `split_by_density`. The
+  rest of a slice sorted `-timestamp` is exactly `[slice start, oldest event on the page]`; the 1 ms
+  overlap is removed by the de-duplication. So the work balances itself whatever the shape of the data.
+- Pending slices are taken newest first, and with an event cap the engine stops paging any slice whose
+  remaining events are older than the cap-th newest event already fetched: the result is the newest
+  `max_events`, never a mix with holes.
+
+Partial results: a slice that fails (after the client's retries), a page the server marks
+`meta.status: timeout` or with `meta.warnings`, a repeated cursor, the cap: each costs `complete=False`
+and one precise warning; everything fetched is kept. An `AuthError` aborts the fetch; so does a fetch in
+which no page at all could be fetched (there is nothing partial to show, and the error says why).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import dataclasses
+import heapq
+import math
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from ddaudit_tui.events.record import Event
+from ddaudit_tui.sources.base import FetchResult, Progress, ProgressCallback
+from ddaudit_tui.sources.datadog_errors import AuthError, DatadogError
+from ddaudit_tui.timeutil import Window
+
+if TYPE_CHECKING:
+    from ddaudit_tui.sources.datadog import DatadogClient
+
+DAY_MS = 86_400_000
+INITIAL_SLICE_MIN_MS = DAY_MS  # up-front slices are at least this long
+# Never split a remainder shorter than this: events sharing a millisecond cannot be split anyway.
+MIN_SPLIT_MS = 2_000
+MAX_SLICES = 512  # bound on slices per fetch, however pathological the data
+
+
+def short_iso(ms: int) -> str:
+    """`2026-05-01T00:00Z`, with seconds and milliseconds only when they are not zero."""
+    dt = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    if ms % 60_000 == 0:
+        return dt.strftime("%Y-%m-%dT%H:%MZ")
+    if ms % 1000 == 0:
+        return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def describe_window(window: Window) -> str:
+    return f"{short_iso(window.start)}→{short_iso(window.end)}"
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def split_by_density(rest: Window, page_span_ms: int, parts: int) -> list[Window]:
+    """Cut `rest` (older than a full page that spanned `page_span_ms`) into `parts` windows.
+
+    Uniform data would want equal parts. But a full page is as likely to come from a burst, and equal
+    parts would then leave the whole burst in the newest part. So, from the newest end, the parts grow
+    geometrically — 1, 2, 4 … pages' worth at the page's density — up to one fair share of the
+    extrapolated total, and the last part takes whatever is left: a burst is spread over several
+    workers, uniform data ends up in nearly equal parts, and a misjudged part is split again later.
+    """
+    pages_left = rest.duration_ms / page_span_ms
+    fair = pages_left / parts
+    edges = [rest.end]
+    for i in range(parts - 1):
+        edge = edges[-1] - round(page_span_ms * min(2**i, fair))
+        if edge - rest.start < MIN_SPLIT_MS:
+            break
+        edges.append(edge)
+    edges.append(rest.start)
+    return [Window(edges[i + 1], edges[i]) for i in range(len(edges) - 1) if edges[i] > edges[i + 1]]
+
+
+@dataclasses.dataclass(eq=False)
+class _Slice:
+    window: Window
+    frontier: int = 0  # every event at or after this time (within the slice) has been fetched
+    events: int = 0  # unique events this slice added
+    pages: int = 0
+    state: str = "pending"  # pending | running | done | split | failed | pruned
+
+    def __post_init__(self) -> None:
+        self.frontier = self.window.end
+
+    @property
+    def label(self) -> str:
+        return f"slice {describe_window(self.window)}"
+
+
+class FetchRun:
+    """The state of one `fetch`: slices, workers, merged events, warnings, progress."""
+
+    def __init__(
+        self, client: DatadogClient, query: str, window: Window, progress: ProgressCallback | None
+    ) -> None:
+        self.client = client
+        self.query = query
+        self.window = window
+        self.limit = client.page_limit
+        self.max_events = client.max_events
+        self.concurrency = max(1, client.concurrency)
+        self._progress_cb = progress
+        self._progress = Progress()
+
+        self._events: list[Event] = []
+        self._seen: set[str] = set()
+        self._newest_ts: list[int] = []  # min-heap of the `max_events` newest timestamps (cap only)
+        self._cutoff: int | None = None  # the cap-th newest timestamp, once `max_events` are fetched
+        self._pruned = False
+
+        self._slices: list[_Slice] = []
+        self._pending: list[_Slice] = []  # sorted by window end, ascending: pop() is the newest
+        self._running = 0
+        self._idle = 0
+        self._cond = asyncio.Condition()
+        self._failures: list[tuple[_Slice, DatadogError]] = []
+        self._warnings: list[tuple[int, int, str]] = []  # (−slice end, page, text): sorted at the end
+        self._meta_warnings: dict[str, list[tuple[int, int, str]]] = {}
+        self.pages = 0
+
+    # -- driver ------------------------------------------------------------------------------
+
+    async def run(self) -> FetchResult:
+        initial = max(1, min(self.concurrency, math.ceil(self.window.duration_ms / INITIAL_SLICE_MIN_MS)))
+        for part in self.window.split(initial):
+            self._add_slice(_Slice(part))
+        self._report()
+
+        workers = [asyncio.create_task(self._worker()) for _ in range(self.concurrency)]
+        try:
+            done, _ = await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+        finally:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+
+        if self.pages == 0 and self._failures:
+            # Nothing at all could be fetched: an empty "partial" result would hide the error.
+            raise self._failures[0][1]
+        return self._result()
+
+    def _result(self) -> FetchResult:
+        events = self._events
+        events.sort(key=lambda e: e.ts, reverse=True)  # stable: ties keep the API's order
+        warnings = [text for _, _, text in sorted(self._warnings)]
+        for occurrences in self._meta_warnings.values():
+            occurrences.sort()
+            first = occurrences[0][2]
+            if len(occurrences) > 1:
+                first += f" (also on {plural(len(occurrences) - 1, 'other page')})"
+            warnings.append(first)
+        cap = self.max_events
+        if cap is not None and len(events) > cap:
+            warnings.append(
+                f"showing {cap:,} of more than {cap:,} events (the newest): narrow the window or the "
+                "query, or raise max_events"
+            )
+            events = events[:cap]
+        elif cap is not None and self._pruned:
+            warnings.append(f"showing {cap:,} events, the most allowed (max_events): older events may exist")
+        complete = not warnings
+        return FetchResult(
+            events=events,
+            window=self.window,
+            query=self.query,
+            complete=complete,
+            warnings=warnings,
+            pages=self.pages,
+        )
+
+    # -- work queue ----------------------------------------------------------------------------
+
+    def _add_slice(self, sl: _Slice) -> None:
+        self._slices.append(sl)
+        bisect.insort(self._pending, sl, key=lambda s: s.window.end)
+        self._progress.slices_total = len(self._slices)
+
+    async def _next_slice(self) -> _Slice | None:
+        async with self._cond:
+            while True:
+                while self._pending:
+                    sl = self._pending.pop()
+                    if self._cutoff is not None and sl.window.end <= self._cutoff:
+                        # Everything in it is older than the newest `max_events` already fetched.
+                        sl.state = "pruned"
+                        self._pruned = True
+                        self._progress.slices_done += 1
+                        continue
+                    sl.state = "running"
+                    self._running += 1
+                    return sl
+                if self._running == 0:
+                    self._cond.notify_all()
+                    return None
+                self._idle += 1
+                try:
+                    await self._cond.wait()
+                finally:
+                    self._idle -= 1
+
+    async def _finish(self, sl: _Slice) -> None:
+        async with self._cond:
+            self._running -= 1
+            self._progress.slices_done += 1
+            self._cond.notify_all()
+        self._report()
+
+    async def _split(self, parts: list[Window]) -> None:
+        async with self._cond:
+            for part in parts:
+                self._add_slice(_Slice(part))
+            self._cond.notify_all()
+
+    async def _worker(self) -> None:
+        while (sl := await self._next_slice()) is not None:
+            try:
+                await self._run_slice(sl)
+            finally:
+                await self._finish(sl)
+
+    # -- one slice -----------------------------------------------------------------------------
+
+    async def _run_slice(self, sl: _Slice) -> None:
+        cursor: str | None = None
+        seen_cursors: set[str] = set()
+        page_no = 0
+        while True:
+            if self._cutoff is not None and sl.frontier <= self._cutoff:
+                sl.state = "pruned"
+                self._pruned = True
+                return
+            page_no += 1
+            try:
+                page = await self.client.search_page(
+                    self.query,
+                    sl.window,
+                    cursor=cursor,
+                    limit=self.limit,
+                    report=self._report_wait,
+                    what=f"page {page_no} of {sl.label}",
+                )
+            except AuthError:
+                raise
+            except DatadogError as exc:
+                sl.state = "failed"
+                self._failures.append((sl, exc))
+                retries = ""
+                if exc.retries:
+                    retries = f" after {exc.retries} {'retry' if exc.retries == 1 else 'retries'}"
+                self._warn(
+                    sl,
+                    page_no,
+                    f"{sl.label} failed{retries}: {exc.reason}; {plural(sl.events, 'event')} from it kept",
+                )
+                return
+            self.pages += 1
+            sl.pages += 1
+            self._add_events(sl, page.events)
+            where = f"page {page_no} of {sl.label}"
+            # Repeated per page, these are reported once each, with a count of the other pages.
+            if page.timed_out:
+                self._meta_warnings.setdefault("\0timeout", []).append(
+                    (
+                        -sl.window.end,
+                        page_no,
+                        f"{where}: server timed out (meta.status=timeout): results may be incomplete",
+                    )
+                )
+            for text in page.warnings:
+                self._meta_warnings.setdefault(text, []).append(
+                    (-sl.window.end, page_no, f"{where}: Datadog warning: {text}: results may be incomplete")
+                )
+            self._report()
+
+            # datadog-api.md §1.9: stop on an empty page or a missing cursor — never on a short page.
+            if not page.events or not page.cursor:
+                sl.state = "done"
+                sl.frontier = sl.window.start
+                return
+            if page.cursor in seen_cursors:
+                sl.state = "done"
+                self._warn(
+                    sl,
+                    page_no,
+                    f"{where}: Datadog returned a cursor it had already returned; stopped paging this "
+                    "slice: results may be incomplete",
+                )
+                return
+            seen_cursors.add(page.cursor)
+            cursor = page.cursor
+            if len(page.events) >= self.limit and await self._maybe_split(sl, page.events):
+                return
+
+    async def _maybe_split(self, sl: _Slice, events: list[Event]) -> bool:
+        """Hand the rest of `sl` to idle workers when it looks like more than one more page."""
+        if self._idle == 0 or self._cutoff is not None or len(self._slices) >= MAX_SLICES:
+            return False
+        # Clamped: a server answering outside the requested range must not make an inverted window.
+        newest = min(max(e.ts for e in events), sl.window.end - 1)
+        oldest = max(min(e.ts for e in events), sl.window.start)
+        page_span = newest - oldest
+        if page_span <= 0 or oldest - sl.window.start < MIN_SPLIT_MS:
+            return False
+        rest = Window(sl.window.start, oldest + 1)
+        pages_left = rest.duration_ms / page_span  # the page's density, extrapolated
+        parts = min(self._idle + 1, int(pages_left), MAX_SLICES - len(self._slices))
+        if parts < 2:
+            return False
+        sl.state = "split"
+        sl.window = Window(rest.end - 1, sl.window.end)  # what this slice itself ended up covering
+        sl.frontier = sl.window.start
+        await self._split(split_by_density(rest, page_span, parts))
+        return True
+
+    # -- merging -------------------------------------------------------------------------------
+
+    def _add_events(self, sl: _Slice, events: list[Event]) -> None:
+        cap = self.max_events
+        seen = self._seen
+        start, end = self.window.start, self.window.end
+        for ev in events:
+            # Outside the window: an inclusive `to` on the server's side, or a server bug. Files are
+            # filtered the same way, so both sources agree on what a window holds.
+            if ev.id in seen or not start <= ev.ts < end:
+                continue
+            seen.add(ev.id)
+            self._events.append(ev)
+            sl.events += 1
+            if cap is not None:
+                if len(self._newest_ts) < cap:
+                    heapq.heappush(self._newest_ts, ev.ts)
+                else:
+                    heapq.heappushpop(self._newest_ts, ev.ts)
+        if events:
+            sl.frontier = min(sl.frontier, min(e.ts for e in events))
+        if cap is not None and len(self._newest_ts) >= cap:
+            self._cutoff = self._newest_ts[0]
+
+    # -- reporting -----------------------------------------------------------------------------
+
+    def _warn(self, sl: _Slice, page_no: int, text: str) -> None:
+        self._warnings.append((-sl.window.end, page_no, text))
+
+    def _report(self) -> None:
+        if self._progress_cb is None:
+            return
+        self._progress.events = len(self._events)
+        self._progress.pages = self.pages
+        # A copy: a receiver may keep it (or hand it to another thread) while the fetch goes on.
+        self._progress_cb(dataclasses.replace(self._progress))
+
+    def _report_wait(self, seconds: float, message: str) -> None:
+        self._progress.waiting_s = seconds
+        self._progress.message = message
+        self._report()

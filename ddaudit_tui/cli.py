@@ -211,13 +211,13 @@ def classify_error(exc: BaseException) -> tuple[int | None, str]:
 
     if isinstance(exc, NoCredentials):
         return EXIT_AUTH, str(exc)
-    try:
-        from ddaudit_tui.sources.datadog import AuthError, DatadogError
-    except ImportError:  # pragma: no cover - the client is part of the package
-        AuthError = DatadogError = ()  # type: ignore[assignment,misc]
-    if AuthError and isinstance(exc, AuthError):
+    from ddaudit_tui.sources.datadog import AuthError, ConfigurationError, DatadogError
+
+    if isinstance(exc, AuthError):
         return EXIT_AUTH, str(exc)
-    if DatadogError and isinstance(exc, DatadogError):
+    if isinstance(exc, ConfigurationError):
+        return EXIT_USAGE, str(exc)
+    if isinstance(exc, DatadogError):
         return EXIT_ERROR, str(exc)
     if isinstance(exc, OSError):
         return EXIT_ERROR, str(exc)

@@ -1,0 +1,63 @@
+"""`--demo`: the real Datadog client talking to an in-process fake of the Datadog API serving the demo org.
+
+Everything the demo shows has gone through the same HTTP requests, pagination, rate-limit handling and
+decoding as a real investigation. The org is generated lazily, off the event loop, on the first request,
+so the TUI paints at once and shows "fetching…" while the org is being built.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from ddaudit_tui.sources.datadog import Credentials, DatadogClient
+from ddaudit_tui.sources.fake_api import DEMO_API_KEY, DEMO_APP_KEY, FakeDatadog
+
+DEMO_LABEL = "demo"
+
+
+class LazyTransport(httpx.AsyncBaseTransport):
+    """Builds the wrapped transport on first use, in a worker thread."""
+
+    def __init__(self, factory: Callable[[], httpx.AsyncBaseTransport]) -> None:
+        self._factory = factory
+        self._inner: httpx.AsyncBaseTransport | None = None
+        self._lock = asyncio.Lock()
+
+    async def inner(self) -> httpx.AsyncBaseTransport:
+        if self._inner is None:
+            async with self._lock:
+                if self._inner is None:
+                    self._inner = await asyncio.to_thread(self._factory)
+        return self._inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await (await self.inner()).handle_async_request(request)
+
+    async def aclose(self) -> None:
+        if self._inner is not None:
+            await self._inner.aclose()
+
+
+def open_demo(
+    seed: int = 7,
+    live: bool = False,
+    max_events: int | None = None,
+    events: int | None = None,
+    latency_s: float = 0.0,
+    **fake_kwargs: Any,
+) -> DatadogClient:
+    """A `DatadogClient` whose transport is the fake API over the demo org (credentials are demo-only)."""
+
+    def build() -> FakeDatadog:
+        return FakeDatadog.from_demo(seed=seed, events=events, live=live, latency_s=latency_s, **fake_kwargs)
+
+    return DatadogClient(
+        Credentials(api_key=DEMO_API_KEY, app_key=DEMO_APP_KEY),
+        transport=LazyTransport(build),
+        max_events=max_events,
+        label=DEMO_LABEL + (" (live)" if live else ""),
+    )

@@ -1,0 +1,107 @@
+"""The fake Datadog API on a real socket: 127.0.0.1, an ephemeral port, HTTP/1.1 with keep-alive.
+
+A threaded stdlib HTTP server that hands every request to `FakeDatadog.handle` — the same dispatch the
+in-process transport uses — so integration tests exercise the client's real socket path (connection
+pooling, timeouts, resets). Transport faults become real ones here: a "timeout" stalls without answering,
+a "reset" closes the socket with a TCP RST.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ddaudit_tui.sources.fake_api import FakeDatadog
+
+
+# -- loopback server ----------------------------------------------------------------------------------
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, like the real API
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        return None  # tests stay quiet
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        host = f"http://{self.server.server_address[0]}:{self.server.server_address[1]}"
+        fake = self.server.fake
+        if fake.latency_s > 0:
+            time.sleep(fake.latency_s)
+        outcome = fake.handle(self.command, self.path, self.headers, body, host)
+        if outcome.action == "timeout":
+            time.sleep(outcome.sleep_s or 2.0)
+            self._drop(reset=False)
+            return
+        if outcome.action == "reset":
+            self._drop(reset=True)
+            return
+        self.send_response(outcome.status)
+        for name, value in outcome.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(outcome.body)))
+        self.end_headers()
+        if outcome.body:
+            self.wfile.write(outcome.body)
+
+    def _drop(self, reset: bool) -> None:
+        self.close_connection = True
+        try:
+            if reset:  # SO_LINGER 0: close() sends a TCP RST instead of a clean FIN
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+        except OSError:
+            pass
+
+    def finish(self) -> None:
+        with contextlib.suppress(OSError):  # the connection was dropped on purpose
+            super().finish()
+
+    do_GET = do_POST = do_DELETE = do_PATCH = do_PUT = _serve
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    fake: FakeDatadog
+
+
+def start_loopback(fake: FakeDatadog, port: int = 0) -> tuple[str, Callable[[], None]]:
+    """Serve `fake` on 127.0.0.1 (an ephemeral port by default). Returns (base_url, stop)."""
+    server = _Server(("127.0.0.1", port), _Handler)
+    server.fake = fake
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    host, bound_port = server.server_address[:2]
+    stopped = threading.Event()
+
+    def stop() -> None:
+        if stopped.is_set():
+            return
+        stopped.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    return f"http://{host}:{bound_port}", stop
+
+
+@contextmanager
+def loopback(fake: FakeDatadog, port: int = 0) -> Iterator[str]:
+    """`with loopback(fake) as base_url:` — the fake on a real socket for the duration of the block."""
+    base_url, stop = start_loopback(fake, port)
+    try:
+        yield base_url
+    finally:
+        stop()

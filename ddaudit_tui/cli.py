@@ -38,7 +38,7 @@ from ddaudit_tui.cliutil import (
 from ddaudit_tui.config import ConfigError, config_path
 
 # command name -> module under ddaudit_tui.commands (imported when the parser is built: keep them light)
-PLUGGED_COMMANDS: dict[str, str] = {}
+PLUGGED_COMMANDS: dict[str, str] = {"watch": "watch", "ai": "ai"}
 COMMANDS = ("tui", "search", "demo-data", "config", *PLUGGED_COMMANDS)
 
 __all__ = ["main", "EXIT_OK", "EXIT_ERROR", "EXIT_USAGE", "EXIT_AUTH", "EXIT_INPUT", "UsageError"]
@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
         "config", help="print the resolved settings (secrets masked) and the config file path"
     )
     cfg.add_argument("--profile", help="named profile from the config file")
+    for name, module in PLUGGED_COMMANDS.items():
+        mod = importlib.import_module(f"ddaudit_tui.commands.{module}")
+        mod.add_arguments(sub.add_parser(name, help=mod.HELP, description=mod.HELP))
     return parser
 
 

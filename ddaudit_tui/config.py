@@ -24,7 +24,7 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 APP_NAME = "ddaudit"
-SECRET_FIELDS = ("api_key", "app_key", "access_token")
+SECRET_FIELDS = ("api_key", "app_key", "access_token", "pagerduty_routing_key")
 
 
 class ConfigError(Exception):
@@ -48,6 +48,12 @@ class _FileSettings(BaseModel):
     api_key_cmd: str | None = None
     app_key_cmd: str | None = None
     access_token_cmd: str | None = None
+    pagerduty_routing_key: str | None = None
+    pagerduty_routing_key_env: str | None = None
+    pagerduty_routing_key_cmd: str | None = None
+    pagerduty_url: str | None = None
+    state_dir: str | None = None
+    rules_file: str | None = None
     proxy: str | None = None
     ca_bundle: str | None = None
     timeout: float | None = Field(default=None, gt=0)
@@ -71,6 +77,10 @@ class Settings:
     api_key: str | None = None
     app_key: str | None = None
     access_token: str | None = None
+    pagerduty_routing_key: str | None = None
+    pagerduty_url: str | None = None
+    state_dir: str | None = None
+    rules_file: str | None = None
     proxy: str | None = None
     ca_bundle: str | None = None
     timeout: float = 30.0
@@ -91,6 +101,7 @@ class Settings:
         for name in (
             "profile", "site", "api_url", "api_key", "app_key", "access_token", "proxy", "ca_bundle",
             "timeout", "concurrency", "max_events", "export_dir", "local_time",
+            "pagerduty_routing_key", "pagerduty_url", "state_dir", "rules_file",
         ):  # fmt: skip
             value = getattr(self, name)
             shown = mask(value) if name in SECRET_FIELDS or name == "proxy" else _show(value)
@@ -199,6 +210,10 @@ _ENV: dict[str, tuple[str, ...]] = {
     "max_events": ("DDAUDIT_MAX_EVENTS",),
     "export_dir": ("DDAUDIT_EXPORT_DIR",),
     "local_time": ("DDAUDIT_LOCAL_TIME",),
+    "pagerduty_routing_key": ("DDAUDIT_PAGERDUTY_ROUTING_KEY", "PAGERDUTY_ROUTING_KEY"),
+    "pagerduty_url": ("DDAUDIT_PAGERDUTY_URL",),
+    "state_dir": ("DDAUDIT_STATE_DIR",),
+    "rules_file": ("DDAUDIT_RULES",),
 }
 
 _CONVERT = {"timeout": float, "concurrency": int, "max_events": int}
@@ -268,6 +283,7 @@ def load_settings(
         if value is not None:
             setattr(settings, name, value)
             settings.origins[name] = origin
-    if settings.export_dir:
-        settings.export_dir = str(Path(settings.export_dir).expanduser())
+    for name in ("export_dir", "state_dir", "rules_file"):
+        if getattr(settings, name):
+            setattr(settings, name, str(Path(getattr(settings, name)).expanduser()))
     return settings

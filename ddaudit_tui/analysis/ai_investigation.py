@@ -1,0 +1,244 @@
+"""The AI activity investigation through a `Source`: fetch, ask the baseline questions, analyse.
+
+1. The base query over the window (one paged fetch: the AI events are a small part of an org's trail).
+2. The baseline period before the window (default 30 days), asked as small pushed-down questions
+   rather than pulled whole (DESIGN.md "Scale") — or, for events already in memory (files), answered
+   in one local pass (`analysis.ai.baseline_from_events`):
+   - is there any audit data in the period at all? (if not, baseline checks are skipped, not guessed);
+   - per person seen in the window: any AI activity of theirs (as user or delegator) in the period?
+   - per OAuth / MCP client: was it used in the period?
+   - per person whose scope can matter (AI changed something or touched a sensitive family for them,
+     they are new to AI, or they are the drill-down's subject): their own non-AI events in the period,
+     minus logins and raw requests (a fetch, but of one person's product events only) — their scope.
+3. `analysis.ai.analyze_calls` on the result.
+
+No Textual here; the TUI runs `investigate_ai` in a worker, the CLI with `asyncio.run`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
+
+from ddaudit_tui.analysis.ai import (
+    AI_INTERNAL_TYPES,
+    CHANGE_VERBS,
+    DAY_MS,
+    DEFAULT_BASE_QUERY,
+    AiActivity,
+    AiCall,
+    AiConfig,
+    Baseline,
+    Scope,
+    analyze_calls,
+    attribute_events,
+    baseline_from_events,
+    scope_from_events,
+)
+from ddaudit_tui.events.query import parse_query
+from ddaudit_tui.events.record import Event
+from ddaudit_tui.events.store import EventStore
+from ddaudit_tui.sources.base import ProgressCallback, Source
+from ddaudit_tui.timeutil import Window
+
+__all__ = ["investigate_ai", "fetch_baseline", "quote", "identity_clause"]
+
+T = TypeVar("T")
+
+# How many baseline questions run at once (each is one small request against the API).
+CONCURRENCY = 6
+# People and clients that are not a person or a client.
+_NOBODY = frozenset({"(system)", "(unknown)"})
+
+
+def quote(value: str) -> str:
+    """A value as a quoted query term: backslashes and quotes escaped (values come from event data)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def identity_clause(idents: Iterable[str], delegator: bool = False) -> str:
+    """`(@usr.email:"a" OR @usr.id:"a" OR …)` over every identifier known for a person; with
+    `delegator`, also their delegated actions (`audit-events.md` §4.2: `@usr.id:X OR @delegator.id:X`)."""
+    terms: list[str] = []
+    for ident in dict.fromkeys(i for i in idents if i):
+        if "@" in ident:
+            fields = ["@usr.email", "@usr.id"] + (["@delegator.id"] if delegator else [])
+        elif " " in ident:  # a full name: delegators are sometimes known only by name
+            fields = ["@usr.name"] + (["@delegator.name"] if delegator else [])
+        else:
+            fields = ["@usr.id", "@usr.uuid"] + (["@delegator.id"] if delegator else [])
+        terms += [f"{f}:{quote(ident)}" for f in fields]
+    return "(" + " OR ".join(terms) + ")"
+
+
+def _identities(calls: Iterable[AiCall]) -> dict[str, list[str]]:
+    """Per person (lower-cased key): every identifier they appeared with in the window."""
+    out: dict[str, dict[str, None]] = {}
+    for c in calls:
+        key = c.human.lower()
+        if key in _NOBODY:
+            continue
+        bucket = out.setdefault(key, {c.human: None})
+        e = c.event
+        vals = (e.delegator_id, e.delegator_name) if c.delegated else (e.usr_email, e.usr_id, e.usr_uuid)
+        for v in vals:
+            if v:
+                bucket.setdefault(v, None)
+    return {k: list(v) for k, v in out.items()}
+
+
+async def _exists(source: Source, query: str, window: Window) -> bool:
+    """`Source.exists` (a `page.limit: 1` pushdown); clients that spell it `count_exists`, or have
+    neither, still answer (the last by a fetch)."""
+    for name in ("exists", "count_exists"):
+        fn = getattr(source, name, None)
+        if callable(fn):
+            return bool(await fn(query, window))
+    result = await source.fetch(query, window)
+    return bool(result.events)
+
+
+async def _gather_limited(jobs: list[Callable[[], Awaitable[T]]], limit: int) -> list[T]:
+    sem = asyncio.Semaphore(max(1, limit))
+
+    async def run(job: Callable[[], Awaitable[T]]) -> T:
+        async with sem:
+            return await job()
+
+    return list(await asyncio.gather(*(run(j) for j in jobs)))
+
+
+def _needs_scope(calls: Iterable[AiCall], cfg: AiConfig) -> bool:
+    """Whether a person's scope can matter: only AI changes, or touches of sensitive families, are ever
+    compared with it (`ai._scope_flags`), so the others are not asked about."""
+    return any(
+        c.resource_type
+        and c.resource_type not in AI_INTERNAL_TYPES
+        and (c.verb in CHANGE_VERBS or c.resource_type in cfg.sensitive_types)
+        for c in calls
+    )
+
+
+async def fetch_baseline(
+    source: Source,
+    query: str,
+    period: Window,
+    calls: list[AiCall],
+    *,
+    config: AiConfig | None = None,
+    user: str | None = None,
+    concurrency: int = CONCURRENCY,
+    warnings: list[str] | None = None,
+) -> Baseline:
+    """The baseline questions for the people and clients in `calls` (see the module doc).
+
+    Two rounds: first "any AI before?" per person and "used before?" per client (one-result searches);
+    then the own-scope fetch, only for people whose scope can matter — AI changed something or touched a
+    sensitive family for them, they are new to AI (the report says whether they had history), or they
+    are the drill-down's subject.
+    """
+    cfg = config or AiConfig()
+    if period.duration_ms <= 0 or not await _exists(source, "*", period):
+        return Baseline(period=period, known=False)
+    people = _identities(calls)
+    clients = sorted(
+        {c.client for c in calls if c.client != "(unknown)" and (c.event.oauth_client or c.event.mcp_client)}
+    )
+    base = f"({query})"
+
+    def had_ai(idents: list[str]) -> Callable[[], Awaitable[bool]]:
+        return lambda: _exists(source, f"{base} {identity_clause(idents, delegator=True)}", period)
+
+    def used(client: str) -> Callable[[], Awaitable[bool]]:
+        q = quote(client)
+        return lambda: _exists(
+            source, f"{base} (@metadata.oauth_client.name:{q} OR @metadata.client.name:{q})", period
+        )
+
+    def own(idents: list[str]) -> Callable[[], Awaitable[Any]]:
+        # Their own product events, not AI, not logins, not raw requests (which carry no resource).
+        q = f"{identity_clause(idents)} -@evt.name:(Request OR Authentication) -{base}"
+        return lambda: source.fetch(q, period)
+
+    keys = list(people)
+    first: list[Callable[[], Awaitable[bool]]] = [had_ai(people[k]) for k in keys]
+    first += [used(c) for c in clients]
+    answers = await _gather_limited(first, concurrency)
+    ai_before = dict(zip(keys, answers[: len(keys)], strict=True))
+    client_flags = answers[len(keys) :]
+
+    by_person: dict[str, list[AiCall]] = {}
+    for c in calls:
+        by_person.setdefault(c.human.lower(), []).append(c)
+    subject = user.strip().lower() if user else None
+    scope_keys = [
+        k for k in keys if not ai_before[k] or k == subject or _needs_scope(by_person.get(k, ()), cfg)
+    ]
+    fetched_scopes = await _gather_limited([own(people[k]) for k in scope_keys], concurrency)
+    scopes: dict[str, Scope] = {}
+    for key, fetched in zip(scope_keys, fetched_scopes, strict=True):
+        if warnings is not None and not fetched.complete:
+            warnings.extend(f"baseline scope of {key}: {w}" for w in fetched.warnings)
+        scope = scope_from_events(fetched.events)
+        if scope.events:
+            scopes[key] = scope
+    return Baseline(
+        period=period,
+        known=True,
+        ai_users=frozenset(k for k, yes in ai_before.items() if yes),
+        checked_users=frozenset(keys),
+        clients=frozenset(c.lower() for c, yes in zip(clients, client_flags, strict=True) if yes),
+        checked_clients=frozenset(c.lower() for c in clients),
+        scopes=scopes,
+    )
+
+
+def _slice(newest_first: list[Event], window: Window) -> list[Event]:
+    """The events of `window` from a list sorted newest first (an EventStore's order), by bisection."""
+    key = lambda e: -e.ts  # noqa: E731  (ascending key for a descending list)
+    lo = bisect.bisect_right(newest_first, -window.end, key=key)
+    hi = bisect.bisect_right(newest_first, -window.start, key=key)
+    return newest_first[lo:hi]
+
+
+async def investigate_ai(
+    source: Source,
+    window: Window,
+    *,
+    query: str | None = None,
+    config: AiConfig | None = None,
+    user: str | None = None,
+    progress: ProgressCallback | None = None,
+    baseline: bool = True,
+    concurrency: int = CONCURRENCY,
+) -> AiActivity:
+    """Fetch the AI events of `window`, ask the baseline questions, and analyse (see module doc).
+
+    `query` replaces the base query (`DEFAULT_BASE_QUERY`); `user` narrows the result to that person's
+    drill-down (flags are still raised over everyone first, so they match the whole-org report).
+    """
+    cfg = config or AiConfig()
+    q = (query or "").strip() or DEFAULT_BASE_QUERY
+    parse_query(q)  # a malformed query fails here, before any request
+    fetched = await source.fetch(q, window, progress)
+    warnings = list(fetched.warnings)
+    if not fetched.complete and not warnings:
+        warnings.append("the fetch was incomplete: counts are lower bounds")
+    calls = attribute_events(e for e in fetched.events if window.contains(e.ts))
+    base: Baseline | None = None
+    if baseline and cfg.baseline_days > 0:
+        period = Window(window.start - cfg.baseline_days * DAY_MS, window.start)
+        store = getattr(source, "store", None)
+        if isinstance(store, EventStore):
+            # Events already in memory (files): one local pass answers every baseline question at once,
+            # with the same query semantics, instead of a scan of the whole store per question.
+            base = baseline_from_events(period, _slice(store.events, period), q)
+        else:
+            base = await fetch_baseline(
+                source, q, period, calls, config=cfg, user=user, concurrency=concurrency, warnings=warnings
+            )
+    return analyze_calls(
+        calls, window, base, cfg, query=q, user=user, warnings=warnings, complete=fetched.complete
+    )

@@ -1,0 +1,126 @@
+"""`ddaudit ai`: what the Datadog AI assistant / MCP server did, for whom, to what; and what worries.
+
+    ddaudit ai [SOURCE] [--from 7d] [--to now] [--user EMAIL] [--format text|md|json|html] [-o FILE]
+
+The recipe is dd-audit-ai-activity (`detections.md` §4.3); `--format json` carries its jq field names,
+and its summary keys equal what the recipe's jq computes over the same `@evt.name:"MCP Server"` events.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ddaudit_tui.cliutil import (
+    EXIT_OK,
+    UsageError,
+    add_source_args,
+    err,
+    open_output,
+    progress_printer,
+    settings_from,
+)
+
+if TYPE_CHECKING:
+    from ddaudit_tui.analysis.ai import AiActivity, AiConfig
+
+HELP = "audit AI assistant / MCP activity: tool calls by user, tools, clients, changes, anomaly flags"
+
+FORMATS = ("text", "md", "json", "html")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_source_args(parser, default_from="7d")
+    parser.add_argument(
+        "--user",
+        metavar="EMAIL",
+        help="drill down on one person: their own AI calls and agents acting on their behalf (delegator)",
+    )
+    parser.add_argument("--format", "-f", default="text", choices=FORMATS)
+    parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE (mode 0600) instead of stdout")
+    a = parser.add_argument_group("analysis")
+    a.add_argument(
+        "--query",
+        "-q",
+        metavar="QUERY",
+        help="base query selecting AI activity (default: is_mcp_call:true OR @evt.actor.mode:* "
+        'OR @evt.name:("MCP Server" OR "Bits AI SRE"))',
+    )
+    a.add_argument(
+        "--baseline",
+        metavar="DURATION",
+        default="30d",
+        help="history before the window for first-time users and scope (default 30d; 0 to skip)",
+    )
+    a.add_argument(
+        "--burst-calls",
+        type=int,
+        default=100,
+        metavar="N",
+        help="flag a person making at least N AI calls within --burst-window (default 100)",
+    )
+    a.add_argument("--burst-window", default="5m", metavar="DURATION", help="burst window (default 5m)")
+
+
+def _config(args: argparse.Namespace) -> AiConfig:
+    # Imported here, not at the top: building the parser must stay light (cli.py imports every command).
+    from ddaudit_tui.analysis.ai import AiConfig
+    from ddaudit_tui.timeutil import parse_duration
+
+    baseline = str(args.baseline).strip()
+    baseline_days = 0 if baseline in ("0", "0d", "none", "off") else parse_duration(baseline) // 86_400
+    if baseline not in ("0", "0d", "none", "off") and baseline_days < 1:
+        raise UsageError(f"--baseline {args.baseline!r}: expected whole days, e.g. 30d (or 0 to skip)")
+    if args.burst_calls < 1:
+        raise UsageError("--burst-calls must be at least 1")
+    window_s = parse_duration(args.burst_window)
+    if window_s < 1:
+        raise UsageError("--burst-window must be at least 1s")
+    return AiConfig(
+        baseline_days=baseline_days, burst_calls=args.burst_calls, burst_window_ms=window_s * 1000
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from ddaudit_tui.analysis.ai_investigation import investigate_ai
+    from ddaudit_tui.events.query import parse_query
+    from ddaudit_tui.report import ai_report  # noqa: F401  (registers the "ai" renderers)
+    from ddaudit_tui.report.registry import render
+    from ddaudit_tui.sources.select import open_source, resolve_source_window
+
+    if args.query:
+        parse_query(args.query)  # fail fast on a malformed query, before any I/O
+    if args.user is not None and not args.user.strip():
+        raise UsageError("--user needs an email (or user id)")
+    config = _config(args)
+    settings = settings_from(args)
+
+    async def go() -> AiActivity:
+        source = open_source(args, settings)
+        try:
+            window = resolve_source_window(args, source)
+            return await investigate_ai(
+                source,
+                window,
+                query=args.query,
+                config=config,
+                user=args.user,
+                progress=progress_printer(),
+                baseline=config.baseline_days > 0,
+            )
+        finally:
+            await source.aclose()
+
+    result = asyncio.run(go())
+    for warning in result.warnings:
+        err(f"warning: {warning}")
+    if args.user and not result.calls:
+        err(f"no AI activity for {args.user} in {result.window.describe()}")
+    text = render("ai", args.format, result)
+    with open_output(args.output) as out:
+        out.write(text)
+    if args.output:
+        err(f"wrote the AI activity report to {Path(args.output).expanduser().resolve()}")
+    return EXIT_OK

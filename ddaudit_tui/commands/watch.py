@@ -1,0 +1,469 @@
+"""`ddaudit watch`: the headless spike watch — bursts of sensitive admin actions, paged to PagerDuty.
+
+    ddaudit watch [SOURCE] [--interval 5m] [--window 15m] [--rules FILE] [--once | --replay]
+                  [--pagerduty-routing-key KEY] [--pagerduty-url URL] [--dry-run] [--resolve]
+                  [--format text|json] [--state-dir DIR] [--no-state] [--list-rules]
+
+Modes:
+- default: poll every `--interval` until stopped (Ctrl-C / SIGTERM); one line (or one JSON object)
+  per alert as it opens.
+- `--once`: one poll, for cron and systemd timers. It fetches from the last poll (state) or the last
+  `--window`, pages what is new, and exits. With `--input FILE` it evaluates the window that ends at
+  the input's last event, as if the export had just been fetched.
+- `--replay` (with `--input`): the whole file through the watch as if live, one simulated poll per
+  interval; lists every alert that would have fired. Never pages (add `--dry-run` to see payloads).
+
+Exit codes: 0 ran and nothing fired; 5 something fired (a new alert, or a page that had failed
+before went out); 1 a poll or a page failed (alerts, if any, are still printed; a page that failed
+is queued in the state and retried next run); 2 usage (flags, rules file); 3 authentication or
+permission; 4 unreadable input; 130 interrupted.
+
+The routing key comes from `--pagerduty-routing-key`, `DDAUDIT_PAGERDUTY_ROUTING_KEY`,
+`PAGERDUTY_ROUTING_KEY` or the config file; it is never printed, logged or stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+from ddaudit_tui.alerts.pagerduty import (
+    URL_ENV,
+    DryRunPager,
+    Pager,
+    PagerDutyClient,
+    enqueue_url,
+    routing_key_from_env,
+)
+from ddaudit_tui.alerts.poller import Poller, PollOutcome, replay
+from ddaudit_tui.alerts.rules import RULE_LABEL, RuleSet, default_rules_path, describe_rules, load_rules
+from ddaudit_tui.alerts.state import WatchState, default_state_dir
+from ddaudit_tui.analysis.spikes import (
+    PAGE_DISABLED,
+    PAGE_DRY_RUN,
+    PAGE_FAILED,
+    PAGE_OFF,
+    PAGE_PENDING,
+    PAGE_SENT,
+    Alert,
+)
+from ddaudit_tui.cliutil import (
+    EXIT_AUTH,
+    EXIT_ERROR,
+    EXIT_OK,
+    UsageError,
+    add_source_args,
+    err,
+    progress_printer,
+    settings_from,
+)
+from ddaudit_tui.config import Settings
+from ddaudit_tui.safetext import clean
+from ddaudit_tui.timeutil import TimeParseError, fmt_ts, human_duration, iso, parse_duration, parse_instant
+
+HELP = "watch for bursts of sensitive admin actions (role grants, key minting, deletions…); page PagerDuty"
+
+EXIT_FIRED = 5  # `--once` / `--replay`: at least one alert fired
+DEMO_FIRST_LOOKBACK_S = 86_400.0  # the demo's planted bursts are spread over its last 24 hours
+
+_PAGE_WORDS = {
+    PAGE_SENT: "paged",
+    PAGE_DRY_RUN: "dry-run (not sent)",
+    PAGE_OFF: "not paged",
+    PAGE_DISABLED: "not paged (rule: page = false)",
+    PAGE_PENDING: "page pending",
+    PAGE_FAILED: "page refused",
+}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "Watch the Datadog Audit Trail for bursts of sensitive admin actions by one actor and page "
+        f"PagerDuty. Rules are {RULE_LABEL}s (not Datadog detections): see --list-rules and --rules. "
+        f"Exit codes: 0 nothing fired, {EXIT_FIRED} an alert fired, 1 a poll or page failed, 2 usage, "
+        "3 auth, 4 input, 130 interrupted."
+    )
+    add_source_args(p, default_from="the last --window")
+    w = p.add_argument_group("watch")
+    mode = w.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--once",
+        action="store_true",
+        help=f"poll once and exit (cron, systemd timers): exit {EXIT_FIRED} if an alert fired, 0 if not",
+    )
+    mode.add_argument(
+        "--replay",
+        action="store_true",
+        help="with --input: run the file through the watch as if live and list every alert that would have fired",
+    )
+    w.add_argument("--interval", default="5m", help="time between polls (default 5m)")
+    w.add_argument(
+        "--window",
+        default="15m",
+        help="sliding window of rules that set none, and of the counts (default 15m)",
+    )
+    w.add_argument(
+        "--overlap",
+        default="2m",
+        help="re-fetch this much before the last poll, for late events (default 2m)",
+    )
+    w.add_argument(
+        "--rules", metavar="FILE", help="TOML rules file: tune, disable or add rules (env DDAUDIT_RULES)"
+    )
+    w.add_argument("--list-rules", action="store_true", help="print the effective rules and exit")
+    w.add_argument("--format", "-f", default="text", choices=["text", "json"])
+    w.add_argument(
+        "--state-dir", metavar="DIR", help="where the watch remembers polls and pages (env DDAUDIT_STATE_DIR)"
+    )
+    w.add_argument(
+        "--no-state",
+        action="store_true",
+        help="neither read nor write the state (every run starts afresh; pages may repeat)",
+    )
+    pd = p.add_argument_group("PagerDuty")
+    pd.add_argument(
+        "--pagerduty-routing-key",
+        metavar="KEY",
+        help="Events v2 integration key (prefer env DDAUDIT_PAGERDUTY_ROUTING_KEY or PAGERDUTY_ROUTING_KEY: flags show in ps)",
+    )
+    pd.add_argument(
+        "--pagerduty-url",
+        metavar="URL",
+        help="Events API URL, e.g. https://events.eu.pagerduty.com or a test endpoint (env DDAUDIT_PAGERDUTY_URL)",
+    )
+    pd.add_argument(
+        "--dry-run", action="store_true", help="print the PagerDuty payloads instead of sending them"
+    )
+    pd.add_argument("--resolve", action="store_true", help="resolve the PagerDuty incident when a burst ends")
+
+
+def _seconds(value: str, flag: str, allow_zero: bool = False) -> float:
+    try:
+        seconds = parse_duration(value)
+    except TimeParseError as exc:
+        raise UsageError(f"{flag}: {exc}") from None
+    if seconds <= 0 and not allow_zero:
+        raise UsageError(f"{flag}: must be more than 0 seconds")
+    return float(seconds)
+
+
+class _Output:
+    """Alert lines (text) or JSON to stdout; messages go to stderr through `err`."""
+
+    def __init__(self, fmt: str, rules: RuleSet, window_ms: int, out: IO[str] | None = None) -> None:
+        self.fmt = fmt
+        self.rules = rules
+        self.window_ms = window_ms
+        self.out = out or sys.stdout
+        self.payloads: dict[str, list[dict[str, Any]]] = {}
+
+    def payload(self, body: dict[str, Any]) -> None:
+        self.payloads.setdefault(str(body.get("dedup_key")), []).append(body)
+
+    def alert_json(self, a: Alert) -> dict[str, Any]:
+        d = a.to_json(self.rules.get(a.rule), self.window_ms)
+        bodies = self.payloads.get(a.dedup_key)
+        if bodies:
+            d["pagerduty_payloads"] = bodies
+        return d
+
+    def line(self, a: Alert) -> str:
+        rule = self.rules.get(a.rule)
+        n = f"{a.count} event{'s' if a.count != 1 else ''}"
+        if a.distinct_values and rule is not None and rule.distinct:
+            n += f" ({a.distinct_count} distinct {rule.distinct})"
+        status = "open" if a.is_open else "closed"
+        return (
+            f"{a.severity.label:<11} {a.rule}  {clean(a.group, max_len=120)}  {n}  [{clean(a.actions_text())}]  "
+            f"{fmt_ts(a.first_seen)} → {fmt_ts(a.last_seen)}  {status}  {_PAGE_WORDS.get(a.page_status, a.page_status)}"
+            f"  {a.dedup_key}"
+        )
+
+    def alerts_text(self, alerts: list[Alert]) -> None:
+        for a in alerts:
+            self.out.write(self.line(a) + "\n")
+            for body in self.payloads.get(a.dedup_key, []):
+                self.out.write(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
+        self.out.flush()
+
+    def ndjson(self, alerts: list[Alert]) -> None:
+        for a in alerts:
+            self.out.write(json.dumps(self.alert_json(a), ensure_ascii=False) + "\n")
+        self.out.flush()
+
+    def document(self, alerts: list[Alert], extra: dict[str, Any]) -> None:
+        doc = {
+            "alerts": [self.alert_json(a) for a in alerts],
+            **extra,
+            "rules_label": f"{RULE_LABEL}s (not Datadog detections)",
+        }
+        self.out.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        self.out.flush()
+
+    def report(self, alerts: list[Alert], extra: dict[str, Any]) -> None:
+        if self.fmt == "json":
+            self.document(alerts, extra)
+        else:
+            self.alerts_text(alerts)
+
+
+def _scope(args: argparse.Namespace, settings: Settings) -> str:
+    """Which watched source the state belongs to: polls of one never move another's mark."""
+    if getattr(args, "input", None):
+        names = sorted("stdin" if p == "-" else str(Path(p).expanduser().resolve()) for p in args.input)
+        return "input:" + "|".join(names)
+    if getattr(args, "demo", False):
+        return f"demo:{args.seed}"
+    return f"api:{settings.api_url or settings.site}:{settings.profile or ''}"
+
+
+def _routing_key(args: argparse.Namespace, settings: Settings) -> str | None:
+    key = (
+        args.pagerduty_routing_key
+        or routing_key_from_env()
+        or getattr(settings, "pagerduty_routing_key", None)
+    )
+    return key.strip() if isinstance(key, str) and key.strip() else None
+
+
+def _pagerduty_url(args: argparse.Namespace, settings: Settings) -> str:
+    url = args.pagerduty_url or os.environ.get(URL_ENV) or getattr(settings, "pagerduty_url", None)
+    try:
+        return enqueue_url(url)
+    except ValueError as exc:
+        raise UsageError(f"--pagerduty-url: {exc}") from None
+
+
+def _state_dir(args: argparse.Namespace, settings: Settings) -> Path:
+    chosen = args.state_dir or getattr(settings, "state_dir", None)
+    return Path(chosen).expanduser() if chosen else default_state_dir()
+
+
+def run(args: argparse.Namespace) -> int:
+    interval_s = _seconds(args.interval, "--interval")
+    window_s = _seconds(args.window, "--window")
+    overlap_s = 0.0 if args.overlap.strip() == "0" else _seconds(args.overlap, "--overlap", allow_zero=True)
+    settings = settings_from(args)
+    rules_path = args.rules or getattr(settings, "rules_file", None) or default_rules_path()
+    rules = load_rules(rules_path)
+    if args.list_rules:
+        print(f"# {RULE_LABEL}s from {rules.origin} (not Datadog detections)")
+        for line in describe_rules(rules.rules, int(window_s * 1000)):
+            print(line)
+        return EXIT_OK
+    if not rules.enabled:
+        raise UsageError(f"no rule is enabled ({rules.origin})")
+    has_input = bool(getattr(args, "input", None))
+    if args.replay and not has_input:
+        raise UsageError("--replay needs --input FILE (a saved export to run through the watch)")
+    if has_input and not (args.once or args.replay):
+        raise UsageError(
+            "with --input, use --once (the window ending at the last event) or --replay (the whole file)"
+        )
+    if args.to and not has_input:
+        raise UsageError("--to applies to --input only: a live watch always runs up to now")
+    routing_key = _routing_key(args, settings)
+    pd_url = _pagerduty_url(args, settings)
+    return asyncio.run(_main(args, settings, rules, routing_key, pd_url, interval_s, window_s, overlap_s))
+
+
+def _make_pager(
+    args: argparse.Namespace, settings: Settings, output: _Output, routing_key: str | None, pd_url: str
+) -> Pager | None:
+    if args.dry_run or args.replay:
+        return DryRunPager(output.payload, routing_key_set=routing_key is not None) if args.dry_run else None
+    if routing_key is None:
+        return None
+    # Not the Datadog connection settings: --ca-bundle/--proxy may be a gateway's own. PagerDuty requests
+    # honour the standard HTTPS_PROXY / SSL_CERT_FILE environment (httpx trust_env).
+    return PagerDutyClient(routing_key, pd_url)
+
+
+async def _main(
+    args: argparse.Namespace,
+    settings: Settings,
+    rules: RuleSet,
+    routing_key: str | None,
+    pd_url: str,
+    interval_s: float,
+    window_s: float,
+    overlap_s: float,
+) -> int:
+    from ddaudit_tui.sources.select import open_source, resolve_source_window
+
+    output = _Output(args.format, rules, int(window_s * 1000))
+    pager = _make_pager(args, settings, output, routing_key, pd_url)
+    source = open_source(args, settings)
+    state: WatchState | None = None
+    try:
+        if args.replay:
+            if routing_key and not args.dry_run:
+                err("--replay never pages: alerts are listed only (add --dry-run to see the payloads)")
+            window = resolve_source_window(args, source)
+            result = await replay(
+                source,
+                rules.enabled,
+                interval_s=interval_s,
+                window_s=window_s,
+                start_ms=window.start,
+                end_ms=window.end,
+                pager=pager,
+                site=settings.site,
+                progress=progress_printer(),
+            )
+            for w in result.warnings:
+                err(f"warning: {w}")
+            output.report(
+                result.alerts,
+                {
+                    "mode": "replay",
+                    "source": source.label,
+                    "window": {"from": iso(window.start), "to": iso(window.end)},
+                    "events": result.events,
+                    "polls": result.polls,
+                },
+            )
+            err(
+                f"replayed {result.events} matching events over {window.describe()} in {result.polls} polls "
+                f"of {human_duration(int(interval_s * 1000))}: {len(result.alerts)} alert(s)"
+            )
+            return EXIT_FIRED if result.alerts else EXIT_OK
+
+        if not args.no_state:
+            state = WatchState(_state_dir(args, settings), _scope(args, settings))
+        first_start_ms: int | None = None
+        poller_kwargs: dict[str, Any] = {}
+        if getattr(args, "input", None):
+            # A saved export is evaluated as if it had just been fetched: "now" is its last event.
+            span = source.default_window()
+            end_ms = parse_instant(args.to) if args.to else (span.end if span else 0)
+            poller_kwargs["clock"] = _fixed_clock(end_ms)
+            if args.frm:
+                first_start_ms = parse_instant(args.frm, now=end_ms / 1000)
+        elif args.frm:
+            first_start_ms = parse_instant(args.frm)
+        first_lookback_s = None
+        if args.demo and not args.frm and (state is None or state.last_polled is None):
+            first_lookback_s = DEMO_FIRST_LOOKBACK_S
+        poller = Poller(
+            source,
+            rules.enabled,
+            interval_s=interval_s,
+            window_s=window_s,
+            overlap_s=overlap_s,
+            first_start_ms=first_start_ms,
+            first_lookback_s=first_lookback_s,
+            state=state,
+            save_state=not args.dry_run,  # a dry run changes nothing, not even the state
+            pager=pager,
+            resolve=args.resolve,
+            site=settings.site,
+            progress=progress_printer() if args.once else None,
+            **poller_kwargs,
+        )
+        if args.dry_run and state is not None:
+            err("dry run: nothing is sent and the state is not updated")
+        if args.once:
+            return _report_once(await poller.poll_now(), output, source.label)
+        return await _watch_forever(poller, output, args)
+    finally:
+        await source.aclose()
+        if pager is not None:
+            await pager.aclose()
+        if state is not None:
+            state.close()
+
+
+def _fixed_clock(end_ms: int) -> Any:
+    def clock() -> float:
+        return end_ms / 1000
+
+    return clock
+
+
+def _reported(outcome: PollOutcome) -> list[Alert]:
+    """New alerts, and older ones paged only now (a page that had failed before): each once."""
+    seen: dict[str, Alert] = {}
+    for a in [*outcome.opened, *outcome.paged]:
+        seen.setdefault(a.dedup_key, a)
+    return sorted(seen.values(), key=lambda a: (a.opened_at, a.dedup_key))
+
+
+def _report_once(outcome: PollOutcome, output: _Output, label: str) -> int:
+    for w in outcome.warnings:
+        err(f"warning: {w}")
+    if outcome.error is not None:
+        err(f"poll failed: {outcome.error}")
+        from ddaudit_tui.sources.datadog_errors import AuthError
+
+        return EXIT_AUTH if isinstance(outcome.exception, AuthError) else EXIT_ERROR
+    alerts = _reported(outcome)
+    window = outcome.window
+    output.report(
+        alerts,
+        {
+            "mode": "once",
+            "source": label,
+            "window": {"from": iso(window.start), "to": iso(window.end)} if window else None,
+            "events": outcome.new_events,
+            "complete": outcome.complete,
+        },
+    )
+    for alert, message in outcome.page_failures:
+        err(f"PagerDuty: {alert.dedup_key}: {message}")
+    if any(a.page_status == PAGE_PENDING for a, _ in outcome.page_failures):
+        return EXIT_ERROR  # the page is queued in the state and retried next run
+    return EXIT_FIRED if outcome.opened or outcome.paged else EXIT_OK
+
+
+async def _watch_forever(poller: Poller, output: _Output, args: argparse.Namespace) -> int:
+    """Poll until interrupted. Each poll prints its new alerts; failures are reported and retried."""
+    failing = [False]
+
+    def on_poll(outcome: PollOutcome) -> None:
+        for w in outcome.warnings:
+            err(f"warning: {w}")
+        if outcome.error is not None:
+            delay = human_duration(int(poller._delay() * 1000))
+            err(f"poll failed: {outcome.error} (data stale; retrying in {delay})")
+            failing[0] = True
+            return
+        if failing[0]:
+            err("polling again: caught up")
+            failing[0] = False
+        alerts = _reported(outcome)
+        if output.fmt == "json":
+            output.ndjson(alerts)
+        else:
+            output.alerts_text(alerts)
+        for alert, message in outcome.page_failures:
+            err(f"PagerDuty: {alert.dedup_key}: {message} (will retry)")
+
+    poller.on_poll = on_poll
+    first = await poller.poll_now()
+    from ddaudit_tui.sources.datadog_errors import AuthError
+
+    if isinstance(first.exception, AuthError):
+        return EXIT_AUTH  # wrong credentials will not fix themselves: fail where systemd shows it
+    err(
+        f"watching {poller.source.label} every {human_duration(int(poller.interval_s * 1000))} "
+        f"with {len(poller.rules)} {RULE_LABEL}s; Ctrl-C to stop"
+    )
+    task = asyncio.create_task(poller.run(wait_first=True))
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGTERM, task.cancel)  # systemd stop: a clean exit, state saved
+    try:
+        await task
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise  # Ctrl-C: the CLI reports "interrupted" (130)
+    return EXIT_OK

@@ -1,0 +1,823 @@
+"""AI activity analysis: attribution, the recipe's summary (checked with the real jq), tables, flags.
+
+Synthetic orgs are built from the real event shapes of `audit-events.md` §4.3–4.4; the real samples in
+`tests/fixtures/reference/elastic_archive.ndjson` and the demo org (when present) are used as well.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+
+from ddaudit_tui.analysis import ai
+from ddaudit_tui.analysis.ai import (
+    DEFAULT_BASE_QUERY,
+    SUMMARY_QUERY,
+    AiConfig,
+    Baseline,
+    analyze_ai,
+    attribute_events,
+    baseline_from_events,
+    find_bursts,
+    jq_sort_key,
+    recipe_summary,
+    resource_family,
+    tool_intent,
+)
+from ddaudit_tui.analysis.ai_investigation import fetch_baseline, identity_clause, investigate_ai, quote
+from ddaudit_tui.analysis.signals import Severity
+from ddaudit_tui.events.decode import decode_item, iter_decode
+from ddaudit_tui.events.query import parse_query
+from ddaudit_tui.events.record import Event
+from ddaudit_tui.events.store import EventStore
+from ddaudit_tui.sources.base import FetchResult
+from ddaudit_tui.sources.files import FileSource
+from ddaudit_tui.timeutil import Window, iso
+
+REF = Path(__file__).parent.parent / "fixtures" / "reference"
+JQ = shutil.which("jq") or "/usr/bin/jq"
+needs_jq = pytest.mark.skipif(not Path(JQ).exists(), reason="jq not installed")
+
+S = 1000
+M = 60 * S
+H = 60 * M
+D = 24 * H
+END = 1_785_500_000_000 - 1_785_500_000_000 % H
+WINDOW = Window(END - 7 * D, END)
+PERIOD = Window(END - 37 * D, END - 7 * D)
+
+# The recipe's "Weekly summary report" jq program, verbatim (detections.md §4.3).
+RECIPE_JQ = """{
+      total_tool_calls: (.data | length),
+      unique_users: ([.data[] | .attributes.attributes.usr.email] | unique | length),
+      top_users: (
+        [.data[] | .attributes.attributes.usr.email]
+        | group_by(.)
+        | map({user: .[0], calls: length})
+        | sort_by(-.calls)
+        | .[:5]
+      ),
+      actions_breakdown: (
+        [.data[] | .attributes.attributes.action]
+        | group_by(.)
+        | map({action: .[0], count: length})
+        | sort_by(-.count)
+      ),
+      resource_types: (
+        [.data[] | .attributes.attributes.asset.type]
+        | group_by(.)
+        | map({type: .[0], count: length})
+        | sort_by(-.count)
+      )
+    }"""
+RECIPE_KEYS = ("total_tool_calls", "unique_users", "top_users", "actions_breakdown", "resource_types")
+
+
+def run_jq(program: str, documents: list[Any]) -> list[Any]:
+    """Run jq once over a stream of JSON documents; one result per document."""
+    stdin = "\n".join(json.dumps(d) for d in documents)
+    proc = subprocess.run([JQ, "-c", program], input=stdin, capture_output=True, text=True, check=True)
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+# -- synthetic events in the real shapes ----------------------------------------------------------
+
+_ids = iter(range(10**9))
+
+
+def _item(ts: int, inner: dict[str, Any], message: str = "", mcp: bool = False) -> dict[str, Any]:
+    tags = ["source:audit"] + (["is_mcp_call:true"] if mcp else [])
+    return {
+        "id": f"ev-{next(_ids):08d}",
+        "type": "audit",
+        "attributes": {
+            "attributes": {**inner, "org": {"name": "Example Corp"}},
+            "message": message,
+            "service": "audit",
+            "tags": tags,
+            "timestamp": iso(ts),
+        },
+    }
+
+
+def usr(email: str) -> dict[str, Any]:
+    name = email.split("@")[0].replace(".", " ").title()
+    return {"id": email, "email": email, "name": name, "uuid": "uuid-" + email.split("@")[0]}
+
+
+def mcp_tool(
+    ts: int,
+    email: str,
+    tool: str,
+    args: dict[str, Any] | None = None,
+    client: str = "Cursor",
+    actor_type: str = "USER",
+) -> dict[str, Any]:
+    inner = {
+        "evt": {"actor": {"type": actor_type}, "name": "MCP Server"},
+        "metadata": {"oauth_client": {"name": client}, "tool": {"name": tool, "arguments": args or {}}},
+        "auth_method": "OAUTH_TOKEN",
+        "usr": usr(email),
+        "action": "executed",
+        "asset": {"type": "mcp"},
+    }
+    return _item(ts, inner, f"{email} successfully called tool '{tool}'", mcp=True)
+
+
+def mcp_init(
+    ts: int, email: str, client: str = "Cursor", mcp_client: str = "cursor-vscode"
+) -> dict[str, Any]:
+    inner = {
+        "evt": {"actor": {"type": "USER"}, "name": "MCP Server"},
+        "metadata": {"client": {"name": mcp_client, "version": "1.0.0"}, "oauth_client": {"name": client}},
+        "usr": usr(email),
+        "action": "executed",
+        "asset": {"type": "mcp"},
+    }
+    return _item(ts, inner, f"{email} initialized a connection", mcp=True)
+
+
+def change(
+    ts: int,
+    evt: str,
+    atype: str,
+    action: str,
+    aid: str | None,
+    *,
+    email: str | None = None,
+    user: dict[str, Any] | None = None,
+    mode: str | None = None,
+    delegator: dict[str, Any] | None = None,
+    mcp: bool = False,
+    actor_type: str = "USER",
+    name: str | None = None,
+) -> dict[str, Any]:
+    actor: dict[str, Any] = {"type": actor_type}
+    if mode:
+        actor["mode"] = mode
+    inner: dict[str, Any] = {"evt": {"actor": actor, "name": evt}, "action": action, "asset": {"type": atype}}
+    if aid is not None:
+        inner["asset"]["id"] = aid
+    if name is not None:
+        inner["asset"]["name"] = name
+    if email is not None:
+        inner["usr"] = usr(email)
+    if user is not None:
+        inner["usr"] = user
+    if delegator is not None:
+        inner["delegator"] = delegator
+    return _item(ts, inner, f"{action} {atype}", mcp=mcp)
+
+
+AGENT = {"id": "bits-ai", "uuid": "agent-uuid", "name": "Bits AI"}
+
+
+def decode(items: list[dict[str, Any]]) -> list[Event]:
+    return [decode_item(msgspec.json.encode(it)) for it in items]
+
+
+def quiet_org() -> list[dict[str, Any]]:
+    """Two regular AI users reading things, before and during the window; their own non-AI work."""
+    items: list[dict[str, Any]] = []
+    for who, client in (("alice@example.com", "Cursor"), ("bob@example.com", "Claude")):
+        for day in range(36, 0, -3):
+            t = END - day * D + 10 * H
+            items.append(mcp_init(t, who, client, "cursor-vscode" if client == "Cursor" else "claude-code"))
+            for i, tool in enumerate(
+                ("search_datadog_logs", "get_datadog_metric", "search_datadog_monitors")
+            ):
+                items.append(mcp_tool(t + (i + 1) * M, who, tool, {"query": "service:web"}, client))
+        for day in range(35, 8, -4):
+            items.append(change(END - day * D + 14 * H, "Monitor", "monitor", "modified", "m-1", email=who))
+            items.append(
+                change(END - day * D + 15 * H, "Dashboard", "dashboard", "modified", "d-1", email=who)
+            )
+            items.append(change(END - day * D + 9 * H, "Authentication", "user", "login", None, email=who))
+    return items
+
+
+def analyze(items: list[dict[str, Any]], **kw: Any) -> ai.AiActivity:
+    events = decode(items)
+    q = parse_query(DEFAULT_BASE_QUERY)
+    window_ai = [e for e in events if WINDOW.contains(e.ts) and q.matches(e)]
+    return analyze_ai(window_ai, WINDOW, baseline_from_events(PERIOD, events), identities=events, **kw)
+
+
+def signals(result: ai.AiActivity) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for f in result.flags:
+        out.setdefault(f.signal, []).append(f)
+    return out
+
+
+# -- the recipe's summary, exactly as jq computes it ------------------------------------------------
+
+
+@needs_jq
+def test_jq_sort_key_orders_like_jq():
+    values = [
+        {"b": 1},
+        {"a": 2},
+        {"a": 1, "b": 0},
+        [2],
+        [1, 2],
+        [1],
+        "b",
+        "a",
+        "",
+        "é",
+        2,
+        1.5,
+        -3,
+        True,
+        False,
+        None,
+    ]
+    ours = sorted(values, key=jq_sort_key)
+    assert ours == run_jq("sort", [values])[0]
+    assert ours[:3] == [None, False, True]
+
+
+@needs_jq
+def test_recipe_summary_equals_jq_on_odd_values_and_ties():
+    # nulls, numbers where strings are expected, ties (stable sort keeps key order), unicode, > 5 users
+    emails = [None, "zoë@example.com", "bob@example.com", 7, "bob@example.com", None, "amy@example.com",
+              "émile@example.com", "carl@example.com", "dan@example.com", "amy@example.com", 7.0]  # fmt: skip
+    actions = [
+        "executed",
+        None,
+        "executed",
+        "accessed",
+        "modified",
+        "executed",
+        None,
+        "deleted",
+        "x",
+        "x",
+        "y",
+        "y",
+    ]
+    types = ["mcp", "mcp", None, "monitor", "dashboard", {"a": 1}, ["l"], "mcp", "mcp", "monitor", "z", "z"]
+    items = []
+    for i, (e, a, t) in enumerate(zip(emails, actions, types, strict=True)):
+        inner: dict[str, Any] = {
+            "evt": {"name": "MCP Server"},
+            "usr": {"email": e},
+            "action": a,
+            "asset": {"type": t},
+        }
+        if i == 3:
+            del inner["usr"]  # missing usr block: null for jq
+        items.append(_item(WINDOW.start + i * M, inner, mcp=True))
+    calls = attribute_events(decode(items))
+    ours = recipe_summary([c.jq for c in calls])
+    assert ours == run_jq(RECIPE_JQ, [{"data": items}])[0]
+
+
+@needs_jq
+def test_recipe_summary_equals_jq_on_random_datasets():
+    rng = random.Random(5)
+    pool_users: list[Any] = [
+        None,
+        "a@x.com",
+        "b@x.com",
+        "B@x.com",
+        "c@x.com",
+        "d@x.com",
+        "e@x.com",
+        "f@x.com",
+        3,
+    ]
+    pool_actions: list[Any] = [None, "executed", "accessed", "created", "modified", "deleted"]
+    pool_types: list[Any] = [None, "mcp", "monitor", "dashboard", "notebook"]
+    docs, ours = [], []
+    for _ in range(150):
+        items = []
+        for i in range(rng.randrange(0, 40)):
+            inner = {
+                "evt": {"name": "MCP Server"},
+                "usr": {"email": rng.choice(pool_users)},
+                "action": rng.choice(pool_actions),
+                "asset": {"type": rng.choice(pool_types)},
+            }
+            items.append(_item(WINDOW.start + i * S, inner, mcp=True))
+        docs.append({"data": items})
+        calls = attribute_events(decode(items))
+        ours.append(recipe_summary([c.jq for c in calls]))
+    assert ours == run_jq(RECIPE_JQ, docs)
+
+
+@needs_jq
+def test_summary_equals_jq_over_the_same_mcp_server_events(tmp_path):
+    items = quiet_org()
+    items.append(
+        change(
+            WINDOW.start + H, "Bits AI SRE", "investigation", "started", "inv-1", email="carol@example.com"
+        )
+    )
+    result = analyze(items)
+    store = EventStore(decode(items))
+    selected = asyncio.run(FileSource(store, "t").fetch(SUMMARY_QUERY, WINDOW)).events
+    assert selected and all(e.evt_name == "MCP Server" for e in selected)
+    expected = run_jq(RECIPE_JQ, [{"data": [e.api_item() for e in selected]}])[0]
+    assert result.summary == expected
+    assert list(result.summary) == list(RECIPE_KEYS)
+
+
+# -- the real shapes (audit-events.md §4.3–4.4) ------------------------------------------------------
+
+
+def reference_events() -> list[Event]:
+    return list(iter_decode((REF / "elastic_archive.ndjson").read_bytes(), "elastic_archive.ndjson"))
+
+
+def test_reference_shapes_selection_and_attribution():
+    events = reference_events()
+    selected = parse_query(DEFAULT_BASE_QUERY).filter(events)
+    # the MCP Server tool call and connection, the three Bits AI SRE events; not the plain Requests
+    assert sorted(e.evt_name or "" for e in selected) == ["Bits AI SRE"] * 3 + ["MCP Server"] * 2
+    calls = {c.event.id: c for c in attribute_events(selected)}
+    tool = calls["id-000122"]
+    assert (tool.kind, tool.human, tool.client, tool.tool) == (
+        "tool_call", "user06@example.com", "Datadog Generic MCP Client", "search_datadog_rum_events",
+    )  # fmt: skip
+    assert (tool.verb, tool.resource_type, tool.counted) == ("accessed", "rum_event", True)
+    init = calls["id-000084"]
+    assert (init.kind, init.client, init.counted) == ("connection", "Cursor", False)
+    started, tool_call, task = calls["id-000110"], calls["id-000094"], calls["id-000099"]
+    assert started.tool == "investigation" and started.investigation == "id-000096"
+    assert tool_call.tool == "submit_remediations" and tool_call.client == "Bits AI SRE"
+    # the SYSTEM task has no usr: it counts for the person whose investigation it served
+    assert task.human == "user03@example.com" and task.actor == "(system)"
+    assert task.investigation == "id-000096" and task.tool == "com.datadoghq.slack.listWorkspaces"
+    # Bits agent tool calls are the agent's own records, not resources created in the org
+    assert not [c for c in calls.values() if c.verb in ("created", "modified", "deleted")]
+
+
+@needs_jq
+def test_reference_shapes_summary_equals_jq():
+    events = reference_events()
+    window = Window(min(e.ts for e in events), max(e.ts for e in events) + 1)
+    result = analyze_ai(parse_query(DEFAULT_BASE_QUERY).filter(events), window)
+    mcp = [e.api_item() for e in parse_query(SUMMARY_QUERY).filter(events)]
+    assert result.summary == run_jq(RECIPE_JQ, [{"data": mcp}])[0]
+    assert result.summary["total_tool_calls"] == 2  # the recipe counts the connection too
+    assert result.counts["tool_calls"] == 1 and result.counts["connections"] == 1
+    assert result.counts["bits_events"] == 3
+    assert [t.tool for t in result.tools if t.tool == "search_datadog_rum_events"]
+    assert not result.flags  # no baseline: first-time / scope skipped, nothing destructive
+    assert any("first-time and scope checks skipped" in n for n in result.notes)
+
+
+# -- tool names and resources ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tool", "expected"),
+    [
+        ("delete_monitor", ("deleted", "monitor")),
+        ("update_dashboard", ("modified", "dashboard")),
+        ("create_notebook", ("created", "notebook")),
+        ("search_datadog_logs", ("accessed", "log")),
+        ("search_datadog_rum_events", ("accessed", "rum_event")),
+        ("list_users", ("accessed", "user")),
+        ("get_security_rule", ("accessed", "security_rule")),
+        ("Delete-Dashboards", ("deleted", "dashboard")),
+        ("submit_remediations", ("created", "remediation")),
+        ("frobnicate", (None, None)),
+        ("", (None, None)),
+    ],
+)
+def test_tool_intent(tool, expected):
+    assert tool_intent(tool) == expected
+
+
+def test_resource_family_spellings():
+    assert resource_family("logs_query") == resource_family("logs") == "log"
+    assert resource_family("Security Rules") == "security_rule"
+    assert resource_family("policies") == "policy"
+    assert resource_family("indexes") == "index"
+    assert resource_family("status") == "status"
+    assert resource_family(None) is None
+
+
+# -- flags ------------------------------------------------------------------------------------------
+
+
+def test_quiet_week_raises_nothing():
+    result = analyze(quiet_org())
+    assert result.flags == []
+    assert result.notes == []
+    assert {u.user for u in result.users} == {"alice@example.com", "bob@example.com"}
+    assert result.counts["connections"] == 2 * 2  # sessions 6 and 3 days before the end
+    assert not result.modified_resources and not result.bursts
+
+
+def test_destructive_by_tool_name_action_and_arguments():
+    t = WINDOW.start + 2 * D
+    items = quiet_org() + [
+        mcp_tool(t, "alice@example.com", "delete_monitor", {"monitor_id": 123}),
+        mcp_tool(t + M, "alice@example.com", "delete_monitor", {"monitor_id": 456}),
+        mcp_tool(t + 2 * M, "alice@example.com", "update_dashboard", {"dashboard_id": "abc-def", "title": "Ops"}),
+        # a product event tagged is_mcp_call (the change an MCP call made)
+        change(t + 3 * M, "Dashboard", "dashboard", "deleted", "d-9", email="bob@example.com", mcp=True),
+        # a generic tool whose arguments carry the verb
+        mcp_tool(t + 4 * M, "bob@example.com", "api_request", {"method": "DELETE", "resource_type": "monitors", "id": "m-7"}),
+        # creations and non-monitor/dashboard changes are listed, not flagged as destructive
+        mcp_tool(t + 5 * M, "alice@example.com", "create_monitor", {"name": "new"}),
+        mcp_tool(t + 6 * M, "alice@example.com", "delete_notebook", {"notebook_id": 5}),
+    ]  # fmt: skip
+    result = analyze(items)
+    destructive = signals(result)["ai_destructive"]
+    by = {(f.details["user"], f.details["action"]): f for f in destructive}
+    assert set(by) == {
+        ("alice@example.com", "deleted"),
+        ("alice@example.com", "modified"),
+        ("bob@example.com", "deleted"),
+    }
+    assert by[("alice@example.com", "deleted")].severity == Severity.HIGH
+    assert by[("alice@example.com", "modified")].severity == Severity.MEDIUM
+    assert {r["id"] for r in by[("alice@example.com", "deleted")].details["resources"]} == {"123", "456"}
+    assert {r["id"] for r in by[("bob@example.com", "deleted")].details["resources"]} == {"d-9", "m-7"}
+    rows = {(m.action, m.resource_type, m.resource_id, m.via) for m in result.modified_resources}
+    assert ("deleted", "monitor", "123", "tool_name") in rows
+    assert ("modified", "dashboard", "abc-def", "tool_name") in rows
+    assert ("deleted", "dashboard", "d-9", "action") in rows
+    assert ("deleted", "monitor", "m-7", "arguments") in rows
+    assert ("created", "monitor", None, "tool_name") in rows
+    assert ("deleted", "notebook", "5", "tool_name") in rows
+    # every flag names the events that prove it
+    ids = {c.id for c in result.calls}
+    assert all(f.event_ids and set(f.event_ids) <= ids for f in result.flags)
+
+
+def test_tool_call_and_resulting_event_are_one_change():
+    t = WINDOW.start + D
+    items = quiet_org() + [
+        mcp_tool(t, "alice@example.com", "delete_monitor", {"monitor_id": "m-1"}),
+        change(t + 2 * S, "Monitor", "monitor", "deleted", "m-1", email="alice@example.com", mcp=True),
+    ]
+    result = analyze(items)
+    assert [(m.action, m.resource_id) for m in result.modified_resources] == [("deleted", "m-1")]
+
+
+def test_support_user():
+    t = WINDOW.start + 3 * D
+    items = quiet_org() + [
+        mcp_tool(t + i * M, "support@datadoghq.com", tool, client="Datadog Generic MCP Client", actor_type="SUPPORT_USER")
+        for i, tool in enumerate(("search_datadog_logs", "get_datadog_metric"))
+    ]  # fmt: skip
+    flags = signals(analyze(items))
+    (support,) = flags["ai_support_user"]
+    assert support.severity == Severity.HIGH and len(support.event_ids) == 2
+    assert support.details["user"] == "support@datadoghq.com"
+    # also new to AI: no baseline activity
+    assert [f.details["user"] for f in flags["ai_first_time_user"]] == ["support@datadoghq.com"]
+
+
+def test_first_time_user_and_new_client_against_the_baseline():
+    t = WINDOW.end - D
+    items = quiet_org() + [
+        change(END - 20 * D, "Monitor", "monitor", "modified", "m-1", email="tom@example.com"),
+        mcp_init(t, "tom@example.com", "Windsurf", "windsurf"),
+        mcp_tool(t + M, "tom@example.com", "search_datadog_logs", client="Windsurf"),
+        # Alice used AI before: not first-time, even through a new client
+        mcp_tool(t + 2 * M, "alice@example.com", "search_datadog_logs", client="Windsurf"),
+    ]
+    flags = signals(analyze(items))
+    (first,) = flags["ai_first_time_user"]
+    assert first.details["user"] == "tom@example.com" and first.severity == Severity.LOW
+    assert "first time in 30 days" in first.reason
+    (client,) = flags["ai_new_client"]
+    assert client.subject == "Windsurf" and client.details["users"] == [
+        "alice@example.com",
+        "tom@example.com",
+    ]
+
+
+def test_no_baseline_data_skips_first_time_and_scope_with_a_note():
+    items = [mcp_tool(WINDOW.start + H, "new@example.com", "list_users")]
+    events = decode(items)
+    result = analyze_ai(events, WINDOW, baseline_from_events(PERIOD, events))
+    assert result.flags == []
+    assert any("no audit events in the baseline period" in n for n in result.notes)
+
+
+def test_burst_threshold_and_window():
+    t = WINDOW.start + 4 * D
+    burst = [
+        mcp_tool(t + i * 2500, "bob@example.com", "search_datadog_logs", client="Claude") for i in range(120)
+    ]
+    slow = [
+        mcp_tool(t + i * 6 * S, "alice@example.com", "get_datadog_metric") for i in range(100)
+    ]  # 100 in 9m54s
+    result = analyze(quiet_org() + burst + slow)
+    (flag,) = signals(result)["ai_burst"]
+    assert flag.details["user"] == "bob@example.com" and flag.details["calls"] == 120
+    assert len(flag.event_ids) == 120 and flag.severity == Severity.MEDIUM
+    (b,) = result.bursts
+    assert b.peak == 120 and b.end - b.start < 5 * M
+    assert [x.burst for x in result.timeline.buckets].count(True) >= 1
+    assert sum(x.calls for x in result.timeline.buckets) == result.counts["calls"]
+
+
+def test_burst_exact_threshold_is_one_burst():
+    calls = attribute_events(
+        decode([mcp_tool(WINDOW.start + i * S, "a@example.com", "search_datadog_logs") for i in range(10)])
+    )
+    assert len(find_bursts(calls, 10, 10 * S)) == 1
+    assert find_bursts(calls, 11, 10 * S) == []
+    assert find_bursts(calls, 10, 9 * S) == []  # window (t-9s, t] holds 9
+
+
+def test_out_of_scope_types_resources_and_reads():
+    t = WINDOW.start + 5 * D
+    items = quiet_org() + [
+        # sensitive reads and a change outside alice's scope (monitor, dashboard)
+        mcp_tool(t, "alice@example.com", "list_users"),
+        mcp_tool(t + M, "alice@example.com", "get_security_rule", {"rule_id": "r-1"}),
+        mcp_tool(t + 2 * M, "alice@example.com", "update_synthetics_test", {"synthetics_test_id": "s-1"}),
+        # telemetry reads outside her screens are normal assistant use
+        mcp_tool(t + 3 * M, "alice@example.com", "search_datadog_spans"),
+        # bob: a change to a monitor he never touched (monitor is in his scope): weaker signal
+        mcp_tool(t + 4 * M, "bob@example.com", "update_monitor", {"monitor_id": "m-other"}, client="Claude"),
+        # somebody with no history of their own: nothing to compare with
+        mcp_tool(t + 5 * M, "carol@example.com", "list_users"),
+    ]
+    flags = {f.details["user"]: f for f in signals(analyze(items))["ai_out_of_scope"]}
+    assert set(flags) == {"alice@example.com", "bob@example.com"}
+    alice = flags["alice@example.com"]
+    assert alice.severity == Severity.MEDIUM
+    assert alice.details["outside_types"] == ["security_rule", "synthetics_test", "user"]
+    assert alice.details["scope_types"] == ["dashboard", "monitor"]
+    bob = flags["bob@example.com"]
+    assert bob.severity == Severity.LOW and bob.details["new_resources"] == [
+        {"type": "monitor", "id": "m-other"}
+    ]
+
+
+def test_delegated_agent_actions_count_for_the_delegator():
+    t = WINDOW.start + 6 * D
+    items = quiet_org() + [
+        # delegator by email, by full name only, and by id that maps through usr.uuid
+        change(t, "Monitor", "monitor", "modified", "m-1", user=dict(AGENT), mode="interactive",
+               delegator={"id": "alice@example.com", "name": "Alice"}),
+        change(t + M, "Dashboard", "dashboard", "modified", "d-1", user=dict(AGENT), mode="interactive",
+               delegator={"name": "Bob"}),
+        change(t + 2 * M, "Notebook", "notebook", "modified", "n-1", user=dict(AGENT), mode="interactive",
+               delegator={"id": "uuid-bob"}),
+        # an autonomous agent action has no human behind it
+        change(t + 3 * M, "Cloud Security Platform", "security_signal", "modified", "sig-1", user=dict(AGENT),
+               mode="autonomous", actor_type="SYSTEM"),
+    ]  # fmt: skip
+    result = analyze(items)
+    agent_calls = [c for c in result.calls if c.kind == "agent"]
+    assert [(c.human, c.delegated, c.actor, c.client) for c in agent_calls] == [
+        ("alice@example.com", True, "Bits AI", "Bits AI"),
+        ("bob@example.com", True, "Bits AI", "Bits AI"),
+        ("bob@example.com", True, "Bits AI", "Bits AI"),
+        ("Bits AI", False, "Bits AI", "Bits AI"),
+    ]
+    alice = next(u for u in result.users if u.user == "alice@example.com")
+    assert alice.delegated == 1 and alice.changes == 1
+    destructive = {(f.details["user"], f.details["action"]) for f in signals(result)["ai_destructive"]}
+    assert destructive == {("alice@example.com", "modified"), ("bob@example.com", "modified")}
+    # the drill-down on bob includes what the agent did for him, and only his flags
+    bob = result.for_user("BOB@example.com")
+    assert bob.user == "bob@example.com" and bob.user_detail is not None
+    assert {c.kind for c in bob.calls} >= {"agent", "tool_call", "connection"}
+    assert all(c.human == "bob@example.com" for c in bob.calls)
+    assert bob.flags and all(f.details.get("user") == "bob@example.com" for f in bob.flags)
+    assert "uuid-bob" in bob.user_detail.identities and bob.user_detail.had_ai_before is True
+
+
+@needs_jq
+def test_drill_down_summary_equals_jq_over_the_users_mcp_events():
+    items = quiet_org()
+    result = analyze(items).for_user("alice@example.com")
+    mcp = [
+        it
+        for it in items
+        if it["attributes"]["attributes"]["evt"]["name"] == "MCP Server"
+        and it["attributes"]["attributes"]["usr"]["email"] == "alice@example.com"
+        and WINDOW.start <= decode([it])[0].ts < WINDOW.end
+    ]
+    assert result.summary == run_jq(RECIPE_JQ, [{"data": mcp}])[0]
+    assert result.summary["unique_users"] == 1
+
+
+def test_timeline_buckets_cover_the_window():
+    result = analyze(quiet_org())
+    t = result.timeline
+    assert t.bucket_ms == 3 * H and len(t.buckets) <= 60
+    assert t.buckets[0].start <= WINDOW.start < t.buckets[0].start + t.bucket_ms
+    assert t.buckets[-1].start < WINDOW.end <= t.buckets[-1].start + t.bucket_ms
+    fine = ai.activity_timeline(result.calls, WINDOW, max_buckets=200)
+    assert fine.bucket_ms == H and sum(b.calls for b in fine.buckets) == result.counts["calls"]
+
+
+def test_tables_are_sorted_and_complete():
+    result = analyze(quiet_org())
+    assert [r.calls for r in result.users] == sorted((r.calls for r in result.users), reverse=True)
+    assert {t.tool for t in result.tools} == {
+        "search_datadog_logs",
+        "get_datadog_metric",
+        "search_datadog_monitors",
+    }
+    clients = {c.client: c for c in result.clients}
+    assert clients["Cursor"].mcp_clients == ("cursor-vscode",) and clients["Cursor"].users == 1
+    assert sum(u.calls for u in result.users) == result.counts["calls"]
+
+
+def test_custom_config_thresholds():
+    t = WINDOW.start + D
+    items = quiet_org() + [
+        mcp_tool(t + i * S, "bob@example.com", "search_datadog_logs", client="Claude") for i in range(12)
+    ]
+    assert "ai_burst" not in signals(analyze(items))
+    assert "ai_burst" in signals(analyze(items, config=AiConfig(burst_calls=10, burst_window_ms=M)))
+
+
+# -- the orchestrator through a Source --------------------------------------------------------------
+
+
+def file_source(items: list[dict[str, Any]]) -> FileSource:
+    return FileSource(EventStore(decode(items)), "test")
+
+
+def scenario() -> list[dict[str, Any]]:
+    t = WINDOW.start + 2 * D
+    return quiet_org() + [
+        mcp_tool(t, "alice@example.com", "delete_monitor", {"monitor_id": "m-1"}),
+        mcp_tool(t + H, "support@datadoghq.com", "search_datadog_logs", actor_type="SUPPORT_USER"),
+        change(END - 20 * D, "Monitor", "monitor", "modified", "m-1", email="tom@example.com"),
+        mcp_tool(t + 2 * H, "tom@example.com", "list_users"),
+        *[
+            mcp_tool(t + 3 * H + i * S, "bob@example.com", "get_datadog_metric", client="Claude")
+            for i in range(100)
+        ],
+    ]
+
+
+def test_investigation_through_a_source_matches_the_pure_baseline():
+    items = scenario()
+    through_source = asyncio.run(investigate_ai(file_source(items), WINDOW))
+    pure = analyze(items)
+    assert [(f.signal, f.severity, f.reason, f.event_ids) for f in through_source.flags] == [
+        (f.signal, f.severity, f.reason, f.event_ids) for f in pure.flags
+    ]
+    assert {f.signal for f in through_source.flags} == {
+        "ai_destructive", "ai_support_user", "ai_first_time_user", "ai_out_of_scope", "ai_burst",
+    }  # fmt: skip
+    assert through_source.summary == pure.summary
+    assert through_source.baseline is not None and through_source.baseline.known
+
+
+def test_investigation_user_drill_down_and_custom_query():
+    items = scenario()
+    result = asyncio.run(investigate_ai(file_source(items), WINDOW, user="tom@example.com"))
+    assert result.user == "tom@example.com"
+    assert {f.signal for f in result.flags} == {"ai_first_time_user", "ai_out_of_scope"}
+    narrow = asyncio.run(investigate_ai(file_source(items), WINDOW, query="@evt.actor.type:SUPPORT_USER"))
+    assert narrow.query == "@evt.actor.type:SUPPORT_USER"
+    assert {c.human for c in narrow.calls} == {"support@datadoghq.com"}
+
+
+def test_investigation_rejects_a_bad_query_before_fetching():
+    from ddaudit_tui.events.query import QuerySyntaxError
+
+    with pytest.raises(QuerySyntaxError):
+        asyncio.run(investigate_ai(file_source([]), WINDOW, query='@evt.name:"MCP'))
+
+
+class _FetchOnly:
+    """A source with no `exists`: the baseline falls back to fetches. Records every query it is asked."""
+
+    label = "fetch-only"
+
+    def __init__(self, items: list[dict[str, Any]]) -> None:
+        self.inner = file_source(items)
+        self.queries: list[str] = []
+
+    async def fetch(self, query: str, window: Window, progress: Any = None) -> FetchResult:
+        self.queries.append(query)
+        return await self.inner.fetch(query, window)
+
+    def default_window(self) -> Window | None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+
+def test_baseline_questions_are_pushed_down_and_quoted():
+    items = scenario()
+    src = _FetchOnly(items)
+    calls = attribute_events(parse_query(DEFAULT_BASE_QUERY).filter(decode(items)))
+    calls = [c for c in calls if WINDOW.contains(c.ts)]
+    baseline = asyncio.run(fetch_baseline(src, DEFAULT_BASE_QUERY, PERIOD, calls))
+    assert isinstance(baseline, Baseline) and baseline.known
+    assert baseline.had_ai("alice@example.com") is True and baseline.had_ai("tom@example.com") is False
+    assert baseline.scope_of("tom@example.com") is not None
+    # every question parses, and each person's questions name them (no org-wide pull of the period)
+    for q in src.queries:
+        parse_query(q)
+    assert any('@delegator.id:"tom@example.com"' in q for q in src.queries)
+    assert all(q == "*" or "@usr." in q or "@metadata." in q for q in src.queries)
+
+
+def test_pushed_down_baseline_gives_the_same_flags_as_a_local_pass():
+    items = scenario()
+    remote = asyncio.run(investigate_ai(_FetchOnly(items), WINDOW))  # no in-memory store: questions
+    local = asyncio.run(investigate_ai(file_source(items), WINDOW))  # one local pass
+    assert [(f.signal, f.reason, f.event_ids) for f in remote.flags] == [
+        (f.signal, f.reason, f.event_ids) for f in local.flags
+    ]
+    assert remote.baseline is not None and remote.baseline.checked_users is not None
+
+
+def test_quote_and_identity_clause_escape_values():
+    assert quote('a"b\\c') == '"a\\"b\\\\c"'
+    clause = identity_clause(['x"y@example.com', "Full Name", "id-1"], delegator=True)
+    q = parse_query(clause)  # parses
+    assert "@delegator.name:" in clause and "@usr.uuid:" in clause
+    assert not q.is_match_all
+
+
+# -- the demo org (when the demo generator is present) -----------------------------------------------
+
+
+def _demo() -> tuple[Any, list[dict[str, Any]], Window] | None:
+    try:
+        from ddaudit_tui.sources import demo_org as mod
+    except ImportError:
+        return None
+    end = END
+    return mod, mod.generate(seed=7, end_ms=end), Window(end - 7 * D, end)
+
+
+@pytest.fixture(scope="module")
+def demo() -> tuple[Any, ai.AiActivity, list[dict[str, Any]], Window]:
+    loaded = _demo()
+    if loaded is None:
+        pytest.skip("the demo org is not available")
+    mod, items, window = loaded
+    src = FileSource(EventStore(iter_decode(msgspec.json.encode({"data": items}))), "demo")
+    return mod, asyncio.run(investigate_ai(src, window)), items, window
+
+
+def test_demo_flags_every_planted_ai_signal(demo):
+    mod, result, _items, _window = demo
+    p = mod.PLANTED
+    flags = signals(result)
+
+    def users(signal: str) -> set[str]:
+        return {f.details.get("user") for f in flags.get(signal, [])}
+
+    destructive = {(f.details["user"], f.details["action"]) for f in flags["ai_destructive"]}
+    assert (p.ai_destructive_user, "deleted") in destructive
+    assert (p.ai_destructive_user, "modified") in destructive
+    deleted = next(f for f in flags["ai_destructive"] if f.details["action"] == "deleted")
+    assert {r["id"] for r in deleted.details["resources"]} >= set(p.ai_deleted_monitors)
+    assert set(p.ai_destructive_tools) <= {t for f in flags["ai_destructive"] for t in f.details["tools"]}
+    assert p.ai_support_user in users("ai_support_user")
+    assert p.ai_first_time_user in users("ai_first_time_user")
+    assert p.ai_burst_user in users("ai_burst")
+    burst = next(f for f in flags["ai_burst"] if f.details["user"] == p.ai_burst_user)
+    assert burst.details["peak"] >= p.ai_burst_calls
+    assert p.ai_out_of_scope_user in users("ai_out_of_scope")
+    # delegated agent actions are attributed to their delegators
+    delegated = {c.human for c in result.calls if c.delegated and c.kind == "agent"}
+    assert set(p.ai_delegators) <= delegated
+    # the quiet regular user raises nothing, and is not "first-time"
+    assert not [f for f in result.flags if f.details.get("user") == p.ai_quiet_user]
+    assert p.ai_quiet_user in {u.user for u in result.users}
+
+
+@needs_jq
+def test_demo_summary_equals_the_recipe_jq(demo, tmp_path):
+    _mod, result, items, window = demo
+    # jq selects the window's MCP Server events itself (timestamps are ISO with milliseconds, so string
+    # order is time order), then runs the recipe's program.
+    select = (
+        '{data: [.data[] | select(.attributes.attributes.evt.name == "MCP Server" '
+        "and .attributes.timestamp >= $f and .attributes.timestamp < $t)]} | " + RECIPE_JQ
+    )
+    path = tmp_path / "demo.json"
+    path.write_bytes(msgspec.json.encode({"data": items}))
+    proc = subprocess.run(
+        [JQ, "--arg", "f", iso(window.start), "--arg", "t", iso(window.end), select, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.summary == json.loads(proc.stdout)
+    assert result.summary["total_tool_calls"] > 0

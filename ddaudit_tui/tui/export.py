@@ -1,14 +1,16 @@
-"""The export key: the pane's events as NDJSON of raw API items, in a new private file.
+"""The export key: events as NDJSON of raw API items, and reports in any registered format, each in a
+new private file (mode 0600, never overwriting) with a timestamped name.
 
-No Textual here: the pane runs `export_ndjson` in a thread worker.
+No Textual here: panes run these in thread workers.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -37,22 +39,48 @@ def _create_private(path: Path) -> int:
     return fd
 
 
+def _new_private_file(directory: Path, base: str, ext: str) -> tuple[Path, int]:
+    """Create `<base>.<ext>` (or `<base>-N.<ext>` when taken) exclusively; returns (path, fd)."""
+    for attempt in range(1, 1000):
+        path = directory / (f"{base}.{ext}" if attempt == 1 else f"{base}-{attempt}.{ext}")
+        try:
+            return path, _create_private(path)
+        except FileExistsError:
+            continue
+    raise OSError(f"{directory}: too many exports named {base}*")  # pragma: no cover
+
+
+def export_report(
+    kind: str, result: Any, formats: Sequence[str], directory: Path, pane: str, now: float
+) -> list[Path]:
+    """Render `result` (an analysis result) in each format through the report registry and write one
+    file per format; returns the absolute paths. Rendering happens before any file is created, so a
+    renderer error leaves nothing half-written."""
+    from ddaudit_tui.report.registry import EXTENSIONS, render
+
+    rendered = [(fmt, render(kind, fmt, result)) for fmt in formats]
+    directory = directory.expanduser().resolve()
+    base = export_name(pane, now, suffix="")
+    paths: list[Path] = []
+    for fmt, text in rendered:
+        path, fd = _new_private_file(directory, base, EXTENSIONS.get(fmt, fmt))
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+                out.write(text if text.endswith("\n") else text + "\n")
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        paths.append(path)
+    return paths
+
+
 def export_ndjson(events: Iterable[Event], directory: Path, pane: str, now: float) -> tuple[Path, int]:
     """Write `events` to a new file in `directory`; returns (absolute path, events written).
 
     Two exports in the same second get `-2`, `-3`… suffixes rather than overwriting each other.
     """
     directory = directory.expanduser().resolve()
-    base = export_name(pane, now, suffix="")
-    for attempt in range(1, 1000):
-        path = directory / (f"{base}.ndjson" if attempt == 1 else f"{base}-{attempt}.ndjson")
-        try:
-            fd = _create_private(path)
-        except FileExistsError:
-            continue
-        break
-    else:  # pragma: no cover - a thousand exports in one second
-        raise OSError(f"{directory}: too many exports named {base}*")
+    path, fd = _new_private_file(directory, export_name(pane, now, suffix=""), "ndjson")
     n = 0
     try:
         with os.fdopen(fd, "wb") as out:

@@ -228,6 +228,13 @@ _hour_cache: dict[str, int] = {}
 
 def parse_timestamp(value: Any) -> int | None:
     """Epoch milliseconds from an ISO-8601 string (zone optional: UTC assumed) or an epoch number."""
+    if type(value) is str and len(value) == 24 and value[23] == "Z" and value[19] == ".":
+        base = _hour_cache.get(value[:13])
+        if base is not None:
+            try:
+                return base + int(value[14:16]) * 60_000 + int(value[17:19]) * 1000 + int(value[20:23])
+            except ValueError:
+                pass
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -302,14 +309,17 @@ def _float(value: Any) -> float | None:
 
 
 def _tags(values: Any) -> tuple[str, ...]:
-    if not isinstance(values, list):
+    if not values or not isinstance(values, list):
         return ()
-    return tuple(str(v) for v in values if v is not None and not isinstance(v, dict | list))
+    for v in values:
+        if type(v) is not str:
+            return tuple(str(v) for v in values if v is not None and not isinstance(v, dict | list))
+    return tuple(values)
 
 
 def _mcp_flag(tags: tuple[str, ...]) -> bool | None:
     for tag in tags:
-        if tag.startswith("is_mcp_call:"):
+        if tag[:12] == "is_mcp_call:":
             return tag[12:].lower() == "true"
     return None
 

@@ -38,7 +38,7 @@ from ddaudit_tui.cliutil import (
 from ddaudit_tui.config import ConfigError, config_path
 
 # command name -> module under ddaudit_tui.commands (imported when the parser is built: keep them light)
-PLUGGED_COMMANDS: dict[str, str] = {"watch": "watch", "ai": "ai"}
+PLUGGED_COMMANDS: dict[str, str] = {"key": "key", "revoke": "revoke", "watch": "watch", "ai": "ai"}
 COMMANDS = ("tui", "search", "demo-data", "config", *PLUGGED_COMMANDS)
 
 __all__ = ["main", "EXIT_OK", "EXIT_ERROR", "EXIT_USAGE", "EXIT_AUTH", "EXIT_INPUT", "UsageError"]
@@ -147,7 +147,7 @@ def _run_config(args: argparse.Namespace) -> int:
     exists = "" if path.exists() else " (does not exist)"
     print(f"config file: {path}{exists}")
     for name, value, origin in settings.describe():
-        print(f"  {name:<13} {value:<44} [{origin}]")
+        print(f"  {name:<22} {value:<40} [{origin}]")
     return EXIT_OK
 
 

@@ -21,6 +21,7 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_AUTH = 3
 EXIT_INPUT = 4
+EXIT_FINDINGS = 5  # key --fail-on matched; watch --once: alerts fired
 EXIT_INTERRUPTED = 130
 
 

@@ -54,6 +54,11 @@ class _FileSettings(BaseModel):
     pagerduty_url: str | None = None
     state_dir: str | None = None
     rules_file: str | None = None
+    business_hours: str | None = None
+    business_days: str | None = None
+    business_timezone: str | None = None
+    country_allowlist: str | list[str] | None = None
+    read_only: bool | None = None
     proxy: str | None = None
     ca_bundle: str | None = None
     timeout: float | None = Field(default=None, gt=0)
@@ -81,6 +86,11 @@ class Settings:
     pagerduty_url: str | None = None
     state_dir: str | None = None
     rules_file: str | None = None
+    business_hours: str | None = None  # "09:00-18:00"
+    business_days: str | None = None  # "mon-fri"
+    business_timezone: str | None = None  # IANA zone
+    country_allowlist: str | list[str] | None = None  # ISO codes: ["US", "CA"] or "US,CA"
+    read_only: bool = False  # refuse revocation
     proxy: str | None = None
     ca_bundle: str | None = None
     timeout: float = 30.0
@@ -102,6 +112,7 @@ class Settings:
             "profile", "site", "api_url", "api_key", "app_key", "access_token", "proxy", "ca_bundle",
             "timeout", "concurrency", "max_events", "export_dir", "local_time",
             "pagerduty_routing_key", "pagerduty_url", "state_dir", "rules_file",
+            "business_hours", "business_days", "business_timezone", "country_allowlist", "read_only",
         ):  # fmt: skip
             value = getattr(self, name)
             shown = mask(value) if name in SECRET_FIELDS or name == "proxy" else _show(value)
@@ -214,6 +225,11 @@ _ENV: dict[str, tuple[str, ...]] = {
     "pagerduty_url": ("DDAUDIT_PAGERDUTY_URL",),
     "state_dir": ("DDAUDIT_STATE_DIR",),
     "rules_file": ("DDAUDIT_RULES",),
+    "business_hours": ("DDAUDIT_BUSINESS_HOURS",),
+    "business_days": ("DDAUDIT_BUSINESS_DAYS",),
+    "business_timezone": ("DDAUDIT_BUSINESS_TIMEZONE",),
+    "country_allowlist": ("DDAUDIT_COUNTRY_ALLOWLIST",),
+    "read_only": ("DDAUDIT_READ_ONLY",),
 }
 
 _CONVERT = {"timeout": float, "concurrency": int, "max_events": int}
@@ -222,7 +238,7 @@ _CONVERT = {"timeout": float, "concurrency": int, "max_events": int}
 def _convert(name: str, value: Any, where: str) -> Any:
     if value is None:
         return None
-    if name == "local_time" and isinstance(value, str):
+    if name in ("local_time", "read_only") and isinstance(value, str):
         low = value.strip().lower()
         if low in ("1", "true", "yes", "on"):
             return True

@@ -681,24 +681,24 @@ def iter_decode(buf: bytes, source: str = "<input>", needle: bytes | None = None
             raise _decode_error(source, buf, exc) from None
         yield from _items(raws, source, "[{i}]", None, needle)
         return
-    # A single JSON document (API page, pup envelope, one item) or NDJSON (several documents).
+    # A single JSON document (API page, pup envelope, one item) or NDJSON (several documents). One pass:
+    # `data` is read as a list of raw items, so a 200 MB page is scanned once.
     try:
-        page = _page_decoder.decode(buf)
+        page = _page_list_decoder.decode(buf)
+    except msgspec.ValidationError:
+        page = None  # `data` is there but not an array: say what it is below
     except msgspec.DecodeError as exc:
         if "trailing characters" in str(exc):
             yield from iter_ndjson(buf, source, needle=needle)
             return
-        if isinstance(exc, msgspec.ValidationError):
-            raise DecodeError(source, f"unexpected document shape ({exc})") from None
         raise _decode_error(source, buf, exc) from None
+    if page is None:
+        envelope = _page_decoder.decode(buf)
+        if envelope.status not in (None, "success", "ok"):
+            raise DecodeError(source, f"pup reported status {envelope.status!r}: no audit events in the envelope")
+        raise DecodeError(source, "`data` is not an array of audit events")
     if page.data is not msgspec.UNSET:
-        if page.status not in (None, "success", "ok") and bytes(memoryview(page.data)[:1]) != b"[":
-            raise DecodeError(source, f"pup reported status {page.status!r}: no audit events in the envelope")
-        try:
-            raws = msgspec.json.Decoder(_DataList).decode(buf).data
-        except msgspec.ValidationError:
-            raise DecodeError(source, "`data` is not an array of audit events") from None
-        yield from _items(raws, source, "data[{i}]", KIND_API, needle)
+        yield from _items(page.data, source, "data[{i}]", KIND_API, needle)
         return
     # A single item or archive line on its own.
     yield from iter_ndjson(buf, source, needle=needle)
@@ -706,6 +706,14 @@ def iter_decode(buf: bytes, source: str = "<input>", needle: bytes | None = None
 
 class _DataList(Struct, gc=False):
     data: list[Raw]
+
+
+class _PageList(Struct, gc=False):
+    data: list[Raw] = msgspec.UNSET  # type: ignore[assignment]
+    status: Any = None
+
+
+_page_list_decoder = msgspec.json.Decoder(_PageList)
 
 
 def _items(

@@ -75,6 +75,8 @@ class PaneHeader(Widget):
 
     status: reactive[Status] = reactive(Status, layout=False)
     local_time: reactive[bool] = reactive(False)
+    # A pane that investigates its own window (the AI pane's last 7 days) shows that one, not the app's.
+    pane_window: reactive[Window | None] = reactive(None)
 
     def __init__(self, pane_title: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -96,7 +98,9 @@ class PaneHeader(Widget):
     def _build(self, width: int) -> Text:
         app = self.app
         source = clean(getattr(app, "source_label", ""), max_len=40)
-        window: Window | None = getattr(app, "window", None)
+        window: Window | None = self.pane_window
+        if window is None:
+            window = getattr(app, "window", None)
         status = self.status
         state_style = {
             "fetching": "pane-header--fetching",

@@ -18,8 +18,11 @@ import asyncio
 import heapq
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from bisect import bisect_right
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import datetime
+from itertools import accumulate
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -47,6 +50,7 @@ from ddaudit_tui.sources.demo_catalog import (
     STABLE_PIPELINES,
     SYNTHETICS,
     TERRAFORM_KEY,
+    Origin,
     Person,
 )
 from ddaudit_tui.sources.demo_incidents import (
@@ -59,12 +63,22 @@ from ddaudit_tui.sources.demo_shapes import (
     TAGS_NOTABLE,
     TAGS_PREVIEW,
     Shapes,
+    gc_paused,
     person_origin,
     person_usr,
     sa_usr,
 )
 
-__all__ = ["PLANTED", "Planted", "LiveDemo", "generate", "iter_items", "write_demo_data", "default_events"]
+__all__ = [
+    "PLANTED",
+    "Planted",
+    "LiveDemo",
+    "default_events",
+    "gc_paused",
+    "generate",
+    "iter_items",
+    "write_demo_data",
+]
 
 S = 1000
 M = 60 * S
@@ -104,6 +118,42 @@ _WEEKEND = [0.005] * 9 + [0.03, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.04, 0.03] 
 _OFFICE = [0.0] * 8 + [0.3, 1.0, 1.0, 1.0, 0.8, 1.0, 1.0, 1.0, 0.8, 0.3] + [0.0] * 6
 
 
+class _Who:
+    """What never changes between one person's events, built once and shared by all their items (which are
+    read-only: see `demo_shapes`)."""
+
+    __slots__ = ("person", "usr", "usr_full", "home", "vpn", "ua")
+
+    def __init__(self, p: Person, ua: str) -> None:
+        self.person = p
+        self.usr = person_usr(p)
+        self.usr_full = person_usr(p, full=True)
+        self.home = person_origin(p)
+        self.vpn: Origin | None = ORIGINS[p.vpn] if p.vpn is not None else None
+        self.ua = ua
+
+
+def _browser(i: int) -> str:
+    return BROWSER_UAS[i % len(BROWSER_UAS)]
+
+
+_WHO = {p.key: _Who(p, _browser(i)) for i, p in enumerate(PEOPLE.values())}
+
+
+class _Weighted:
+    """`rng.choices(population, weights)[0]` with the cumulative weights summed once: the same draws
+    (one `random()` each, the same bisection) without re-accumulating the weights on every call."""
+
+    def __init__(self, population: Sequence[Any], weights: Sequence[float]) -> None:
+        self.population = list(population)
+        self.cum = list(accumulate(weights))
+        self.total = self.cum[-1] + 0.0
+        self.hi = len(self.cum) - 1
+
+    def pick(self, rng: random.Random) -> Any:
+        return self.population[bisect_right(self.cum, rng.random() * self.total, 0, self.hi)]
+
+
 class _Actor:
     __slots__ = ("kind", "ref", "tz", "weight", "profile", "weekend")
 
@@ -119,7 +169,10 @@ class _Actor:
 
 
 def _actors() -> list[_Actor]:
-    out = [_Actor("person", p, CITIES[p.city].tz, p.weight, _WEEKDAY, _WEEKEND) for p in PEOPLE.values()]
+    out = [
+        _Actor("person", _WHO[p.key], CITIES[p.city].tz, p.weight, _WEEKDAY, _WEEKEND)
+        for p in PEOPLE.values()
+    ]
     # Terraform runs from CI in Pacific business hours; the exporter and the Agents never sleep.
     out.append(
         _Actor("terraform", SERVICE_ACCOUNTS["terraform"], "America/Los_Angeles", 2.5, _OFFICE, [0.0] * 24)
@@ -150,6 +203,24 @@ class _Offsets:
         return off
 
 
+def _hourly_weights(actors: list[_Actor], end: int, hours: int) -> list[list[float]]:
+    """Per hour (newest first), each actor's weight: its activity profile at that hour of its own local
+    day and week. Local time is worked out once per zone and hour, not once per actor."""
+    zones = sorted({a.tz for a in actors})
+    zone_of = [zones.index(a.tz) for a in actors]
+    # Each actor's weight by slot: local hour 0-23 on weekdays, 24-47 on weekends.
+    slots = [[a.weight * v for v in a.profile] + [a.weight * v for v in a.weekend] for a in actors]
+    offsets = _Offsets()
+    rows = []
+    for i in range(hours):
+        mid = end - (i + 1) * H + H // 2
+        local = [mid + offsets.get(tz, mid) for tz in zones]
+        # 1970-01-01 was a Thursday: (days + 3) % 7 counts from Monday = 0.
+        slot = [(t // H) % 24 + (0 if (t // D + 3) % 7 < 5 else 24) for t in local]
+        rows.append([slots[j][slot[z]] for j, z in enumerate(zone_of)])
+    return rows
+
+
 def _allocate(weights: list[float], total: int) -> list[int]:
     """Integer counts proportional to weights summing exactly to `total` (largest remainder)."""
     s = sum(weights)
@@ -171,9 +242,7 @@ class _Background:
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         self.sh = Shapes(rng)
-        self.ua = {p.key: _browser(i) for i, p in enumerate(PEOPLE.values())}
-        self.paths = [(m, t) for m, t, _ in SESSION_PATHS]
-        self.path_w = [w for _, _, w in SESSION_PATHS]
+        self.paths = _Weighted([(m, t) for m, t, _ in SESSION_PATHS], [w for _, _, w in SESSION_PATHS])
 
     def event(self, actor: _Actor, ts: int) -> dict[str, Any]:
         kind = actor.kind
@@ -189,33 +258,33 @@ class _Background:
             return self.sh.agent_update_config(ts, self.rng.choice(_AGENT_HOSTS))
         return self.sh.workflow_run(ts, self.rng.choice(_WORKFLOWS), SERVICE_ACCOUNTS["terraform"])
 
-    def person(self, p: Person, ts: int) -> dict[str, Any]:
+    def person(self, who: _Who, ts: int) -> dict[str, Any]:
         r = self.rng.random()
         if r < 0.72:
-            return self.session_request(p, ts)
+            return self.session_request(who, ts)
         if r < 0.78:
-            return self.request_2022(p, ts)
+            return self.request_2022(who, ts)
         if r < 0.80:
             did = self.rng.choice(STABLE_DASHBOARDS)[0]
-            return self.sh.request_authorized(ts, p, "dashboard", did, self.origin(p))
+            return self.sh.request_authorized(ts, who.person, "dashboard", did, self.origin(who))
         if r < 0.83:
-            return self.login(p, ts)
-        if p.quiet:  # their changes (and so their non-AI scope) are planted exactly
-            return self.session_request(p, ts)
+            return self.login(who, ts)
+        if who.person.quiet:  # their changes (and so their non-AI scope) are planted exactly
+            return self.session_request(who, ts)
         if r < 0.97:
-            return self.change(p, ts)
+            return self.change(who, ts)
         if r < 0.985:
-            return self.logs_query(p, ts)
-        return self.session_request(p, ts)
+            return self.logs_query(who, ts)
+        return self.session_request(who, ts)
 
-    def origin(self, p: Person) -> Any:
-        if p.vpn is not None and self.rng.random() < 0.3:
-            return ORIGINS[p.vpn]
-        return person_origin(p)
+    def origin(self, who: _Who) -> Origin:
+        if who.vpn is not None and self.rng.random() < 0.3:
+            return who.vpn
+        return who.home
 
-    def session_request(self, p: Person, ts: int) -> dict[str, Any]:
+    def session_request(self, who: _Who, ts: int) -> dict[str, Any]:
         rng = self.rng
-        method, template = rng.choices(self.paths, weights=self.path_w)[0]
+        method, template = self.paths.pick(rng)
         path, route = _fill(rng, template)
         x = rng.random()
         code = (
@@ -224,43 +293,44 @@ class _Background:
             else (400 if x < 0.985 else 403 if x < 0.99 else 404 if x < 0.994 else 500 if x < 0.997 else 0)
         )
         return self.sh.request(
-            ts, person_usr(p), "USER", p.email, self.origin(p), method, path, route, code, self.ua[p.key],
+            ts, who.usr, "USER", who.person.email, self.origin(who), method, path, route, code, who.ua,
             host=SITE_APP_HOST,
         )  # fmt: skip
 
-    def request_2022(self, p: Person, ts: int) -> dict[str, Any]:
+    def request_2022(self, who: _Who, ts: int) -> dict[str, Any]:
         rng = self.rng
-        method, template = rng.choices(self.paths, weights=self.path_w)[0]
+        p = who.person
+        method, template = self.paths.pick(rng)
         path, _ = _fill(rng, template)
         code = 200 if rng.random() < 0.98 else 400
-        return self.sh.request_2022(ts, person_usr(p), p.email, p.ip, method, path, code, self.ua[p.key])
+        return self.sh.request_2022(ts, who.usr, p.email, p.ip, method, path, code, who.ua)
 
-    def login(self, p: Person, ts: int) -> dict[str, Any]:
+    def login(self, who: _Who, ts: int) -> dict[str, Any]:
+        p = who.person
         ok = self.rng.random() < 0.94
         method = ("SAML" if p.key < "m" else "GOOGLE") if ok else "PASSWORD"
         if p.contractor:
             method = "PASSWORD"
-        return self.sh.login(
-            ts, person_usr(p, full=True), p.email, self.origin(p), ok, method, self.ua[p.key]
-        )
+        return self.sh.login(ts, who.usr_full, p.email, self.origin(who), ok, method, who.ua)
 
-    def logs_query(self, p: Person, ts: int) -> dict[str, Any]:
+    def logs_query(self, who: _Who, ts: int) -> dict[str, Any]:
         rng = self.rng
+        p = who.person
         search = rng.choice(
             ["service:checkout status:error", "env:prod source:nginx", "@http.status_code:>=500"]
         )
         return self.sh.change(
-            ts, "Log Management", "logs_query", "queried", None, None, usr=person_usr(p, full=True),
-            email=p.email, origin=self.origin(p),
+            ts, "Log Management", "logs_query", "queried", None, None, usr=who.usr_full,
+            email=p.email, origin=self.origin(who),
             new={"query": {"search": search, "indexes": ["main"], "time_range": "15m", "limit": 50}},
             metadata={"user_uuid": p.uuid, "track": "logs"}, message=f"{p.email} successfully queried logs",
         )  # fmt: skip
 
-    def change(self, p: Person, ts: int) -> dict[str, Any]:
+    def change(self, who: _Who, ts: int) -> dict[str, Any]:
         rng = self.rng
+        p = who.person
         area = rng.choice(p.scope)
-        usr = person_usr(p, full=True)
-        common: dict[str, Any] = {"usr": usr, "email": p.email, "origin": self.origin(p)}
+        common: dict[str, Any] = {"usr": who.usr_full, "email": p.email, "origin": self.origin(who)}
         may_delete = p.key not in _PLANTED_ACTORS
         if area == "monitor":
             mid, name = rng.choice(STABLE_MONITORS)
@@ -374,10 +444,6 @@ class _Background:
         )  # fmt: skip
 
 
-def _browser(i: int) -> str:
-    return BROWSER_UAS[i % len(BROWSER_UAS)]
-
-
 def _code(rng: random.Random) -> str:
     return "".join(rng.choice("abcdefghjkmnpqrstuvwxyz0123456789") for _ in range(3))
 
@@ -417,6 +483,8 @@ def _dashboard_definition(rng: random.Random, title: str) -> dict[str, Any]:
 
 # -- the generator ------------------------------------------------------------------------------
 
+_TS_ID = itemgetter(0, 1)  # sort key of (ts, id, item) rows
+
 
 def _planted_in_window(end_ms: int, start_ms: int) -> list[tuple[int, str, dict[str, Any]]]:
     items, _ = build_planted(end_ms)
@@ -443,8 +511,9 @@ def iter_items(
     total = default_events(days) if events is None else int(events)
     if total < 0:
         raise ValueError("events must not be negative")
-    planted = _planted_in_window(end, start)
-    planted.sort(key=lambda t: (t[0], t[1]), reverse=True)
+    with gc_paused():
+        planted = _planted_in_window(end, start)
+    planted.sort(key=_TS_ID, reverse=True)
     if total < len(planted):
         planted = planted[:total]
         background = 0
@@ -453,42 +522,36 @@ def iter_items(
 
     rng = random.Random(seed)
     actors = _actors()
-    offsets = _Offsets()
     hours = days * 24
-    # Per hour, each actor's weight: its activity profile at that hour of its own local day and week.
-    per_hour: list[list[float]] = []
-    totals: list[float] = []
-    for i in range(hours):
-        hour_start = end - (i + 1) * H
-        mid = hour_start + H // 2
-        row = []
-        for a in actors:
-            local = mid + offsets.get(a.tz, mid)
-            hod = (local // H) % 24
-            dow = (local // D + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
-            row.append(a.weight * (a.profile[hod] if dow < 5 else a.weekend[hod]))
-        per_hour.append(row)
-        totals.append(sum(row) * rng.lognormvariate(0.0, 0.25))  # day-to-day variation
+    per_hour = _hourly_weights(actors, end, hours)
+    totals = [sum(row) * rng.lognormvariate(0.0, 0.25) for row in per_hour]  # day-to-day variation
     counts = _allocate(totals, background)
 
     bg = _Background(rng)
+    getrandbits, hour_bits = rng.getrandbits, H.bit_length()
     pi = 0
     for chunk_start in range(0, hours, CHUNK_HOURS):
+        chunk_end = min(hours, chunk_start + CHUNK_HOURS)
         chunk: list[tuple[int, str, dict[str, Any]]] = []
-        for i in range(chunk_start, min(hours, chunk_start + CHUNK_HOURS)):
-            n = counts[i]
-            if not n:
-                continue
-            hour_start = end - (i + 1) * H
-            for a in rng.choices(actors, weights=per_hour[i], k=n):
-                ts = hour_start + rng.randrange(H)
-                item = bg.event(a, ts)
-                chunk.append((bg.sh.last_ts, item["id"], item))
-        lower = end - min(hours, chunk_start + CHUNK_HOURS) * H
+        with gc_paused():  # not across the yield: the consumer's own code runs with the GC as it was
+            for i in range(chunk_start, chunk_end):
+                n = counts[i]
+                if not n:
+                    continue
+                hour_start = end - (i + 1) * H
+                for a in rng.choices(actors, weights=per_hour[i], k=n):
+                    # `hour_start + rng.randrange(H)` spelled out (the same draws as CPython's
+                    # `_randbelow`): two Python calls fewer per event.
+                    r = getrandbits(hour_bits)
+                    while r >= H:
+                        r = getrandbits(hour_bits)
+                    item = bg.event(a, hour_start + r)
+                    chunk.append((bg.sh.last_ts, item["id"], item))
+        lower = end - chunk_end * H
         while pi < len(planted) and planted[pi][0] >= lower:
             chunk.append(planted[pi])
             pi += 1
-        chunk.sort(key=lambda t: (t[0], t[1]), reverse=True)
+        chunk.sort(key=_TS_ID, reverse=True)
         yield [t[2] for t in chunk]
 
 
@@ -497,8 +560,9 @@ def generate(
 ) -> list[dict[str, Any]]:
     """All demo items, newest first (see `iter_items`). Deterministic for (seed, events, end_ms, days)."""
     out: list[dict[str, Any]] = []
-    for chunk in iter_items(seed, events, end_ms, days):
-        out.extend(chunk)
+    with gc_paused():  # the whole list: each chunk would otherwise be walked as the list grows
+        for chunk in iter_items(seed, events, end_ms, days):
+            out.extend(chunk)
     return out
 
 
@@ -525,22 +589,22 @@ def write_demo_data(
 def _write(out: IO[bytes], events: int | None, seed: int, fmt: str, end_ms: int | None, days: int) -> int:
     enc = msgspec.json.Encoder()
     n = 0
-    if fmt == "json":
-        out.write(b'{"data":[')
-    for chunk in iter_items(seed, events, end_ms, days):
-        if not chunk:
-            continue
-        encoded = [enc.encode(item) for item in chunk]
+    with gc_paused():  # each chunk is freed by reference counting once written
         if fmt == "json":
-            if n:
-                out.write(b",")
-            out.write(b",".join(encoded))
-        else:
-            out.write(b"\n".join(encoded))
-            out.write(b"\n")
-        n += len(encoded)
-    if fmt == "json":
-        out.write(b'],"meta":{"page":{}}}\n')
+            out.write(b'{"data":[')
+        for chunk in iter_items(seed, events, end_ms, days):
+            if not chunk:
+                continue
+            if fmt == "json":
+                if n:
+                    out.write(b",")
+                # One encode per chunk: `[a,b,…]` without its brackets is the items joined by ",".
+                out.write(memoryview(enc.encode(chunk))[1:-1])
+            else:
+                out.write(enc.encode_lines(chunk))  # one item per line, each line ending in "\n"
+            n += len(chunk)
+        if fmt == "json":
+            out.write(b'],"meta":{"page":{}}}\n')
     out.flush()
     return n
 
@@ -606,7 +670,7 @@ class LiveDemo:
             self._next_ms = floor + self._gap()
         while self._next_ms <= now:
             p = self.rng.choices(self._people, weights=self._weights)[0]
-            self._push(self._next_ms, self.bg.session_request(p, self._next_ms))
+            self._push(self._next_ms, self.bg.session_request(_WHO[p.key], self._next_ms))
             self._next_ms += self._gap()
         while self.burst_every_ms > 0 and self._next_burst_ms <= now:
             self._burst(max(self._next_burst_ms, floor))

@@ -35,8 +35,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import httpx
 import msgspec
 
-from ddaudit_tui.events.decode import decode_item
+from ddaudit_tui.events.decode import decode_item, parse_timestamp
 from ddaudit_tui.events.record import KIND_API, Event
+from ddaudit_tui.sources.demo_shapes import gc_paused
 from ddaudit_tui.sources.fake_keys import KeyTable
 
 __all__ = [
@@ -262,6 +263,21 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
 # -- the fake -------------------------------------------------------------------------------------
 
 
+def _item_key(item: Any) -> tuple[int, str] | None:
+    """(ts, id) of a well-formed API item dict, read directly: exactly what decoding its JSON would give
+    (`decode_item` takes `str(id)` and parses `attributes.timestamp` the same way), at a fraction of the
+    cost. None for anything else — an archive-like `date`, a missing or non-string id or timestamp."""
+    if type(item) is not dict or "date" in item:
+        return None
+    event_id = item.get("id")
+    attrs = item.get("attributes")
+    if type(event_id) is not str or type(attrs) is not dict:
+        return None
+    stamp = attrs.get("timestamp")
+    ts = parse_timestamp(stamp) if type(stamp) is str else None
+    return None if ts is None else (ts, event_id)
+
+
 def _error(status: int, *messages: str) -> tuple[int, bytes]:
     return status, _enc.encode({"errors": list(messages)})
 
@@ -311,8 +327,9 @@ class FakeDatadog(httpx.AsyncBaseTransport):
         self.audit_request_count = 0  # requests to the audit endpoints (what FaultPlan numbers)
         self._lock = threading.RLock()
         self._keys: list[tuple[int, str]] = []  # (ts, id), ascending
-        self._raws: list[bytes] = []
-        self._events: list[Event] = []
+        self._raws: list[bytes] = []  # each event's JSON, encoded once: pages are joined from these
+        # Decoded on first use (None until then): serving `*` needs only the keys and the raw bytes.
+        self._events: list[Event | None] = []
         self._ids: set[str] = set()
         self._version = 0
         self._cache: dict[tuple[str, int, int], tuple[int, Any]] = {}
@@ -336,29 +353,42 @@ class FakeDatadog(httpx.AsyncBaseTransport):
         """The demo org behind a fake API (optionally alive: new events keep arriving)."""
         from ddaudit_tui.sources.demo_org import LiveDemo, generate
 
-        items = generate(seed=seed, events=events, end_ms=end_ms)
-        if live:
-            kwargs["live"] = LiveDemo(seed, base=items, clock=kwargs.get("clock", time.time))
-        return cls(items, **kwargs)
+        # The items only live until they are encoded: with the cyclic GC paused throughout, they are
+        # freed by reference counting without the collector ever walking them.
+        with gc_paused():
+            items = generate(seed=seed, events=events, end_ms=end_ms)
+            if live:
+                kwargs["live"] = LiveDemo(seed, base=items, clock=kwargs.get("clock", time.time))
+            fake = cls(items, **kwargs)
+            del items
+        return fake
 
     def add_events(self, events: Iterable[Event] | Iterable[dict[str, Any]]) -> int:
         """Add events (dedup by id); returns how many were new. Raw bytes are kept and served unchanged."""
-        with self._lock:
+        with self._lock, gc_paused():  # see gc_paused: the items are often temporaries
             return self._add_events(events)
 
     def _add_events(self, events: Iterable[Event] | Iterable[dict[str, Any]]) -> int:
-        new: list[tuple[tuple[int, str], bytes, Event]] = []
+        new: list[tuple[tuple[int, str], bytes, Event | None]] = []
+        ids = self._ids
         for item in events:
+            ev: Event | None
             if isinstance(item, Event):
                 raw = item.raw if item.kind == KIND_API else _enc.encode(item.api_item())
                 ev = item if item.kind == KIND_API else decode_item(raw, "<fake>", KIND_API)
+                key = (ev.ts, ev.id)
             else:
                 raw = _enc.encode(item)
-                ev = decode_item(raw, "<fake>", KIND_API)
-            if ev.id in self._ids:
+                ev = None  # decoded on first use
+                item_key = _item_key(item)
+                if item_key is None:  # an unusual shape: let the decoder settle it (or reject it) now
+                    ev = decode_item(raw, "<fake>", KIND_API)
+                    item_key = (ev.ts, ev.id)
+                key = item_key
+            if key[1] in ids:
                 continue
-            self._ids.add(ev.id)
-            new.append(((ev.ts, ev.id), raw, ev))
+            ids.add(key[1])
+            new.append((key, raw, ev))
         if not new:
             return 0
         new.sort(key=lambda t: t[0])
@@ -383,13 +413,26 @@ class FakeDatadog(httpx.AsyncBaseTransport):
     @property
     def events(self) -> list[Event]:
         """The stored events, oldest first."""
-        return list(self._events)
+        with self._lock:
+            return self._decoded(0, len(self._events))
+
+    def _decoded(self, lo: int, hi: int) -> list[Event]:
+        """The events at indices [lo, hi), decoding (once) those not decoded yet."""
+        events, raws = self._events, self._raws
+        out: list[Event] = []
+        for i in range(lo, hi):
+            ev = events[i]
+            if ev is None:
+                ev = events[i] = decode_item(raws[i], "<fake>", KIND_API)
+            out.append(ev)
+        return out
 
     @property
     def key_table(self) -> KeyTable:
-        if self._key_table is None:
-            self._key_table = KeyTable.build(self._events, self._api_key_overrides)
-        return self._key_table
+        with self._lock:
+            if self._key_table is None:
+                self._key_table = KeyTable.build(self.events, self._api_key_overrides)
+            return self._key_table
 
     def _now_ms(self) -> int:
         return int(self.clock() * 1000)
@@ -623,16 +666,17 @@ class FakeDatadog(httpx.AsyncBaseTransport):
 
         ascending = sort == "timestamp"
         total = len(matched)
+        # `chosen`: indices of the page's events, in page order — a slice of `matched` (a range for `*`).
         if ascending:
             pos = 0 if position is None else self._bisect(matched, position, right=True)
             if position is not None and fault is not None and fault.kind == "duplicate":
                 pos = max(0, pos - fault.overlap)
-            chosen = [matched[i] for i in range(pos, min(total, pos + limit))]
+            chosen = matched[pos : pos + limit]
         else:
             pos = total if position is None else self._bisect(matched, position, right=False)
             if position is not None and fault is not None and fault.kind == "duplicate":
                 pos = min(total, pos + fault.overlap)
-            chosen = [matched[i] for i in range(pos - 1, max(-1, pos - 1 - limit), -1)]
+            chosen = matched[max(0, pos - limit) : pos][::-1]
         if fault is not None and fault.kind in ("short_page", "partial") and len(chosen) > 1:
             chosen = chosen[: max(1, int(len(chosen) * fault.keep))]
         if not chosen:
@@ -656,10 +700,11 @@ class FakeDatadog(httpx.AsyncBaseTransport):
                 }
             ]
         links = {"next": self._next_link(base_url, query, frm, to, sort, limit, after)}
-        data = b",".join(self._raws[i] for i in chosen)
-        return 200, b'{"data":[' + data + b'],"meta":' + _enc.encode(meta) + b',"links":' + _enc.encode(
-            links
-        ) + b"}"
+        # The page body is joined from the stored bytes: no event is re-encoded.
+        data = b",".join(map(self._raws.__getitem__, chosen))
+        return 200, b"".join(
+            (b'{"data":[', data, b'],"meta":', _enc.encode(meta), b',"links":', _enc.encode(links), b"}")
+        )
 
     def _bisect(self, matched: Any, position: tuple[int, str], right: bool) -> int:
         keys = self._keys
@@ -690,8 +735,7 @@ class FakeDatadog(httpx.AsyncBaseTransport):
             if q.is_match_all:
                 matched = range(lo, hi)
             else:
-                events = self._events
-                matched = [i for i in range(lo, hi) if q.matches(events[i])]
+                matched = [i for i, ev in enumerate(self._decoded(lo, hi), lo) if q.matches(ev)]
         if len(self._cache) > 64:
             self._cache.clear()
         self._cache[cache_key] = (self._version, matched)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import gc
+import hashlib
 import io
 import math
+import random
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -12,6 +16,8 @@ import msgspec
 import pytest
 
 import ddaudit_tui.events.decode as decode_mod
+import ddaudit_tui.sources.demo_org as demo_org
+import ddaudit_tui.sources.demo_shapes as shapes
 from ddaudit_tui.events.decode import iter_decode
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.sources.demo_org import (
@@ -19,6 +25,7 @@ from ddaudit_tui.sources.demo_org import (
     LiveDemo,
     default_events,
     generate,
+    iter_items,
     write_demo_data,
 )
 
@@ -100,6 +107,71 @@ def test_exact_count_newest_first_inside_the_window(n: int) -> None:
     assert ts == sorted(ts, reverse=True)
     assert all(END - 90 * D <= t < END for t in ts)
     assert len({i["id"] for i in out}) == n
+
+
+# The exact output for one seed, pinned: generation is tuned for speed (shared sub-objects, table-built
+# timestamps, pre-summed weights) and must stay byte-for-byte what it was. If the demo org is changed on
+# purpose, update the digests.
+FINGERPRINT_END = 1_785_525_780_000
+FINGERPRINTS = {
+    (3, 5000): "a1b7d80b219e653a520f298b1136e34995f93f84830f98b7028fa1d66f72a4fb",
+    (1, 10): "1e1e9ad3937c51757e3361c84e7ebf062499ec0d68d1a1a0cbde5b57a4346722",
+}
+
+
+@pytest.mark.parametrize("seed,n", list(FINGERPRINTS))
+def test_output_is_byte_identical_to_the_pinned_fingerprint(seed: int, n: int) -> None:
+    out = generate(seed=seed, events=n, end_ms=FINGERPRINT_END)
+    assert hashlib.sha256(msgspec.json.encode(out)).hexdigest() == FINGERPRINTS[(seed, n)]
+
+
+def test_timestamps_match_datetime_formatting() -> None:
+    rng = random.Random(5)
+    samples = [FINGERPRINT_END + rng.randrange(-400 * D, 400 * D) for _ in range(3000)]
+    samples += [END - END % D + k for k in (-1001, -1000, -1, 0, 1, 10, 100, 999, 1000, 59_999, 60_000)]
+    for ms in samples:
+        dt = datetime.fromtimestamp(ms // 1000, tz=UTC)
+        second = f"{dt:%Y-%m-%dT%H:%M:%S}"
+        frac = ms % 1000
+        assert shapes.iso_ms(ms) == f"{second}.{frac:03d}Z"
+        assert shapes.inner_ts(ms, 0) == f"{second}.{frac:03d}{(ms * 7) % 1000:03d}"
+        assert shapes.inner_ts(ms, 1) == f"{second}Z"
+        trimmed = f"{frac:03d}".rstrip("0")
+        assert shapes.inner_ts(ms, 2) == (f"{second}.{trimmed}Z" if trimmed else f"{second}Z")
+
+
+def test_event_ids_are_base64url_of_the_real_layout() -> None:
+    a, b = shapes.Shapes(random.Random(9)), random.Random(9)
+    for ts in (0, 1, END, END + 123_456_789, 2**40):
+        r = b.getrandbits(160).to_bytes(20, "big")
+        tail = base64.b64encode(r[4:]).rstrip(b"=")[:18]
+        raw = b"\x01" + ts.to_bytes(8, "big") + r[:4] + b"\x00\x00\x00\x00" + tail
+        assert a.new_id(ts) == base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def test_presummed_weights_draw_what_random_choices_draws() -> None:
+    pop = list("abcdefg")
+    weights = [14, 16, 9, 0.5, 4, 6, 1e-3]
+    fast, slow = random.Random(4), random.Random(4)
+    picker = demo_org._Weighted(pop, weights)
+    assert [picker.pick(fast) for _ in range(2000)] == [
+        slow.choices(pop, weights=weights)[0] for _ in range(2000)
+    ]
+
+
+def test_generation_leaves_the_garbage_collector_as_it_was() -> None:
+    assert gc.isenabled()
+    generate(seed=1, events=200, end_ms=END)
+    assert gc.isenabled()
+    for _ in iter_items(seed=1, events=200, end_ms=END, days=3):
+        assert gc.isenabled()  # never paused across a yield: the consumer's code runs as usual
+    gc.disable()
+    try:
+        generate(seed=1, events=200, end_ms=END)
+        write_demo_data(io.BytesIO(), events=200, seed=1, end_ms=END)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_default_volume_is_snappy_but_realistic(items: list[dict]) -> None:
@@ -549,6 +621,12 @@ def test_write_demo_data_round_trips(fmt: str, tmp_path) -> None:
     else:
         assert data.count(b"\n") == 2200
     assert [e.id for e in iter_decode(data, str(path))] == [i["id"] for i in expected]
+    # byte for byte what encoding each item gives
+    encoded = [msgspec.json.encode(i) for i in expected]
+    if fmt == "json":
+        assert data == b'{"data":[' + b",".join(encoded) + b'],"meta":{"page":{}}}\n'
+    else:
+        assert data == b"".join(e + b"\n" for e in encoded)
 
 
 def test_write_demo_data_to_a_stream() -> None:

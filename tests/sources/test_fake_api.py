@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import gc
 import json
 from typing import Any
 
@@ -11,7 +12,9 @@ import httpx
 import msgspec
 import pytest
 
-from ddaudit_tui.events.decode import DecodeError, decode_page, parse_timestamp
+from ddaudit_tui.events.decode import DecodeError, decode_item, decode_page, parse_timestamp
+from ddaudit_tui.events.record import KIND_API, Event
+from ddaudit_tui.sources import fake_api
 from ddaudit_tui.sources.demo_org import PLANTED, LiveDemo, generate
 from ddaudit_tui.sources.fake_api import (
     DEMO_API_KEY,
@@ -572,6 +575,75 @@ async def test_live_events_keep_arriving(demo_items: list[dict]) -> None:
 def test_from_demo_builds_a_populated_fake() -> None:
     fake = FakeDatadog.from_demo(seed=2, events=1200, end_ms=END, clock=Clock())
     assert len(fake.events) == 1200
+
+
+def test_from_demo_leaves_the_garbage_collector_as_it_was() -> None:
+    assert gc.isenabled()
+    FakeDatadog.from_demo(seed=2, events=300, end_ms=END, clock=Clock())
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        FakeDatadog.from_demo(seed=2, events=300, end_ms=END, clock=Clock())
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+# -- lazy decoding ----------------------------------------------------------------------------------------------
+
+
+def test_events_from_dicts_are_what_eager_decoding_gives(items: list[dict]) -> None:
+    """Keys are read straight from the dicts and events decoded on demand: the same as decoding up front."""
+    odd = copy.deepcopy(items[:4])
+    for i, item in enumerate(odd):
+        item["id"] = f"{item['id'][:-4]}odd{i}"
+    odd[0]["id"] = 123456789  # a numeric id
+    odd[1]["attributes"]["timestamp"] = parse_timestamp(odd[1]["attributes"]["timestamp"])  # epoch ms
+    odd[2]["attributes"]["timestamp"] = odd[2]["attributes"]["timestamp"].replace("Z", "+00:00")
+    odd[3]["attributes"]["attributes"] = "not an object"  # the tolerant decoder settles it
+    all_items = items + odd
+    fake = make(all_items)
+    expected = sorted(
+        (decode_item(msgspec.json.encode(i), "<fake>", KIND_API) for i in all_items),
+        key=lambda e: (e.ts, e.id),
+    )
+    assert fake.events == expected
+
+
+def test_items_that_are_not_audit_events_are_still_rejected_up_front(items: list[dict]) -> None:
+    for bad in (
+        {"type": "audit", "attributes": {"timestamp": "2026-07-31T12:00:00.000Z"}},
+        {"id": "x"},
+        [1, 2],
+    ):
+        with pytest.raises(Exception, match="audit event|API item"):
+            make([*items[:3], bad])
+
+
+async def test_paging_everything_decodes_nothing_and_a_query_decodes_only_its_window(
+    items: list[dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decoded: list[bytes] = []
+
+    def counting(raw: bytes, source: str = "<input>", kind: str | None = None) -> Event:
+        decoded.append(raw)
+        return decode_item(raw, source, kind)
+
+    monkeypatch.setattr(fake_api, "decode_item", counting)
+    fake = make(items)
+    async with fake.client() as c:
+        ids, _ = await page_all(c, {"filter": dict(WIDE), "page": {"limit": 100}, "sort": "-timestamp"})
+        assert len(ids) == len(items) and decoded == []
+        newest = parse_timestamp(items[0]["attributes"]["timestamp"])
+        window = {"from": str(newest - 6 * H), "to": str(newest + 1)}
+        in_window = [i for i in items if parse_timestamp(i["attributes"]["timestamp"]) >= newest - 6 * H]
+        body = {"filter": {**window, "query": "@evt.name:Request"}, "page": {"limit": 1000}}
+        data = (await c.post(SEARCH, json=body)).json()["data"]
+    assert len(decoded) == len(in_window) < len(items)
+    assert {d["id"] for d in data} == {
+        i["id"] for i in in_window if i["attributes"]["attributes"].get("evt", {}).get("name") == "Request"
+    }
+    assert fake.events and len(decoded) == len(items)  # the rest is decoded when asked for, once each
 
 
 # -- loopback socket --------------------------------------------------------------------------------------------

@@ -74,3 +74,15 @@ async def test_dialog_escape_cancels():
         await pilot.press("escape")
         await pilot.pause()
     assert app.result is None
+
+
+async def test_marks_are_characters_not_only_colour():
+    app = _Host()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        dialog = app.screen
+        md, html = dialog.query_one("#fmt-md"), dialog.query_one("#fmt-html")
+        assert md.BUTTON_INNER == "X" and html.BUTTON_INNER == " "
+        html.focus()
+        await pilot.press("space")
+        assert html.BUTTON_INNER == "X"

@@ -29,6 +29,14 @@ FORMAT_NAMES = {
 _ORDER = ("md", "json", "html", "text", "csv", "ndjson")
 
 
+class FormatToggle(Checkbox):
+    """A checkbox whose mark is a character, not only a colour: readable with NO_COLOR."""
+
+    @property
+    def BUTTON_INNER(self) -> str:  # type: ignore[override]  # noqa: N802 - Textual's name
+        return "X" if self.value else " "
+
+
 class ExportDialog(ModalScreen[list[str] | None]):
     """`ExportDialog(kind, title, default_formats=("md", "json"))`."""
 
@@ -52,7 +60,8 @@ class ExportDialog(ModalScreen[list[str] | None]):
             background: $surface;
             padding: 1 2;
         }
-        & Checkbox { width: 1fr; border: none; padding: 0; }
+        & FormatToggle { width: 1fr; border: none; padding: 0; }
+        & FormatToggle:focus { border: none; text-style: bold reverse; }
         & #export-hint { color: $text-muted; margin-top: 1; }
     }
     """
@@ -69,7 +78,7 @@ class ExportDialog(ModalScreen[list[str] | None]):
         with Vertical(id="export-frame"):
             yield Static(Text(f"Export {self.title_text}", style="bold"))
             for fmt in self.formats:
-                yield Checkbox(FORMAT_NAMES.get(fmt, fmt), fmt in self.defaults, id=f"fmt-{fmt}")
+                yield FormatToggle(FORMAT_NAMES.get(fmt, fmt), fmt in self.defaults, id=f"fmt-{fmt}")
             yield Static(
                 Text("space toggles · enter writes (mode 0600, timestamped) · esc cancels"), id="export-hint"
             )

@@ -168,6 +168,11 @@ def _run_tui(args: argparse.Namespace) -> int:
         local_time=bool(settings.local_time),
         export_dir=Path(settings.export_dir) if settings.export_dir else None,
     )
+    from ddaudit_tui.alerts.wiring import tui_watch_options
+
+    # The Spike watch pane pages with this profile's routing key and shares `ddaudit watch`'s state.
+    app.watch_options = tui_watch_options(args, settings)  # type: ignore[attr-defined]
+    app.read_only = bool(settings.read_only)  # type: ignore[attr-defined]  # Key lookup refuses revocation
     app.run()
     return app.return_code or EXIT_OK
 

@@ -28,32 +28,24 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import signal
 import sys
 from pathlib import Path
 from typing import IO, Any
 
-from ddaudit_tui.alerts.pagerduty import (
-    URL_ENV,
-    DryRunPager,
-    Pager,
-    PagerDutyClient,
-    enqueue_url,
-    routing_key_from_env,
-)
+from ddaudit_tui.alerts.pagerduty import DryRunPager, Pager, PagerDutyClient
 from ddaudit_tui.alerts.poller import Poller, PollOutcome, replay
 from ddaudit_tui.alerts.rules import RULE_LABEL, RuleSet, default_rules_path, describe_rules, load_rules
-from ddaudit_tui.alerts.state import WatchState, default_state_dir
-from ddaudit_tui.analysis.spikes import (
-    PAGE_DISABLED,
-    PAGE_DRY_RUN,
-    PAGE_FAILED,
-    PAGE_OFF,
-    PAGE_PENDING,
-    PAGE_SENT,
-    Alert,
+from ddaudit_tui.alerts.state import WatchState
+from ddaudit_tui.alerts.wiring import (
+    DEMO_FIRST_LOOKBACK_S,
+    PAGE_WORDS,
+    pagerduty_url,
+    routing_key,
+    state_dir,
+    state_scope,
 )
+from ddaudit_tui.analysis.spikes import PAGE_PENDING, Alert
 from ddaudit_tui.cliutil import (
     EXIT_AUTH,
     EXIT_ERROR,
@@ -71,16 +63,6 @@ from ddaudit_tui.timeutil import TimeParseError, fmt_ts, human_duration, iso, pa
 HELP = "watch for bursts of sensitive admin actions (role grants, key minting, deletions…); page PagerDuty"
 
 EXIT_FIRED = 5  # `--once` / `--replay`: at least one alert fired
-DEMO_FIRST_LOOKBACK_S = 86_400.0  # the demo's planted bursts are spread over its last 24 hours
-
-_PAGE_WORDS = {
-    PAGE_SENT: "paged",
-    PAGE_DRY_RUN: "dry-run (not sent)",
-    PAGE_OFF: "not paged",
-    PAGE_DISABLED: "not paged (rule: page = false)",
-    PAGE_PENDING: "page pending",
-    PAGE_FAILED: "page refused",
-}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -182,7 +164,7 @@ class _Output:
         status = "open" if a.is_open else "closed"
         return (
             f"{a.severity.label:<11} {a.rule}  {clean(a.group, max_len=120)}  {n}  [{clean(a.actions_text())}]  "
-            f"{fmt_ts(a.first_seen)} → {fmt_ts(a.last_seen)}  {status}  {_PAGE_WORDS.get(a.page_status, a.page_status)}"
+            f"{fmt_ts(a.first_seen)} → {fmt_ts(a.last_seen)}  {status}  {PAGE_WORDS.get(a.page_status, a.page_status)}"
             f"  {a.dedup_key}"
         )
 
@@ -215,35 +197,22 @@ class _Output:
 
 
 def _scope(args: argparse.Namespace, settings: Settings) -> str:
-    """Which watched source the state belongs to: polls of one never move another's mark."""
-    if getattr(args, "input", None):
-        names = sorted("stdin" if p == "-" else str(Path(p).expanduser().resolve()) for p in args.input)
-        return "input:" + "|".join(names)
-    if getattr(args, "demo", False):
-        return f"demo:{args.seed}"
-    return f"api:{settings.api_url or settings.site}:{settings.profile or ''}"
+    return state_scope(args, settings)
 
 
 def _routing_key(args: argparse.Namespace, settings: Settings) -> str | None:
-    key = (
-        args.pagerduty_routing_key
-        or routing_key_from_env()
-        or getattr(settings, "pagerduty_routing_key", None)
-    )
-    return key.strip() if isinstance(key, str) and key.strip() else None
+    return routing_key(args.pagerduty_routing_key, settings)
 
 
 def _pagerduty_url(args: argparse.Namespace, settings: Settings) -> str:
-    url = args.pagerduty_url or os.environ.get(URL_ENV) or getattr(settings, "pagerduty_url", None)
     try:
-        return enqueue_url(url)
+        return pagerduty_url(args.pagerduty_url, settings)
     except ValueError as exc:
         raise UsageError(f"--pagerduty-url: {exc}") from None
 
 
 def _state_dir(args: argparse.Namespace, settings: Settings) -> Path:
-    chosen = args.state_dir or getattr(settings, "state_dir", None)
-    return Path(chosen).expanduser() if chosen else default_state_dir()
+    return state_dir(args.state_dir, settings)
 
 
 def run(args: argparse.Namespace) -> int:

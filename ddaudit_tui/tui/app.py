@@ -21,10 +21,13 @@ from textual.reactive import reactive
 from ddaudit_tui.sources.base import Source
 from ddaudit_tui.timeutil import Window
 from ddaudit_tui.tui.commands import ActionsProvider
+from ddaudit_tui.tui.screens.ai import AiScreen
 from ddaudit_tui.tui.screens.base import PaneScreen
 from ddaudit_tui.tui.screens.detail import EventDetailScreen
 from ddaudit_tui.tui.screens.explore import ExploreScreen
 from ddaudit_tui.tui.screens.help import HelpScreen
+from ddaudit_tui.tui.screens.key_lookup import KeyLookupScreen
+from ddaudit_tui.tui.screens.watch import WatchScreen
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,12 @@ class Pane:
 
 # One line per pane. Planned: ("1", "lookup", "Key lookup"), ("2", "watch", "Spike watch"),
 # ("3", "ai", "AI activity").
-PANES: tuple[Pane, ...] = (Pane("4", "explore", "Explore", ExploreScreen),)
+PANES: tuple[Pane, ...] = (
+    Pane("1", "lookup", "Key lookup", KeyLookupScreen),
+    Pane("2", "watch", "Spike watch", WatchScreen),
+    Pane("3", "ai", "AI activity", AiScreen),
+    Pane("4", "explore", "Explore", ExploreScreen),
+)
 
 # Screens that are not open yet but whose keys `?` lists.
 HELP_EXTRA = (EventDetailScreen,)
@@ -104,6 +112,15 @@ class DdauditApp(App[int]):
     def action_switch_pane(self, mode: str) -> None:
         if self.current_mode != mode:
             self.switch_mode(mode)
+
+    async def action_open_key(self, key_id: str) -> None:
+        """Key lookup of `key_id` (what other panes call, e.g. Explore's `K`)."""
+        if self.current_mode != "lookup":
+            await self.switch_mode("lookup")
+        # The pane is the bottom of its mode's stack (a detail may be open on top of it).
+        lookup = next((s for s in self.screen_stack if hasattr(s, "lookup")), None)
+        if lookup is not None:
+            lookup.lookup(key_id)
 
     def action_toggle_time(self) -> None:
         self.local_time = not self.local_time

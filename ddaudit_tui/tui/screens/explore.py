@@ -53,6 +53,14 @@ class ExploreScreen(PaneScreen):
         Binding("e", "export", "Export", id="explore.export", tooltip="Write the events shown as NDJSON"),
         Binding("f", "toggle_facets", "Facets", id="explore.facets", tooltip="Show or hide the facet column"),
         Binding("r", "rerun", "Re-run", id="explore.rerun", show=False, tooltip="Run the query again"),
+        Binding(
+            "K",
+            "open_key",
+            "Key lookup",
+            id="explore.open-key",
+            show=False,
+            tooltip="Investigate the API key of the highlighted event",
+        ),
     ]
 
     def __init__(self) -> None:
@@ -241,6 +249,16 @@ class ExploreScreen(PaneScreen):
 
     def action_rerun(self) -> None:
         self.run_query(self.query_text)
+
+    async def action_open_key(self) -> None:
+        event = self.query_one(EventTable).cursor_event
+        if event is None or not event.api_key_id:
+            self.notify(
+                "The highlighted event was not made with an API key.", severity="warning", markup=False
+            )
+            return
+        # A direct call, not an action string: the id is event text and must not be parsed as one.
+        await self.ddaudit.action_open_key(event.api_key_id)
 
     def action_toggle_facets(self) -> None:
         column = self.query_one("#facets-column")

@@ -1,0 +1,896 @@
+"""Key lookup: was API key K compromised? The pane over `analysis.key_investigation.investigate_key`.
+
+Top to bottom: the key-id input (with the keys seen in the loaded data to pick from), the summary card
+(verdict in words, glyph and colour), the key's activity over the window with flagged buckets marked,
+then one section at a time — flags (most severe first), origins, networks, endpoints, deletions and the
+full timeline. Enter on a row pivots: the timeline filtered to that flag's evidence, country, network or
+endpoint (Esc clears), or the event itself. `e` exports the report, `y` copies its summary, `t` opens a
+larger chart, `R` revokes the key after a typed confirmation.
+
+The pane renders the report; it does not recompute findings. Every event-derived string is cleaned
+(`safe_text`) and every toast is `markup=False`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import inspect
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.suggester import SuggestFromList
+from textual.widget import Widget
+from textual.widgets import Input, Static, TabbedContent, TabPane, Tabs
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from ddaudit_tui.analysis.asn import classify_event, load_asn_lists
+from ddaudit_tui.analysis.key_investigation import investigate_key, validate_key_id
+from ddaudit_tui.analysis.keys import (
+    Destructive,
+    EndpointGroup,
+    KeyReport,
+    KeySeen,
+    OriginGroup,
+    keys_seen,
+)
+from ddaudit_tui.analysis.signals import Flag
+from ddaudit_tui.events.record import Event
+from ddaudit_tui.report import key_report as _key_report  # noqa: F401  (registers the "key" renderers)
+from ddaudit_tui.report.key_report import summary_line
+from ddaudit_tui.sources.base import Progress
+from ddaudit_tui.timeutil import Window, fmt_ts
+from ddaudit_tui.tui.export import export_report
+from ddaudit_tui.tui.safe_text import clean
+from ddaudit_tui.tui.screens.base import PaneScreen
+from ddaudit_tui.tui.screens.detail import EventDetailScreen
+from ddaudit_tui.tui.screens.export_dialog import ExportDialog
+from ddaudit_tui.tui.screens.key_chart import KeyChartScreen
+from ddaudit_tui.tui.screens.key_revoke import KeyRevokeScreen
+from ddaudit_tui.tui.widgets.event_table import EventTable
+from ddaudit_tui.tui.widgets.header import Status
+from ddaudit_tui.tui.widgets.key_activity import KeyActivity
+from ddaudit_tui.tui.widgets.key_suggestions import KeySuggestions
+from ddaudit_tui.tui.widgets.key_summary import KeySummary, Revocation
+from ddaudit_tui.tui.widgets.key_tables import (
+    DESTRUCTIVE_COLUMNS,
+    ENDPOINT_COLUMNS,
+    NETWORK_COLUMNS,
+    ORIGIN_COLUMNS,
+    EventSignals,
+    FlagList,
+    KeyTimelineTable,
+    NetworkRow,
+    SortableTable,
+    network_label,
+    network_rows,
+)
+
+LOOKUP_GROUP = "key-lookup"
+SUGGEST_GROUP = "key-suggest"
+EXPORT_GROUP = "key-export"
+REVOKE_GROUP = "key-revoke"
+
+# "The loaded data" the suggestions come from: every event made with an API key, over the app window.
+KEYS_QUERY = "@metadata.api_key.id:*"
+
+# OSC 52 payloads above this (base64 bytes) are refused by many terminals (k9s caps at 74,994):
+# larger texts go to a file instead.
+CLIPBOARD_MAX = 64_000
+
+TMUX_HINT = "inside tmux this needs `set -g set-clipboard on`"
+
+# (tab id, title, key that jumps to it)
+SECTIONS: tuple[tuple[str, str, str], ...] = (
+    ("flags", "Flags", "f"),
+    ("origins", "Origins", "o"),
+    ("networks", "Networks", "n"),
+    ("endpoints", "Endpoints", "p"),
+    ("deleted", "Deleted", "d"),
+    ("timeline", "Timeline", "a"),
+)
+
+
+class LoopSource:
+    """The app's source as seen from a worker thread with its own event loop: every coroutine method
+    runs on the app's loop (where the Datadog client's connections live) and is awaited from the
+    thread; plain attributes and methods (labels, the file source's baseline scan) are used directly."""
+
+    def __init__(self, source: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self.source = source
+        self._loop = loop
+        self.label = getattr(source, "label", "")
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.source, name)  # AttributeError for what the source lacks, as probed
+        if not inspect.iscoroutinefunction(attr):
+            return attr
+        loop = self._loop
+
+        async def on_app_loop(*args: Any, **kwargs: Any) -> Any:
+            return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(attr(*args, **kwargs), loop))
+
+        return on_app_loop
+
+
+@dataclass(frozen=True)
+class TimelineFilter:
+    """What the timeline is narrowed to after a pivot (shown above it; Esc clears)."""
+
+    label: str
+    predicate: Callable[[Event], bool]
+
+
+class KeyInput(Input):
+    """The key id. Enter looks it up (handled by the pane); Escape hands the keys back to the results;
+    Down moves into the list of keys seen."""
+
+    HELP_GROUP: ClassVar[str] = "Key id input"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "leave", "Back", id="key-input.leave"),
+        Binding("down", "to_suggestions", "Keys seen", id="key-input.suggestions", show=False),
+    ]
+
+    def action_leave(self) -> None:
+        screen = self.screen
+        if isinstance(screen, KeyLookupScreen):
+            screen.leave_input()
+
+    def action_to_suggestions(self) -> None:
+        self.screen.query_one(KeySuggestions).focus()
+
+
+def _export_pane_name(key_id: str) -> str:
+    # Key ids are validated, but may hold `:` or `.`: file names get letters, digits and dashes only.
+    return "key-" + re.sub(r"[^A-Za-z0-9-]", "_", key_id[:13]).strip("-_")
+
+
+class KeyLookupScreen(PaneScreen):
+    PANE_TITLE: ClassVar[str] = "Key lookup"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_input", "Key id", id="key.input", tooltip="Type or pick an API key id"),
+        Binding("e", "export", "Export", id="key.export", tooltip="Write the report (Markdown + JSON by default)"),
+        Binding("y", "copy_summary", "Copy", id="key.copy", tooltip="Copy the one-paragraph summary (OSC 52)"),
+        Binding("t", "chart", "Chart", id="key.chart", show=False,
+                tooltip="Events per hour/day, flagged events marked"),
+        Binding("R", "revoke", "Revoke", id="key.revoke", tooltip="Revoke the key after a typed confirmation"),
+        Binding("escape", "clear_filter", "Clear filter", id="key.clear-filter", tooltip="Show every event again"),
+        Binding("i", "filter_ip", "Filter IP", id="key.filter-ip", show=False,
+                tooltip="Narrow the timeline to the highlighted event's IP"),
+        Binding("right_square_bracket", "section(1)", "Next section", id="key.next-section", show=False),
+        Binding("left_square_bracket", "section(-1)", "Previous section", id="key.previous-section", show=False),
+        *(
+            Binding(key, f"show_section('{tab}')", title, id=f"key.section.{tab}", show=False)
+            for tab, title, key in SECTIONS
+        ),
+        Binding("r", "rerun", "Look up again", id="key.rerun", show=False, tooltip="Run the lookup again"),
+    ]  # fmt: skip
+
+    DEFAULT_CSS = """
+    KeyLookupScreen {
+        #key-bar { height: 1; background: $panel; }
+        #key-prompt { width: auto; padding: 0 1; color: $text-accent; text-style: bold; }
+        #key-input { border: none; height: 1; padding: 0; width: 1fr; background: $panel; }
+        #key-input:focus { background: $boost; text-style: none; }
+        #key-error { display: none; height: auto; max-height: 3; padding: 0 1; color: $error; background: $error 10%; }
+        #key-error.-visible { display: block; }
+        #key-picker { height: 1fr; display: none; }
+        #key-picker-title { height: 1; padding: 0 1; background: $panel; text-wrap: nowrap; text-overflow: ellipsis; }
+        #key-results { height: 1fr; }
+        #key-activity { height: 3; }
+        #key-sections { height: 1fr; }
+        #key-sections > ContentSwitcher { height: 1fr; }
+        #key-sections TabPane { padding: 0; height: 1fr; }
+        #timeline-filter { height: 1; padding: 0 1; background: $panel; text-wrap: nowrap; text-overflow: ellipsis; }
+        #timeline-filter.-active { background: $accent 30%; text-style: bold; }
+    }
+    KeyLookupScreen.-picking {
+        #key-picker { display: block; }
+        #key-results { display: none; }
+    }
+    KeyLookupScreen.-short #key-activity { height: 2; }
+    App:nocolor KeyLookupScreen #key-input:focus { text-style: underline; }
+    App:nocolor KeyLookupScreen #timeline-filter.-active { text-style: bold reverse; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.key_id: str | None = None
+        self.report: KeyReport | None = None
+        self.keys: list[KeySeen] = []
+        self.timeline_filter: TimelineFilter | None = None
+        self.revocation: Revocation | None = None
+        self._signals = EventSignals()
+        self._pending: str | None = None
+        self._mounted = False
+        self._keys_partial = False
+        self._loop_source: LoopSource | None = None
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="key-bar"):
+            yield Static(Text("key id ›"), id="key-prompt")
+            yield KeyInput(
+                placeholder="an API key id (UUID, @metadata.api_key.id) — never the key itself",
+                id="key-input",
+                select_on_focus=False,
+            )
+        yield Static(id="key-error")
+        with Vertical(id="key-picker"):
+            yield Static(id="key-picker-title")
+            yield KeySuggestions(id="key-suggestions")
+        with Vertical(id="key-results"):
+            yield KeySummary(id="key-summary")
+            yield KeyActivity(id="key-activity")
+            with TabbedContent(id="key-sections"):
+                with TabPane("Flags", id="flags"):
+                    yield FlagList(id="key-flags")
+                with TabPane("Origins", id="origins"):
+                    yield SortableTable(ORIGIN_COLUMNS, id="key-origins", empty_text="no events")
+                with TabPane("Networks", id="networks"):
+                    yield SortableTable(NETWORK_COLUMNS, id="key-networks", empty_text="no events")
+                with TabPane("Endpoints", id="endpoints"):
+                    yield SortableTable(ENDPOINT_COLUMNS, id="key-endpoints", empty_text="no requests")
+                with TabPane("Deleted", id="deleted"):
+                    yield SortableTable(DESTRUCTIVE_COLUMNS, id="key-deleted", empty_text="no deletions")
+                with TabPane("Timeline", id="timeline"):
+                    yield Static(id="timeline-filter")
+                    yield KeyTimelineTable(self._signals, id="key-timeline")
+
+    def on_mount(self) -> None:
+        self._mounted = True
+        self.watch(self.app, "local_time", self._on_local_time, init=True)
+        self._set_picking(True)
+        self._update_picker_title()
+        self.query_one(KeySuggestions).focus()
+        self._load_keys()
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            self.lookup(pending)
+
+    def on_resize(self, event: events.Resize) -> None:
+        # (PaneScreen's own handler runs too: Textual dispatches to every class in the MRO.)
+        # Short or narrow terminals (80×24, half a tmux window) keep the card to one line per group, so
+        # the sections below keep their rows; the reasons are in the Flags section anyway.
+        self.query_one(KeySummary).compact = event.size.height < 30 or event.size.width < 100
+
+    def _on_local_time(self, local: bool) -> None:
+        self.query_one(KeySummary).local_time = local
+        self.query_one(KeyTimelineTable).local_time = local
+        self.query_one("#key-deleted", SortableTable).set_local_time(local)
+        self.query_one(KeySuggestions).set_local_time(local)
+        self._update_picker_title()
+
+    def _set_picking(self, picking: bool) -> None:
+        self.set_class(picking, "-picking")
+
+    @property
+    def picking(self) -> bool:
+        return self.has_class("-picking")
+
+    # -- the keys seen ---------------------------------------------------------------------------
+
+    @work(exclusive=True, exit_on_error=False, group=SUGGEST_GROUP, description="Listing the keys seen")
+    async def _load_keys(self) -> None:
+        app = self.ddaudit
+        if self.key_id is None:
+            self.set_status(Status("fetching", "listing the API keys in the loaded data…"))
+        result = await app.source.fetch(KEYS_QUERY, app.window)
+        # One pass over what may be 200k events: off the UI thread.
+        seen = await asyncio.to_thread(keys_seen, result.events)
+        self.keys = seen
+        empty = "no API key was used in the loaded data: type a key id above"
+        self.query_one(KeySuggestions).set_keys(seen, empty_text=empty)
+        # The inline completion shows the id raw: only ids that are valid (and so plain) are offered.
+        self.query_one(KeyInput).suggester = SuggestFromList(
+            [k.key_id for k in seen if _valid(k.key_id)], case_sensitive=False
+        )
+        self._keys_partial = not result.complete
+        self._update_picker_title()
+        if self.key_id is None:  # a lookup started meanwhile owns the status line
+            n = len(seen)
+            self.set_status(Status("complete", f"{n} API key{'s' if n != 1 else ''} seen · pick one"))
+
+    def _update_picker_title(self) -> None:
+        n = len(self.keys)
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        text.append("Keys seen in the loaded data", style="bold")
+        text.append(f" ({KEYS_QUERY}, {n} key{'s' if n != 1 else ''}", style="dim")
+        if self._keys_partial:
+            text.append(", ⚠ PARTIAL", style="bold")
+        text.append(")", style="dim")
+        text.append(" — enter looks one up · / types an id")
+        self.query_one("#key-picker-title", Static).update(text)
+
+    # -- running a lookup ----------------------------------------------------------------------------
+
+    def lookup(self, key_id: str) -> bool:
+        """Look up `key_id` (what other panes call, through the app's `open_key`). False when the id
+        is invalid (the reason is shown under the input)."""
+        if not self._mounted:
+            self._pending = key_id
+            return True
+        # The id may come from an event (Explore's K): shown only once cleaned, looked up only if valid.
+        self.query_one(KeyInput).value = key_id if _valid(key_id) else clean(key_id, max_len=200)
+        return self.run_lookup(key_id)
+
+    def run_lookup(self, text: str) -> bool:
+        try:
+            key = validate_key_id(text)
+        except ValueError as exc:
+            self._show_input_error(str(exc))
+            return False
+        self._clear_input_error()
+        self.key_id = key
+        self.report = None
+        self.revocation = None
+        self.timeline_filter = None
+        self._set_picking(False)
+        self.query_one(KeySummary).show(None, Text(f"⟳ looking up API key {key}…", style="bold"))
+        self.query_one(KeyActivity).set_report(None)
+        self._focus_section(self.query_one(TabbedContent).active or "flags")
+        self._investigate(key)
+        return True
+
+    def _show_input_error(self, message: str) -> None:
+        error = self.query_one("#key-error", Static)
+        error.update(Text("✖ " + clean(message)))
+        error.add_class("-visible")
+
+    def _clear_input_error(self) -> None:
+        error = self.query_one("#key-error", Static)
+        error.update("")
+        error.remove_class("-visible")
+
+    @property
+    def input_error(self) -> str | None:
+        error = self.query_one("#key-error", Static)
+        return str(error.render()) if error.has_class("-visible") else None
+
+    def _on_progress(self, progress: Progress) -> None:
+        # Sources may report from a thread (a sync client in a thread pool): hop to the UI thread.
+        if threading.get_ident() != self.app._thread_id:
+            self.app.call_from_thread(self._on_progress, progress)
+            return
+        self.set_status(Status.from_progress(progress))
+
+    def _investigate(self, key: str) -> None:
+        app = self.ddaudit
+        self.set_status(Status("fetching", f"looking up key {key}…"))
+        if self._loop_source is None or self._loop_source.source is not app.source:
+            # One proxy per source, so the pushed-down country checks stay cached between lookups.
+            self._loop_source = LoopSource(app.source, asyncio.get_running_loop())
+        self._investigate_in_thread(key, self._loop_source, app.window, int(app.clock() * 1000))
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group=LOOKUP_GROUP,
+        description="Looking up an API key",
+    )
+    async def _investigate_in_thread(self, key: str, source: LoopSource, window: Window, now_ms: int) -> None:
+        # A thread with its own loop: the analysis of a busy key (~2 s per 100k events) must not freeze
+        # the UI. Every source call still runs on the app's loop (see LoopSource).
+        app = self.ddaudit
+        report = await investigate_key(
+            source,  # type: ignore[arg-type]
+            key,
+            window,
+            # Analysis parameters and baselines from the app when it has them (config wiring), else defaults.
+            config=getattr(app, "key_analysis_config", None),
+            options=getattr(app, "key_investigation_options", None),
+            progress=self._on_progress,
+            now_ms=now_ms,
+        )
+        if not get_current_worker().is_cancelled:  # a newer lookup replaced this one
+            self.app.call_from_thread(self._show_report, report)
+
+    def _show_report(self, report: KeyReport) -> None:
+        self.report = report
+        self.revocation = None
+        self.timeline_filter = None
+        self.query_one(KeySummary).show(report)
+        self.query_one(KeyActivity).set_report(report)
+        none = f"no flags: nothing unusual in {report.total_events:,} events of this key"
+        self.query_one(FlagList).show_flags(report.flags, none if report.events else "no events, no flags")
+        self._table("origins").set_items(report.origins)
+        self._table("networks").set_items(network_rows(report.origins))
+        self._table("endpoints").set_items(report.routes)
+        self._table("deleted").set_items(report.destructive)
+        self._signals.update(report.event_signals, report.flags)
+        self._apply_filter()
+        self._update_tab_labels()
+        text = f"verdict: {report.verdict} · {report.total_events:,} events · {len(report.flags)} flags"
+        if report.warnings and any("incomplete" in w or "partial" in w.lower() for w in report.warnings):
+            self.set_status(Status("partial", f"partial: {report.warnings[0]}"))
+        else:
+            self.set_status(Status("complete", text))
+        tabs = self.query_one(TabbedContent)
+        if tabs.active != "flags":
+            tabs.active = "flags"
+        self._focus_section("flags")
+
+    def _table(self, section: str) -> SortableTable[Any]:
+        return self.query_one(f"#key-{section}", SortableTable)
+
+    def _update_tab_labels(self) -> None:
+        r = self.report
+        tabs = self.query_one(TabbedContent)
+        if r is None:
+            return
+        counts = {
+            "flags": len(r.flags),
+            "origins": len(r.origins),
+            "networks": sum(len(o.networks) for o in r.origins),
+            "endpoints": len(r.routes),
+            "deleted": len(r.destructive),
+        }
+        changed = False
+        for tab, title, _key in SECTIONS:
+            if tab == "timeline":
+                shown = self.query_one(KeyTimelineTable).row_count
+                label = f"{title} {shown:,}" + (f"/{r.total_events:,}" if self.timeline_filter else "")
+            else:
+                label = f"{title} {counts[tab]:,}"
+            tab_widget = tabs.get_tab(tab)
+            if tab_widget.label.plain != label:
+                tab_widget.label = label
+                changed = True
+        if changed:
+            # Textual moves the underline when a tab is relabelled, sometimes before the new label
+            # width is laid out (then it stays under the old width): move it again after the layout.
+            self.call_after_refresh(self._realign_tab_underline)
+
+    def _realign_tab_underline(self) -> None:
+        tabs = self.query_one(TabbedContent).query_one(Tabs)
+        highlight = getattr(tabs, "_highlight_active", None)  # private in Textual 8.2: best effort
+        if highlight is not None:
+            highlight(animate=False)
+
+    # -- the timeline and its filter ---------------------------------------------------------------------
+
+    def _apply_filter(self) -> None:
+        r = self.report
+        table = self.query_one(KeyTimelineTable)
+        events: Sequence[Event] = r.events if r is not None else ()
+        flt = self.timeline_filter
+        if flt is not None:
+            events = [e for e in events if flt.predicate(e)]
+        # The report holds them oldest first; the table shows newest first (no sort needed that way).
+        table.set_events(list(reversed(events)))
+        bar = self.query_one("#timeline-filter", Static)
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        total = r.total_events if r is not None else 0
+        if flt is not None:
+            text.append("▶ filter: " + clean(flt.label, max_len=100))
+            text.append(f" · {len(events):,} of {total:,} events · esc clears", style="")
+            bar.add_class("-active")
+        else:
+            text.append(f"all {total:,} events", style="bold")
+            text.append(" · enter opens an event · i narrows to its IP · s sorts", style="dim")
+            bar.remove_class("-active")
+        bar.update(text)
+        self.refresh_bindings()
+        if r is not None:
+            self._update_tab_labels()
+
+    def set_filter(self, flt: TimelineFilter | None) -> None:
+        """Narrow the timeline (None: every event) and show it."""
+        self.timeline_filter = flt
+        self._apply_filter()
+        if flt is not None:
+            self.action_show_section("timeline")
+
+    @on(SortableTable.Chosen)
+    def _row_chosen(self, event: SortableTable.Chosen) -> None:
+        event.stop()
+        item = event.item
+        if isinstance(item, OriginGroup):
+            country = item.country
+            self.set_filter(
+                TimelineFilter(f"country = {country or '(unknown)'}", lambda e: e.country == country)
+            )
+        elif isinstance(item, NetworkRow):
+            self.set_filter(_network_filter(item))
+        elif isinstance(item, EndpointGroup):
+            path = item.path
+            self.set_filter(TimelineFilter(f"endpoint = {path or '(no path)'}", lambda e: e.endpoint == path))
+        elif isinstance(item, Destructive):
+            self._open_deletion(event.table, item)
+
+    @on(FlagList.Chosen)
+    def _flag_chosen(self, event: FlagList.Chosen) -> None:
+        event.stop()
+        flag, r = event.flag, self.report
+        ids = set(flag.event_ids)
+        if r is not None and not any(e.id in ids for e in r.events):
+            # e.g. token_leaked: its evidence is Datadog's notification about the key, not a use of it.
+            self.notify(
+                f"The evidence of {flag.signal} is not among the key's own events: "
+                + ", ".join(clean(i, max_len=60) for i in flag.event_ids[:3]),
+                title="Evidence",
+                markup=False,
+                timeout=10,
+            )
+            return
+        self.set_filter(_flag_filter(flag))
+
+    def _open_deletion(self, table: SortableTable[Any], chosen: Destructive) -> None:
+        r = self.report
+        if r is None:
+            return
+        by_id = {e.id: e for e in r.events}
+        rows = [d for d in table.items if d.event_id in by_id]
+        events = [by_id[d.event_id] for d in rows]
+        if chosen.event_id not in by_id:
+            return
+        index = next(i for i, d in enumerate(rows) if d.event_id == chosen.event_id)
+
+        def back_to(i: int | None) -> None:
+            if i is not None and 0 <= i < len(rows):
+                table.move_cursor(row=table.items.index(rows[i]))
+
+        self.app.push_screen(EventDetailScreen(events, index), callback=back_to)
+
+    @on(EventTable.Selected, "#key-timeline")
+    def _open_detail(self, event: EventTable.Selected) -> None:
+        event.stop()
+        table = event.table
+
+        def back_to(index: int | None) -> None:
+            if index is not None:
+                table.move_cursor(index)
+
+        self.app.push_screen(EventDetailScreen(table.rows, event.index), callback=back_to)
+
+    # -- the input and the keys seen ---------------------------------------------------------------------
+
+    @on(Input.Submitted, "#key-input")
+    def _input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        value = event.value.strip()
+        if not value:
+            # Enter on an empty input takes the highlighted suggestion (the keyboard-only path).
+            key = self.query_one(KeySuggestions).highlighted_key
+            if key is None:
+                self._show_input_error("type an API key id, or pick one from the list")
+                return
+            value = key.key_id
+        # Enter accepts the completion: key ids are long, and a prefix of one seen key means that key.
+        value = self._complete(value)
+        event.input.value = value
+        self.run_lookup(value)
+
+    def _complete(self, value: str) -> str:
+        want = value.casefold()
+        ids = [k.key_id for k in self.keys]
+        if any(i.casefold() == want for i in ids):
+            return value
+        prefixed = [i for i in ids if i.casefold().startswith(want)]
+        return prefixed[0] if len(prefixed) == 1 else value
+
+    @on(Input.Changed, "#key-input")
+    def _input_changed(self, event: Input.Changed) -> None:
+        self.query_one(KeySuggestions).set_filter(event.value)
+        if self.input_error is not None and not event.value:
+            self._clear_input_error()
+
+    @on(KeySuggestions.Picked)
+    def _picked(self, event: KeySuggestions.Picked) -> None:
+        event.stop()
+        self.lookup(event.key.key_id)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # While the key id is being typed (or a key picked), the list of keys seen replaces the results.
+        if isinstance(event.widget, KeyInput | KeySuggestions):
+            self._set_picking(True)
+
+    def leave_input(self) -> None:
+        """Escape from the input: back to the results when there are some, else to the list."""
+        if self.report is not None or self.key_id is not None:
+            self._set_picking(False)
+            self._focus_section(self.query_one(TabbedContent).active or "flags")
+        else:
+            self.query_one(KeySuggestions).focus()
+
+    # -- sections -------------------------------------------------------------------------------------
+
+    def _section_widget(self, section: str) -> Widget:
+        if section == "flags":
+            return self.query_one(FlagList)
+        if section == "timeline":
+            return self.query_one(KeyTimelineTable)
+        return self._table(section)
+
+    def _focus_section(self, section: str) -> None:
+        self.call_after_refresh(self._section_widget(section).focus)
+
+    @on(TabbedContent.TabActivated, "#key-sections")
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        event.stop()
+        # The first activation comes with the mount, while the list of keys seen has the focus.
+        if not self.picking:
+            self._section_widget(event.pane.id or "flags").focus()
+
+    def action_show_section(self, section: str) -> None:
+        if self.key_id is None:
+            return
+        self._set_picking(False)
+        tabs = self.query_one(TabbedContent)
+        if tabs.active != section:
+            tabs.active = section
+        self._focus_section(section)
+
+    def action_section(self, step: int) -> None:
+        order = [s[0] for s in SECTIONS]
+        current = self.query_one(TabbedContent).active or "flags"
+        index = order.index(current) if current in order else 0
+        self.action_show_section(order[(index + step) % len(order)])
+
+    # -- actions -------------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Escape clears a filter only when there is one: otherwise the key stays free (e.g. for modals).
+        # The report actions stay enabled without a report: pressing them says what to do first.
+        if action == "clear_filter":
+            return self.timeline_filter is not None and not self.picking
+        return True
+
+    def action_focus_input(self) -> None:
+        key_input = self.query_one(KeyInput)
+        # At once, not `focus()` (scheduled): keys typed right after `/` (a fast typist, a paste, tmux
+        # send-keys) must land in the input, not trigger the pane's single-key bindings.
+        self.set_focus(key_input)
+        key_input.cursor_position = len(key_input.value)
+
+    def action_rerun(self) -> None:
+        if self.key_id is not None:
+            self.run_lookup(self.key_id)
+
+    def action_clear_filter(self) -> None:
+        self.set_filter(None)
+        self._focus_section("timeline")
+
+    def action_filter_ip(self) -> None:
+        if self.query_one(TabbedContent).active != "timeline" or self.picking:
+            # The IP of an event the user cannot see would be a surprise: only from the timeline.
+            self.notify(
+                "i narrows the timeline to the highlighted event's IP: open the timeline (a) first.",
+                markup=False,
+            )
+            return
+        event = self.query_one(KeyTimelineTable).cursor_event
+        if event is None or not event.client_ip:
+            self.notify("The highlighted event has no client IP.", severity="warning", markup=False)
+            return
+        ip = event.client_ip
+        self.set_filter(TimelineFilter(f"IP = {ip}", lambda e: e.client_ip == ip))
+
+    def _need_report(self, what: str) -> KeyReport | None:
+        if self.report is None:
+            busy = self.key_id is not None
+            why = "the lookup is still running" if busy else "look a key up first (/ or pick one)"
+            self.notify(f"Nothing to {what}: {why}.", severity="warning", markup=False)
+        return self.report
+
+    def action_chart(self) -> None:
+        report = self._need_report("chart")
+        if report is not None:
+            self.app.push_screen(KeyChartScreen(report, self.ddaudit.local_time))
+
+    def action_export(self) -> None:
+        report = self._need_report("export")
+        if report is None:
+            return
+        app = self.ddaudit
+        directory = app.export_dir or Path.cwd()
+
+        def chosen(formats: list[str] | None) -> None:
+            if formats:
+                self._export(report, formats, directory, app.clock())
+
+        self.app.push_screen(ExportDialog("key", f"the report of key {report.key_id}"), callback=chosen)
+
+    @work(thread=True, exit_on_error=False, group=EXPORT_GROUP, description="Exporting the key report")
+    def _export(self, report: KeyReport, formats: list[str], directory: Path, now: float) -> list[Path]:
+        paths = export_report("key", report, formats, directory, _export_pane_name(report.key_id), now)
+        listing = "\n".join(clean(str(p)) for p in paths)
+        self.app.call_from_thread(
+            self.notify,
+            f"Wrote the report of key {report.key_id} (mode 0600):\n{listing}",
+            title="Exported",
+            markup=False,
+            timeout=20,
+        )
+        return paths
+
+    def action_copy_summary(self) -> None:
+        report = self._need_report("copy")
+        if report is None:
+            return
+        text = summary_line(report)
+        if len(base64.b64encode(text.encode())) > CLIPBOARD_MAX:
+            # Too big for OSC 52 in most terminals: a file the user can open instead.
+            app = self.ddaudit
+            self._export(report, ["text"], app.export_dir or Path.cwd(), app.clock())
+            self.notify(
+                "The summary is too large for the clipboard: writing the text report to a file instead.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.app.copy_to_clipboard(text)
+        # The terminal never says whether OSC 52 worked: say what was sent, and the usual fix.
+        self.notify(
+            f"Sent the summary of key {report.key_id} ({len(text):,} characters) to the terminal clipboard "
+            f"with OSC 52. If it does not paste: the terminal must allow OSC 52; {TMUX_HINT}.",
+            title="Copy",
+            markup=False,
+            timeout=12,
+        )
+
+    # -- revocation ------------------------------------------------------------------------------------
+
+    def action_revoke(self) -> None:
+        report = self._need_report("revoke")
+        if report is None:
+            return
+        app = self.ddaudit
+        key = report.key_id
+        label = clean(app.source_label or "this source", max_len=40)
+        if getattr(app, "read_only", False):
+            self.notify(
+                f"Refused: read-only mode is on (read_only in the config). API key {key} was not revoked.",
+                title="Revoke",
+                severity="error",
+                markup=False,
+                timeout=12,
+            )
+            return
+        if getattr(app.source, "revoke_api_key", None) is None:
+            self.notify(
+                f"The source {label!r} cannot revoke keys (input files have no API): revoke it in Datadog "
+                f"(Organization Settings > API Keys) or with `ddaudit revoke {key}`. Nothing was revoked.",
+                title="Revoke",
+                severity="error",
+                markup=False,
+                timeout=12,
+            )
+            return
+        if self.revocation is not None:
+            self.notify(f"API key {key} was already revoked from this pane.", markup=False)
+            return
+        k, c = report.api_key, report.created
+        creator = (k.created_by.display if k is not None and k.created_by else None) or (
+            c.created_by if c else None
+        )
+        created = None
+        if c is not None and c.created_at is not None:
+            created = fmt_ts(c.created_at, app.local_time)
+        elif k is not None and k.created_at:
+            created = k.created_at
+
+        def answered(ok: bool | None) -> None:
+            if ok:
+                self._revoke(key)
+            else:
+                self.notify(f"Not revoked: API key {key} is unchanged.", markup=False)
+
+        self.app.push_screen(
+            KeyRevokeScreen(
+                key,
+                name=k.name if k is not None else None,
+                creator=creator,
+                created=created,
+                last4=k.last4 if k is not None else None,
+                where=label,
+            ),
+            callback=answered,
+        )
+
+    @work(exclusive=True, exit_on_error=False, group=REVOKE_GROUP, description="Revoking an API key")
+    async def _revoke(self, key: str) -> None:
+        app = self.ddaudit
+        revoke = app.source.revoke_api_key  # type: ignore[attr-defined]
+        self.set_status(Status("fetching", f"revoking key {key}…"))
+        try:
+            await revoke(key)
+        except Exception as exc:  # every failure is explained, none is fatal to the pane
+            message = _revoke_failure(exc)
+            self.set_status(Status("error", f"revoke failed: {message}"))
+            self.notify(
+                f"API key {key} was not revoked: {message}",
+                title="Revoke failed",
+                severity="error",
+                markup=False,
+                timeout=20,
+            )
+            return
+        label = clean(app.source_label or "the source", max_len=40)
+        self.revocation = Revocation(int(app.clock() * 1000), label)
+        self.query_one(KeySummary).set_revoked(self.revocation)
+        self.set_status(Status("complete", f"revoked key {key} · clients using it now fail"))
+        self.notify(
+            f"Revoked API key {key} on {label}. Every client using it now gets 403s; the audit trail will "
+            "show the deletion once it is ingested.",
+            title="Revoked",
+            markup=False,
+            timeout=20,
+        )
+
+    # -- errors from the workers --------------------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state != WorkerState.ERROR:
+            return
+        error = worker.error
+        message = clean(str(error) or type(error).__name__, max_len=300)
+        if worker.group == LOOKUP_GROUP:
+            self.set_status(Status("error", f"error: {message}"))
+            self.query_one(KeySummary).show(None, Text(f"✖ the lookup failed: {message}", style="bold"))
+            self.notify(message, title="Key lookup failed", severity="error", markup=False, timeout=10)
+        elif worker.group == SUGGEST_GROUP:
+            self.query_one(KeySuggestions).set_keys(
+                [], empty_text=f"✖ could not list the keys seen ({message}): type a key id above"
+            )
+            if self.key_id is None:
+                self.set_status(Status("error", f"listing keys failed: {message}"))
+        elif worker.group == EXPORT_GROUP:
+            self.notify(message, title="Export failed", severity="error", markup=False, timeout=10)
+
+
+def _valid(key_id: str) -> bool:
+    try:
+        validate_key_id(key_id)
+    except ValueError:
+        return False
+    return True
+
+
+def _revoke_failure(exc: BaseException) -> str:
+    """One line for a failed revocation, with what 403 and 404 mean here."""
+    status = getattr(exc, "status", None)
+    text = clean(str(exc) or type(exc).__name__, max_len=300)
+    if status == 404:
+        return f"not found — already revoked, or not a key of this org; nothing was deleted ({text})"
+    if status in (401, 403):
+        return f"permission refused — revoking needs the api_keys_delete permission ({text})"
+    return text
+
+
+def _network_filter(row: NetworkRow) -> TimelineFilter:
+    """Exactly the events the report counted in this network of this country (same grouping key)."""
+    country, n = row.country, row.network
+    lists = load_asn_lists()
+
+    def predicate(e: Event) -> bool:
+        return (
+            e.country == country
+            and e.asn == n.asn
+            and e.asn_name == n.asn_name
+            and classify_event(e, lists) == n.origin
+        )
+
+    return TimelineFilter(f"network = {network_label(n)} in {country or '(unknown)'}", predicate)
+
+
+def _flag_filter(flag: Flag) -> TimelineFilter:
+    ids = frozenset(flag.event_ids)
+    subject = f" · {flag.subject}" if flag.subject else ""
+    return TimelineFilter(
+        f"{flag.severity.label} {flag.signal}{subject} (its evidence)", lambda e: e.id in ids
+    )

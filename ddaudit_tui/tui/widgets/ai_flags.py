@@ -1,0 +1,234 @@
+"""Flags of the AI analysis, most severe first, and the pane's summary counters.
+
+A flag reads the same with and without colour: the severity's glyph and word (`! HIGH`, `◆ MEDIUM`,
+`○ LOW`) lead every line, in the severity's style. The reason quotes event values (user names,
+resource names): it is cleaned and never parsed as markup.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from ddaudit_tui.analysis.ai import AiActivity
+from ddaudit_tui.analysis.signals import SEVERITY_STYLE, Flag, Severity
+from ddaudit_tui.tui.safe_text import clean
+
+_SEVERITY_WIDTH = max(cell_len(s.label) for s in Severity) + 1
+_SIGNAL_WIDTH = 16
+
+
+def severity_text(severity: Severity | None, count: int | None = None) -> Text:
+    """`! HIGH` in the severity's style (or `—` for none); with `count`, `! 2 HIGH`."""
+    if severity is None:
+        return Text("—", style="dim", end="")
+    label = severity.label if count is None else f"{severity.glyph} {count} {severity.name}"
+    return Text(label, style=SEVERITY_STYLE[severity], end="")
+
+
+def flag_counts_text(flags: Sequence[Flag]) -> Text:
+    """`! 2 HIGH  ◆ 5 MEDIUM  ○ 3 LOW`, most severe first; `none` without flags."""
+    counts = Counter(f.severity for f in flags)
+    text = Text(end="")
+    if not counts:
+        text.append("none", style="dim")
+        return text
+    for i, sev in enumerate(sorted(counts, reverse=True)):
+        if i:
+            text.append(" ")
+        text.append_text(severity_text(sev, counts[sev]))
+    return text
+
+
+def signal_name(flag: Flag) -> str:
+    return flag.signal.removeprefix("ai_")
+
+
+def flag_text(flag: Flag, width: int | None = None) -> Text:
+    """One flag: severity, signal, reason. With `width`, one line cut to it; without, the full reason.
+    Below 100 columns the signal is not padded into a column: the reason needs the room."""
+    text = Text(no_wrap=width is not None, end="")
+    sev = flag.severity.label
+    text.append(sev + " " * max(1, _SEVERITY_WIDTH - cell_len(sev)), style=SEVERITY_STYLE[flag.severity])
+    name = signal_name(flag)
+    pad = _SIGNAL_WIDTH if width is None or width >= 100 else 0
+    text.append(name + " " * max(1, pad - cell_len(name)), style="bold")
+    text.append(clean(flag.reason))
+    if width is not None:
+        text.truncate(max(1, width), overflow="ellipsis")
+    return text
+
+
+def plural(n: int, word: str) -> str:
+    """`1 connection`, `2 connections`; abbreviations and participles stay as they are."""
+    return word if n == 1 or word.endswith((".", "ed")) else word + "s"
+
+
+def append_counts(text: Text, items: Sequence[tuple[int, str]]) -> None:
+    """`12 AI calls · 1 connection · …`: numbers bold, separators dim."""
+    for i, (value, word) in enumerate(items):
+        if i:
+            text.append(" · ", style="dim")
+        text.append(f"{value:,}", style="bold")
+        text.append(f" {plural(value, word)}")
+
+
+def counters_text(result: AiActivity, level: int = 0) -> Text:
+    """The summary line: the recipe's totals first, then ddaudit's counts and the flags by severity.
+    `level` 1 and 2 use fewer words, for narrow terminals (2 drops the delegated count)."""
+    s = result.summary
+    n = result.counts
+    text = Text(end="")
+    items = [
+        (s["total_tool_calls"], "tool call" if level >= 2 else "MCP tool call"),
+        (s["unique_users"], "user" if level else "unique user"),
+        (n["connections"], "conn." if level else "connection"),
+        (n["changes"], "change"),
+    ]
+    if level < 2:
+        items.append((n["delegated"], "deleg." if level else "delegated"))
+    append_counts(text, items)
+    text.append(" · ", style="dim")
+    if level < 2:
+        text.append("flags ", style="bold")
+    text.append_text(flag_counts_text(result.flags))
+    return text
+
+
+class AiCounters(Static):
+    """The counters line: the long wording when it fits the width, else the compact one (wrapped)."""
+
+    DEFAULT_CSS = """
+    AiCounters { height: auto; padding: 0 1; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(Text("loading…"), id=id)
+        self._result: AiActivity | None = None
+
+    def set_result(self, result: AiActivity | None, message: Text | None = None) -> None:
+        self._result = result
+        if result is None:
+            self.update(message or Text(""))
+        else:
+            self._fit()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        if self._result is None:
+            return
+        width = max(1, self.size.width - 2)
+        for level in range(3):
+            text = counters_text(self._result, level)
+            if cell_len(text.plain) <= width:
+                break
+        self.update(text)  # the shortest wording wraps when even it does not fit
+
+    @property
+    def plain(self) -> str:
+        return str(self.render())
+
+
+class AiFlagList(OptionList):
+    """Flags, one option each. `wrap=False`: one line per flag, cut to the width (the pane's overview);
+    `wrap=True`: full reasons (the drill-down, where there are few)."""
+
+    HELP_GROUP: ClassVar[str] = "Flags"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "enter",
+            "select",
+            "Open flag",
+            id="ai-flags.open",
+            tooltip="Drill into the flagged user (or open the flagged events)",
+        ),
+        Binding("j,down", "cursor_down", "Next flag", show=False, id="ai-flags.down"),
+        Binding("k,up", "cursor_up", "Previous flag", show=False, id="ai-flags.up"),
+        Binding("g,home", "first", "First flag", show=False, id="ai-flags.top"),
+        Binding("G,end", "last", "Last flag", show=False, id="ai-flags.bottom"),
+    ]
+
+    DEFAULT_CSS = """
+    AiFlagList {
+        height: auto;
+        max-height: 6;
+        border: none;
+        padding: 0 0 0 1;  /* lines up with the section titles and the tables' first column */
+        background: $surface;
+        scrollbar-size-vertical: 1;
+        &:focus { border: none; background-tint: $foreground 4%; }
+        & > .option-list--option { padding: 0; }
+    }
+    """
+
+    class Chosen(Message):
+        def __init__(self, flags: AiFlagList, flag: Flag) -> None:
+            super().__init__()
+            self.flags = flags
+            self.flag = flag
+
+        @property
+        def control(self) -> AiFlagList:
+            return self.flags
+
+    def __init__(self, *, wrap: bool = False, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes, markup=False)
+        self.wrap = wrap
+        self._flags: list[Flag] = []
+        self._built_width = 0
+
+    @property
+    def flags(self) -> Sequence[Flag]:
+        return self._flags
+
+    @property
+    def lines(self) -> list[str]:
+        """The options as plain text (for tests and the tmux check)."""
+        return [str(getattr(o.prompt, "plain", o.prompt)) for o in self.options]
+
+    def set_flags(self, flags: Sequence[Flag]) -> None:
+        self._flags = list(flags)
+        self._rebuild()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if not self.wrap and event.size.width != self._built_width:
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        highlighted = self.highlighted
+        self._built_width = self.size.width
+        width = None if self.wrap else max(12, (self.scrollable_content_region.width or 80) - 1)
+        if self._flags:
+            options = [Option(flag_text(f, width), id=f"flag-{i}") for i, f in enumerate(self._flags)]
+        else:
+            options = [Option(Text("No flags.", style="dim"), id="none", disabled=True)]
+        self.set_options(options)
+        if self._flags:
+            self.highlighted = min(highlighted or 0, len(self._flags) - 1)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        oid = event.option.id or ""
+        if oid.startswith("flag-"):
+            self.post_message(self.Chosen(self, self._flags[int(oid[5:])]))
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+
+
+def flag_user(flag: Flag) -> str | None:
+    """The person a flag is about, when it is about one."""
+    user: Any = flag.details.get("user")
+    return user if isinstance(user, str) and user else None

@@ -1,0 +1,570 @@
+"""The Key lookup pane's tables: flags, origins, networks, endpoints, deletions and the full timeline.
+
+The aggregate tables are small (a key has a handful of countries and a few dozen routes), so they are
+Textual `DataTable`s with vim keys and sorting by header click or `s`/`S` (▲/▼ in the sorted header).
+The timeline can hold every event of a busy key: it is the virtualised `EventTable` with key columns.
+
+Rows show what `analysis.keys.KeyReport` found; nothing is recomputed here. Every event-derived string
+goes through `safe_text.clean` into a plain `Text`: never markup, never a control sequence.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
+
+from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import DataTable, OptionList
+from textual.widgets.option_list import Option
+
+from ddaudit_tui.analysis.keys import (
+    SIGNAL_ORDER,
+    SIGNAL_TITLES,
+    Destructive,
+    EndpointGroup,
+    Network,
+    OriginGroup,
+)
+from ddaudit_tui.analysis.signals import SEVERITY_STYLE, Flag, Severity
+from ddaudit_tui.events.record import Event
+from ddaudit_tui.timeutil import fmt_ts
+from ddaudit_tui.tui.safe_text import clean
+from ddaudit_tui.tui.widgets.event_table import EXPLORE_COLUMNS, Column, EventTable
+
+T = TypeVar("T")
+
+# Lists in a cell (IPs, ASNs) are cut here: the full values are in the export and the timeline.
+_LIST_CELL_MAX = 48
+
+
+def _cell(value: object, style: str = "", max_len: int | None = None) -> Text:
+    """A plain, cleaned, single-line cell (never markup)."""
+    return Text(clean(value if value is not None else "", max_len=max_len), style=style, no_wrap=True, end="")
+
+
+def _missing(label: str) -> Text:
+    return Text(label, style="dim italic", no_wrap=True, end="")
+
+
+def _join(values: Sequence[str | None], missing: str = "?") -> str:
+    return ", ".join(v if v else missing for v in values)
+
+
+@dataclass(frozen=True)
+class TableColumn(Generic[T]):
+    """One column: its cell (row, local_time) → Text, and its sort key (None sorts last)."""
+
+    key: str
+    label: str
+    cell: Callable[[T, bool], Text]
+    sort: Callable[[T], Any]
+    descending_first: bool = False  # counts sort biggest first on the first press
+    width: int | None = None  # None: as wide as the content
+
+
+class SortableTable(DataTable, Generic[T], inherit_bindings=True):
+    """A DataTable of `T` rows: row cursor, j/k/g/G, `s`/`S` and header clicks sort, ▲/▼ shows how.
+
+    Sorting rebuilds the rows in the new order (tables here hold at most a few thousand rows): the
+    sort keys are the column's own values, not the text shown, so counts sort as numbers."""
+
+    HELP_GROUP: ClassVar[str] = "Key tables"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "enter", "select_cursor", "Pivot", id="key-table.select", tooltip="Filter the timeline or open"
+        ),
+        Binding("s", "sort_next", "Sort", id="key-table.sort", show=False, tooltip="Sort by the next column"),
+        Binding("S", "sort_reverse", "Reverse sort", id="key-table.sort-reverse", show=False),
+        Binding("j", "cursor_down", "Next row", show=False, id="key-table.down"),
+        Binding("k", "cursor_up", "Previous row", show=False, id="key-table.up"),
+        Binding("g", "scroll_top", "First row", show=False, id="key-table.top"),
+        Binding("G", "scroll_bottom", "Last row", show=False, id="key-table.bottom"),
+        Binding("l", "cursor_right", "Scroll right", show=False, id="key-table.right"),
+        Binding("h", "cursor_left", "Scroll left", show=False, id="key-table.left"),
+    ]
+
+    DEFAULT_CSS = """
+    SortableTable {
+        height: 1fr;
+        background: $surface;
+        scrollbar-size-vertical: 1;
+        & > .datatable--header { text-style: bold; }
+    }
+    """
+
+    class Chosen(Message):
+        """Enter (or a click on the highlighted row) on a row."""
+
+        def __init__(self, table: SortableTable[Any], item: Any) -> None:
+            super().__init__()
+            self.table = table
+            self.item = item
+
+        @property
+        def control(self) -> SortableTable[Any]:
+            return self.table
+
+    def __init__(
+        self,
+        columns: Sequence[TableColumn[T]],
+        *,
+        empty_text: str = "nothing",
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, id=id, classes=classes)
+        self.table_columns: tuple[TableColumn[T], ...] = tuple(columns)
+        self.empty_text = empty_text
+        self._items: list[T] = []
+        self._order: list[int] = []  # display order: indices into _items
+        self.sort_index: int | None = None  # None: the report's own order
+        self.sort_reverse = False
+        self.local_time = False
+
+    # -- data ------------------------------------------------------------------------------------
+
+    @property
+    def items(self) -> list[T]:
+        """The rows in display order."""
+        return [self._items[i] for i in self._order]
+
+    @property
+    def cursor_item(self) -> T | None:
+        if not self._items or not (0 <= self.cursor_row < len(self._order)):
+            return None
+        return self._items[self._order[self.cursor_row]]
+
+    def set_items(self, items: Sequence[T]) -> None:
+        """New data in the report's order (most events first); the sort chosen by the user is kept."""
+        self._items = list(items)
+        self._rebuild(keep_cursor=False)
+
+    def set_local_time(self, local: bool) -> None:
+        if local != self.local_time:
+            self.local_time = local
+            self._rebuild(keep_cursor=True)
+
+    def sort_by(self, index: int | None, reverse: bool | None = None) -> None:
+        """Sort by column `index` (None: the report's order); `reverse` None takes the column's first
+        direction. The cursor stays on the row it was on."""
+        if index is not None:
+            index %= len(self.table_columns)
+            col = self.table_columns[index]
+            self.sort_reverse = col.descending_first if reverse is None else reverse
+        else:
+            self.sort_reverse = False
+        self.sort_index = index
+        self._rebuild(keep_cursor=True)
+
+    def _apply_order(self) -> None:
+        n = len(self._items)
+        if self.sort_index is None:
+            self._order = list(range(n))
+            return
+        col = self.table_columns[self.sort_index]
+        keys = [col.sort(item) for item in self._items]
+        present = [i for i in range(n) if keys[i] is not None]
+        # Stable in both directions; rows without a value go last whatever the direction.
+        present.sort(key=keys.__getitem__, reverse=self.sort_reverse)
+        self._order = present + [i for i in range(n) if keys[i] is None]
+
+    def _rebuild(self, keep_cursor: bool) -> None:
+        current = (
+            self._order[self.cursor_row]
+            if keep_cursor and self._order and self.cursor_row < len(self._order)
+            else None
+        )
+        self._apply_order()
+        self.clear(columns=True)
+        for i, col in enumerate(self.table_columns):
+            label = col.label
+            if i == self.sort_index:
+                label = f"{label} {'▼' if self.sort_reverse else '▲'}"
+            self.add_column(Text(label, no_wrap=True, end=""), key=col.key, width=col.width)
+        if not self._items:
+            # A placeholder row (not selectable data) says why the table is empty.
+            cells = [_missing(self.empty_text)] + [Text("")] * (len(self.table_columns) - 1)
+            self.add_row(*cells, key="__empty__")
+            return
+        local = self.local_time
+        for i in self._order:
+            item = self._items[i]
+            self.add_row(*(col.cell(item, local) for col in self.table_columns), key=str(i))
+        if current is not None and current in self._order:
+            self.move_cursor(row=self._order.index(current), animate=False)
+
+    # -- actions -----------------------------------------------------------------------------------
+
+    def action_sort_next(self) -> None:
+        self.sort_by(0 if self.sort_index is None else self.sort_index + 1)
+
+    def action_sort_reverse(self) -> None:
+        if self.sort_index is None:
+            self.sort_by(0)
+        else:
+            self.sort_by(self.sort_index, reverse=not self.sort_reverse)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        index = event.column_index
+        if index == self.sort_index:
+            self.sort_by(index, reverse=not self.sort_reverse)
+        else:
+            self.sort_by(index)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        item = self.cursor_item
+        if item is not None:
+            self.post_message(self.Chosen(self, item))
+
+
+# -- column sets ---------------------------------------------------------------------------------------
+
+
+def _count(n: int) -> Text:
+    return Text(f"{n:,}", justify="right", no_wrap=True, end="")
+
+
+def _origin_flag(o: OriginGroup, _local: bool) -> Text:
+    if o.status == "new":
+        return Text("▲ " + o.flag, style="bold red", no_wrap=True, end="")
+    if o.status == "normal":
+        return Text(o.flag, style="green", no_wrap=True, end="")
+    return Text(clean(o.flag), style="yellow", no_wrap=True, end="")
+
+
+def _status_rank(o: OriginGroup) -> int:
+    return {"new": 3, "unknown": 2, "no_geo": 1}.get(o.status, 0)
+
+
+def _text_key(value: str | None) -> str | None:
+    return value.casefold() if value else None
+
+
+ORIGIN_COLUMNS: tuple[TableColumn[OriginGroup], ...] = (
+    TableColumn("country", "country",
+                lambda o, _l: _cell(o.country) if o.country else _missing("(unknown country)"),
+                lambda o: _text_key(o.country)),
+    TableColumn("count", "events", lambda o, _l: _count(o.count), lambda o: o.count, descending_first=True),
+    TableColumn("flag", "flag", _origin_flag, _status_rank, descending_first=True),
+    TableColumn("asns", "ASNs", lambda o, _l: _cell(_join(o.asns), max_len=_LIST_CELL_MAX),
+                lambda o: _text_key(_join(o.asns))),
+    TableColumn("ips", "IPs", lambda o, _l: _cell(_join(o.ips), max_len=_LIST_CELL_MAX),
+                lambda o: len(o.ips), descending_first=True),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class NetworkRow:
+    """One network of one origin: the pane lists networks across countries (for the ASN pivot)."""
+
+    country: str | None
+    network: Network
+    origin_status: str
+
+
+def network_rows(origins: Sequence[OriginGroup]) -> list[NetworkRow]:
+    rows = [NetworkRow(o.country, n, o.status) for o in origins for n in o.networks]
+    rows.sort(key=lambda r: -r.network.count)  # stable: ties keep the report's order
+    return rows
+
+
+def network_label(n: Network) -> str:
+    if n.asn is not None and n.asn_name:
+        return f"{n.asn_name} (AS{n.asn})"
+    if n.asn is not None:
+        return f"AS{n.asn}"
+    return n.asn_name or "unknown network"
+
+
+def _class_cell(r: NetworkRow, _local: bool) -> Text:
+    origin = r.network.origin
+    label = clean(origin.label)
+    if origin.anonymising:
+        return Text("▲ " + label, style="bold red", no_wrap=True, end="")
+    if origin.non_eyeball:
+        return Text(label, style="yellow", no_wrap=True, end="")
+    return Text(label, no_wrap=True, end="")
+
+
+NETWORK_COLUMNS: tuple[TableColumn[NetworkRow], ...] = (
+    TableColumn("network", "network", lambda r, _l: _cell(network_label(r.network), max_len=40),
+                lambda r: network_label(r.network).casefold()),
+    TableColumn("count", "events", lambda r, _l: _count(r.network.count), lambda r: r.network.count,
+                descending_first=True),
+    TableColumn("class", "class", _class_cell, lambda r: r.network.origin.label),
+    TableColumn("country", "country",
+                lambda r, _l: _cell(r.country) if r.country else _missing("(unknown)"),
+                lambda r: _text_key(r.country)),
+    TableColumn("ips", "IPs", lambda r, _l: _cell(_join(r.network.ips), max_len=_LIST_CELL_MAX),
+                lambda r: len(r.network.ips), descending_first=True),
+)  # fmt: skip
+
+
+def _methods(g: EndpointGroup) -> str:
+    return "/".join(m or "?" for m in g.methods)
+
+
+def _method_cell(g: EndpointGroup, _local: bool) -> Text:
+    text = _methods(g)
+    # Deleting is what the recipe looks for: the word stays, the style only adds to it.
+    return _cell(text, style="bold red" if "DELETE" in g.methods else "")
+
+
+ENDPOINT_COLUMNS: tuple[TableColumn[EndpointGroup], ...] = (
+    TableColumn("path", "endpoint (route)",
+                lambda g, _l: _cell(g.path, max_len=80) if g.path else _missing("(no path)"),
+                lambda g: g.path),
+    TableColumn("methods", "methods", _method_cell, _methods),
+    TableColumn("count", "calls", lambda g, _l: _count(g.count), lambda g: g.count, descending_first=True),
+)  # fmt: skip
+
+
+DESTRUCTIVE_COLUMNS: tuple[TableColumn[Destructive], ...] = (
+    TableColumn("time", "time", lambda d, local: _cell(fmt_ts(d.ts, local)), lambda d: d.ts,
+                descending_first=True),
+    TableColumn("type", "resource type", lambda d, _l: _cell(d.resource_type or "unknown", "bold"),
+                lambda d: _text_key(d.resource_type)),
+    TableColumn("id", "resource id", lambda d, _l: _cell(d.resource_id, max_len=40),
+                lambda d: d.resource_id),
+    TableColumn("name", "name", lambda d, _l: _cell(d.resource_name, max_len=48),
+                lambda d: _text_key(d.resource_name)),
+    TableColumn("ip", "IP", lambda d, _l: _cell(d.ip), lambda d: d.ip),
+    TableColumn("country", "country", lambda d, _l: _cell(d.country), lambda d: _text_key(d.country)),
+    TableColumn("kind", "recorded as", lambda d, _l: _cell(d.kind), lambda d: d.kind),
+)  # fmt: skip
+
+
+# -- flags ----------------------------------------------------------------------------------------------
+
+
+def severity_text(severity: Severity) -> Text:
+    """`‼ CRITICAL`, `! HIGH`, … in the severity's colour: readable with colour, glyph or word alone."""
+    return Text(severity.label, style=SEVERITY_STYLE[severity], no_wrap=True, end="")
+
+
+def flag_heading(f: Flag) -> Text:
+    """`! HIGH  new_country · RO — Country not in org's normal baseline (180 events)` on one line."""
+    text = Text(no_wrap=True, overflow="ellipsis", end="")
+    text.append_text(severity_text(f.severity))
+    text.append("  " + f.signal, style="bold")
+    if f.subject:
+        text.append(" · " + clean(f.subject, max_len=60))
+    n = len(f.event_ids)
+    text.append(f" ({n:,} event{'s' if n != 1 else ''})", style="dim")
+    title = SIGNAL_TITLES.get(f.signal)
+    if title:
+        text.append(" — " + title, style="italic")
+    return text
+
+
+def indented(text: str, width: int, indent: str = "   ") -> str:
+    """`text` wrapped to `width` cells with every line indented (the reason under its heading)."""
+    room = max(10, width - cell_len(indent))
+    lines = textwrap.wrap(text, room, break_long_words=True, break_on_hyphens=False) or [""]
+    return "\n".join(indent + line for line in lines)
+
+
+class FlagList(OptionList):
+    """The flags, most severe first (the report's order): severity word, glyph and colour, the signal,
+    what it is about, then its one-line reason. Enter shows the events that prove it."""
+
+    HELP_GROUP: ClassVar[str] = "Flags"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select", "Evidence", id="key-flags.evidence", tooltip="Show the flag's events"),
+        Binding("j,down", "cursor_down", "Next flag", show=False, id="key-flags.down"),
+        Binding("k,up", "cursor_up", "Previous flag", show=False, id="key-flags.up"),
+        Binding("g,home", "first", "First flag", show=False, id="key-flags.top"),
+        Binding("G,end", "last", "Last flag", show=False, id="key-flags.bottom"),
+    ]
+
+    DEFAULT_CSS = """
+    FlagList {
+        height: 1fr;
+        border: none;
+        padding: 0;
+        background: $surface;
+        scrollbar-gutter: stable;
+        scrollbar-size-vertical: 1;
+        &:focus { border: none; }
+    }
+    """
+
+    class Chosen(Message):
+        def __init__(self, flags: FlagList, flag: Flag) -> None:
+            super().__init__()
+            self.flags = flags
+            self.flag = flag
+
+        @property
+        def control(self) -> FlagList:
+            return self.flags
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes, markup=False)
+        self._flags: list[Flag] = []
+        self._empty_text = ""
+        self._built_width = 0
+
+    @property
+    def flags(self) -> list[Flag]:
+        return list(self._flags)
+
+    def show_flags(self, flags: Sequence[Flag], empty_text: str) -> None:
+        self._flags = list(flags)
+        self._empty_text = empty_text
+        self._rebuild()
+        if self._flags:
+            self.highlighted = 0
+
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size.width != self._built_width:
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        # Reasons are wrapped here (not by the list) so their continuation lines stay indented.
+        self._built_width = self.size.width
+        width = max(20, (self.scrollable_content_region.width or 80) - 2)
+        highlighted = self.highlighted
+        options: list[Option] = []
+        for i, f in enumerate(self._flags):
+            prompt = flag_heading(f)
+            prompt.truncate(width, overflow="ellipsis")  # the list would wrap it: one line, cut with …
+            prompt.append("\n")
+            style = "" if f.severity > Severity.INFO else "dim"
+            prompt.append(indented(clean(f.reason), width), style=style)
+            options.append(Option(prompt, id=f"flag:{i}"))
+        if not options:
+            options.append(Option(Text(self._empty_text, style="dim italic"), id="none", disabled=True))
+        self.set_options(options)
+        if self._flags and highlighted is not None and highlighted < len(self._flags):
+            self.highlighted = highlighted
+
+    @property
+    def highlighted_flag(self) -> Flag | None:
+        if self.highlighted is None or not self._flags:
+            return None
+        return self._flags[self.highlighted] if self.highlighted < len(self._flags) else None
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        option_id = event.option.id or ""
+        if option_id.startswith("flag:"):
+            self.post_message(self.Chosen(self, self._flags[int(option_id[5:])]))
+
+
+# -- the timeline -----------------------------------------------------------------------------------------
+
+
+# Short words for the timeline's narrow flags column (the Flags section has the full names).
+SIGNAL_SHORT = {
+    "token_leaked": "LEAKED",
+    "new_country": "NEW-COUNTRY",
+    "vpn_asn": "VPN",
+    "hosting_asn": "HOSTING",
+    "destructive_action": "DELETE",
+    "burst": "BURST",
+    "off_hours": "OFF-HOURS",
+    "concurrent_ips": "MULTI-IP",
+    "impossible_travel": "TRAVEL",
+    "first_seen_asn": "NEW-ASN",
+    "first_seen_ip": "NEW-IP",
+}
+
+
+class EventSignals:
+    """Which flags cite each event (from `KeyReport.event_signals`), with the worst severity citing it,
+    for the timeline's flags column."""
+
+    def __init__(self) -> None:
+        self.signals: dict[str, tuple[str, ...]] = {}
+        self.worst: dict[str, Severity] = {}
+
+    def update(self, event_signals: dict[str, tuple[str, ...]], flags: Sequence[Flag]) -> None:
+        self.signals = dict(event_signals)
+        worst: dict[str, Severity] = {}
+        for f in flags:
+            for eid in f.event_ids:
+                if eid not in worst or f.severity > worst[eid]:
+                    worst[eid] = f.severity
+        self.worst = worst
+
+    def text(self, ev: Event) -> str | None:
+        sigs = self.signals.get(ev.id)
+        if not sigs:
+            return None
+        # Most telling first (the analysis' own order), so a cut cell still shows what matters most.
+        order = {s: i for i, s in enumerate(SIGNAL_ORDER)}
+        words = ",".join(SIGNAL_SHORT.get(s, s) for s in sorted(sigs, key=lambda s: order.get(s, 99)))
+        return f"{self.worst[ev.id].glyph} {words}" if ev.id in self.worst else words
+
+    def rank(self, ev: Event) -> int | None:
+        sev = self.worst.get(ev.id)
+        return None if sev is None else int(sev)
+
+
+def timeline_columns(signals: EventSignals) -> tuple[Column, ...]:
+    """Explore's columns that matter for one key, plus the flags citing each event."""
+    by_key = {c.key: c for c in EXPLORE_COLUMNS}
+    flags = Column(
+        "flags", "flags", lambda ev, _l: signals.text(ev), signals.rank, 12, 34, descending_first=True
+    )
+    city = Column(
+        "city", "city", lambda ev, _l: ev.city, lambda ev: ev.city.casefold() if ev.city else None, 6, 16
+    )
+    keys = ("time",), ("action", "evt.name", "endpoint", "status", "ip", "country"), ("asn", "asset")
+    return (
+        by_key["time"],
+        flags,
+        *(by_key[k] for k in keys[1]),
+        city,
+        *(by_key[k] for k in keys[2]),
+    )
+
+
+class KeyTimelineTable(EventTable):
+    """The key's events; the flags column takes the colour of the worst flag citing the event (the
+    glyph and the signal names carry the same information without colour)."""
+
+    def __init__(self, signals: EventSignals, *, id: str | None = None) -> None:
+        super().__init__(timeline_columns(signals), empty_text="no events", id=id)
+        self.signals = signals
+
+    def _cell_style(self, col: Column, ev: Event) -> Style | None:
+        if col.key == "flags":
+            sev = self.signals.worst.get(ev.id)
+            if sev is not None and sev >= Severity.HIGH:
+                return self._style("event-table--error", overlay=True)
+            if sev is not None and sev >= Severity.MEDIUM:
+                return self._style("event-table--warning", overlay=True)
+            return None
+        return super()._cell_style(col, ev)
+
+
+__all__ = [
+    "DESTRUCTIVE_COLUMNS",
+    "ENDPOINT_COLUMNS",
+    "NETWORK_COLUMNS",
+    "ORIGIN_COLUMNS",
+    "EventSignals",
+    "FlagList",
+    "KeyTimelineTable",
+    "NetworkRow",
+    "SortableTable",
+    "TableColumn",
+    "flag_heading",
+    "network_label",
+    "network_rows",
+    "severity_text",
+    "timeline_columns",
+]

@@ -52,7 +52,12 @@ def isolated(tmp_path, monkeypatch):
     """No user config, rules, state or routing key from the machine running the tests."""
     monkeypatch.setenv("DDAUDIT_CONFIG", str(tmp_path / "no-config.toml"))
     monkeypatch.setenv("DDAUDIT_STATE_DIR", str(tmp_path / "state"))
-    for name in ("DDAUDIT_RULES", "DDAUDIT_PAGERDUTY_ROUTING_KEY", "PAGERDUTY_ROUTING_KEY", "DDAUDIT_PAGERDUTY_URL"):
+    for name in (
+        "DDAUDIT_RULES",
+        "DDAUDIT_PAGERDUTY_ROUTING_KEY",
+        "PAGERDUTY_ROUTING_KEY",
+        "DDAUDIT_PAGERDUTY_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -231,7 +236,12 @@ async def test_rules_over_threshold_come_first_among_the_count_columns(tmp_path)
         screen = await polled(pilot, 1)
         table = screen.actor_table
         assert [str(k.value) for k in table.columns] == [
-            "flag", "actor", "total", "rule:monitor_deletion", "rule:role_changes", "rule:bulk_deletion",
+            "flag",
+            "actor",
+            "total",
+            "rule:monitor_deletion",
+            "rule:role_changes",
+            "rule:bulk_deletion",
         ]  # fmt: skip  (the deletion also counts toward bulk deletion: 1 of 10)
         assert table.item_keys == ["sara@example.com", DAVE]
         assert table.get_cell("sara@example.com", "rule:monitor_deletion").plain == "1 !"
@@ -363,7 +373,17 @@ async def test_export_writes_the_alert_report_in_private_files(tmp_path):
         doc = json.loads(files[0].read_text())
         assert doc["report"] == "watch" and doc["source"] == "memory-org"
         (alert,) = doc["alerts"]
-        assert {"rule", "actor", "count", "first_seen", "last_seen", "severity", "event_ids", "dedup_key", "paged"} <= set(alert)
+        assert {
+            "rule",
+            "actor",
+            "count",
+            "first_seen",
+            "last_seen",
+            "severity",
+            "event_ids",
+            "dedup_key",
+            "paged",
+        } <= set(alert)
         assert alert["rule"] == "role_changes" and alert["actor"] == DAVE and alert["count"] == 3
         assert len(alert["events"]) == 3 and alert["paged"] is False
         assert doc["actors"][0]["actor"] == DAVE and doc["actors"][0]["hot"] == ["role_changes"]

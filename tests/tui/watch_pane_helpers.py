@@ -5,6 +5,7 @@ poller's endless worker."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -93,7 +94,11 @@ def api_item(
         "evt": {"name": evt, "actor": {"type": "USER"}},
         "usr": {"id": actor, "email": actor, "name": actor.split("@")[0]},
         "action": action,
-        "asset": {"type": asset_type, "id": asset_id or f"{asset_type}-{ts}", "name": name or f"{asset_type} {ts}"},
+        "asset": {
+            "type": asset_type,
+            "id": asset_id or f"{asset_type}-{ts}",
+            "name": name or f"{asset_type} {ts}",
+        },
         "status": "info",
     }
     return {
@@ -142,10 +147,9 @@ async def settle_watch(pilot: Pilot[Any]) -> None:
     endless = (POLLER_GROUP, SNAPSHOT_GROUP)
     for worker in list(app.workers):
         if worker.group not in endless and not worker.is_finished:
-            try:
+            # Errors are the test's to check, through the UI.
+            with contextlib.suppress(Exception):
                 await worker.wait()
-            except Exception:  # errors are the test's to check, through the UI
-                pass
     await pilot.pause()
     await pilot.pause(0.06)
 

@@ -97,10 +97,9 @@ class HotActorSparklines(Widget):
     HotActorSparklines {
         width: 40;
         height: 1fr;
-        padding: 0 0 0 1;
-        border-left: vkey $panel-lighten-2;
+        padding: 0 1 0 2;
         background: $surface;
-        & > .hot-sparklines--title { text-style: bold; color: $text-accent; }
+        & > .hot-sparklines--title { text-style: bold; color: $text-accent; background: $panel; }
         & > .hot-sparklines--actor { text-style: bold; color: $text-error; }
         & > .hot-sparklines--bars { color: $error; }
         & > .hot-sparklines--label { color: $text-muted; }

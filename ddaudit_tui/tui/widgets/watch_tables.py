@@ -42,8 +42,8 @@ from ddaudit_tui.tui.safe_text import clean
 T = TypeVar("T")
 
 HOT_WORD = "! HOT"
-ACTOR_MAX = 32  # cells are cropped here: an actor is an email, an id or an API key id
-RULE_LABEL_MAX = 16
+ACTOR_MAX = 28  # cells are cropped here: an actor is an email, an id or an API key id
+RULE_LABEL_MAX = 15
 
 # How an alert's page status reads in a cell: a glyph and a word.
 PAGE_CELLS: dict[str, str] = {
@@ -98,12 +98,14 @@ class LiveTable(DataTable[Text], Generic[T], inherit_bindings=True):
         *,
         default_sort: str,
         empty_text: str = "",
+        header_height: int = 1,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(
             id=id,
             classes=classes,
+            header_height=header_height,
             cursor_type="row",
             zebra_stripes=False,
             show_row_labels=False,
@@ -208,11 +210,14 @@ class LiveTable(DataTable[Text], Generic[T], inherit_bindings=True):
         self._relabel()
 
     def _label(self, col: TableColumn[T]) -> Text:
-        # Every label keeps room for the arrow, so a sort never changes a column's width.
+        # Every label keeps room for the arrow, so a sort never changes a column's width. Labels of
+        # two lines (`header_height=2`) are bottom-aligned, the arrow on the last line.
         arrow = "  "
         if col.key == self.sort_column_key:
             arrow = " ▼" if self._direction() else " ▲"
-        return Text(col.label + arrow, style="bold", justify=col.justify)  # type: ignore[arg-type]
+        lines = col.label.split("\n")
+        lines = [""] * (self.header_height - len(lines)) + lines
+        return Text("\n".join(lines) + arrow, style="bold", justify=col.justify)  # type: ignore[arg-type]
 
     def _relabel(self) -> None:
         for col in self._columns_def:
@@ -289,8 +294,14 @@ class ActorTable(LiveTable[ActorRow]):
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        # Two-line headers: rule names break at an underscore, so a count column is ~10 cells wide
+        # and several rules fit beside the actor at 80 columns.
         super().__init__(
-            default_sort="flag", empty_text="no matching events in the window", id=id, classes=classes
+            default_sort="flag",
+            empty_text="no matching events in the window",
+            header_height=2,
+            id=id,
+            classes=classes,
         )
 
     def show_snapshot(self, snap: WatchSnapshot) -> None:
@@ -327,8 +338,20 @@ class ActorTable(LiveTable[ActorRow]):
         return cells
 
 
+def rule_label(name: str) -> str:
+    """`monitor_deletion` → `monitor_` / `deletion`: two lines, broken after the underscore that
+    balances them best (a name without one stays on one line), each cropped to RULE_LABEL_MAX."""
+    name = clean(name)
+    cuts = [i for i, ch in enumerate(name) if ch == "_"]
+    if not cuts:
+        return clean(name, max_len=RULE_LABEL_MAX)
+    best = min(cuts, key=lambda i: (max(i + 1, len(name) - i - 1), -i))
+    top, bottom = name[: best + 1], name[best + 1 :]
+    return f"{clean(top, max_len=RULE_LABEL_MAX)}\n{clean(bottom, max_len=RULE_LABEL_MAX)}"
+
+
 def _rule_column(rule: Rule) -> TableColumn[ActorRow]:
-    label = clean(rule.name, max_len=RULE_LABEL_MAX)
+    label = rule_label(rule.name)
     return TableColumn(
         f"rule:{rule.name}",
         label,

@@ -66,7 +66,10 @@ app_key_cmd = "printf eu-app"
     assert eu.api_key == "eu-api-key-from-command-000000" and eu.app_key == "eu-app"
     assert eu.origins["api_key"] == "file [profiles.eu]"
     # the environment still beats the profile
-    assert load_settings({"profile": "eu"}, env={"DD_SITE": "ap1.datadoghq.com"}, path=cfg).site == "ap1.datadoghq.com"
+    assert (
+        load_settings({"profile": "eu"}, env={"DD_SITE": "ap1.datadoghq.com"}, path=cfg).site
+        == "ap1.datadoghq.com"
+    )
 
 
 def test_unknown_profile_and_unknown_key_and_bad_values_name_the_file(tmp_path):

@@ -695,7 +695,9 @@ def iter_decode(buf: bytes, source: str = "<input>", needle: bytes | None = None
     if page is None:
         envelope = _page_decoder.decode(buf)
         if envelope.status not in (None, "success", "ok"):
-            raise DecodeError(source, f"pup reported status {envelope.status!r}: no audit events in the envelope")
+            raise DecodeError(
+                source, f"pup reported status {envelope.status!r}: no audit events in the envelope"
+            )
         raise DecodeError(source, "`data` is not an array of audit events")
     if page.data is not msgspec.UNSET:
         yield from _items(page.data, source, "data[{i}]", KIND_API, needle)

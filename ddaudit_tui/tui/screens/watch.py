@@ -410,6 +410,7 @@ class WatchScreen(PaneScreen):
         if snap is None or not self.is_mounted:
             return
         import os
+
         if os.environ.get("DD_TICK_NOOP") and snap.polls > 0:
             return
         now = self._now()

@@ -249,6 +249,24 @@ async def test_rules_over_threshold_come_first_among_the_count_columns(tmp_path)
         assert table.get_cell(DAVE, "flag").plain == ""
 
 
+async def test_z_shows_local_times_with_their_offset(tmp_path, monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Kolkata")  # +05:30, no DST
+    time.tzset()
+    clock = TestClock(FROZEN_NOW)
+    app = memory_app(tmp_path, MemorySource(role_grants(NOW_MS, DAVE, [9, 6, 3])), clock)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.press("2")
+        screen = await polled(pilot, 1)
+        (key,) = screen.alert_table.item_keys
+        assert screen.alert_table.get_cell(key, "last").plain == "07-04 11:57Z"
+        await pilot.press("z")
+        await settle_watch(pilot)
+        assert screen.alert_table.get_cell(key, "last").plain == "07-04 17:27+05:30"
+        assert "17:21:00+05:30 → 17:27:00+05:30" in screen.query_one("#watch-alert-line").plain
+
+
 # -- the timer controls -----------------------------------------------------------------------------
 
 

@@ -12,13 +12,11 @@ Commands beyond the foundation live in `ddaudit_tui/commands/<name>.py`, each wi
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import importlib
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 from ddaudit_tui import __version__
 from ddaudit_tui.cliutil import (
@@ -32,14 +30,19 @@ from ddaudit_tui.cliutil import (
     add_source_args,
     err,
     open_output,
-    progress_printer,
     settings_from,
 )
 from ddaudit_tui.config import ConfigError, config_path
 
 # command name -> module under ddaudit_tui.commands (imported when the parser is built: keep them light)
-PLUGGED_COMMANDS: dict[str, str] = {"key": "key", "revoke": "revoke", "watch": "watch", "ai": "ai"}
-COMMANDS = ("tui", "search", "demo-data", "config", *PLUGGED_COMMANDS)
+PLUGGED_COMMANDS: dict[str, str] = {
+    "search": "search",
+    "key": "key",
+    "revoke": "revoke",
+    "watch": "watch",
+    "ai": "ai",
+}
+COMMANDS = ("tui", "demo-data", "config", *PLUGGED_COMMANDS)
 
 __all__ = ["main", "EXIT_OK", "EXIT_ERROR", "EXIT_USAGE", "EXIT_AUTH", "EXIT_INPUT", "UsageError"]
 
@@ -58,14 +61,6 @@ def build_parser() -> argparse.ArgumentParser:
     tui.add_argument("--query", "-q", default="*", help="initial Explore query (default '*')")
     tui.add_argument("--local-time", action="store_true", default=None, help="show local time instead of UTC")
     tui.add_argument("--export-dir", help="where the export key writes files (default: current directory)")
-
-    search = sub.add_parser("search", help="search audit events; print them as a table, CSV, JSON or NDJSON")
-    search.add_argument("query", help="audit search query, e.g. '@evt.name:Authentication @action:login'")
-    add_source_args(search)
-    search.add_argument("--columns", help="comma-separated field paths, e.g. timestamp,@usr.email,@evt.name")
-    search.add_argument("--format", "-f", default="table", choices=["table", "csv", "json", "ndjson"])
-    search.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
-    search.add_argument("--local-time", action="store_true", default=None, help="table/csv: local timestamps")
 
     demo = sub.add_parser(
         "demo-data", help="write the demo org's events to a file (for benchmarks and tests)"
@@ -92,41 +87,6 @@ def _normalise_argv(argv: list[str]) -> list[str]:
     if argv[0] in COMMANDS:
         return argv
     return ["tui", *argv]
-
-
-def _run_search(args: argparse.Namespace) -> int:
-    from ddaudit_tui.events.query import parse_query
-    from ddaudit_tui.report.events_output import parse_columns, write_events, write_ndjson
-    from ddaudit_tui.sources.select import open_source, resolve_source_window
-
-    parse_query(args.query)  # fail fast on a malformed query, before any I/O
-    try:
-        columns = parse_columns(args.columns)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    settings = settings_from(args)
-
-    async def run() -> tuple[Any, Any]:
-        source = open_source(args, settings)
-        try:
-            window = resolve_source_window(args, source)
-            return await source.fetch(args.query, window, progress_printer()), window
-        finally:
-            await source.aclose()
-
-    result, _window = asyncio.run(run())
-    for warning in result.warnings:
-        err(f"warning: {warning}")
-    local = bool(settings.local_time)
-    if args.format == "ndjson":
-        with open_output(args.output, binary=True) as out:
-            write_ndjson(result.events, out)
-    else:
-        with open_output(args.output) as out:
-            write_events(result.events, out, args.format, columns, local=local)
-    if args.output:
-        err(f"wrote {len(result.events)} events to {Path(args.output).expanduser().resolve()}")
-    return EXIT_OK
 
 
 def _run_demo_data(args: argparse.Namespace) -> int:
@@ -181,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(_normalise_argv(argv))
-    handlers = {"tui": _run_tui, "search": _run_search, "demo-data": _run_demo_data, "config": _run_config}
+    handlers = {"tui": _run_tui, "demo-data": _run_demo_data, "config": _run_config}
     try:
         if args.command in PLUGGED_COMMANDS:
             return importlib.import_module(f"ddaudit_tui.commands.{PLUGGED_COMMANDS[args.command]}").run(args)

@@ -16,7 +16,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -93,14 +93,10 @@ def enqueue_url(url: str | None) -> str:
 
 def explorer_url(query: str, start_ms: int, end_ms: int, site: str | None = None) -> str:
     """A link to the Datadog Audit Trail explorer showing `query` over [start, end] on `site`."""
-    try:
-        from ddaudit_tui.sources.sites import ui_base_url
+    from ddaudit_tui.report.copy_as import explorer_url as url
+    from ddaudit_tui.timeutil import Window
 
-        base = ui_base_url(site)
-    except Exception:  # an unknown site must not stop a page: fall back to US1
-        base = "https://app.datadoghq.com"
-    params = {"query": query, "from_ts": str(start_ms), "to_ts": str(end_ms), "live": "false"}
-    return f"{base}/audit-trail?{urlencode(params)}"
+    return url(query, Window(start_ms, end_ms), site)
 
 
 def _quote(value: str) -> str:

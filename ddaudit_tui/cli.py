@@ -41,6 +41,7 @@ PLUGGED_COMMANDS: dict[str, str] = {
     "revoke": "revoke",
     "watch": "watch",
     "ai": "ai",
+    "report": "report",
 }
 COMMANDS = ("tui", "demo-data", "config", *PLUGGED_COMMANDS)
 

@@ -368,6 +368,10 @@ class Poller:
                     self.error = None
                     self._stale = False
                 else:
+                    # The API answered: what is missing is in the warnings. An earlier poll's error left in
+                    # place would make the pane say "poll failed" about a poll that fetched events.
+                    self.consecutive_failures = 0
+                    self.error = None
                     self._stale = True
                 self.warnings = tuple(outcome.warnings)
                 if self.state is not None and self.save_state:

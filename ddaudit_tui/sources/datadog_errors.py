@@ -141,7 +141,9 @@ _USERINFO = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+")
 # Datadog API keys are 32 hex characters and application keys 40: nothing else in an error message is.
 _KEYLIKE = re.compile(r"\b(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{32})\b")
-_HEADER_VALUE = re.compile(r"(?i)\b(dd-api-key|dd-application-key|authorization)\b(\W{1,3})\S+")
+# A header as dumped (`Authorization: …`, `"dd-api-key": "…"`, `DD-API-KEY=…`): a `:` or `=` must follow,
+# or Datadog's own "Failed permission authorization checks" would lose a word.
+_HEADER_VALUE = re.compile(r"(?i)\b(dd-api-key|dd-application-key|authorization)\b(\W{0,2}[:=]\W{0,2})\S+")
 # `token=…`, `"password": "…"`, `api_key: …`: whatever a gateway or proxy echoes about credentials.
 _NAMED_SECRET = re.compile(
     r"(?i)\b((?:access[_-]?|bearer[_-]?|id[_-]?)?token|secret|password|passwd|api[_-]?key|app(?:lication)?[_-]?key)"

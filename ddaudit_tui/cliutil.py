@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ddaudit_tui.config import Settings, load_settings
+from ddaudit_tui.safetext import clean
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -76,7 +77,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def err(message: str) -> None:
-    sys.stderr.write(f"ddaudit: {message}\n")
+    # Messages quote event text, key names and server replies: never a terminal control sequence.
+    sys.stderr.write(f"ddaudit: {clean(message, single_line=False)}\n")
 
 
 @contextlib.contextmanager

@@ -115,7 +115,8 @@ class Settings:
             "business_hours", "business_days", "business_timezone", "country_allowlist", "read_only",
         ):  # fmt: skip
             value = getattr(self, name)
-            shown = mask(value) if name in SECRET_FIELDS or name == "proxy" else _show(value)
+            # URLs may carry credentials (`https://user:password@gateway/`): masked like the proxy's.
+            shown = mask(value) if name in SECRET_FIELDS or name in ("proxy", "api_url") else _show(value)
             rows.append((name, shown, self.origins.get(name, "default")))
         return rows
 

@@ -47,3 +47,29 @@ def clean(text: object, single_line: bool = True, max_len: int | None = None) ->
     if max_len is not None and len(s) > max_len:
         s = s[: max(0, max_len - 1)] + "…"
     return s
+
+
+# Characters a terminal may act on that JSON leaves raw (it escapes only C0, `"` and `\`): DEL, C1
+# controls, bidi embeddings/overrides/isolates, zero-width and other format characters, line/paragraph
+# separators. In JSON text they can only occur inside strings, so writing them as `\uXXXX` escapes
+# gives the same JSON value.
+_JSON_RAW = re.compile("[\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]")
+# The same characters in UTF-8 (a quick test before decoding a byte string).
+_JSON_RAW_UTF8 = re.compile(
+    rb"\x7f|\xc2[\x80-\x9f]|\xe2\x80[\x8b-\x8f\xa8-\xae]|\xe2\x81[\xa0-\xa9]|\xef\xbb\xbf|\xef\xbf[\xb9-\xbb]"
+)
+
+
+def json_safe(text: str) -> str:
+    """JSON text (as `json.dumps(..., ensure_ascii=False)` writes it) with the characters a terminal
+    could act on escaped: the data is unchanged, and `ddaudit … --format json` on a terminal is safe."""
+    if _JSON_RAW.search(text) is None:
+        return text
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def json_safe_bytes(data: bytes) -> bytes:
+    """`json_safe` for UTF-8 JSON bytes (NDJSON lines of raw items)."""
+    if _JSON_RAW_UTF8.search(data) is None:
+        return data
+    return json_safe(data.decode("utf-8", "surrogatepass")).encode("utf-8", "surrogatepass")

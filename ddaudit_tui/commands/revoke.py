@@ -130,7 +130,14 @@ def run(args: argparse.Namespace) -> int:
                 err(f"not confirmed: API key {key_id} was not revoked")
                 return EXIT_ERROR
             await revoke(key_id)
-            name = f" ({info.name})" if info is not None and getattr(info, "name", None) else ""
+            from ddaudit_tui.safetext import clean
+
+            # A key's name is whatever its creator typed: shown cleaned, as in the confirmation prompt.
+            name = (
+                f" ({clean(info.name, max_len=80)})"
+                if info is not None and getattr(info, "name", None)
+                else ""
+            )
             err(f"revoked API key {key_id}{name} on {label}")
             return EXIT_OK
         finally:

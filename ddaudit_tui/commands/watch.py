@@ -57,7 +57,7 @@ from ddaudit_tui.cliutil import (
     settings_from,
 )
 from ddaudit_tui.config import Settings
-from ddaudit_tui.safetext import clean
+from ddaudit_tui.safetext import clean, json_safe
 from ddaudit_tui.timeutil import TimeParseError, fmt_ts, human_duration, iso, parse_duration, parse_instant
 
 HELP = "watch for bursts of sensitive admin actions (role grants, key minting, deletions…); page PagerDuty"
@@ -172,12 +172,12 @@ class _Output:
         for a in alerts:
             self.out.write(self.line(a) + "\n")
             for body in self.payloads.get(a.dedup_key, []):
-                self.out.write(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
+                self.out.write(json_safe(json.dumps(body, indent=2, ensure_ascii=False)) + "\n")
         self.out.flush()
 
     def ndjson(self, alerts: list[Alert]) -> None:
         for a in alerts:
-            self.out.write(json.dumps(self.alert_json(a), ensure_ascii=False) + "\n")
+            self.out.write(json_safe(json.dumps(self.alert_json(a), ensure_ascii=False)) + "\n")
         self.out.flush()
 
     def document(self, alerts: list[Alert], extra: dict[str, Any]) -> None:
@@ -186,7 +186,7 @@ class _Output:
             **extra,
             "rules_label": f"{RULE_LABEL}s (not Datadog detections)",
         }
-        self.out.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        self.out.write(json_safe(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n")
         self.out.flush()
 
     def report(self, alerts: list[Alert], extra: dict[str, Any]) -> None:

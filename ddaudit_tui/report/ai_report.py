@@ -24,7 +24,7 @@ from ddaudit_tui.analysis.signals import Flag
 from ddaudit_tui.report import html as hp
 from ddaudit_tui.report.html import Markup
 from ddaudit_tui.report.registry import register
-from ddaudit_tui.safetext import clean
+from ddaudit_tui.safetext import clean, json_safe
 from ddaudit_tui.timeutil import fmt_ts, human_duration, iso
 
 __all__ = ["ai_json", "render_text", "render_md", "render_json", "render_html"]
@@ -522,7 +522,7 @@ def ai_json(r: AiActivity) -> dict[str, Any]:
 
 @register("ai", "json")
 def render_json(r: AiActivity) -> str:
-    return json.dumps(ai_json(r), indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(ai_json(r), indent=2, ensure_ascii=False)) + "\n"
 
 
 # -- HTML ------------------------------------------------------------------------------------------------

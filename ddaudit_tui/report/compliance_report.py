@@ -29,7 +29,7 @@ from ddaudit_tui.analysis.compliance import (
 from ddaudit_tui.report import html as hp
 from ddaudit_tui.report.html import Markup
 from ddaudit_tui.report.registry import register
-from ddaudit_tui.safetext import clean
+from ddaudit_tui.safetext import clean, json_safe
 from ddaudit_tui.timeutil import fmt_ts, iso
 
 __all__ = ["compliance_json", "render_text", "render_md", "render_json", "render_html", "TITLE"]
@@ -317,7 +317,7 @@ def compliance_json(r: ComplianceReport) -> dict[str, Any]:
 
 @register("compliance", "json")
 def render_json(r: ComplianceReport) -> str:
-    return json.dumps(compliance_json(r), indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(compliance_json(r), indent=2, ensure_ascii=False)) + "\n"
 
 
 # -- HTML --------------------------------------------------------------------------------------------------------

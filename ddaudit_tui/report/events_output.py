@@ -1,6 +1,8 @@
 """Writing events as table / CSV / JSON / NDJSON (the `search` command, and event exports).
 
-NDJSON is the raw items, unchanged but for whitespace (one per line), so `--input` reopens it.
+NDJSON is the raw items, unchanged but for whitespace (one per line), so `--input` reopens it; JSON and
+NDJSON write characters a terminal could act on (C1, bidi overrides) as `\\uXXXX` escapes (same values).
+Table and CSV cells have terminal control sequences removed (`safetext.clean`).
 The other formats project the chosen columns (facet paths like `@usr.email`, or `timestamp`,
 `id`, `message`, `source`, `status`, `service`, `actor`, `endpoint`).
 """
@@ -16,7 +18,7 @@ import msgspec
 
 from ddaudit_tui.events.fields import column_value
 from ddaudit_tui.events.record import Event
-from ddaudit_tui.safetext import clean
+from ddaudit_tui.safetext import clean, json_safe, json_safe_bytes
 from ddaudit_tui.timeutil import fmt_ts, iso
 
 FORMATS = ("table", "csv", "json", "ndjson")
@@ -83,7 +85,7 @@ def write_ndjson(events: Iterable[Event], out: IO[bytes]) -> int:
     for event in events:
         # Re-serialised compactly (key order and values preserved) so a pretty-printed pup file still
         # gives one item per line.
-        out.write(msgspec.json.format(event.raw, indent=-1))
+        out.write(json_safe_bytes(msgspec.json.format(event.raw, indent=-1)))
         out.write(b"\n")
         n += 1
     return n
@@ -101,11 +103,11 @@ def write_events(
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
         for event in events:
-            # Spreadsheet formula injection: event text is attacker-controlled.
-            writer.writerow([_csv_safe(_text_value(event, c, local)) for c in columns])
+            # Spreadsheet formula injection and terminal escapes: event text is attacker-controlled.
+            writer.writerow([_csv_safe(clean(_text_value(event, c, local), False)) for c in columns])
     elif fmt == "json":
         rows = [{c.lstrip("@"): _json_value(event, c) for c in columns} for event in events]
-        out.write(json.dumps(rows, indent=2, ensure_ascii=False))
+        out.write(json_safe(json.dumps(rows, indent=2, ensure_ascii=False)))
         out.write("\n")
     elif fmt == "table":
         _write_table(events, out, columns, local)

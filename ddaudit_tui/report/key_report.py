@@ -32,7 +32,7 @@ from ddaudit_tui.analysis.keys import (
 from ddaudit_tui.analysis.signals import Flag
 from ddaudit_tui.report import html as h
 from ddaudit_tui.report.registry import register
-from ddaudit_tui.safetext import clean
+from ddaudit_tui.safetext import clean, json_safe
 from ddaudit_tui.timeutil import fmt_ts, iso
 
 TOP_ENDPOINTS = 5
@@ -298,7 +298,8 @@ def key_report_json(r: KeyReport) -> dict[str, Any]:
 @register("key", "json")
 def render_json(r: KeyReport) -> str:
     # msgspec, not json.dumps: a busy key's timeline has 100k rows (json.dumps(indent=2) takes seconds).
-    return msgspec.json.format(msgspec.json.encode(key_report_json(r)), indent=2).decode("utf-8") + "\n"
+    text = msgspec.json.format(msgspec.json.encode(key_report_json(r)), indent=2).decode("utf-8")
+    return json_safe(text) + "\n"  # C1 / bidi as \uXXXX escapes: msgspec writes them raw
 
 
 # -- text -------------------------------------------------------------------------------------------------

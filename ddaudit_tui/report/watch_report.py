@@ -26,7 +26,7 @@ from ddaudit_tui.analysis.spikes import Alert, Rule
 from ddaudit_tui.report import html as hp
 from ddaudit_tui.report.html import Markup
 from ddaudit_tui.report.registry import register
-from ddaudit_tui.safetext import clean
+from ddaudit_tui.safetext import clean, json_safe
 from ddaudit_tui.timeutil import fmt_ts, human_duration, iso
 
 __all__ = ["WatchReport", "render_html", "render_json", "render_md", "render_text", "watch_json"]
@@ -191,7 +191,7 @@ def watch_json(r: WatchReport | WatchSnapshot) -> dict[str, Any]:
 
 @register("watch", "json")
 def render_json(r: WatchReport | WatchSnapshot) -> str:
-    return json.dumps(watch_json(r), indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(watch_json(r), indent=2, ensure_ascii=False)) + "\n"
 
 
 # -- text ------------------------------------------------------------------------------------------------

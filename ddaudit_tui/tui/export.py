@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 
 from ddaudit_tui.events.record import KIND_API, Event
+from ddaudit_tui.safetext import json_safe_bytes
 
 
 def export_name(pane: str, now: float, suffix: str = ".ndjson") -> str:
@@ -27,8 +28,9 @@ def ndjson_line(event: Event) -> bytes:
     """One compact JSON line holding the event as an Audit Logs API item (what `--input` reads)."""
     if event.kind == KIND_API:
         # The item as read, whitespace removed (a pretty-printed pup file still gives one line).
-        return msgspec.json.format(event.raw, indent=-1)
-    return msgspec.json.encode(event.api_item())
+        # C1 and bidi characters escaped (same value): `cat export.ndjson` must not drive the terminal.
+        return json_safe_bytes(msgspec.json.format(event.raw, indent=-1))
+    return json_safe_bytes(msgspec.json.encode(event.api_item()))
 
 
 def _create_private(path: Path) -> int:

@@ -134,6 +134,7 @@ def _run_tui(args: argparse.Namespace) -> int:
     # The Spike watch pane pages with this profile's routing key and shares `ddaudit watch`'s state.
     app.watch_options = tui_watch_options(args, settings)  # type: ignore[attr-defined]
     app.read_only = bool(settings.read_only)  # type: ignore[attr-defined]  # Key lookup refuses revocation
+    app.site = settings.site  # "Copy as" explorer URLs and DD_SITE for this profile's site
     app.run()
     return app.return_code or EXIT_OK
 

@@ -49,8 +49,14 @@ async def shoot(name: str, query: str, keys: tuple[str, ...] = ()) -> Path:
 
 
 def main() -> int:
-    path = asyncio.run(shoot("explore", "-@evt.name:Request", keys=("j", "j")))
-    print(f"wrote {path}", file=sys.stderr)
+    shots = [
+        ("explore", "-@evt.name:Request", ("j", "j")),
+        # Explore's `i`: the investigation presets, "Failed logins" highlighted.
+        ("presets", "-@evt.name:Request", ("i", "j", "j", "j", "j")),
+    ]
+    for name, query, keys in shots:
+        path = asyncio.run(shoot(name, query, keys=keys))
+        print(f"wrote {path}", file=sys.stderr)
     return 0
 
 

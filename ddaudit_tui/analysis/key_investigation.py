@@ -382,6 +382,8 @@ def decode_mentioning(data: bytes, name: str, needle: bytes) -> list[Event]:
         if env is not None and env.data is not None and env.status in (None, "success", "ok"):
             find = re.compile(re.escape(needle)).search
             try:
+                if env.data and find(env.data[0]) is None:  # check the shape even when nothing matches
+                    decode_item(bytes(env.data[0]), name, KIND_API)
                 return [decode_item(bytes(raw), name, KIND_API) for raw in env.data if find(raw)]
             except Exception:  # an item that is not audit data: let iter_decode report where
                 pass

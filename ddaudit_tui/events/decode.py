@@ -224,6 +224,7 @@ _any_decoder = msgspec.json.Decoder()
 # -- small tolerant helpers -------------------------------------------------------------------
 
 _hour_cache: dict[str, int] = {}
+_MAX_TS = 253_370_764_800_000  # 9999-01-01T00:00:00Z in epoch ms
 
 
 def parse_timestamp(value: Any) -> int | None:
@@ -232,14 +233,19 @@ def parse_timestamp(value: Any) -> int | None:
         base = _hour_cache.get(value[:13])
         if base is not None:
             try:
-                return base + int(value[14:16]) * 60_000 + int(value[17:19]) * 1000 + int(value[20:23])
+                ms = base + int(value[14:16]) * 60_000 + int(value[17:19]) * 1000 + int(value[20:23])
+                return ms if 0 <= ms < _MAX_TS else None
             except ValueError:
                 pass
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return None
         # Epoch seconds vs milliseconds: anything below 1e11 cannot be milliseconds after 1973.
-        return int(value * 1000) if abs(value) < 1e11 else int(value)
+        ms = int(value * 1000) if abs(value) < 1e11 else int(value)
+        # Outside 1970..9998 no clock wrote it, and datetime arithmetic downstream would overflow.
+        return ms if 0 <= ms < _MAX_TS else None
     if not isinstance(value, str):
         return None
     s = value.strip()
@@ -255,7 +261,8 @@ def parse_timestamp(value: Any) -> int | None:
                 _hour_cache.clear()
             _hour_cache[s[:13]] = base
         try:
-            return base + int(s[14:16]) * 60_000 + int(s[17:19]) * 1000 + int(s[20:23])
+            ms = base + int(s[14:16]) * 60_000 + int(s[17:19]) * 1000 + int(s[20:23])
+            return ms if 0 <= ms < _MAX_TS else None
         except ValueError:
             pass
     if s.isdigit():
@@ -266,7 +273,8 @@ def parse_timestamp(value: Any) -> int | None:
         return None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return int(dt.timestamp() * 1000)
+    ms = int(dt.timestamp() * 1000)
+    return ms if 0 <= ms < _MAX_TS else None
 
 
 def _str(value: Any) -> str | None:
@@ -567,14 +575,14 @@ def _tolerant(raw: bytes, obj: Any) -> Event:
         _tolerant_inner(obj.get("attributes"), fields)
         return Event(**fields)
     attrs = obj.get("attributes")
-    if obj.get("id") is None or not isinstance(attrs, dict):
+    if _str(obj.get("id")) is None or not isinstance(attrs, dict):
         raise _NotAudit("expected an audit event (`id` + `attributes`, or an archive line with `date`)")
     ts = parse_timestamp(attrs.get("timestamp"))
     if ts is None:
         raise _NotAudit("an API item needs a parseable `attributes.timestamp`")
     tags = _tags(attrs.get("tags"))
     fields = {
-        "id": str(obj["id"]),
+        "id": _str(obj["id"]),
         "ts": ts,
         "raw": raw,
         "kind": KIND_API,
@@ -617,16 +625,76 @@ def decode_item(raw: bytes, source: str = "<input>", kind: str | None = None) ->
         if kind == KIND_ARCHIVE or (kind is None and _is_archive(raw)):
             return _typed_archive(raw, source)
         return _typed_api(raw, source)
-    except (msgspec.DecodeError, _NotAudit):  # includes ValidationError: settle it on the tolerant path
-        pass
+    except (msgspec.DecodeError, _NotAudit, UnicodeDecodeError, RecursionError):
+        pass  # includes ValidationError: settle it on the tolerant path, which says what is wrong
     try:
         obj = _any_decoder.decode(raw)
     except msgspec.DecodeError as exc:
         raise _NotAudit(f"invalid JSON ({exc})") from None
+    except UnicodeDecodeError:
+        raise _NotAudit("a string is not valid UTF-8 text") from None
+    except RecursionError:
+        raise _NotAudit(_TOO_DEEP) from None
     return _tolerant(raw, obj)
 
 
 # -- documents and streams ----------------------------------------------------------------------
+
+
+_TOO_DEEP = "JSON nested too deeply (about 1000 levels) to be audit data"
+_UTF8_BOM = b"\xef\xbb\xbf"
+_YAML_KEY = re.compile(rb"^\s*(-\s+)?[A-Za-z_][\w.-]*:(\s|$)")
+
+
+def _not_json(source: str, text: bytes) -> DecodeError:
+    """The error for input that does not start like JSON, saying what it looks like instead."""
+    head = text[:512]
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return DecodeError(
+            source, "UTF-16 text: ddaudit reads UTF-8; convert it first (iconv -f UTF-16 -t UTF-8)", 1, 1
+        )
+    if head[:2] == b"\x1f\x8b":
+        return DecodeError(source, "gzip-compressed data: decompress it first (gunzip)", 1, 1)
+    try:
+        head_text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        head_text = "" if exc.start < len(head) - 4 else head[: exc.start].decode("utf-8")
+        if not head_text:
+            return DecodeError(source, "not UTF-8 text (binary data?), expected JSON audit events", 1, 1)
+    if "\x00" in head_text:
+        return DecodeError(source, "not UTF-8 text (binary data?), expected JSON audit events", 1, 1)
+    first_line = head_text.split("\n", 1)[0]
+    if head[:1] == b"<":
+        hint = " (looks like an HTML or XML page, e.g. an error or login page saved by mistake)"
+    elif head[:1] in b'"-0123456789tfn' and (scalar := _json_scalar(text)) is not None:
+        return DecodeError(source, f"found {scalar}, expected an object or an array of audit events", 1, 1)
+    elif _looks_like_yaml(text):
+        hint = " (looks like YAML)"
+    elif "," in first_line:
+        hint = " (looks like CSV)"
+    else:
+        hint = ""
+    return DecodeError(source, f"not JSON audit data{hint}: expected '{{' or '['", 1, 1)
+
+
+def _looks_like_yaml(text: bytes) -> bool:
+    lines = [ln for ln in text[:4096].splitlines()[:30] if ln.strip() and not ln.lstrip().startswith(b"#")]
+    if lines and lines[0].rstrip() == b"---":
+        return True
+    # Two `key:` lines, so that a one-line "Error: bad gateway" is not called YAML.
+    return sum(1 for ln in lines if _YAML_KEY.match(ln)) >= 2
+
+
+def _json_scalar(text: bytes) -> str | None:
+    """'JSON null', 'a JSON number', … when the whole input is one JSON scalar; otherwise None."""
+    if len(text) > 1_000_000:
+        return None  # a scalar that large is not what anyone saved by mistake; skip the decode
+    try:
+        obj = _any_decoder.decode(text)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        return None
+    kind = _json_type(obj)
+    return "JSON null" if kind == "null" else kind.replace("a ", "a JSON ", 1)
 
 
 def _position(buf: bytes, offset: int) -> tuple[int, int]:
@@ -651,6 +719,8 @@ def _decode_error(source: str, buf: bytes, exc: Exception, base_line: int = 0) -
     message = str(exc).split(" (byte ")[0]
     if "truncated" in message.lower() or "unexpected end" in message.lower():
         message = "truncated JSON (the document ends before it is complete)"
+        # Name the last line: that is where a reader looks for the cut (msgspec gives no offset here).
+        offset = len(buf.rstrip()) if offset is None else offset
     elif message.startswith("JSON is malformed: "):
         message = "malformed JSON: " + message[len("JSON is malformed: ") :]
     if offset is None:
@@ -665,13 +735,16 @@ def iter_decode(buf: bytes, source: str = "<input>", needle: bytes | None = None
     `needle`: only items whose raw JSON contains these bytes are decoded (a pushdown for files: a key
     lookup over a 200 MB export decodes the key's events only). The shape is still checked.
     """
+    if buf.startswith(_UTF8_BOM):
+        # Windows tools (PowerShell's Out-File, Notepad) write a BOM; it is not part of the JSON, and
+        # the user saved audit data, so read it. Positions on line 1 then count from after the BOM.
+        buf = buf[len(_UTF8_BOM) :]
     text = buf.lstrip()
     if not text:
         raise DecodeError(source, "empty input: expected audit events (JSON or NDJSON)")
     first = text[:1]
-    if first not in (b"{", b"["):
-        hint = " (looks like CSV)" if b"," in text.split(b"\n", 1)[0] else ""
-        raise DecodeError(source, f"not JSON audit data{hint}: expected '{{' or '['", 1, 1)
+    if first not in (b"{", b"[") or text[1:2] == b"\x00":
+        raise _not_json(source, text)
     if first == b"[":
         try:
             raws = _raw_list_decoder.decode(buf)
@@ -679,6 +752,8 @@ def iter_decode(buf: bytes, source: str = "<input>", needle: bytes | None = None
             raise DecodeError(source, "expected a JSON array of audit event objects") from exc
         except msgspec.DecodeError as exc:
             raise _decode_error(source, buf, exc) from None
+        except RecursionError:
+            raise DecodeError(source, _TOO_DEEP) from None
         yield from _items(raws, source, "[{i}]", None, needle)
         return
     # A single JSON document (API page, pup envelope, one item) or NDJSON (several documents). One pass:
@@ -692,18 +767,37 @@ def iter_decode(buf: bytes, source: str = "<input>", needle: bytes | None = None
             yield from iter_ndjson(buf, source, needle=needle)
             return
         raise _decode_error(source, buf, exc) from None
+    except RecursionError:
+        raise DecodeError(source, _TOO_DEEP) from None
     if page is None:
-        envelope = _page_decoder.decode(buf)
-        if envelope.status not in (None, "success", "ok"):
+        status = _envelope_status(buf)
+        if isinstance(status, str) and status not in ("success", "ok"):
             raise DecodeError(
-                source, f"pup reported status {envelope.status!r}: no audit events in the envelope"
+                source, f"pup reported status {_short(status)!r}: no audit events in the envelope"
             )
         raise DecodeError(source, "`data` is not an array of audit events")
     if page.data is not msgspec.UNSET:
         yield from _items(page.data, source, "data[{i}]", KIND_API, needle)
         return
-    # A single item or archive line on its own.
-    yield from iter_ndjson(buf, source, needle=needle)
+    # The whole input is one JSON object: a single item or archive line, maybe pretty-printed over
+    # many lines (so not NDJSON). It is decoded even when it misses the needle: the shape is checked.
+    try:
+        event = decode_item(buf.strip(), source)
+    except _NotAudit as exc:
+        raise DecodeError(source, str(exc), 1) from None
+    if needle is None or needle in event.raw:
+        yield event
+
+
+def _envelope_status(buf: bytes) -> Any:
+    try:
+        return _page_decoder.decode(buf).status
+    except (msgspec.DecodeError, RecursionError):
+        return None
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class _DataList(Struct, gc=False):
@@ -724,28 +818,37 @@ def _items(
     # re searches the Raw buffer in place: no copy of items that do not match.
     find = re.compile(re.escape(needle)).search if needle is not None else None
     for i, raw in enumerate(raws):
-        if find is not None and find(raw) is None:
+        # With a needle the first item is still decoded: a file that is not audit data at all must fail
+        # the same way with and without the pushdown, not look like "no events".
+        skip = find is not None and find(raw) is None
+        if skip and i > 0:
             continue
         try:
-            yield decode_item(bytes(raw), source, kind)
+            event = decode_item(bytes(raw), source, kind)
         except _NotAudit as exc:
             raise DecodeError(source, f"{label.format(i=i)}: {exc}") from None
+        if not skip:
+            yield event
 
 
 def iter_ndjson(
     buf: bytes, source: str = "<input>", first_line: int = 1, needle: bytes | None = None
 ) -> Iterator[Event]:
     """One item or archive line per line; blank lines are skipped."""
+    checked = False
     for lineno, line in enumerate(buf.splitlines(), start=first_line):
         stripped = line.strip()
         if not stripped:
             continue
         if not stripped.startswith(b"{"):
             raise DecodeError(source, "expected a JSON object on this line (NDJSON)", lineno, 1)
-        if needle is not None and needle not in stripped:
+        # As in `_items`: the first object is checked even when it misses the needle.
+        skip = needle is not None and needle not in stripped
+        if skip and checked:
             continue
+        checked = True
         try:
-            yield decode_item(stripped, source)
+            event = decode_item(stripped, source)
         except _NotAudit as exc:
             text = str(exc)
             if text.startswith("invalid JSON"):
@@ -754,8 +857,12 @@ def iter_ndjson(
                 msg = inner.split(" (byte ")[0]
                 if "truncated" in msg.lower():
                     msg = "truncated JSON (the line ends before the object is complete)"
+                elif msg.startswith("JSON is malformed: "):
+                    msg = "malformed JSON: " + msg[len("JSON is malformed: ") :]
                 raise DecodeError(source, msg, lineno, (offset or 0) + 1) from None
             raise DecodeError(source, text, lineno) from None
+        if not skip:
+            yield event
 
 
 class _ApiPage(Struct, gc=False):
@@ -777,6 +884,8 @@ def decode_page(payload: bytes, source: str = "<api>") -> tuple[list[Event], dic
         raise DecodeError(source, f"unexpected response shape ({exc})") from None
     except msgspec.DecodeError as exc:
         raise _decode_error(source, payload, exc) from None
+    except RecursionError:
+        raise DecodeError(source, _TOO_DEEP) from None
     return list(_items(page.data, source, "data[{i}]", KIND_API)), page.meta or {}
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import sys
+import zlib
 from pathlib import Path
 
 from ddaudit_tui.events.decode import DecodeError, iter_decode
@@ -17,12 +19,12 @@ class InputError(Exception):
 
 
 def read_input(path: str) -> tuple[str, bytes]:
-    """(display name, bytes) for a path or '-' (stdin)."""
+    """(display name, bytes) for a path or '-' (stdin); gzip input is decompressed."""
     if path == "-":
-        return "<stdin>", sys.stdin.buffer.read()
+        return "<stdin>", _gunzip("<stdin>", sys.stdin.buffer.read())
     p = Path(path)
     try:
-        return str(p), p.read_bytes()
+        return str(p), _gunzip(str(p), p.read_bytes())
     except FileNotFoundError:
         raise InputError(f"{p}: no such file") from None
     except IsADirectoryError:
@@ -31,6 +33,18 @@ def read_input(path: str) -> tuple[str, bytes]:
         raise InputError(f"{p}: permission denied") from None
     except OSError as exc:
         raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from None
+
+
+def _gunzip(name: str, data: bytes) -> bytes:
+    # Datadog log archives are gzip-compressed NDJSON (`archive_*.json.gz`): read them as they come.
+    if data[:2] != b"\x1f\x8b":
+        return data
+    try:
+        return gzip.decompress(data)
+    except EOFError:
+        raise InputError(f"{name}: truncated gzip file (it ends before the compressed data does)") from None
+    except (OSError, zlib.error) as exc:
+        raise InputError(f"{name}: gzip-compressed but cannot be decompressed ({exc})") from None
 
 
 def load_files(paths: list[str]) -> EventStore:

@@ -30,8 +30,9 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from ddaudit_tui.analysis.ai import DAY_MS, AiActivity, AiCall
+from ddaudit_tui.analysis.ai import DAY_MS, DEFAULT_BASE_QUERY, AiActivity, AiCall
 from ddaudit_tui.analysis.ai_investigation import investigate_ai
+from ddaudit_tui.analysis.explore import quote_value
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.report import ai_report  # noqa: F401  (registers the "ai" renderers for export)
 from ddaudit_tui.sources.base import FetchResult, Progress, ProgressCallback, Source
@@ -63,6 +64,18 @@ from ddaudit_tui.tui.widgets.event_table import EventTable
 from ddaudit_tui.tui.widgets.header import PaneHeader, Status
 
 WINDOW_DAYS = 7  # the recipe's weekly summary
+# What "copy as" DDSQL selects for AI events: who (and for whom), which tool, through which client, on what.
+AI_COLUMNS = (
+    "timestamp",
+    "@usr.email",
+    "@delegator.name",
+    "@evt.name",
+    "@action",
+    "@metadata.tool.name",
+    "@metadata.oauth_client.name",
+    "@asset.type",
+    "@asset.id",
+)
 LOAD_GROUP = "ai-load"
 USER_GROUP = "ai-user"
 EXPORT_GROUP = "ai-export"
@@ -71,6 +84,16 @@ EXPORT_GROUP = "ai-export"
 def ai_window(app_window: Window, days: int = WINDOW_DAYS) -> Window:
     """The last `days` days ending at the app window's end."""
     return Window(app_window.end - days * DAY_MS, app_window.end)
+
+
+def ai_user_query(base: str, user: str) -> str:
+    """The base query narrowed to one person as the drill-down selects them (`AiActivity.for_user`):
+    their own calls, and those made on their behalf (`@delegator.*`)."""
+    u = quote_value(user.strip())
+    who = " OR ".join(
+        f"{field}:{u}" for field in ("@usr.email", "@usr.id", "@delegator.id", "@delegator.name")
+    )
+    return f"({base}) ({who})"
 
 
 def export_pane_name(user: str | None) -> str:
@@ -430,6 +453,13 @@ class AiScreen(_AiPaneMixin, PaneScreen):
         calls = [c for i in event.flag.event_ids if (c := result.call(i)) is not None]
         self.open_events([c.event for c in reversed(calls)])
 
+    def shown_query(self) -> tuple[str, list[str] | None] | None:
+        query = self.result.query if self.result is not None else DEFAULT_BASE_QUERY
+        return query, list(AI_COLUMNS)
+
+    def shown_window(self) -> Window:
+        return self.window or ai_window(self.ddaudit.window)
+
     def drill_down(self, user: str) -> None:
         if self.result is None:
             return
@@ -659,6 +689,12 @@ class AiUserScreen(_AiPaneMixin, PaneScreen):
             return
         calls = [c for i in event.flag.event_ids if (c := result.call(i)) is not None]
         self.open_events([c.event for c in reversed(calls)])
+
+    def shown_query(self) -> tuple[str, list[str] | None] | None:
+        return ai_user_query(self.org.query, self.user), list(AI_COLUMNS)
+
+    def shown_window(self) -> Window:
+        return self.org.window
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -11,6 +11,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from ddaudit_tui.timeutil import Window
 from ddaudit_tui.tui.widgets.header import PaneHeader, Status
 
 if TYPE_CHECKING:
@@ -72,3 +73,13 @@ class PaneScreen(Screen[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         self.query_one(TooSmall).show_size(event.size.width, event.size.height)
+
+    # -- "copy as" (the app's `Y`) -------------------------------------------------------------
+
+    def shown_query(self) -> tuple[str, list[str] | None] | None:
+        """(query, columns as field paths or None) of what the pane shows; None when it shows none."""
+        return None
+
+    def shown_window(self) -> Window:
+        """The window `shown_query` ran over (the app's, unless the pane uses its own)."""
+        return self.ddaudit.window

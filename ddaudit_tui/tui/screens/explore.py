@@ -19,16 +19,33 @@ from ddaudit_tui.analysis.explore import Facet, add_term, facet_term, facets
 from ddaudit_tui.events.query import QuerySyntaxError, parse_query
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.sources.base import FetchResult, Progress
+from ddaudit_tui.timeutil import Window
 from ddaudit_tui.tui.export import export_ndjson
 from ddaudit_tui.tui.safe_text import clean
 from ddaudit_tui.tui.screens.base import PaneScreen
 from ddaudit_tui.tui.screens.detail import EventDetailScreen
+from ddaudit_tui.tui.screens.preset_dialog import PresetDialog, PresetRun, prefill_values
 from ddaudit_tui.tui.widgets.event_table import EventTable
 from ddaudit_tui.tui.widgets.facets import FacetPanel
-from ddaudit_tui.tui.widgets.header import Status
+from ddaudit_tui.tui.widgets.header import PaneHeader, Status
 from ddaudit_tui.tui.widgets.sparkline import EventSparkline
 
 FETCH_GROUP = "explore-fetch"
+
+# The event table's columns as dd.audit field paths (what "copy as" DDSQL selects).
+COLUMN_FIELDS: dict[str, tuple[str, ...]] = {
+    "time": ("timestamp",),
+    "evt.name": ("@evt.name",),
+    "action": ("@action",),
+    "actor": ("@usr.email",),
+    "asset.type": ("@asset.type",),
+    "asset": ("@asset.name", "@asset.id"),
+    "endpoint": ("@http.url_details.path",),
+    "status": ("@http.status_code",),
+    "ip": ("@network.client.ip",),
+    "country": ("@network.client.geoip.country.name",),
+    "asn": ("@network.client.geoip.as.number", "@network.client.geoip.as.name"),
+}
 EXPORT_GROUP = "explore-export"
 
 
@@ -54,6 +71,13 @@ class ExploreScreen(PaneScreen):
         Binding("f", "toggle_facets", "Facets", id="explore.facets", tooltip="Show or hide the facet column"),
         Binding("r", "rerun", "Re-run", id="explore.rerun", show=False, tooltip="Run the query again"),
         Binding(
+            "i",
+            "presets",
+            "Presets…",
+            id="explore.presets",
+            tooltip="Investigation presets: who deleted, what did U do, failed logins, key changes…",
+        ),
+        Binding(
             "K",
             "open_key",
             "Key lookup",
@@ -66,6 +90,10 @@ class ExploreScreen(PaneScreen):
     def __init__(self) -> None:
         super().__init__()
         self.query_text = "*"
+        # A preset's window (its recipe window, e.g. the last 24 h). Explore only: the other panes keep
+        # the app's window, and the header shows this one while it applies. None: the app's window.
+        self.window: Window | None = None
+        self.preset: str | None = None
         self.result: FetchResult | None = None
         self.facets: list[Facet] = []
         self._facets_override: bool | None = None  # None: follow the width breakpoint
@@ -151,7 +179,7 @@ class ExploreScreen(PaneScreen):
         app = self.ddaudit
         self.set_status(Status("fetching", "fetching…"))
         self._set_banner(Text("fetching…"))
-        result = await app.source.fetch(text, app.window, self._on_progress)
+        result = await app.source.fetch(text, self.shown_window(), self._on_progress)
         self._show_result(result)
         # Facets over 200k events take a noticeable fraction of a second: off the UI thread, and
         # after the table is already on screen. A newer query cancels this worker here.
@@ -170,6 +198,15 @@ class ExploreScreen(PaneScreen):
         else:
             first = result.warnings[0] if result.warnings else "some events could not be fetched"
             self.set_status(Status("partial", f"partial: {first}"))
+            # The header and banner say it too, but a responder glancing at the table must not miss it.
+            more = f" (+{len(result.warnings) - 1} more)" if len(result.warnings) > 1 else ""
+            self.notify(
+                f"{n:,} events shown; {clean(first)}{more}",
+                title="Partial result",
+                severity="warning",
+                markup=False,
+                timeout=10,
+            )
         self._update_banner()
 
     def _update_banner(self) -> None:
@@ -259,6 +296,35 @@ class ExploreScreen(PaneScreen):
             return
         # A direct call, not an action string: the id is event text and must not be parsed as one.
         await self.ddaudit.action_open_key(event.api_key_id)
+
+    def action_presets(self) -> None:
+        event = self.query_one(EventTable).cursor_event
+        prefill = (
+            prefill_values(event.usr_email, event.client_ip, event.asset_id) if event is not None else {}
+        )
+        self.app.push_screen(PresetDialog(self.ddaudit.window.end, prefill), callback=self.run_preset)
+
+    def run_preset(self, run: PresetRun | None) -> None:
+        """Run a preset from the dialog: its query in the input, its window for Explore (None: nothing)."""
+        if run is None:
+            return
+        self.window = run.window if run.window != self.ddaudit.window else None
+        self.preset = run.preset
+        self.query_one(PaneHeader).pane_window = self.window
+        self.query_one(QueryInput).value = run.query
+        if self.run_query(run.query):
+            self.query_one(EventTable).focus()
+
+    # -- "copy as" -------------------------------------------------------------------------------
+
+    def shown_query(self) -> tuple[str, list[str] | None] | None:
+        fields: list[str] = []
+        for column in self.query_one(EventTable).columns:
+            fields += [f for f in COLUMN_FIELDS.get(column.key, ()) if f not in fields]
+        return self.query_text, fields or None
+
+    def shown_window(self) -> Window:
+        return self.window or self.ddaudit.window
 
     def action_toggle_facets(self) -> None:
         column = self.query_one("#facets-column")

@@ -34,7 +34,7 @@ from textual.widgets import Input, Static, TabbedContent, TabPane, Tabs
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ddaudit_tui.analysis.asn import classify_event, load_asn_lists
-from ddaudit_tui.analysis.key_investigation import investigate_key, validate_key_id
+from ddaudit_tui.analysis.key_investigation import investigate_key, key_query, validate_key_id
 from ddaudit_tui.analysis.keys import (
     Destructive,
     EndpointGroup,
@@ -88,6 +88,20 @@ KEYS_QUERY = "@metadata.api_key.id:*"
 CLIPBOARD_MAX = 64_000
 
 TMUX_HINT = "inside tmux this needs `set -g set-clipboard on`"
+
+# What "copy as" DDSQL selects for a key's events: who, what, where from, with which route.
+KEY_COLUMNS = (
+    "timestamp",
+    "@usr.email",
+    "@evt.name",
+    "@action",
+    "@http.method",
+    "@http.url_details.path",
+    "@http.status_code",
+    "@network.client.ip",
+    "@network.client.geoip.country.name",
+    "@network.client.geoip.as.name",
+)
 
 # (tab id, title, key that jumps to it)
 SECTIONS: tuple[tuple[str, str, str], ...] = (
@@ -597,6 +611,10 @@ class KeyLookupScreen(PaneScreen):
         # While the key id is being typed (or a key picked), the list of keys seen replaces the results.
         if isinstance(event.widget, KeyInput | KeySuggestions):
             self._set_picking(True)
+        elif self.key_id is not None and self.query_one("#key-results") in event.widget.ancestors:
+            # Focus events are delivered late: a lookup started right after the mount (Explore's K on a
+            # pane never shown) ends with its section focused, after the mount's focus of the list.
+            self._set_picking(False)
 
     def leave_input(self) -> None:
         """Escape from the input: back to the results when there are some, else to the list."""
@@ -741,6 +759,14 @@ class KeyLookupScreen(PaneScreen):
             markup=False,
             timeout=12,
         )
+
+    # -- "copy as" ------------------------------------------------------------------------------------
+
+    def shown_query(self) -> tuple[str, list[str] | None] | None:
+        # The search the pane runs: the key's own events (`investigate_key`'s main fetch) over the app's
+        # window, or, before any lookup, the search that lists the keys seen.
+        query = key_query(self.key_id) if self.key_id is not None else KEYS_QUERY
+        return query, list(KEY_COLUMNS)
 
     # -- revocation ------------------------------------------------------------------------------------
 

@@ -516,6 +516,37 @@ class WatchScreen(PaneScreen):
         )
         self.app.push_screen(AlertEventsScreen(title, actor_query(row.actor, snap.rules), window))
 
+    # -- "copy as" ---------------------------------------------------------------------------------
+
+    def _shown_search(self) -> tuple[str, Window] | None:
+        """The highlighted alert's query over its span, the highlighted actor's over the rules' longest
+        window (what Enter lists for each), else every rule's query over the counting window."""
+        snap = self.shown or self.latest
+        if snap is None or not snap.rules:
+            return None
+        app_window = self.ddaudit.window
+        focused = self.focused
+        if focused is self.alert_table and (alert := self.alert_table.cursor_item) is not None:
+            rules = {r.name: r for r in snap.rules}
+            return alert_query(alert, rules.get(alert.rule)), Window(alert.first_seen, alert.last_seen + 1)
+        if snap.watermark_ms is None:
+            return union_query(snap.rules), app_window
+        if focused is self.actor_table and (row := self.actor_table.cursor_item) is not None:
+            longest = max([int(snap.window_s * 1000), *(r.window_ms or 0 for r in snap.rules)])
+            return actor_query(row.actor, snap.rules), Window(
+                snap.watermark_ms - longest, snap.watermark_ms + 1
+            )
+        start = snap.watermark_ms - int(snap.window_s * 1000)
+        return union_query(snap.rules), Window(start, snap.watermark_ms)
+
+    def shown_query(self) -> tuple[str, list[str] | None] | None:
+        shown = self._shown_search()
+        return (shown[0], None) if shown is not None else None
+
+    def shown_window(self) -> Window:
+        shown = self._shown_search()
+        return shown[1] if shown is not None else self.ddaudit.window
+
     # -- actions -----------------------------------------------------------------------------------
 
     def action_toggle_pause(self) -> None:
@@ -639,6 +670,9 @@ class AlertEventsScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Close", id="watch-events.close"),
+        # A modal screen hides the app's bindings: `x` (pivot, tui/pivot.py) is repeated here.
+        Binding("x", "app.pivot", "Pivot…", id="watch-events.pivot", show=False),
+        Binding("Y", "app.copy_as", "Copy as…", id="watch-events.copy-as", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -676,6 +710,12 @@ class AlertEventsScreen(ModalScreen[None]):
         # The alert keeps its first 1,000 ids; beyond that, every match of the query in its span shows.
         ids = alert.event_ids if len(alert.event_ids) >= alert.count else None
         return cls(title, alert_query(alert, rule), Window(alert.first_seen, alert.last_seen + 1), ids)
+
+    def shown_query(self) -> tuple[str, list[str] | None] | None:
+        return self.query_text, None
+
+    def shown_window(self) -> Window:
+        return self.fetch_window
 
     def compose(self) -> ComposeResult:
         with Vertical(id="watch-events-frame"):

@@ -20,6 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
 
+from ddaudit_tui.tui.pivot import PivotTarget, row_targets
 from ddaudit_tui.tui.safe_text import clean
 
 T = TypeVar("T")
@@ -147,6 +148,11 @@ class AiTable(DataTable[Text], Generic[T], inherit_bindings=False):
         if not 0 <= self.cursor_row < len(rows):
             return None
         return self._items[int(rows[self.cursor_row].key.value or 0)]
+
+    def pivot_targets(self) -> list[PivotTarget]:
+        """The cells of the row under the cursor, for `x` (see `tui.pivot`)."""
+        item = self.cursor_item
+        return row_targets(item) if item is not None else []
 
     def on_mount(self) -> None:
         for i, col in enumerate(self.table_columns):

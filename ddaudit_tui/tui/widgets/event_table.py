@@ -31,6 +31,7 @@ from textual.strip import Strip
 
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.timeutil import fmt_ts
+from ddaudit_tui.tui.pivot import PivotTarget, event_targets
 from ddaudit_tui.tui.safe_text import clean, fit
 
 _SAMPLE_ROWS = 400  # rows measured to size columns: enough to be representative, cheap at any size
@@ -285,6 +286,11 @@ class EventTable(ScrollView, can_focus=True, inherit_bindings=False):
     @property
     def sort_column(self) -> Column:
         return self.columns[self.sort_index]
+
+    def pivot_targets(self) -> list[PivotTarget]:
+        """The cells of the event under the cursor, for `x` (see `tui.pivot`)."""
+        ev = self.cursor_event
+        return event_targets(ev) if ev is not None else []
 
     def set_events(self, events: Sequence[Event]) -> None:
         """Replace the data. The sort is kept; the cursor stays on the same event id if it is still

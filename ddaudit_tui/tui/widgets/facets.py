@@ -1,4 +1,5 @@
-"""The facet column: top values of a few fields with counts; Enter narrows the query, `-`/`x` excludes."""
+"""The facet column: top values of a few fields with counts; Enter narrows the query, `-` excludes,
+`x` opens the pivot menu on the value (the app's binding)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from ddaudit_tui.analysis.explore import Facet, FacetValue
+from ddaudit_tui.tui.pivot import PivotTarget
 from ddaudit_tui.tui.safe_text import clean, fit
 
 NONE_LABEL = "(none)"  # the field is missing
@@ -28,7 +30,7 @@ class FacetPanel(OptionList):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select", "Filter", id="facets.include", tooltip="Narrow the query to this value"),
         Binding(
-            "minus,x", "exclude", "Exclude", id="facets.exclude", tooltip="Exclude this value from the query"
+            "minus", "exclude", "Exclude", id="facets.exclude", tooltip="Exclude this value from the query"
         ),
         Binding("j,down", "cursor_down", "Next value", show=False, id="facets.down"),
         Binding("k,up", "cursor_up", "Previous value", show=False, id="facets.up"),
@@ -102,7 +104,8 @@ class FacetPanel(OptionList):
         self.set_options(options)
         if highlighted is not None:
             self._restore_highlight(highlighted)
-        elif values and self.highlighted is None:
+        # The value that was highlighted may be gone (just excluded): then the first one, never none.
+        if values and self.highlighted is None:
             self.highlighted = next(i for i, o in enumerate(options) if not o.disabled)
 
     @staticmethod
@@ -133,6 +136,14 @@ class FacetPanel(OptionList):
         except Exception:
             return None
         return self._values.get(option.id or "")
+
+    def pivot_targets(self) -> list[PivotTarget]:
+        """The highlighted value, for `x` (see `tui.pivot`)."""
+        fv = self.highlighted_value
+        if fv is None:
+            return []
+        title = next((f.title for f in self._facets if fv in f.values), fv.field)
+        return [PivotTarget(fv.field, fv.value, title.lower())]
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

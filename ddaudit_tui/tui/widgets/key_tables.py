@@ -35,6 +35,7 @@ from ddaudit_tui.analysis.keys import (
 from ddaudit_tui.analysis.signals import SEVERITY_STYLE, Flag, Severity
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.timeutil import fmt_ts
+from ddaudit_tui.tui.pivot import MAX_LIST_TARGETS, PivotTarget, row_targets
 from ddaudit_tui.tui.safe_text import clean
 from ddaudit_tui.tui.widgets.event_table import EXPLORE_COLUMNS, Column, EventTable
 
@@ -141,6 +142,15 @@ class SortableTable(DataTable, Generic[T], inherit_bindings=True):
         if not self._items or not (0 <= self.cursor_row < len(self._order)):
             return None
         return self._items[self._order[self.cursor_row]]
+
+    def pivot_targets(self) -> list[PivotTarget]:
+        """The cells of the row under the cursor, for `x` (see `tui.pivot`)."""
+        item = self.cursor_item
+        if item is None:
+            return []
+        if isinstance(item, NetworkRow):
+            return network_targets(item)
+        return row_targets(item)
 
     def set_items(self, items: Sequence[T]) -> None:
         """New data in the report's order (most events first); the sort chosen by the user is kept."""
@@ -276,6 +286,19 @@ def network_rows(origins: Sequence[OriginGroup]) -> list[NetworkRow]:
     rows = [NetworkRow(o.country, n, o.status) for o in origins for n in o.networks]
     rows.sort(key=lambda r: -r.network.count)  # stable: ties keep the report's order
     return rows
+
+
+def network_targets(r: NetworkRow) -> list[PivotTarget]:
+    """The network (by ASN name, else number), its country and its IPs."""
+    n = r.network
+    out: list[PivotTarget] = []
+    if n.asn_name:
+        out.append(PivotTarget("@network.client.geoip.as.name", n.asn_name, "network"))
+    elif n.asn is not None:
+        out.append(PivotTarget("@network.client.geoip.as.number", str(n.asn), "network"))
+    out.append(PivotTarget("@network.client.geoip.country.name", r.country, "country"))
+    out += [PivotTarget("@network.client.ip", ip, "IP") for ip in n.ips[:MAX_LIST_TARGETS] if ip]
+    return out
 
 
 def network_label(n: Network) -> str:

@@ -25,6 +25,7 @@ from ddaudit_tui.alerts.poller import WatchSnapshot
 from ddaudit_tui.alerts.wiring import PAGE_WORDS
 from ddaudit_tui.analysis.signals import SEVERITY_STYLE
 from ddaudit_tui.analysis.spikes import (
+    NO_GROUP,
     PAGE_DISABLED,
     PAGE_DRY_RUN,
     PAGE_FAILED,
@@ -37,6 +38,7 @@ from ddaudit_tui.analysis.spikes import (
     Rule,
 )
 from ddaudit_tui.timeutil import fmt_ts
+from ddaudit_tui.tui.pivot import PivotTarget, actor_target, rule_target
 from ddaudit_tui.tui.safe_text import clean
 
 T = TypeVar("T")
@@ -303,8 +305,20 @@ class ActorTable(LiveTable[ActorRow]):
             id=id,
             classes=classes,
         )
+        self._rules: dict[str, Rule] = {}
+
+    def pivot_targets(self) -> list[PivotTarget]:
+        """The actor, then the rules it has matches for (over threshold first), for `x`."""
+        row = self.cursor_item
+        if row is None:
+            return []
+        out = [t] if (t := actor_target(row.actor)) is not None else []
+        names = sorted(row.counts, key=lambda n: (n not in row.hot, n))
+        out += [rule_target(n, self._rules[n].query) for n in names if n in self._rules]
+        return out
 
     def show_snapshot(self, snap: WatchSnapshot) -> None:
+        self._rules = {r.name: r for r in snap.rules}
         present = {name for row in snap.rows for name in row.counts}
         hot = {name for row in snap.rows for name in row.hot}
         # Rules over threshold first: the reason a row is hot stays on screen when the rest scrolls.
@@ -396,6 +410,19 @@ class AlertTable(LiveTable[Alert]):
     @property
     def compact(self) -> bool:
         return 0 < self.size.width < self.COMPACT_BELOW
+
+    def pivot_targets(self) -> list[PivotTarget]:
+        """The alert's actor (in the field its rule grouped on), then its rule, for `x`."""
+        a = self.cursor_item
+        if a is None:
+            return []
+        out: list[PivotTarget] = []
+        if a.group_field and a.group != NO_GROUP:
+            out.append(PivotTarget("@" + a.group_field.lstrip("@"), a.group, "actor"))
+        rules = {r.name: r for r in self._snapshot.rules} if self._snapshot is not None else {}
+        if a.rule in rules:
+            out.append(rule_target(a.rule, rules[a.rule].query))
+        return out
 
     def on_resize(self) -> None:
         if self._snapshot is not None and self.compact != self._compact:

@@ -113,3 +113,29 @@ def progress_printer() -> Callable[[Any], None] | None:
         sys.stderr.flush()
 
     return show
+
+
+def run_with_progress(coro: Any, progress: Callable[[Any], None] | None) -> Any:
+    """`asyncio.run(coro)`, then clear the progress line on stderr (if one was drawn), whatever happened."""
+    import asyncio
+
+    try:
+        return asyncio.run(coro)
+    finally:
+        if progress is not None:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
+def write_report(kind: str, fmt: str, result: Any, output: str | None) -> Path | None:
+    """Warnings to stderr, then the report rendered through the registry to stdout or `output` (0600).
+
+    Returns the absolute path written, or None for stdout."""
+    from ddaudit_tui.report.registry import render
+
+    for warning in getattr(result, "warnings", ()):
+        err(f"warning: {warning}")
+    text = render(kind, fmt, result)
+    with open_output(output) as out:
+        out.write(text)
+    return Path(output).expanduser().resolve() if output and output != "-" else None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ddaudit_tui.cliutil import (
@@ -18,9 +17,9 @@ from ddaudit_tui.cliutil import (
     UsageError,
     add_source_args,
     err,
-    open_output,
     progress_printer,
     settings_from,
+    write_report,
 )
 
 if TYPE_CHECKING:
@@ -87,7 +86,6 @@ def run(args: argparse.Namespace) -> int:
     from ddaudit_tui.analysis.ai_investigation import investigate_ai
     from ddaudit_tui.events.query import parse_query
     from ddaudit_tui.report import ai_report  # noqa: F401  (registers the "ai" renderers)
-    from ddaudit_tui.report.registry import render
     from ddaudit_tui.sources.select import open_source, resolve_source_window
 
     if args.query:
@@ -114,13 +112,9 @@ def run(args: argparse.Namespace) -> int:
             await source.aclose()
 
     result = asyncio.run(go())
-    for warning in result.warnings:
-        err(f"warning: {warning}")
     if args.user and not result.calls:
         err(f"no AI activity for {args.user} in {result.window.describe()}")
-    text = render("ai", args.format, result)
-    with open_output(args.output) as out:
-        out.write(text)
-    if args.output:
-        err(f"wrote the AI activity report to {Path(args.output).expanduser().resolve()}")
+    path = write_report("ai", args.format, result, args.output)
+    if path is not None:
+        err(f"wrote the AI activity report to {path}")
     return EXIT_OK

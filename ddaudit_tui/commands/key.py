@@ -17,9 +17,6 @@ times, config); 3 authentication/permission; 4 unreadable input; 1 other errors.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ddaudit_tui.cliutil import (
@@ -28,9 +25,10 @@ from ddaudit_tui.cliutil import (
     UsageError,
     add_source_args,
     err,
-    open_output,
     progress_printer,
+    run_with_progress,
     settings_from,
+    write_report,
 )
 
 if TYPE_CHECKING:
@@ -133,7 +131,6 @@ def build_config(args: argparse.Namespace, settings: Any) -> tuple[KeyAnalysisCo
 def run(args: argparse.Namespace) -> int:
     from ddaudit_tui.analysis.key_investigation import investigate_key, load_files_for_key, validate_key_id
     from ddaudit_tui.report import key_report  # noqa: F401  (registers the "key" renderers)
-    from ddaudit_tui.report.registry import render
     from ddaudit_tui.sources.select import open_source, resolve_source_window
 
     try:
@@ -160,19 +157,10 @@ def run(args: argparse.Namespace) -> int:
         finally:
             await source.aclose()
 
-    try:
-        report = asyncio.run(go())
-    finally:
-        if progress is not None:
-            sys.stderr.write("\r\x1b[K")  # clear the progress line
-            sys.stderr.flush()
-    for warning in report.warnings:
-        err(f"warning: {warning}")
-    text = render("key", args.format, report)
-    with open_output(args.output) as out:
-        out.write(text)
-    if args.output:
-        err(f"wrote the {args.format} report of key {key_id} to {Path(args.output).expanduser().resolve()}")
+    report = run_with_progress(go(), progress)
+    path = write_report("key", args.format, report, args.output)
+    if path is not None:
+        err(f"wrote the {args.format} report of key {key_id} to {path}")
     return exit_code(report.verdict, getattr(args, "fail_on", None))
 
 

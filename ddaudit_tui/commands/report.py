@@ -15,9 +15,6 @@ unreadable input; 1 other errors.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ddaudit_tui.cliutil import (
@@ -25,9 +22,10 @@ from ddaudit_tui.cliutil import (
     UsageError,
     add_source_args,
     err,
-    open_output,
     progress_printer,
+    run_with_progress,
     settings_from,
+    write_report,
 )
 
 if TYPE_CHECKING:
@@ -62,7 +60,6 @@ def run(args: argparse.Namespace) -> int:
 def _run_compliance(args: argparse.Namespace) -> int:
     from ddaudit_tui.analysis.compliance import build_compliance, normalise_framework
     from ddaudit_tui.report import compliance_report  # noqa: F401  (registers the "compliance" renderers)
-    from ddaudit_tui.report.registry import render
     from ddaudit_tui.sources.select import open_source, resolve_source_window
 
     if not args.framework:
@@ -82,20 +79,11 @@ def _run_compliance(args: argparse.Namespace) -> int:
         finally:
             await source.aclose()
 
-    try:
-        report = asyncio.run(go())
-    finally:
-        if progress is not None:
-            sys.stderr.write("\r\x1b[K")  # clear the progress line
-            sys.stderr.flush()
-    for warning in report.warnings:
-        err(f"warning: {warning}")
-    text = render("compliance", args.format, report)
-    with open_output(args.output) as out:
-        out.write(text)
-    if args.output:
+    report = run_with_progress(go(), progress)
+    path = write_report("compliance", args.format, report, args.output)
+    if path is not None:
         err(
             f"wrote the {report.framework_name} evidence report ({report.total_events} events, "
-            f"{len(report.gaps)} gaps) to {Path(args.output).expanduser().resolve()}"
+            f"{len(report.gaps)} gaps) to {path}"
         )
     return EXIT_OK

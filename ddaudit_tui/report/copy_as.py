@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
+from ddaudit_tui.report.events_output import DEFAULT_COLUMNS
 from ddaudit_tui.sources.datadog_errors import DatadogError
 from ddaudit_tui.sources.sites import normalize_site, ui_base_url
 from ddaudit_tui.timeutil import Window
@@ -54,16 +55,7 @@ _DDSQL_TYPES = {
     "@network.client.geoip.location.latitude": "DOUBLE",
     "@network.client.geoip.location.longitude": "DOUBLE",
 }
-_DEFAULT_DDSQL_COLUMNS = (
-    "timestamp",
-    "@evt.name",
-    "@action",
-    "@usr.email",
-    "@asset.type",
-    "@asset.id",
-    "@network.client.ip",
-    "@network.client.geoip.country.name",
-)
+_DEFAULT_DDSQL_COLUMNS = DEFAULT_COLUMNS  # what `ddaudit search` shows by default
 
 
 def rfc3339(ms: int) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -35,7 +34,7 @@ from ddaudit_tui.analysis.ai_investigation import investigate_ai
 from ddaudit_tui.analysis.explore import quote_value
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.report import ai_report  # noqa: F401  (registers the "ai" renderers for export)
-from ddaudit_tui.sources.base import FetchResult, Progress, ProgressCallback, Source
+from ddaudit_tui.sources.base import FetchResult, ProgressCallback, Source
 from ddaudit_tui.timeutil import Window, fmt_ts
 from ddaudit_tui.tui.export import export_report
 from ddaudit_tui.tui.safe_text import clean
@@ -212,13 +211,6 @@ class _AiPaneMixin:
     app: Any
     result: AiActivity | None
 
-    def _ui(self, fn: Callable[..., None], *args: Any) -> None:
-        # Sources may report from a thread (a sync client in a thread pool): hop to the UI thread.
-        if threading.get_ident() != self.app._thread_id:
-            self.app.call_from_thread(fn, *args)
-        else:
-            fn(*args)
-
     def open_events(self, events: Sequence[Event], index: int = 0) -> None:
         if not events:
             self.app.notify("No events behind this row.", severity="warning", markup=False)
@@ -333,12 +325,9 @@ class AiScreen(_AiPaneMixin, PaneScreen):
 
     # -- loading ---------------------------------------------------------------------------------
 
-    def _on_progress(self, progress: Progress) -> None:
-        self._ui(self.set_status, Status.from_progress(progress))
-
     def _after_fetch(self, fetched: FetchResult) -> None:
         n = len(fetched.events)
-        self._ui(self.set_status, Status("fetching", f"{n:,} AI events · checking the baseline…"))
+        self.on_ui_thread(self.set_status, Status("fetching", f"{n:,} AI events · checking the baseline…"))
 
     @work(exclusive=True, exit_on_error=False, group=LOAD_GROUP, description="Analysing AI activity")
     async def _load(self) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import events
@@ -11,6 +13,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from ddaudit_tui.sources.base import Progress
 from ddaudit_tui.timeutil import Window
 from ddaudit_tui.tui.widgets.header import PaneHeader, Status
 
@@ -66,6 +69,20 @@ class PaneScreen(Screen[None]):
 
     def set_status(self, status: Status) -> None:
         self.query_one(PaneHeader).status = status
+
+    def on_ui_thread(self, fn: Callable[..., None], *args: Any) -> None:
+        """Call `fn` on the UI thread: sources may report from a thread (a sync client in a pool)."""
+        if threading.get_ident() != self.app._thread_id:
+            self.app.call_from_thread(fn, *args)
+        else:
+            fn(*args)
+
+    def _on_progress(self, progress: Progress) -> None:
+        """The progress callback panes hand to `source.fetch`."""
+        self.on_ui_thread(self._show_progress, progress)
+
+    def _show_progress(self, progress: Progress) -> None:
+        self.set_status(Status.from_progress(progress))
 
     @property
     def status(self) -> Status:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from pathlib import Path
 from typing import ClassVar
 
@@ -18,13 +17,14 @@ from textual.worker import Worker, WorkerState
 from ddaudit_tui.analysis.explore import Facet, add_term, facet_term, facets
 from ddaudit_tui.events.query import QuerySyntaxError, parse_query
 from ddaudit_tui.events.record import Event
-from ddaudit_tui.sources.base import FetchResult, Progress
+from ddaudit_tui.sources.base import FetchResult
 from ddaudit_tui.timeutil import Window
 from ddaudit_tui.tui.export import export_ndjson
 from ddaudit_tui.tui.safe_text import clean
 from ddaudit_tui.tui.screens.base import PaneScreen
 from ddaudit_tui.tui.screens.detail import EventDetailScreen
 from ddaudit_tui.tui.screens.preset_dialog import PresetDialog, PresetRun, prefill_values
+from ddaudit_tui.tui.widgets.error_line import ErrorLine
 from ddaudit_tui.tui.widgets.event_table import EventTable
 from ddaudit_tui.tui.widgets.facets import FacetPanel
 from ddaudit_tui.tui.widgets.header import PaneHeader, Status
@@ -108,7 +108,7 @@ class ExploreScreen(PaneScreen):
                 id="query",
                 select_on_focus=False,
             )
-        yield Static(id="query-error")
+        yield ErrorLine(id="query-error")
         yield EventSparkline(id="sparkline")
         yield Static(id="banner")
         with Horizontal(id="explore-main"):
@@ -153,26 +153,14 @@ class ExploreScreen(PaneScreen):
             text.append(clean(query_line) + "\n", style="dim")
         text.append(clean(caret_line), style="bold")
         text.append(("  " if caret_line else "") + "✖ " + clean(str(exc)), style="bold")
-        error = self.query_one("#query-error", Static)
-        error.update(text)
-        error.add_class("-visible")
+        self.query_one("#query-error", ErrorLine).show(text)
 
     def _clear_query_error(self) -> None:
-        error = self.query_one("#query-error", Static)
-        error.update("")
-        error.remove_class("-visible")
+        self.query_one("#query-error", ErrorLine).clear()
 
     @property
     def query_error(self) -> str | None:
-        error = self.query_one("#query-error", Static)
-        return str(error.render()) if error.has_class("-visible") else None
-
-    def _on_progress(self, progress: Progress) -> None:
-        # Sources may report from a thread (a sync client in a thread pool): hop to the UI thread.
-        if threading.get_ident() != self.app._thread_id:
-            self.app.call_from_thread(self._on_progress, progress)
-            return
-        self.set_status(Status.from_progress(progress))
+        return self.query_one("#query-error", ErrorLine).message
 
     @work(exclusive=True, exit_on_error=False, group=FETCH_GROUP, description="Searching the audit trail")
     async def _fetch(self, text: str) -> None:

@@ -17,7 +17,6 @@ import asyncio
 import base64
 import inspect
 import re
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +46,6 @@ from ddaudit_tui.analysis.signals import Flag
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.report import key_report as _key_report  # noqa: F401  (registers the "key" renderers)
 from ddaudit_tui.report.key_report import summary_line
-from ddaudit_tui.sources.base import Progress
 from ddaudit_tui.timeutil import Window, fmt_ts
 from ddaudit_tui.tui.export import export_report
 from ddaudit_tui.tui.safe_text import clean
@@ -56,6 +54,7 @@ from ddaudit_tui.tui.screens.detail import EventDetailScreen
 from ddaudit_tui.tui.screens.export_dialog import ExportDialog
 from ddaudit_tui.tui.screens.key_chart import KeyChartScreen
 from ddaudit_tui.tui.screens.key_revoke import KeyRevokeScreen
+from ddaudit_tui.tui.widgets.error_line import ErrorLine
 from ddaudit_tui.tui.widgets.event_table import EventTable
 from ddaudit_tui.tui.widgets.header import Status
 from ddaudit_tui.tui.widgets.key_activity import KeyActivity
@@ -241,7 +240,7 @@ class KeyLookupScreen(PaneScreen):
                 id="key-input",
                 select_on_focus=False,
             )
-        yield Static(id="key-error")
+        yield ErrorLine(id="key-error")
         with Vertical(id="key-picker"):
             yield Static(id="key-picker-title")
             yield KeySuggestions(id="key-suggestions")
@@ -359,26 +358,14 @@ class KeyLookupScreen(PaneScreen):
         return True
 
     def _show_input_error(self, message: str) -> None:
-        error = self.query_one("#key-error", Static)
-        error.update(Text("✖ " + clean(message)))
-        error.add_class("-visible")
+        self.query_one("#key-error", ErrorLine).show(Text("✖ " + clean(message)))
 
     def _clear_input_error(self) -> None:
-        error = self.query_one("#key-error", Static)
-        error.update("")
-        error.remove_class("-visible")
+        self.query_one("#key-error", ErrorLine).clear()
 
     @property
     def input_error(self) -> str | None:
-        error = self.query_one("#key-error", Static)
-        return str(error.render()) if error.has_class("-visible") else None
-
-    def _on_progress(self, progress: Progress) -> None:
-        # Sources may report from a thread (a sync client in a thread pool): hop to the UI thread.
-        if threading.get_ident() != self.app._thread_id:
-            self.app.call_from_thread(self._on_progress, progress)
-            return
-        self.set_status(Status.from_progress(progress))
+        return self.query_one("#key-error", ErrorLine).message
 
     def _investigate(self, key: str) -> None:
         app = self.ddaudit

@@ -34,6 +34,7 @@ from ddaudit_tui.analysis.presets import PARAMS, PRESETS, Preset, PresetError, e
 from ddaudit_tui.events.query import QuerySyntaxError, parse_query
 from ddaudit_tui.timeutil import TimeParseError, Window, parse_instant
 from ddaudit_tui.tui.safe_text import clean
+from ddaudit_tui.tui.widgets.error_line import ErrorLine
 from ddaudit_tui.tui.widgets.header import window_text
 
 EXPAND_GROUP = "preset-expand"
@@ -227,7 +228,7 @@ class PresetDialog(ModalScreen[PresetRun | None]):
                     yield Static(Text("query ›"), classes="preset-label")
                     yield Input(id="preset-query", classes="preset-input", select_on_focus=False)
                 yield Static(id="preset-preview")
-                yield Static(id="preset-error")
+                yield ErrorLine(id="preset-error")
                 yield Static(id="preset-status")
             yield Static(id="preset-hint")
 
@@ -521,19 +522,14 @@ class PresetDialog(ModalScreen[PresetRun | None]):
     # -- errors, status, hint ----------------------------------------------------------------------
 
     def _show_error(self, message: str) -> None:
-        error = self.query_one("#preset-error", Static)
-        error.update(Text("✖ " + clean(message), end=""))
-        error.add_class("-visible")
+        self.query_one("#preset-error", ErrorLine).show(Text("✖ " + clean(message), end=""))
 
     def _clear_error(self) -> None:
-        error = self.query_one("#preset-error", Static)
-        error.update("")
-        error.remove_class("-visible")
+        self.query_one("#preset-error", ErrorLine).clear()
 
     @property
     def query_error(self) -> str | None:
-        error = self.query_one("#preset-error", Static)
-        return str(error.render()) if error.has_class("-visible") else None
+        return self.query_one("#preset-error", ErrorLine).message
 
     def _set_status(self, text: Text) -> None:
         self.query_one("#preset-status", Static).update(text)

@@ -16,7 +16,6 @@ which repaints one line and only while this pane is visible (the idle budget, DE
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -263,13 +262,9 @@ class WatchScreen(PaneScreen):
 
     # -- snapshots ---------------------------------------------------------------------------------
 
-    def _on_progress(self, progress: Progress) -> None:
-        # Sources may report from a thread (a sync client in a thread pool): hop to the UI thread.
-        if threading.get_ident() != self.app._thread_id:
-            self.app.call_from_thread(self._on_progress, progress)
-            return
+    def _show_progress(self, progress: Progress) -> None:
         if self.is_current:
-            self.set_status(Status.from_progress(progress))
+            super()._show_progress(progress)
 
     def _on_snapshot(self, snap: WatchSnapshot) -> None:
         self.latest = snap

@@ -39,7 +39,7 @@ from ddaudit_tui.timeutil import Window, fmt_ts
 from ddaudit_tui.tui.export import export_report
 from ddaudit_tui.tui.safe_text import clean
 from ddaudit_tui.tui.screens.base import PaneScreen
-from ddaudit_tui.tui.screens.detail import EventDetailScreen
+from ddaudit_tui.tui.screens.detail import EventDetailScreen, open_detail
 from ddaudit_tui.tui.screens.export_dialog import ExportDialog
 from ddaudit_tui.tui.widgets.ai_calls import (
     CLIENT_COLUMNS,
@@ -643,13 +643,7 @@ class AiUserScreen(_AiPaneMixin, PaneScreen):
     @on(EventTable.Selected)
     def _call_selected(self, event: EventTable.Selected) -> None:
         event.stop()
-        table = event.table
-
-        def back_to(index: int | None) -> None:
-            if index is not None:
-                table.move_cursor(index)
-
-        self.app.push_screen(EventDetailScreen(table.rows, event.index), callback=back_to)
+        open_detail(event.table, event.index)
 
     @on(AiTable.Chosen)
     def _chosen(self, event: AiTable.Chosen[Any]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -16,6 +16,9 @@ from textual.widgets import Footer, Static
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.timeutil import fmt_ts
 from ddaudit_tui.tui.safe_text import clean, display_json
+
+if TYPE_CHECKING:
+    from ddaudit_tui.tui.widgets.event_table import EventTable
 
 # One pass over `display_json` output (valid JSON): strings are matched first, so digits or `true`
 # inside a string are never coloured as numbers or literals.
@@ -146,3 +149,14 @@ class EventDetailScreen(ModalScreen[int | None]):
             "left": lambda: body.scroll_left(animate=False),
             "right": lambda: body.scroll_right(animate=False),
         }[where]()
+
+
+def open_detail(table: EventTable, index: int) -> None:
+    """The detail of the table's row `index`; when it closes, the table's cursor is on the event last
+    shown (n/p step through the table's rows in the detail)."""
+
+    def back_to(shown: int | None) -> None:
+        if shown is not None:
+            table.move_cursor(shown)
+
+    table.app.push_screen(EventDetailScreen(table.rows, index), callback=back_to)

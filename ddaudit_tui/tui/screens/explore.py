@@ -22,7 +22,7 @@ from ddaudit_tui.timeutil import Window
 from ddaudit_tui.tui.export import export_ndjson
 from ddaudit_tui.tui.safe_text import clean
 from ddaudit_tui.tui.screens.base import PaneScreen
-from ddaudit_tui.tui.screens.detail import EventDetailScreen
+from ddaudit_tui.tui.screens.detail import open_detail
 from ddaudit_tui.tui.screens.preset_dialog import PresetDialog, PresetRun, prefill_values
 from ddaudit_tui.tui.widgets.error_line import ErrorLine
 from ddaudit_tui.tui.widgets.event_table import EventTable
@@ -245,13 +245,7 @@ class ExploreScreen(PaneScreen):
     @on(EventTable.Selected)
     def _open_detail(self, event: EventTable.Selected) -> None:
         event.stop()
-        table = event.table
-
-        def back_to(index: int | None) -> None:
-            if index is not None:
-                table.move_cursor(index)
-
-        self.app.push_screen(EventDetailScreen(table.rows, event.index), callback=back_to)
+        open_detail(event.table, event.index)
 
     @on(EventTable.Sorted)
     def _sorted(self, event: EventTable.Sorted) -> None:

@@ -50,7 +50,7 @@ from ddaudit_tui.timeutil import Window, fmt_ts
 from ddaudit_tui.tui.export import export_report
 from ddaudit_tui.tui.safe_text import clean
 from ddaudit_tui.tui.screens.base import PaneScreen
-from ddaudit_tui.tui.screens.detail import EventDetailScreen
+from ddaudit_tui.tui.screens.detail import EventDetailScreen, open_detail
 from ddaudit_tui.tui.screens.export_dialog import ExportDialog
 from ddaudit_tui.tui.screens.key_chart import KeyChartScreen
 from ddaudit_tui.tui.screens.key_revoke import KeyRevokeScreen
@@ -549,13 +549,7 @@ class KeyLookupScreen(PaneScreen):
     @on(EventTable.Selected, "#key-timeline")
     def _open_detail(self, event: EventTable.Selected) -> None:
         event.stop()
-        table = event.table
-
-        def back_to(index: int | None) -> None:
-            if index is not None:
-                table.move_cursor(index)
-
-        self.app.push_screen(EventDetailScreen(table.rows, event.index), callback=back_to)
+        open_detail(event.table, event.index)
 
     # -- the input and the keys seen ---------------------------------------------------------------------
 

@@ -42,7 +42,7 @@ from ddaudit_tui.timeutil import Window, fmt_ts, human_duration
 from ddaudit_tui.tui.export import export_report
 from ddaudit_tui.tui.safe_text import clean, fit
 from ddaudit_tui.tui.screens.base import PaneScreen
-from ddaudit_tui.tui.screens.detail import EventDetailScreen
+from ddaudit_tui.tui.screens.detail import open_detail
 from ddaudit_tui.tui.screens.export_dialog import ExportDialog
 from ddaudit_tui.tui.widgets.event_table import EventTable
 from ddaudit_tui.tui.widgets.header import PaneHeader, Status
@@ -757,13 +757,7 @@ class AlertEventsScreen(ModalScreen[None]):
     @on(EventTable.Selected)
     def _open_detail(self, event: EventTable.Selected) -> None:
         event.stop()
-        table = event.table
-
-        def back_to(index: int | None) -> None:
-            if index is not None:
-                table.move_cursor(index)
-
-        self.app.push_screen(EventDetailScreen(table.rows, event.index), callback=back_to)
+        open_detail(event.table, event.index)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -262,6 +262,8 @@ class AiScreen(_AiPaneMixin, PaneScreen):
     AiScreen.-short AiFlagList { max-height: 3; }
     AiScreen.-narrow #ai-tables { layout: vertical; overflow-y: auto; scrollbar-size-vertical: 1; }
     AiScreen.-narrow .ai-col { width: 1fr; height: auto; }
+    /* The ids above set 3fr / 2fr: in one column that made the tables 3× the screen, cut at its edge. */
+    AiScreen.-narrow #ai-col-left, AiScreen.-narrow #ai-col-right { width: 1fr; }
     AiScreen.-narrow #ai-col-right { border-left: none; }
     AiScreen.-narrow #ai-tables AiSection { height: auto; }
     AiScreen.-narrow #ai-tables AiTable { height: auto; max-height: 10; }

@@ -116,8 +116,8 @@ USER_COLUMNS: tuple[TableColumn[UserRow], ...] = (
     TableColumn("delegated", "delegated", lambda r, _l: r.delegated, lambda r: r.delegated, "right", descending_first=True),
     TableColumn("tools", "tools", lambda r, _l: r.tools, lambda r: r.tools, "right", descending_first=True),
     TableColumn("clients", "clients", lambda r, _l: ", ".join(r.clients), lambda r: ", ".join(r.clients).casefold(), max_width=36),
-    TableColumn("first", "first seen", lambda r, local: _time(r.first_seen, local), lambda r: r.first_seen),
-    TableColumn("last", "last seen", lambda r, local: _time(r.last_seen, local), lambda r: r.last_seen, descending_first=True),
+    TableColumn("first", "first seen", lambda r, local: _time(r.first_seen, local), lambda r: r.first_seen, numeric=True),
+    TableColumn("last", "last seen", lambda r, local: _time(r.last_seen, local), lambda r: r.last_seen, descending_first=True, numeric=True),
 )  # fmt: skip
 
 TOOL_COLUMNS: tuple[TableColumn[ToolRow], ...] = (
@@ -126,7 +126,7 @@ TOOL_COLUMNS: tuple[TableColumn[ToolRow], ...] = (
     TableColumn("users", "users", lambda r, _l: r.users, lambda r: r.users, "right", descending_first=True),
     TableColumn("intent", "intent", lambda r, _l: r.verb, lambda r: r.verb),
     TableColumn("type", "resource type", lambda r, _l: r.resource_type, lambda r: r.resource_type),
-    TableColumn("last", "last seen", lambda r, local: _time(r.last_seen, local), lambda r: r.last_seen, descending_first=True),
+    TableColumn("last", "last seen", lambda r, local: _time(r.last_seen, local), lambda r: r.last_seen, descending_first=True, numeric=True),
 )  # fmt: skip
 
 CLIENT_COLUMNS: tuple[TableColumn[ClientRow], ...] = (
@@ -173,7 +173,7 @@ def _action_cell(m: ModifiedResource, _local: bool) -> Text:
 
 
 MODIFIED_COLUMNS: tuple[TableColumn[ModifiedResource], ...] = (
-    TableColumn("time", "time", lambda m, local: _time(m.ts, local), lambda m: m.ts, descending_first=True),
+    TableColumn("time", "time", lambda m, local: _time(m.ts, local), lambda m: m.ts, descending_first=True, numeric=True),
     TableColumn("user", "user", _who, lambda m: m.user.casefold(), max_width=30),
     TableColumn("action", "action", _action_cell, lambda m: m.action),
     TableColumn("type", "type", lambda m, _l: m.resource_type, lambda m: m.resource_type),
@@ -184,7 +184,7 @@ MODIFIED_COLUMNS: tuple[TableColumn[ModifiedResource], ...] = (
 )  # fmt: skip
 
 DELEGATED_COLUMNS: tuple[TableColumn[AiCall], ...] = (
-    TableColumn("time", "time", lambda c, local: _time(c.ts, local), lambda c: c.ts, descending_first=True),
+    TableColumn("time", "time", lambda c, local: _time(c.ts, local), lambda c: c.ts, descending_first=True, numeric=True),
     TableColumn("agent", "agent", lambda c, _l: c.actor, lambda c: c.actor.casefold(), max_width=24),
     TableColumn("action", "action", lambda c, _l: call_action(c), lambda c: call_action(c).casefold(), max_width=30),
     TableColumn("resource", "resource", lambda c, _l: call_resource(c), lambda c: _fold(call_resource(c)), max_width=40),

@@ -11,9 +11,9 @@ goes through `safe_text.clean` into a plain `Text`: never markup, never a contro
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -21,7 +21,7 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import DataTable, OptionList
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from ddaudit_tui.analysis.keys import (
@@ -38,6 +38,8 @@ from ddaudit_tui.timeutil import fmt_ts
 from ddaudit_tui.tui.pivot import MAX_LIST_TARGETS, PivotTarget, row_targets
 from ddaudit_tui.tui.safe_text import clean
 from ddaudit_tui.tui.widgets.event_table import EXPLORE_COLUMNS, Column, EventTable
+from ddaudit_tui.tui.widgets.sortable_table import SortableTable as _SortableTable
+from ddaudit_tui.tui.widgets.sortable_table import TableColumn
 
 T = TypeVar("T")
 
@@ -58,23 +60,9 @@ def _join(values: Sequence[str | None], missing: str = "?") -> str:
     return ", ".join(v if v else missing for v in values)
 
 
-@dataclass(frozen=True)
-class TableColumn(Generic[T]):
-    """One column: its cell (row, local_time) → Text, and its sort key (None sorts last)."""
-
-    key: str
-    label: str
-    cell: Callable[[T, bool], Text]
-    sort: Callable[[T], Any]
-    descending_first: bool = False  # counts sort biggest first on the first press
-    width: int | None = None  # None: as wide as the content
-
-
-class SortableTable(DataTable, Generic[T], inherit_bindings=True):
-    """A DataTable of `T` rows: row cursor, j/k/g/G, `s`/`S` and header clicks sort, ▲/▼ shows how.
-
-    Sorting rebuilds the rows in the new order (tables here hold at most a few thousand rows): the
-    sort keys are the column's own values, not the text shown, so counts sort as numbers."""
+class KeyTable(_SortableTable[T], Generic[T]):
+    """A Key lookup table: the shared `SortableTable` (numbers never cut, `…` on cut text, `s` / `S`
+    / header click to sort), Enter pivots. New data (another key) starts on the first row."""
 
     HELP_GROUP: ClassVar[str] = "Key tables"
 
@@ -83,35 +71,7 @@ class SortableTable(DataTable, Generic[T], inherit_bindings=True):
             "enter", "select_cursor", "Pivot", id="key-table.select", tooltip="Filter the timeline or open"
         ),
         Binding("s", "sort_next", "Sort", id="key-table.sort", show=False, tooltip="Sort by the next column"),
-        Binding("S", "sort_reverse", "Reverse sort", id="key-table.sort-reverse", show=False),
-        Binding("j", "cursor_down", "Next row", show=False, id="key-table.down"),
-        Binding("k", "cursor_up", "Previous row", show=False, id="key-table.up"),
-        Binding("g", "scroll_top", "First row", show=False, id="key-table.top"),
-        Binding("G", "scroll_bottom", "Last row", show=False, id="key-table.bottom"),
-        Binding("l", "cursor_right", "Scroll right", show=False, id="key-table.right"),
-        Binding("h", "cursor_left", "Scroll left", show=False, id="key-table.left"),
     ]
-
-    DEFAULT_CSS = """
-    SortableTable {
-        height: 1fr;
-        background: $surface;
-        scrollbar-size-vertical: 1;
-        & > .datatable--header { text-style: bold; }
-    }
-    """
-
-    class Chosen(Message):
-        """Enter (or a click on the highlighted row) on a row."""
-
-        def __init__(self, table: SortableTable[Any], item: Any) -> None:
-            super().__init__()
-            self.table = table
-            self.item = item
-
-        @property
-        def control(self) -> SortableTable[Any]:
-            return self.table
 
     def __init__(
         self,
@@ -121,27 +81,7 @@ class SortableTable(DataTable, Generic[T], inherit_bindings=True):
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, id=id, classes=classes)
-        self.table_columns: tuple[TableColumn[T], ...] = tuple(columns)
-        self.empty_text = empty_text
-        self._items: list[T] = []
-        self._order: list[int] = []  # display order: indices into _items
-        self.sort_index: int | None = None  # None: the report's own order
-        self.sort_reverse = False
-        self.local_time = False
-
-    # -- data ------------------------------------------------------------------------------------
-
-    @property
-    def items(self) -> list[T]:
-        """The rows in display order."""
-        return [self._items[i] for i in self._order]
-
-    @property
-    def cursor_item(self) -> T | None:
-        if not self._items or not (0 <= self.cursor_row < len(self._order)):
-            return None
-        return self._items[self._order[self.cursor_row]]
+        super().__init__(columns, empty_text=empty_text, id=id, classes=classes)
 
     def pivot_targets(self) -> list[PivotTarget]:
         """The cells of the row under the cursor, for `x` (see `tui.pivot`)."""
@@ -152,89 +92,15 @@ class SortableTable(DataTable, Generic[T], inherit_bindings=True):
             return network_targets(item)
         return row_targets(item)
 
-    def set_items(self, items: Sequence[T]) -> None:
+    def set_items(
+        self, items: Sequence[T], local_time: bool | None = None, *, keep_cursor: bool = False
+    ) -> None:
         """New data in the report's order (most events first); the sort chosen by the user is kept."""
-        self._items = list(items)
-        self._rebuild(keep_cursor=False)
+        super().set_items(items, local_time, keep_cursor=keep_cursor)
 
-    def set_local_time(self, local: bool) -> None:
-        if local != self.local_time:
-            self.local_time = local
-            self._rebuild(keep_cursor=True)
 
-    def sort_by(self, index: int | None, reverse: bool | None = None) -> None:
-        """Sort by column `index` (None: the report's order); `reverse` None takes the column's first
-        direction. The cursor stays on the row it was on."""
-        if index is not None:
-            index %= len(self.table_columns)
-            col = self.table_columns[index]
-            self.sort_reverse = col.descending_first if reverse is None else reverse
-        else:
-            self.sort_reverse = False
-        self.sort_index = index
-        self._rebuild(keep_cursor=True)
-
-    def _apply_order(self) -> None:
-        n = len(self._items)
-        if self.sort_index is None:
-            self._order = list(range(n))
-            return
-        col = self.table_columns[self.sort_index]
-        keys = [col.sort(item) for item in self._items]
-        present = [i for i in range(n) if keys[i] is not None]
-        # Stable in both directions; rows without a value go last whatever the direction.
-        present.sort(key=keys.__getitem__, reverse=self.sort_reverse)
-        self._order = present + [i for i in range(n) if keys[i] is None]
-
-    def _rebuild(self, keep_cursor: bool) -> None:
-        current = (
-            self._order[self.cursor_row]
-            if keep_cursor and self._order and self.cursor_row < len(self._order)
-            else None
-        )
-        self._apply_order()
-        self.clear(columns=True)
-        for i, col in enumerate(self.table_columns):
-            label = col.label
-            if i == self.sort_index:
-                label = f"{label} {'▼' if self.sort_reverse else '▲'}"
-            self.add_column(Text(label, no_wrap=True, end=""), key=col.key, width=col.width)
-        if not self._items:
-            # A placeholder row (not selectable data) says why the table is empty.
-            cells = [_missing(self.empty_text)] + [Text("")] * (len(self.table_columns) - 1)
-            self.add_row(*cells, key="__empty__")
-            return
-        local = self.local_time
-        for i in self._order:
-            item = self._items[i]
-            self.add_row(*(col.cell(item, local) for col in self.table_columns), key=str(i))
-        if current is not None and current in self._order:
-            self.move_cursor(row=self._order.index(current), animate=False)
-
-    # -- actions -----------------------------------------------------------------------------------
-
-    def action_sort_next(self) -> None:
-        self.sort_by(0 if self.sort_index is None else self.sort_index + 1)
-
-    def action_sort_reverse(self) -> None:
-        if self.sort_index is None:
-            self.sort_by(0)
-        else:
-            self.sort_by(self.sort_index, reverse=not self.sort_reverse)
-
-    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
-        event.stop()
-        index = event.column_index
-        if index == self.sort_index:
-            self.sort_by(index, reverse=not self.sort_reverse)
-        else:
-            self.sort_by(index)
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        item = self.cursor_item
-        if item is not None:
-            self.post_message(self.Chosen(self, item))
+# The pane's name for it (tests and the Key lookup screen import `SortableTable` from here).
+SortableTable = KeyTable  # type: ignore[misc]
 
 
 # -- column sets ---------------------------------------------------------------------------------------
@@ -264,12 +130,12 @@ ORIGIN_COLUMNS: tuple[TableColumn[OriginGroup], ...] = (
     TableColumn("country", "country",
                 lambda o, _l: _cell(o.country) if o.country else _missing("(unknown country)"),
                 lambda o: _text_key(o.country)),
-    TableColumn("count", "events", lambda o, _l: _count(o.count), lambda o: o.count, descending_first=True),
+    TableColumn("count", "events", lambda o, _l: _count(o.count), lambda o: o.count, "right", descending_first=True),
     TableColumn("flag", "flag", _origin_flag, _status_rank, descending_first=True),
-    TableColumn("asns", "ASNs", lambda o, _l: _cell(_join(o.asns), max_len=_LIST_CELL_MAX),
-                lambda o: _text_key(_join(o.asns))),
-    TableColumn("ips", "IPs", lambda o, _l: _cell(_join(o.ips), max_len=_LIST_CELL_MAX),
-                lambda o: len(o.ips), descending_first=True),
+    TableColumn("asns", "ASNs", lambda o, _l: _cell(_join(o.asns)),
+                lambda o: _text_key(_join(o.asns)), max_width=_LIST_CELL_MAX),
+    TableColumn("ips", "IPs", lambda o, _l: _cell(_join(o.ips)),
+                lambda o: len(o.ips), descending_first=True, max_width=_LIST_CELL_MAX),
 )  # fmt: skip
 
 
@@ -320,16 +186,16 @@ def _class_cell(r: NetworkRow, _local: bool) -> Text:
 
 
 NETWORK_COLUMNS: tuple[TableColumn[NetworkRow], ...] = (
-    TableColumn("network", "network", lambda r, _l: _cell(network_label(r.network), max_len=40),
-                lambda r: network_label(r.network).casefold()),
+    TableColumn("network", "network", lambda r, _l: _cell(network_label(r.network)),
+                lambda r: network_label(r.network).casefold(), max_width=40),
     TableColumn("count", "events", lambda r, _l: _count(r.network.count), lambda r: r.network.count,
-                descending_first=True),
+                "right", descending_first=True),
     TableColumn("class", "class", _class_cell, lambda r: r.network.origin.label),
     TableColumn("country", "country",
                 lambda r, _l: _cell(r.country) if r.country else _missing("(unknown)"),
                 lambda r: _text_key(r.country)),
-    TableColumn("ips", "IPs", lambda r, _l: _cell(_join(r.network.ips), max_len=_LIST_CELL_MAX),
-                lambda r: len(r.network.ips), descending_first=True),
+    TableColumn("ips", "IPs", lambda r, _l: _cell(_join(r.network.ips)),
+                lambda r: len(r.network.ips), descending_first=True, max_width=_LIST_CELL_MAX),
 )  # fmt: skip
 
 
@@ -345,22 +211,22 @@ def _method_cell(g: EndpointGroup, _local: bool) -> Text:
 
 ENDPOINT_COLUMNS: tuple[TableColumn[EndpointGroup], ...] = (
     TableColumn("path", "endpoint (route)",
-                lambda g, _l: _cell(g.path, max_len=80) if g.path else _missing("(no path)"),
-                lambda g: g.path),
+                lambda g, _l: _cell(g.path) if g.path else _missing("(no path)"),
+                lambda g: g.path, max_width=80),
     TableColumn("methods", "methods", _method_cell, _methods),
-    TableColumn("count", "calls", lambda g, _l: _count(g.count), lambda g: g.count, descending_first=True),
+    TableColumn("count", "calls", lambda g, _l: _count(g.count), lambda g: g.count, "right", descending_first=True),
 )  # fmt: skip
 
 
 DESTRUCTIVE_COLUMNS: tuple[TableColumn[Destructive], ...] = (
     TableColumn("time", "time", lambda d, local: _cell(fmt_ts(d.ts, local)), lambda d: d.ts,
-                descending_first=True),
+                descending_first=True, numeric=True),
     TableColumn("type", "resource type", lambda d, _l: _cell(d.resource_type or "unknown", "bold"),
                 lambda d: _text_key(d.resource_type)),
-    TableColumn("id", "resource id", lambda d, _l: _cell(d.resource_id, max_len=40),
-                lambda d: d.resource_id),
-    TableColumn("name", "name", lambda d, _l: _cell(d.resource_name, max_len=48),
-                lambda d: _text_key(d.resource_name)),
+    TableColumn("id", "resource id", lambda d, _l: _cell(d.resource_id),
+                lambda d: d.resource_id, max_width=40),
+    TableColumn("name", "name", lambda d, _l: _cell(d.resource_name),
+                lambda d: _text_key(d.resource_name), max_width=48),
     TableColumn("ip", "IP", lambda d, _l: _cell(d.ip), lambda d: d.ip),
     TableColumn("country", "country", lambda d, _l: _cell(d.country), lambda d: _text_key(d.country)),
     TableColumn("kind", "recorded as", lambda d, _l: _cell(d.kind), lambda d: d.kind),

@@ -12,14 +12,12 @@ well as a colour (readable under NO_COLOR).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
 from rich.style import Style
 from rich.text import Text
-from textual import on
+from textual import events
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable
 
 from ddaudit_tui.alerts.poller import WatchSnapshot
 from ddaudit_tui.alerts.wiring import PAGE_WORDS
@@ -40,6 +38,7 @@ from ddaudit_tui.analysis.spikes import (
 from ddaudit_tui.timeutil import fmt_ts
 from ddaudit_tui.tui.pivot import PivotTarget, actor_target, rule_target
 from ddaudit_tui.tui.safe_text import clean
+from ddaudit_tui.tui.widgets.sortable_table import SortableTable, TableColumn
 
 T = TypeVar("T")
 
@@ -61,213 +60,77 @@ ALERT_ACTOR_MAX = 28  # the alert table has eight columns to fit in 120
 ALERT_RULE_MAX = 22
 
 
-@dataclass(frozen=True)
-class TableColumn(Generic[T]):
-    """One column: its key, its label, and how rows sort on it (`sort_key` of the row's item)."""
+class LiveTable(SortableTable[T], Generic[T]):
+    """A live table of items keyed by a string: refreshed on every poll with the sort kept and the
+    cursor kept on its row at the same height on screen; a poll that changes nothing repaints
+    nothing. The shared `SortableTable` does the widths (numbers never cut, `…` on cut text)."""
 
-    key: str
-    label: str
-    sort_key: Callable[[T], Any]
-    descending_first: bool = False
-    justify: str = "left"
-
-
-class LiveTable(DataTable[Text], Generic[T], inherit_bindings=True):
-    """A DataTable of items keyed by a string, refreshed in place with the cursor kept on its row."""
+    # The pane listens to DataTable's own RowHighlighted / RowSelected.
+    BUBBLE_ROW_EVENTS: ClassVar[bool] = True
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "sort_next", "Sort", id="watch-table.sort", tooltip="Sort by the next column"),
-        Binding("S", "sort_reverse", "Reverse sort", show=False, id="watch-table.sort-reverse"),
-        Binding("j", "cursor_down", "Next row", show=False, id="watch-table.down"),
-        Binding("k", "cursor_up", "Previous row", show=False, id="watch-table.up"),
-        Binding("g", "scroll_top", "First row", show=False, id="watch-table.top"),
-        Binding("G", "scroll_bottom", "Last row", show=False, id="watch-table.bottom"),
-        Binding("h", "cursor_left", "Scroll left", show=False, id="watch-table.left"),
-        Binding("l", "cursor_right", "Scroll right", show=False, id="watch-table.right"),
+        Binding("enter", "select_cursor", "Open", id="watch-table.open", show=False, tooltip="Open the row"),
     ]
-
-    DEFAULT_CSS = """
-    LiveTable {
-        height: 1fr;
-        background: $surface;
-        scrollbar-size-vertical: 1;
-        scrollbar-size-horizontal: 1;
-    }
-    """
 
     def __init__(
         self,
         *,
         default_sort: str,
+        identity: Callable[[T], str],
         empty_text: str = "",
         header_height: int = 1,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(
+            identity=identity,
+            empty_text=empty_text,
+            header_height=header_height,
+            zebra_stripes=False,
             id=id,
             classes=classes,
-            header_height=header_height,
-            cursor_type="row",
-            zebra_stripes=False,
-            show_row_labels=False,
-            cursor_foreground_priority="renderable",
         )
-        self.empty_text = empty_text
-        self.sort_column_key = default_sort
-        self.sort_reverse: bool | None = None  # None: the column's first direction
-        self._columns_def: list[TableColumn[T]] = []
-        self._items: dict[str, T] = {}
-        self._order: list[str] = []
-
-    # -- data ------------------------------------------------------------------------------------
+        self.cursor_foreground_priority = "renderable"
+        self.default_sort_key = default_sort
 
     @property
     def item_keys(self) -> list[str]:
         """Row keys in display order."""
-        return list(self._order)
+        ident = self.identity
+        assert ident is not None
+        return [str(ident(item)) for item in self.rows_in_order]
 
     def item(self, key: str) -> T | None:
-        return self._items.get(key)
+        ident = self.identity
+        assert ident is not None
+        return next((it for it in self._items if ident(it) == key), None)
 
     @property
     def cursor_key(self) -> str | None:
-        if not self.row_count or not (0 <= self.cursor_row < len(self._order)):
-            return None
-        return self._order[self.cursor_row]
+        item = self.cursor_item
+        return None if item is None or self.identity is None else str(self.identity(item))
 
     @property
-    def cursor_item(self) -> T | None:
-        key = self.cursor_key
-        return None if key is None else self._items.get(key)
+    def sort_column_key(self) -> str | None:
+        return self.table_columns[self.sort_index].key if self.sort_index is not None else None
 
-    def _column(self, key: str) -> TableColumn[T] | None:
-        return next((c for c in self._columns_def if c.key == key), None)
-
-    def show_items(
-        self, columns: Sequence[TableColumn[T]], items: Sequence[tuple[str, T, list[Text]]]
-    ) -> None:
-        """Replace the data: rows are updated by key (added, changed, removed), re-sorted, and the
-        cursor stays on the item it was on, at the same height on screen."""
-        previous = self.cursor_key
-        screen_offset = self.cursor_row - int(self.scroll_y)
-        changed = False
+    def show_items(self, columns: Sequence[TableColumn[T]], items: Sequence[T]) -> None:
+        """Replace the data (and the columns when they changed), keeping the sort and the cursor."""
         keys = [c.key for c in columns]
-        if keys != [c.key for c in self._columns_def]:
-            self.clear(columns=True)
-            self._columns_def = list(columns)
-            if self._column(self.sort_column_key) is None:
-                self.sort_column_key, self.sort_reverse = columns[0].key, None
-            for col in columns:
-                self.add_column(self._label(col), key=col.key)
-            self._items, self._order, changed = {}, [], True
-        new_keys = {k for k, _, _ in items}
-        for old in [k for k in self._items if k not in new_keys]:
-            self.remove_row(old)
-            del self._items[old]
-            changed = True
-        for key, item, cells in items:
-            if key in self._items:
-                for col, cell in zip(columns, cells, strict=True):
-                    if not _same(self.get_cell(key, col.key), cell):
-                        self.update_cell(key, col.key, cell, update_width=True)
-                        changed = True
-            else:
-                self.add_row(*cells, key=key)
-                changed = True
-            self._items[key] = item
-        order = self._sorted_keys()
-        if not changed and order == self._order:
-            return  # a poll that changed nothing here repaints nothing (the idle budget)
-        self._order = order
-        self._sort_rows()
-        if previous is not None and previous in self._items:
-            row = self._order.index(previous)
-            self.move_cursor(row=row, animate=False, scroll=False)
-            self.scroll_to(y=max(0, row - screen_offset), animate=False, immediate=True)
-        self.refresh()
-
-    def _direction(self) -> bool:
-        col = self._column(self.sort_column_key)
-        if self.sort_reverse is not None:
-            return self.sort_reverse
-        return bool(col and col.descending_first)
-
-    def _sorted_keys(self) -> list[str]:
-        col = self._column(self.sort_column_key)
-        if col is None:
-            return list(self._items)
-        reverse = self._direction()
-        # Python's sort is stable in both directions: ties keep the previous (engine) order.
-        return sorted(
-            self._items, key=lambda k: _none_last(col.sort_key(self._items[k]), reverse), reverse=reverse
-        )
-
-    def _sort_rows(self) -> None:
-        """Put the DataTable's rows in `self._order` (DataTable.sort with a rank per row)."""
-        if self._items and self._columns_def:
-            first = self._columns_def[0].key
-            rank = {id(self.get_cell(k, first)): i for i, k in enumerate(self._order)}
-            self.sort(first, key=lambda cell: rank[id(cell)])
-        self._relabel()
-
-    def _label(self, col: TableColumn[T]) -> Text:
-        # Every label keeps room for the arrow, so a sort never changes a column's width. Labels of
-        # two lines (`header_height=2`) are bottom-aligned, the arrow on the last line.
-        arrow = "  "
-        if col.key == self.sort_column_key:
-            arrow = " ▼" if self._direction() else " ▲"
-        lines = col.label.split("\n")
-        lines = [""] * (self.header_height - len(lines)) + lines
-        return Text("\n".join(lines) + arrow, style="bold", justify=col.justify)  # type: ignore[arg-type]
-
-    def _relabel(self) -> None:
-        for col in self._columns_def:
-            column = self.columns.get(col.key)  # type: ignore[call-overload]
-            if column is not None:
-                column.label = self._label(col)
+        if self.default_sort_key in keys:
+            i = keys.index(self.default_sort_key)
+            self.default_sort = (i, columns[i].descending_first)
+        first_time = not self.table_columns
+        self.set_columns(columns)
+        if first_time or self.sort_index is None:
+            self.sort_index, self.sort_reverse = self.default_sort or (None, False)
+        self.set_items(items)
 
     def sort_on(self, key: str, reverse: bool | None = None) -> None:
-        """Sort by column `key` (None: the column's first direction); the cursor stays on its row."""
-        if self._column(key) is None:
-            return
-        previous = self.cursor_key
-        self.sort_column_key, self.sort_reverse = key, reverse
-        self._order = self._sorted_keys()
-        self._sort_rows()
-        if previous is not None:
-            self.move_cursor(row=self._order.index(previous), animate=False)
-        self.refresh()
-
-    def action_sort_next(self) -> None:
-        keys = [c.key for c in self._columns_def]
-        if keys:
-            i = keys.index(self.sort_column_key) if self.sort_column_key in keys else -1
-            self.sort_on(keys[(i + 1) % len(keys)])
-
-    def action_sort_reverse(self) -> None:
-        self.sort_on(self.sort_column_key, reverse=not self._direction())
-
-    @on(DataTable.HeaderSelected)
-    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
-        event.stop()
-        key = str(event.column_key.value)
-        if key == self.sort_column_key:
-            self.action_sort_reverse()
-        else:
-            self.sort_on(key)
-
-
-def _same(a: Text, b: Text) -> bool:
-    # `Text.__eq__` ignores the base style: an alert going from open (bold) to closed (muted) would
-    # keep its old look.
-    return a.plain == b.plain and a.style == b.style and a.spans == b.spans and a.justify == b.justify
-
-
-def _none_last(value: Any, reverse: bool) -> Any:
-    """Missing values sort last whatever the direction."""
-    missing = value is None
-    return (missing != reverse, value if not missing else 0)
+        """Sort by column `key` (`reverse` None: the column's first direction)."""
+        keys = [c.key for c in self.table_columns]
+        if key in keys:
+            self.sort_by(keys.index(key), reverse)
 
 
 # -- counts per actor and rule ----------------------------------------------------------------------
@@ -300,6 +163,7 @@ class ActorTable(LiveTable[ActorRow]):
         # and several rules fit beside the actor at 80 columns.
         super().__init__(
             default_sort="flag",
+            identity=lambda r: r.actor,
             empty_text="no matching events in the window",
             header_height=2,
             id=id,
@@ -321,35 +185,24 @@ class ActorTable(LiveTable[ActorRow]):
         self._rules = {r.name: r for r in snap.rules}
         present = {name for row in snap.rows for name in row.counts}
         hot = {name for row in snap.rows for name in row.hot}
-        # Rules over threshold first: the reason a row is hot stays on screen when the rest scrolls.
+        # Rules over threshold first: the reason a row is hot stays on screen when the rest scrolls
+        # (and when columns must be dropped, the quiet rules on the right go first).
         rules = sorted((r for r in snap.rules if r.name in present), key=lambda r: r.name not in hot)
-        columns: list[TableColumn[ActorRow]] = [
-            TableColumn("flag", "flag", _hot_rank, descending_first=True),
-            TableColumn("actor", "actor", lambda r: r.actor.casefold()),
-            TableColumn("total", "total", lambda r: r.total, descending_first=True, justify="right"),
-            *(_rule_column(r) for r in rules),
-        ]
         hot_style = self.get_component_rich_style("actor-table--hot", partial=True)
-        items = [(row.actor, row, self._cells(row, rules, hot_style)) for row in snap.rows]
-        self.show_items(columns, items)
 
-    @staticmethod
-    def _cells(row: ActorRow, rules: Sequence[Rule], hot: Style) -> list[Text]:
-        is_hot = bool(row.hot)
-        cells = [
-            Text(HOT_WORD if is_hot else "", style=hot if is_hot else ""),
-            Text(clean(row.actor, max_len=ACTOR_MAX), style=hot if is_hot else ""),
-            Text(str(row.total), justify="right"),
-        ]
-        for r in rules:
-            n = row.counts.get(r.name)
-            if n is None:
-                cells.append(Text("", justify="right"))
-            elif r.name in row.hot:
-                cells.append(Text(f"{n} !", style=hot, justify="right"))
-            else:
-                cells.append(Text(f"{n}  ", justify="right"))
-        return cells
+        def styled(text: str, row: ActorRow) -> Text:
+            return Text(text, style=hot_style if row.hot else "", end="")
+
+        columns: list[TableColumn[ActorRow]] = [
+            TableColumn("flag", "flag", lambda r, _l: styled(HOT_WORD if r.hot else "", r), _hot_rank,
+                        descending_first=True, numeric=True, priority=9),
+            TableColumn("actor", "actor", lambda r, _l: styled(clean(r.actor), r), lambda r: r.actor.casefold(),
+                        max_width=ACTOR_MAX, priority=9),
+            TableColumn("total", "total", lambda r, _l: Text(str(r.total)), lambda r: r.total,
+                        "right", descending_first=True, priority=8),
+            *(_rule_column(r, r.name in hot, hot_style) for r in rules),
+        ]  # fmt: skip
+        self.show_items(columns, snap.rows)
 
 
 def rule_label(name: str) -> str:
@@ -364,14 +217,24 @@ def rule_label(name: str) -> str:
     return f"{clean(top, max_len=RULE_LABEL_MAX)}\n{clean(bottom, max_len=RULE_LABEL_MAX)}"
 
 
-def _rule_column(rule: Rule) -> TableColumn[ActorRow]:
-    label = rule_label(rule.name)
+def _rule_count(row: ActorRow, name: str, hot: Style) -> Text:
+    n = row.counts.get(name)
+    if n is None:
+        return Text("")
+    if name in row.hot:
+        return Text(f"{n} !", style=hot)
+    return Text(f"{n}  ")
+
+
+def _rule_column(rule: Rule, is_hot: bool, hot: Style) -> TableColumn[ActorRow]:
     return TableColumn(
         f"rule:{rule.name}",
-        label,
+        rule_label(rule.name),
+        lambda row, _l, name=rule.name: _rule_count(row, name, hot),  # type: ignore[misc]
         lambda row, name=rule.name: row.counts.get(name),  # type: ignore[misc]
+        "right",
         descending_first=True,
-        justify="right",
+        priority=5 if is_hot else 0,
     )
 
 
@@ -402,7 +265,13 @@ class AlertTable(LiveTable[Alert]):
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(default_sort="severity", empty_text="no alerts", id=id, classes=classes)
+        super().__init__(
+            default_sort="severity",
+            identity=lambda a: a.dedup_key,
+            empty_text="no alerts",
+            id=id,
+            classes=classes,
+        )
         self.local_time = False
         self._snapshot: WatchSnapshot | None = None
         self._compact: bool | None = None
@@ -424,58 +293,54 @@ class AlertTable(LiveTable[Alert]):
             out.append(rule_target(a.rule, rules[a.rule].query))
         return out
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
         if self._snapshot is not None and self.compact != self._compact:
             self.show_snapshot(self._snapshot, self.local_time)
+        else:
+            super().on_resize(event)
 
     def show_snapshot(self, snap: WatchSnapshot, local: bool) -> None:
         self.local_time = local
         self._snapshot = snap
         compact = self._compact = self.compact
+        open_style = self.get_component_rich_style("alert-table--open", partial=True)
+        closed_style = self.get_component_rich_style("alert-table--closed", partial=True)
+
+        def styled(text: str, a: Alert) -> Text:
+            return Text(text, style=open_style if a.is_open else closed_style, end="")
+
+        def severity(a: Alert, _l: bool) -> Text:
+            # The state is a glyph, not a colour: ● open, ○ closed.
+            style = Style.parse(SEVERITY_STYLE.get(a.severity, "")) + Style(bold=a.is_open)
+            return Text(f"{'●' if a.is_open else '○'} {a.severity.label}", style=style, end="")
+
         columns: list[TableColumn[Alert]] = [
             # Open alerts first, the worst first, then the most recent: what needs a look, on top.
-            TableColumn(
-                "severity",
-                "severity",
-                lambda a: (a.is_open, int(a.severity), a.last_seen),
-                descending_first=True,
-            ),
-            TableColumn("rule", "rule", lambda a: a.rule.casefold()),
-            TableColumn("actor", "actor", lambda a: a.group.casefold()),
-            TableColumn(
-                "count",
-                "n" if compact else "count",
-                lambda a: a.count,
-                descending_first=True,
-                justify="right",
-            ),
-        ]
+            TableColumn("severity", "severity", severity, lambda a: (a.is_open, int(a.severity), a.last_seen),
+                        descending_first=True, numeric=True, priority=9),
+            TableColumn("rule", "rule", lambda a, _l: styled(clean(a.rule), a), lambda a: a.rule.casefold(),
+                        max_width=16 if compact else ALERT_RULE_MAX, priority=8),
+            TableColumn("actor", "actor", lambda a, _l: styled(clean(a.group), a), lambda a: a.group.casefold(),
+                        max_width=24 if compact else ALERT_ACTOR_MAX, priority=8),
+            TableColumn("count", "n" if compact else "count", lambda a, _l: styled(str(a.count), a),
+                        lambda a: a.count, "right", descending_first=True, priority=8),
+        ]  # fmt: skip
         if not compact:
-            columns.append(TableColumn("first", "first", lambda a: a.first_seen, descending_first=True))
-        columns.append(TableColumn("last", "last", lambda a: a.last_seen, descending_first=True))
+            columns.append(
+                TableColumn("first", "first", lambda a, lo: styled(alert_time(a.first_seen, lo), a),
+                            lambda a: a.first_seen, descending_first=True, numeric=True, priority=1)
+            )  # fmt: skip
+        columns.append(
+            TableColumn("last", "last", lambda a, lo: styled(alert_time(a.last_seen, lo), a),
+                        lambda a: a.last_seen, descending_first=True, numeric=True, priority=7)
+        )  # fmt: skip
         if not compact:
-            columns.append(TableColumn("paged", "paged", lambda a: a.page_status))
-        items = [(a.dedup_key, a, self._cells(a, local, compact)) for a in snap.alerts]
-        self.show_items(columns, items)
-
-    def _cells(self, a: Alert, local: bool, compact: bool) -> list[Text]:
-        row_style = self.get_component_rich_style(
-            "alert-table--open" if a.is_open else "alert-table--closed", partial=True
-        )
-        sev_style = Style.parse(SEVERITY_STYLE.get(a.severity, "")) + Style(bold=a.is_open)
-        cells = [
-            # The state is a glyph, not a colour: ● open, ○ closed.
-            Text(f"{'●' if a.is_open else '○'} {a.severity.label}", style=sev_style),
-            Text(clean(a.rule, max_len=16 if compact else ALERT_RULE_MAX), style=row_style),
-            Text(clean(a.group, max_len=24 if compact else ALERT_ACTOR_MAX), style=row_style),
-            Text(str(a.count), justify="right", style=row_style),
-        ]
-        if not compact:
-            cells.append(Text(alert_time(a.first_seen, local), style=row_style))
-        cells.append(Text(alert_time(a.last_seen, local), style=row_style))
-        if not compact:
-            cells.append(Text(PAGE_CELLS.get(a.page_status, clean(a.page_status)), style=row_style))
-        return cells
+            columns.append(
+                TableColumn("paged", "paged",
+                            lambda a, _l: styled(PAGE_CELLS.get(a.page_status, clean(a.page_status)), a),
+                            lambda a: a.page_status, numeric=True, priority=1)
+            )  # fmt: skip
+        self.show_items(columns, snap.alerts)
 
 
 def alert_line(a: Alert, rule: Rule | None, local: bool) -> Text:

@@ -197,11 +197,13 @@ async def test_cursor_stays_on_its_actor_when_a_poll_reorders_the_table(tmp_path
         await polled(pilot, 2)
         assert table.item_keys == [ALICE, DAVE]  # Alice is hot now: first
         assert table.cursor_key == ALICE
-        # Sorting keeps the cursor on its row too.
+        # A sort takes the view to the top, the first row selected (like k9s).
         await pilot.press("s")  # by actor
-        assert table.item_keys == [ALICE, DAVE] and table.cursor_key == ALICE
-        await pilot.press("S")
-        assert table.item_keys == [DAVE, ALICE] and table.cursor_key == ALICE
+        await settle_watch(pilot)
+        assert table.item_keys == [ALICE, DAVE] and table.cursor_row == 0
+        await pilot.press("S", "enter")  # the column picker: the sorted column again reverses it
+        await settle_watch(pilot)
+        assert table.item_keys == [DAVE, ALICE] and table.cursor_row == 0
 
 
 async def test_an_alert_that_closes_is_redrawn_as_closed(tmp_path):

@@ -138,6 +138,9 @@ class ExploreScreen(PaneScreen):
             self._show_query_error(exc)
             return False
         self._clear_query_error()
+        if text != self.query_text:
+            # A new question starts in the table's own order (newest first): no sort leaks into it.
+            self.query_one(EventTable).reset_sort()
         self.query_text = text
         self._fetch(text)
         return True
@@ -294,6 +297,7 @@ class ExploreScreen(PaneScreen):
         self.preset = run.preset
         self.query_one(PaneHeader).pane_window = self.window
         self.query_one(QueryInput).value = run.query
+        self.query_one(EventTable).reset_sort()  # a preset starts in its own (default) order
         if self.run_query(run.query):
             self.query_one(EventTable).focus()
 

@@ -33,7 +33,9 @@ from ddaudit_tui.events.record import Event
 from ddaudit_tui.timeutil import fmt_ts
 from ddaudit_tui.tui.pivot import PivotTarget, event_targets
 from ddaudit_tui.tui.safe_text import clean, fit
+from ddaudit_tui.tui.widgets.sortable_table import ColumnPicker, grow_widths
 
+_WIDEST = 120  # a text column is never measured wider than this (a row's detail has the rest)
 _SAMPLE_ROWS = 400  # rows measured to size columns: enough to be representative, cheap at any size
 _GUTTER = 1  # the cursor marker column
 
@@ -142,8 +144,21 @@ class EventTable(ScrollView, can_focus=True, inherit_bindings=False):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select", "Detail", id="table.open", tooltip="Open the event's full JSON"),
-        Binding("s", "sort_next", "Sort", id="table.sort", tooltip="Sort by the next column"),
-        Binding("S", "sort_reverse", "Reverse sort", id="table.sort-reverse", show=False),
+        Binding(
+            "s",
+            "sort_next",
+            "Sort",
+            id="table.sort",
+            tooltip="Sort by the next column (the view goes to the top)",
+        ),
+        Binding(
+            "S",
+            "sort_pick",
+            "Sort by…",
+            id="table.sort-pick",
+            show=False,
+            tooltip="Choose the sort column from a list; the sorted column again reverses it",
+        ),
         Binding("j,down", "cursor_down", "Next row", show=False, id="table.down"),
         Binding("k,up", "cursor_up", "Previous row", show=False, id="table.up"),
         Binding("g,home", "cursor_top", "First row", show=False, id="table.top"),
@@ -331,20 +346,28 @@ class EventTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._rows = list(map(src.__getitem__, order))
 
     def sort_by(self, index: int, reverse: bool | None = None) -> None:
-        """Sort by column `index`; `reverse` None uses the column's first direction. The cursor stays
-        on the event it was on."""
+        """Sort by column `index`; `reverse` None uses the column's first direction. Like k9s: the view
+        goes to the top, the first row selected."""
         index %= len(self.columns)
         self.sort_index = index
         self.sort_reverse = self.columns[index].descending_first if reverse is None else reverse
-        previous = self.cursor_event
-        screen_offset = self.cursor_row - int(self.scroll_y)
         self._apply_sort()
         self._generation += 1
         self.refresh()
-        if previous is not None:
-            new_index = self._index_of(previous.id) or 0
-            self._set_cursor(new_index, scroll_y=new_index - screen_offset)
+        self._set_cursor(0, scroll_y=0)
         self.post_message(self.Sorted(self, self.columns[index], self.sort_reverse))
+
+    def reset_sort(self) -> None:
+        """Back to the default order (newest first): a new query or preset starts there."""
+        if (self.sort_index, self.sort_reverse) != (0, self.columns[0].descending_first):
+            self.sort_by(0)
+
+    def choose_sort(self, index: int) -> None:
+        """Sort by `index`; the sorted column again reverses it (header click, column picker)."""
+        if index == self.sort_index:
+            self.sort_by(index, reverse=not self.sort_reverse)
+        else:
+            self.sort_by(index)
 
     # -- geometry ------------------------------------------------------------------------------
 
@@ -361,34 +384,29 @@ class EventTable(ScrollView, can_focus=True, inherit_bindings=False):
                 text = col.text(ev, self.local_time)
                 if text:
                     width = max(width, cell_len(clean(text)))
-                    if width >= col.max_width:
+                    if width >= _WIDEST:
                         break
-            natural.append(max(col.min_width, min(col.max_width, width)))
+            natural.append(max(col.min_width, min(_WIDEST, width)))
         self._natural = natural
 
     def _relayout(self) -> None:
-        """Fit the columns to the width available: shrink the flexible ones toward their minimum,
-        then let the rest scroll horizontally."""
+        """Fit the columns to the width available (the shared table rule): fixed-width columns (time,
+        status) keep their width; text columns start at their minimum, then spare width goes to them,
+        first up to their ideal (`max_width`), then up to their whole content; what still does not fit
+        scrolls horizontally (the header's ▶ says so). Cut text ends in `…`."""
         available = max(1, self.scrollable_content_region.width or self.size.width)
-        widths = list(self._natural)
-        seps = len(widths) - 1
-        total = _GUTTER + sum(widths) + seps
-        if total > available:
-            excess = total - available
-            slack = [w - c.min_width for w, c in zip(widths, self.columns, strict=True)]
-            slack[0] = 0  # the time column never shrinks: it holds the zone
-            total_slack = sum(slack)
-            if total_slack:
-                take = min(excess, total_slack)
-                cuts = [s * take // total_slack for s in slack]
-                left = take - sum(cuts)
-                for i in sorted(range(len(slack)), key=lambda i: -slack[i]):
-                    if left <= 0:
-                        break
-                    if slack[i] > cuts[i]:
-                        cuts[i] += 1
-                        left -= 1
-                widths = [w - c for w, c in zip(widths, cuts, strict=True)]
+        fixed = [i == 0 or c.min_width >= c.max_width for i, c in enumerate(self.columns)]
+        minimum = [
+            nat if fix else min(nat, c.min_width)
+            for nat, fix, c in zip(self._natural, fixed, self.columns, strict=True)
+        ]
+        ideal = [
+            nat if fix else max(lo, min(nat, c.max_width))
+            for nat, lo, fix, c in zip(self._natural, minimum, fixed, self.columns, strict=True)
+        ]
+        seps = len(minimum) - 1
+        spare = available - (_GUTTER + sum(minimum) + seps)
+        widths = grow_widths(minimum, [ideal, list(self._natural)], spare)
         self._widths = widths
         self._fixed_width = _GUTTER + widths[0] + 1
         offsets, x = [], 0
@@ -509,8 +527,14 @@ class EventTable(ScrollView, can_focus=True, inherit_bindings=False):
     def action_sort_next(self) -> None:
         self.sort_by(self.sort_index + 1)
 
-    def action_sort_reverse(self) -> None:
-        self.sort_by(self.sort_index, reverse=not self.sort_reverse)
+    def action_sort_pick(self) -> None:
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                self.choose_sort(index)
+            self.focus()
+
+        labels = [c.label for c in self.columns]
+        self.app.push_screen(ColumnPicker(labels, self.sort_index, self.sort_reverse), chosen)
 
     def action_select(self) -> None:
         ev = self.cursor_event
@@ -536,10 +560,7 @@ class EventTable(ScrollView, can_focus=True, inherit_bindings=False):
         if offset.y == 0:
             col = self._column_at(offset.x)
             if col is not None:
-                if col == self.sort_index:
-                    self.sort_by(col, reverse=not self.sort_reverse)
-                else:
-                    self.sort_by(col)
+                self.choose_sort(col)
             return
         row = int(self.scroll_y) + offset.y - 1
         if 0 <= row < len(self._rows):

@@ -137,11 +137,26 @@ def fit_widths(
         # The lowest priority goes first; among equals, the rightmost. The first column stays.
         victim = min(shown[1:], key=lambda i: (columns[i].priority, -i))
         shown.remove(victim)
-    widths = {i: minimum[i] for i in shown}
-    spare = available - needed(shown)
-    for target in (ideal, list(natural)):
+    if len(shown) == 1 and not columns[0].is_numeric and needed(shown) > available:
+        # Only the first column is left and even it is too wide: it is cut (with …) to the width.
+        hint = more_width if n > 1 else 0
+        minimum = list(minimum)
+        minimum[0] = max(1, available - hint - 2 * padding)
+    grown = grow_widths(
+        [minimum[i] for i in shown],
+        [[ideal[i] for i in shown], [natural[i] for i in shown]],
+        available - needed(shown),
+    )
+    return shown, dict(zip(shown, grown, strict=True))
+
+
+def grow_widths(minimum: Sequence[int], targets: Sequence[Sequence[int]], spare: int) -> list[int]:
+    """`minimum` widened by `spare` cells: shared evenly among the columns still short of the first
+    target, then of the next (ideal, then whole content)."""
+    widths = list(minimum)
+    for target in targets:
         while spare > 0:
-            short = [i for i in shown if widths[i] < target[i]]
+            short = [i for i in range(len(widths)) if widths[i] < target[i]]
             if not short:
                 break
             share = max(1, spare // len(short))
@@ -151,7 +166,7 @@ def fit_widths(
                 spare -= give
                 if spare <= 0:
                     break
-    return shown, widths
+    return widths
 
 
 class ColumnPicker(ModalScreen[int | None]):
@@ -619,6 +634,7 @@ __all__ = [
     "TableColumn",
     "ellipsize",
     "fit_widths",
+    "grow_widths",
     "more_hint",
     "to_cell",
 ]

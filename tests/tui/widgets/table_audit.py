@@ -50,9 +50,10 @@ def table_problems(app: App[Any], table: DataTable[Any], numeric_only: bool = Fa
     )
     hinted = MORE_KEY in keys and "more" in header
     right = min(visible.right, region.x + table.scrollable_content_region.width)
+    bottom = min(visible.bottom, region.y + table.scrollable_content_region.height)
     for row_index in range(table.row_count):
         y = region.y + table.header_height + row_index - scroll_y
-        if not (visible.y + table.header_height <= y < visible.bottom):
+        if not (visible.y + table.header_height <= y < bottom):
             continue
         row = table.get_row_at(row_index)
         x = region.x - scroll_x

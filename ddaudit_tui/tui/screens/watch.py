@@ -116,8 +116,10 @@ class WatchScreen(PaneScreen):
     WatchScreen.-short #watch-rate { height: 1; }
     WatchScreen #watch-top { height: auto; }
     WatchScreen #watch-actors-box { width: 1fr; height: auto; }
-    WatchScreen ActorTable { height: auto; min-height: 3; max-height: 13; }
-    WatchScreen #watch-hot { height: auto; min-height: 3; max-height: 14; }
+    /* The actor table grows into the free height (up to ~half the screen; the alerts get the rest). */
+    WatchScreen ActorTable { height: auto; min-height: 3; max-height: 45vh; }
+    WatchScreen #watch-top { max-height: 50vh; }
+    WatchScreen #watch-hot { height: auto; min-height: 3; max-height: 45vh; }
     WatchScreen.-short ActorTable { max-height: 7; }
     WatchScreen.-short #watch-hot { max-height: 8; }
     WatchScreen .watch-title { padding: 0 1; background: $panel; color: $text-accent; text-style: bold; }

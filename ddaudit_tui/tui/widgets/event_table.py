@@ -187,6 +187,8 @@ class EventTable(ScrollView, can_focus=True, inherit_bindings=False):
         height: 1fr;
         overflow-x: hidden;
         overflow-y: auto;
+        /* Reserved: a scrollbar appearing must not steal a cell from the fitted columns. */
+        scrollbar-gutter: stable;
         scrollbar-size-vertical: 1;
         background: $surface;
         & > .event-table--header { text-style: bold; background: $panel; color: $foreground; }

@@ -114,17 +114,20 @@ def fit_widths(
     """Which columns are shown and how wide (content cells, without padding), for `available` cells.
 
     Returns (indices of the shown columns, {index: width}). Numeric columns get their natural width or
-    are dropped whole; text columns get at least min(natural, min_width), then spare width: first to
+    are dropped whole; text columns get at least their minimum (below), then spare width: first to
     the ideal (`max_width`), then to their whole content."""
     n = len(columns)
-    # The first column names the row: it keeps more of its text before others are dropped.
-    minimum = [
-        nat if col.is_numeric else min(nat, max(col.min_width, FIRST_MIN_WIDTH if i == 0 else 1))
-        for i, (col, nat) in enumerate(zip(columns, natural, strict=True))
-    ]
     ideal = [
-        nat if col.is_numeric or col.max_width is None else max(minimum[i], min(nat, col.max_width))
-        for i, (col, nat) in enumerate(zip(columns, natural, strict=True))
+        nat if col.is_numeric or col.max_width is None else min(nat, col.max_width)
+        for col, nat in zip(columns, natural, strict=True)
+    ]
+    # A text column is cut to no less than two thirds of its ideal width (and the first column, which
+    # names the row, to no less than FIRST_MIN_WIDTH): rather fewer columns than many stumps.
+    minimum = [
+        ideal[i]
+        if col.is_numeric
+        else min(ideal[i], max(col.min_width, ideal[i] * 2 // 3, FIRST_MIN_WIDTH if i == 0 else 1))
+        for i, col in enumerate(columns)
     ]
     shown = list(range(n))
     more_width = cell_len(more_hint(n)) + 2 * padding
@@ -537,8 +540,6 @@ class SortableTable(DataTable[Text], Generic[T], inherit_bindings=False):
             width = label_width(col.label) + 2  # room for " ▲"
             for cells in self._cells:
                 width = max(width, cells[i].cell_len)
-            if i == 0 and not self._cells and self.empty_text:
-                width = max(width, cell_len(self.empty_text))  # the placeholder row is read whole
             natural.append(width)
         return natural
 
@@ -576,16 +577,20 @@ class SortableTable(DataTable[Text], Generic[T], inherit_bindings=False):
         self._signature = signature
         self._shown, self._widths, self._full = shown, widths, full
         self.clear(columns=True)
+        if not rows and self.empty_text:
+            # Nothing to show: one column, one placeholder row (not data) saying why, read whole.
+            self._shown, self._widths = [], {}
+            self.add_column(Text("", end=""), key=EMPTY_KEY)
+            self.add_row(Text(self.empty_text, style="dim italic", end=""), key=EMPTY_KEY)
+            self.move_cursor(row=0, animate=False)
+            self.refresh()
+            return
         for c, label in zip(shown, labels, strict=True):
             self.add_column(label, key=self.table_columns[c].key, width=widths[c])
         if hidden:
             hint = more_hint(hidden)
             self.add_column(Text(hint, style="italic", end=""), key=MORE_KEY, width=cell_len(hint))
         extra = [Text("")] if hidden else []
-        if not rows and self.empty_text:
-            # A placeholder row (not data) says why the table is empty.
-            blank = [Text("") for _ in shown[1:]]
-            self.add_row(Text(self.empty_text, style="dim italic", end=""), *blank, *extra, key=EMPTY_KEY)
         for key, cells in rows:
             self.add_row(*cells, *extra, key=key)
         if anchor is not None and (row := self._find(anchor[0])) is not None:

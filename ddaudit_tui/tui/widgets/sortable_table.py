@@ -552,6 +552,7 @@ class SortableTable(DataTable[Text], Generic[T], inherit_bindings=False):
         shown, widths = fit_widths(self.table_columns, self._natural(), available, self.cell_padding)
         rows: list[tuple[str, list[Text]]] = []
         full: dict[tuple[int, int], str] = {}
+        row_keys = self._row_keys()
         for row, i in enumerate(self._order):
             cells = []
             for pos, c in enumerate(shown):
@@ -560,7 +561,7 @@ class SortableTable(DataTable[Text], Generic[T], inherit_bindings=False):
                 if cut is not whole:
                     full[(row, pos)] = whole.plain
                 cells.append(cut)
-            rows.append((str(i), cells))
+            rows.append((row_keys[i], cells))
         hidden = len(self.table_columns) - len(shown)
         labels = [self._label(c) for c in shown]
         signature = (
@@ -600,6 +601,14 @@ class SortableTable(DataTable[Text], Generic[T], inherit_bindings=False):
         else:
             self.move_cursor(row=0, animate=False)
         self.refresh()
+
+    def _row_keys(self) -> list[str]:
+        """Each item's row key: its identity (what the panes look rows up by), else its index."""
+        if self.identity is not None:
+            keys = [str(self.identity(item)) for item in self._items]
+            if len(set(keys)) == len(keys) and EMPTY_KEY not in keys:
+                return keys
+        return [str(i) for i in range(len(self._items))]
 
     def on_resize(self, event: events.Resize) -> None:
         if self._available() != self._built_width:

@@ -56,6 +56,8 @@ class Column:
     # only the reference definition. A C-level attrgetter over 200k events beats a Python call each.
     attr: str | None = None
     fold: bool = False
+    # Never cut (like a number): the column is as wide as its widest value; the others give way.
+    whole: bool = False
 
     def sort_keys(self, events: Sequence[Event]) -> list[Any]:
         if self.attr is None:
@@ -397,7 +399,7 @@ class EventTable(ScrollView, can_focus=True, inherit_bindings=False):
         first up to their ideal (`max_width`), then up to their whole content; what still does not fit
         scrolls horizontally (the header's ▶ says so). Cut text ends in `…`."""
         available = max(1, self.scrollable_content_region.width or self.size.width)
-        fixed = [i == 0 or c.min_width >= c.max_width for i, c in enumerate(self.columns)]
+        fixed = [i == 0 or c.whole or c.min_width >= c.max_width for i, c in enumerate(self.columns)]
         minimum = [
             nat if fix else min(nat, c.min_width)
             for nat, fix, c in zip(self._natural, fixed, self.columns, strict=True)
@@ -635,8 +637,21 @@ class EventTable(ScrollView, can_focus=True, inherit_bindings=False):
 
     def _join_parts(self, fixed: Strip, rest: Strip, width: int, scroll_x: int, style: Style) -> Strip:
         visible = max(0, width - self._fixed_width)
-        rest = rest.crop(scroll_x, scroll_x + visible)
+        rest = rest.crop(scroll_x, self._visible_end(scroll_x, visible))
         return Strip.join([fixed, rest]).adjust_cell_length(width, style)
+
+    def _visible_end(self, scroll_x: int, visible: int) -> int:
+        """Where the scrolled part is cut: after the last column that is on screen whole, so no column
+        is ever cropped by the edge without its `…` (the header's ▶ says more columns follow)."""
+        end = scroll_x
+        # Not strict: before the first layout there are no offsets yet.
+        for off, w in zip(self._offsets, self._widths[1:], strict=False):
+            if off + w > scroll_x + visible:
+                break
+            if off >= scroll_x:
+                end = off + w
+        # A column wider than the whole view: show what fits rather than nothing.
+        return end if end > scroll_x else scroll_x + visible
 
     def _header_strip(self, width: int, scroll_x: int) -> Strip:
         key = ("header", self._generation, scroll_x, width)

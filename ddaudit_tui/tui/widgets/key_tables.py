@@ -406,7 +406,14 @@ def timeline_columns(signals: EventSignals) -> tuple[Column, ...]:
     """Explore's columns that matter for one key, plus the flags citing each event."""
     by_key = {c.key: c for c in EXPLORE_COLUMNS}
     flags = Column(
-        "flags", "flags", lambda ev, _l: signals.text(ev), signals.rank, 26, 40, descending_first=True
+        "flags",
+        "flags",
+        lambda ev, _l: signals.text(ev),
+        signals.rank,
+        12,
+        40,
+        descending_first=True,
+        whole=True,
     )
     city = Column(
         "city", "city", lambda ev, _l: ev.city, lambda ev: ev.city.casefold() if ev.city else None, 6, 16

@@ -65,3 +65,36 @@ async def test_rows_arriving_after_layout_do_not_crop_the_last_column():
         width = table.scrollable_content_region.width
         assert table.virtual_size.width <= width
         assert not screen_lines(app)[0].rstrip().endswith("▶")
+
+
+async def test_a_column_that_does_not_fit_is_not_drawn_cropped(make_app, items):
+    """When the columns scroll (narrow), the view ends after the last whole column: no cell is cut by
+    the edge without `…` (the header's ▶ says more columns follow)."""
+    app = make_app(items)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(EventTable)
+        region = table.region
+        width = table.scrollable_content_region.width
+        assert table.virtual_size.width > width  # the columns scroll at this size
+        lines = screen_lines(app)
+        assert lines[region.y][region.x : region.x + width].rstrip().endswith("▶")
+        right = region.x + width
+        for row in range(min(table.row_count, region.height - 2)):
+            line = lines[region.y + 1 + row]
+            ev = table.rows[row]
+            x = region.x + 1
+            for col, w in zip(table.columns, table._widths, strict=True):
+                start, end = x, x + w
+                x += w + 1
+                if start >= right:
+                    break
+                shown = line[start : min(end, right)].strip()
+                if end > right:
+                    assert shown == "", (col.key, shown)  # cropped: not drawn at all
+                    break
+                whole = clean(col.text(ev, False) or "")
+                assert shown == whole or (shown.endswith("…") and whole.startswith(shown[:-1])), (
+                    col.key,
+                    shown,
+                )

@@ -1,7 +1,8 @@
 """The Key lookup pane's tables: flags, origins, networks, endpoints, deletions and the full timeline.
 
 The aggregate tables are small (a key has a handful of countries and a few dozen routes), so they are
-Textual `DataTable`s with vim keys and sorting by header click or `s`/`S` (▲/▼ in the sorted header).
+the shared `SortableTable` (numbers never cut, `…` on cut text), sorted by header click, `s` (next
+column) or `S` (column picker), ▲/▼ in the sorted header.
 The timeline can hold every event of a busy key: it is the virtualised `EventTable` with key columns.
 
 Rows show what `analysis.keys.KeyReport` found; nothing is recomputed here. Every event-derived string

@@ -1,9 +1,10 @@
 """The spike watch's two tables: counts per actor and rule, and the alerts.
 
-Both are small (actors active in a window, alerts of a day), so they are Textual `DataTable`s, with
-what a live table needs on top (tui-practice.md §1.11): rows keyed by actor / dedup key and updated in
-place on every poll (never cleared), the sort kept, and the cursor kept on the same row at the same
-height on screen. `s` / `S` or a header click sort; `j`/`k`/`g`/`G` move.
+Both are small (actors active in a window, alerts of a day), so they are the shared `SortableTable`
+(numbers never cut, `…` on cut text, columns dropped whole with a `…+N more` hint), with what a live
+table needs on top (tui-practice.md §1.11): rows keyed by actor / dedup key, a poll that changes
+nothing repaints nothing, the sort kept, and the cursor kept on the same row at the same height on
+screen. `s` (next column), `S` (column picker) or a header click sort; `j`/`k`/`g`/`G` move.
 
 Every cell built from event data goes through `safe_text.clean`; flags carry a glyph and a word as
 well as a colour (readable under NO_COLOR).

@@ -49,12 +49,12 @@ ARROW_DOWN = "▼"
 MORE_KEY = "__more__"
 EMPTY_KEY = "__empty__"
 TEXT_MIN_WIDTH = 8  # a text column is not cut below this (unless its content is shorter)
-FIRST_MIN_WIDTH = 20  # … nor the first column (the row's name) below this
+FIRST_MIN_WIDTH = 12  # … nor the first column (the row's name) below this
 
 
-def more_hint(n: int) -> str:
+def more_hint(n: int, short: bool = False) -> str:
     """The last header when `n` columns did not fit: says the table goes on."""
-    return f"…+{n} more"
+    return f"…+{n}" if short else f"…+{n} more"
 
 
 def ellipsize(text: Text, width: int) -> Text:
@@ -121,16 +121,20 @@ def fit_widths(
         nat if col.is_numeric or col.max_width is None else min(nat, col.max_width)
         for col, nat in zip(columns, natural, strict=True)
     ]
-    # A text column is cut to no less than two thirds of its ideal width (and the first column, which
-    # names the row, to no less than FIRST_MIN_WIDTH): rather fewer columns than many stumps.
+    # A text column is cut to no less than two thirds of its ideal width: rather fewer columns than
+    # many stumps. The first column (the row's name, never dropped) gives way down to FIRST_MIN_WIDTH
+    # so that the counts beside it stay (its whole value is in the tooltip).
     minimum = [
         ideal[i]
         if col.is_numeric
-        else min(ideal[i], max(col.min_width, ideal[i] * 2 // 3, FIRST_MIN_WIDTH if i == 0 else 1))
+        else min(
+            ideal[i], max(col.min_width, FIRST_MIN_WIDTH) if i == 0 else max(col.min_width, ideal[i] * 2 // 3)
+        )
         for i, col in enumerate(columns)
     ]
     shown = list(range(n))
-    more_width = cell_len(more_hint(n)) + 2 * padding
+    # The hint is `…+N more` when it fits, else `…+N` (a narrow table keeps a column for it).
+    more_width = cell_len(more_hint(n, short=True)) + 2 * padding
 
     def needed(cols: list[int]) -> int:
         total = sum(minimum[i] + 2 * padding for i in cols)
@@ -140,6 +144,9 @@ def fit_widths(
         # The lowest priority goes first; among equals, the rightmost. The first column stays.
         victim = min(shown[1:], key=lambda i: (columns[i].priority, -i))
         shown.remove(victim)
+    long_width = cell_len(more_hint(n)) + 2 * padding
+    if len(shown) < n and needed(shown) - more_width + long_width <= available:
+        more_width = long_width
     if len(shown) == 1 and not columns[0].is_numeric and needed(shown) > available:
         # Only the first column is left and even it is too wide: it is cut (with …) to the width.
         hint = more_width if n > 1 else 0
@@ -589,7 +596,10 @@ class SortableTable(DataTable[Text], Generic[T], inherit_bindings=False):
         for c, label in zip(shown, labels, strict=True):
             self.add_column(label, key=self.table_columns[c].key, width=widths[c])
         if hidden:
+            used = sum(widths[c] + 2 * self.cell_padding for c in shown) + 2 * self.cell_padding
             hint = more_hint(hidden)
+            if used + cell_len(hint) > available:
+                hint = more_hint(hidden, short=True)
             self.add_column(Text(hint, style="italic", end=""), key=MORE_KEY, width=cell_len(hint))
         extra = [Text("")] if hidden else []
         for key, cells in rows:

@@ -71,7 +71,7 @@ def test_numeric_columns_are_never_narrower_than_their_widest_value():
 
 def test_columns_are_dropped_from_the_right_and_spare_width_goes_to_cut_text():
     natural = [20, 9, 40, 6]
-    shown, widths = fit_widths(COLUMNS, natural, 45, padding=1)
+    shown, widths = fit_widths(COLUMNS, natural, 35, padding=1)
     assert shown == [0, 1]  # note and errors dropped whole; the hint takes the rest
     shown, widths = fit_widths(COLUMNS, natural, 200, padding=1)
     assert shown == [0, 1, 2, 3] and widths == {0: 20, 1: 9, 2: 40, 3: 6}  # room: nothing cut

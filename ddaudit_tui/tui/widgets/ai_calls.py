@@ -109,7 +109,7 @@ def _severity_cell(row: UserRow, _local: bool) -> Text:
 USER_COLUMNS: tuple[TableColumn[UserRow], ...] = (
     TableColumn("user", "user", lambda r, _l: r.user, lambda r: r.user.casefold(), max_width=30),
     TableColumn("calls", "calls", lambda r, _l: r.calls, lambda r: r.calls, "right", descending_first=True),
-    TableColumn("flags", "flags", _severity_cell, lambda r: (int(r.max_severity) if r.max_severity is not None else -1, r.flags), descending_first=True),
+    TableColumn("flags", "flags", _severity_cell, lambda r: (int(r.max_severity) if r.max_severity is not None else -1, r.flags), descending_first=True, numeric=True),
     TableColumn("changes", "changes", lambda r, _l: r.changes, lambda r: r.changes, "right", descending_first=True),
     TableColumn("tool_calls", "tool calls", lambda r, _l: r.tool_calls, lambda r: r.tool_calls, "right", descending_first=True),
     TableColumn("connections", "conn.", lambda r, _l: r.connections, lambda r: r.connections, "right", descending_first=True),

@@ -122,14 +122,15 @@ def fit_widths(
         for col, nat in zip(columns, natural, strict=True)
     ]
     # A text column is cut to no less than two thirds of its ideal width: rather fewer columns than
-    # many stumps. The first column (the row's name, never dropped) gives way down to FIRST_MIN_WIDTH
-    # so that the counts beside it stay (its whole value is in the tooltip).
+    # many stumps. The first column (the row's name, never dropped) gives way further, to a third of
+    # the table (FIRST_MIN_WIDTH at least), so that a narrow table keeps the counts beside it.
+    first_floor = max(FIRST_MIN_WIDTH, available // 3)
     minimum = [
         ideal[i]
         if col.is_numeric
-        else min(
-            ideal[i], max(col.min_width, FIRST_MIN_WIDTH) if i == 0 else max(col.min_width, ideal[i] * 2 // 3)
-        )
+        else min(ideal[i], max(col.min_width, min(ideal[i] * 2 // 3, first_floor)))
+        if i == 0
+        else min(ideal[i], max(col.min_width, ideal[i] * 2 // 3))
         for i, col in enumerate(columns)
     ]
     shown = list(range(n))

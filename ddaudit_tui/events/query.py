@@ -849,7 +849,9 @@ def _compile_term(target: _Target, leaf: _Leaf) -> tuple[Pred, int]:
     exists = isinstance(leaf, _VExists)
     attr = FIELD_ATTRS.get(target.name) if target.kind == "facet" else RESERVED[target.name]
     if attr is None:
-        return _decoded_term(target.name, vpred, exists), _DECODE
+        # `@tags` must reach field_values with its `@`: without it, `tags` means the outer tags.
+        path = f"@{target.name}" if target.kind == "facet" else target.name
+        return _decoded_term(path, vpred, exists), _DECODE
     get = operator.attrgetter(attr)
     if exists:
         return (lambda ev: get(ev) is not None), _CHEAP

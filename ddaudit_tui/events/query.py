@@ -49,7 +49,7 @@ import msgspec
 from ddaudit_tui.events.fields import FIELD_ATTRS, RESERVED, field_values
 from ddaudit_tui.events.record import Event
 
-__all__ = ["Query", "QuerySyntaxError", "parse_query", "referenced_fields"]
+__all__ = ["Query", "QuerySyntaxError", "parse_query", "referenced_fields", "straighten_quotes"]
 
 Pred = Callable[[Event], bool]
 ValuePred = Callable[[Any], bool]
@@ -935,7 +935,7 @@ class Query:
     _fields: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        parser = _Parser(self.text)
+        parser = _Parser(straighten_quotes(self.text))
         node = parser.parse()
         pred, _cost = _compile(node)
         object.__setattr__(self, "_pred", pred)
@@ -954,6 +954,16 @@ class Query:
     def is_match_all(self) -> bool:
         """True for `*`, an empty query, and anything else that provably selects every event."""
         return self._pred is _always
+
+
+# Typographic quotes, as pasted from Datadog's docs or a chat: “Cloud Security Platform” must match what
+# "Cloud Security Platform" matches, not silently nothing. One character each, so error columns still line up.
+_TYPOGRAPHIC_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "″": '"', "‘": "'", "’": "'"})
+
+
+def straighten_quotes(text: str) -> str:
+    """`text` with typographic quotes replaced by ASCII ones (the search syntax's quotes)."""
+    return text.translate(_TYPOGRAPHIC_QUOTES)
 
 
 @lru_cache(maxsize=256)

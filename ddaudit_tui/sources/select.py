@@ -6,7 +6,7 @@ import argparse
 
 from ddaudit_tui.config import Settings
 from ddaudit_tui.sources.base import Source
-from ddaudit_tui.timeutil import Window, parse_instant, resolve_window
+from ddaudit_tui.timeutil import Window, parse_bound, resolve_window
 
 DEFAULT_MAX_EVENTS = 200_000
 
@@ -52,7 +52,7 @@ def resolve_source_window(args: argparse.Namespace, source: Source) -> Window:
     frm, to = getattr(args, "frm", None), getattr(args, "to", None)
     span = source.default_window()
     if span is not None:
-        start = parse_instant(frm) if frm else span.start
-        end = parse_instant(to) if to else span.end
+        start = parse_bound("--from", frm) if frm else span.start
+        end = parse_bound("--to", to) if to else span.end
         return Window(start, end)
     return resolve_window(frm or getattr(args, "default_from", "90d"), to or "now")

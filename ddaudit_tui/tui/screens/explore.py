@@ -15,7 +15,7 @@ from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from ddaudit_tui.analysis.explore import Facet, add_term, facet_term, facets
-from ddaudit_tui.events.query import QuerySyntaxError, parse_query
+from ddaudit_tui.events.query import QuerySyntaxError, parse_query, straighten_quotes
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.sources.base import FetchResult
 from ddaudit_tui.timeutil import Window
@@ -131,7 +131,7 @@ class ExploreScreen(PaneScreen):
 
     def run_query(self, text: str) -> bool:
         """Validate and run `text`; a syntax error is shown under the input. Returns False on error."""
-        text = text.strip() or "*"
+        text = straighten_quotes(text.strip()) or "*"  # “pasted” quotes are quotes
         try:
             parse_query(text)
         except QuerySyntaxError as exc:

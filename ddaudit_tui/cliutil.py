@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -90,6 +91,10 @@ def open_output(path: str | None, binary: bool = False) -> Iterator[IO[Any]]:
     target = Path(path).expanduser()
     try:
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # The mode above applies only to a new file: one that was there (0644) must not stay readable.
+        # Only a regular file: `-o /dev/null` or a FIFO is not ours to chmod.
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            os.fchmod(fd, 0o600)
     except OSError as exc:
         raise OSError(f"{target}: cannot write ({exc.strerror or exc})") from None
     with os.fdopen(

@@ -111,3 +111,17 @@ def test_a_malformed_api_url_is_one_line_and_exit_2(
     assert code == EXIT_USAGE, err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert "--api-url" in err or "api_url" in err
+
+
+@pytest.mark.parametrize("command", [["search", "*"], ["key", "abc"], ["ai"], ["demo-data", "--events", "5"]])
+def test_output_onto_an_existing_readable_file_ends_up_0600(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: list[str]
+) -> None:
+    target = tmp_path / "out.txt"
+    target.write_text("old")
+    target.chmod(0o644)
+    source = [] if command[0] == "demo-data" else ["--input", str(SHAPES)]
+    code, out, err = run(capsys, *command, *source, "-o", str(target))
+    assert code == EXIT_OK, err
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert target.read_text() != "old"

@@ -160,12 +160,13 @@ class DdauditApp(App[int]):
         return hangup_safe_driver(super().get_driver_class())
 
     def on_mount(self) -> None:
-        # An SSH drop: leave in order (workers cancelled, source closed) instead of dying or lingering.
+        # An SSH drop, `kill`, `kill -INT`: leave in order (workers cancelled, source closed, terminal
+        # restored) instead of dying or lingering.
         watch_terminal(self, self._hang_up)
 
-    async def _hang_up(self) -> None:
+    async def _hang_up(self, code: int = EXIT_HANGUP) -> None:
         await self._close_source()
-        self.exit(return_code=EXIT_HANGUP)
+        self.exit(return_code=code)
 
     @property
     def source_label(self) -> str:

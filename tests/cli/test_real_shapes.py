@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from ddaudit_tui.cli import main
-from ddaudit_tui.cliutil import EXIT_OK
+from ddaudit_tui.cliutil import EXIT_INPUT, EXIT_OK
+from ddaudit_tui.events.decode import iter_decode
 
 SHAPES = Path(__file__).parent.parent / "fixtures" / "real_shapes"
 
@@ -96,3 +97,65 @@ def test_json_keeps_columns_that_differ_only_by_at(capsys: pytest.CaptureFixture
     assert first["message"] == "GET request by user1@example.com"
     assert first["@tags"] == ["agent_version:7.35.0", "canary_type:basic"]
     assert first["tags"] == ["source:audit"]
+
+
+def search_ids(capsys: pytest.CaptureFixture[str], path: Path) -> tuple[list[str], str]:
+    code = main(["search", "*", "--input", str(path), "--format", "json", "--columns", "id"])
+    out, err = capsys.readouterr()
+    assert code == EXIT_OK, err
+    return [r["id"] for r in json.loads(out)], err
+
+
+@needs_jq
+def test_pup_0_22_envelope_without_hoisting(capsys: pytest.CaptureFixture[str]) -> None:
+    path = SHAPES / "pup022.json"
+    ids, _ = search_ids(capsys, path)
+    assert sorted(ids) == sorted(jq("[.data.data[].id]", path))
+    assert len(ids) == 2
+
+
+@needs_jq
+def test_concatenated_pup_outputs_are_read_like_jq(capsys: pytest.CaptureFixture[str]) -> None:
+    path = SHAPES / "concat.json"
+    ids, _ = search_ids(capsys, path)
+    expected = subprocess.run(
+        ["jq", "-r", ".data[].id", str(path)], check=True, capture_output=True, text=True
+    )
+    assert sorted(ids) == sorted(expected.stdout.split())
+    assert len(ids) == 4
+
+
+def test_a_lone_surrogate_is_replaced_and_said_once(capsys: pytest.CaptureFixture[str]) -> None:
+    path = SHAPES / "lone_surrogate.json"
+    ids, err = search_ids(capsys, path)
+    assert len(ids) == 4
+    notes: list[str] = []
+    assert len(list(iter_decode(path.read_bytes(), path.name, notes=notes))) == 4
+    assert notes == [f"{path.name}: 1 lone UTF-16 surrogate escape(s) replaced by U+FFFD"]
+    code = main(["search", "*", "--input", str(path), "--format", "json", "--columns", "@message"])
+    out, _ = capsys.readouterr()
+    assert code == EXIT_OK
+    assert "inner \ufffd message 2" in [r["message"] for r in json.loads(out)]
+
+
+@needs_jq
+def test_an_archive_line_with_a_bad_date_keeps_its_timestamp(capsys: pytest.CaptureFixture[str]) -> None:
+    path = SHAPES / "archive_bad_date.ndjson"
+    ids, _ = search_ids(capsys, path)
+    expected = subprocess.run(["jq", "-r", "._id", str(path)], check=True, capture_output=True, text=True)
+    assert sorted(ids) == sorted(expected.stdout.split())
+
+
+def test_key_lookup_on_an_event_nested_5000_deep_is_one_line_exit_4(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    item = json.loads((SHAPES / "inner_tags_asn.json").read_text())["data"][0]
+    text = json.dumps({"data": [item]}).replace(
+        '"inner message 1"', '"x", "deep": ' + '{"a":' * 5000 + "1" + "}" * 5000
+    )
+    path = tmp_path / "deep.json"
+    path.write_text(text)
+    code = main(["key", "u1", "--input", str(path)])
+    out, err = capsys.readouterr()
+    assert code == EXIT_INPUT, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1 and "deep.json" in err

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.driver import Driver
@@ -147,6 +148,7 @@ class DdauditApp(App[int]):
         site: str | None = None,
     ) -> None:
         super().__init__()
+        self.leaving = False  # set once quitting starts: no more input is handled
         self.source = source
         self.window = window
         self.initial_query = query
@@ -165,8 +167,16 @@ class DdauditApp(App[int]):
         watch_terminal(self, self._hang_up)
 
     async def _hang_up(self, code: int = EXIT_HANGUP) -> None:
+        self.leaving = True
         await self._close_source()
         self.exit(return_code=code)
+
+    async def on_event(self, event: events.Event) -> None:
+        # Once the app is leaving, the rest of a burst of keys (a paste, `q` typed with the next key) is
+        # dropped: a dialog opened while the screens are torn down would crash the exit.
+        if self.leaving and isinstance(event, events.InputEvent):
+            return
+        await super().on_event(event)
 
     @property
     def source_label(self) -> str:
@@ -341,6 +351,7 @@ class DdauditApp(App[int]):
         self.push_screen(HelpScreen(self.screen, HELP_EXTRA))
 
     async def action_quit(self) -> None:
+        self.leaving = True
         await self._close_source()
         self.exit(0)
 

@@ -42,6 +42,7 @@ PLUGGED_COMMANDS: dict[str, str] = {
     "watch": "watch",
     "ai": "ai",
     "report": "report",
+    "serve": "serve",
 }
 COMMANDS = ("tui", "demo-data", "config", *PLUGGED_COMMANDS)
 

@@ -167,13 +167,23 @@ class Credentials:
 
 
 def _url_secrets(url: str | None) -> list[str]:
+    """The user-info of a URL as secrets: as written, percent-decoded, and as the `Basic` header value
+    it becomes (`base64(user:password)`; the redactor also finds each part's own base64)."""
     if not url:
         return []
     try:
         parts = urlsplit(url)
     except ValueError:
         return []
-    return [s for s in (parts.password, parts.username) if s]
+    user, password = parts.username, parts.password
+    out = [s for s in (password, user) if s]
+    out += [unquote(s) for s in out]
+    if user or password:
+        import base64
+
+        pair = f"{unquote(user or '')}:{unquote(password or '')}".encode()
+        out.append(base64.b64encode(pair).decode("ascii"))
+    return out
 
 
 # -- one page -------------------------------------------------------------------------------------
@@ -389,7 +399,7 @@ class DatadogClient:
         for item in raw_warnings if isinstance(raw_warnings, list) else []:
             text = _meta_warning_text(item)
             if text:
-                warnings.append(self._redact(clean(text, max_len=300)))
+                warnings.append(self._redact.cut(text, 300))
         status = meta.get("status")
         elapsed = meta.get("elapsed")
         request_id = meta.get("request_id")
@@ -537,7 +547,7 @@ class DatadogClient:
                         text = str(exc)
                         if isinstance(exc, DecodeError) and text.startswith(exc.source):
                             text = text.split(": ", 1)[-1]  # drop "<host>:<line>:<col>: "
-                        reason = self._redact(clean(text, max_len=200))
+                        reason = self._redact.cut(text, 200)
                         fault = BadResponse(
                             f"unusable response from {self.host}: {reason}",
                             status=status,
@@ -571,7 +581,7 @@ class DatadogClient:
         the server's, and the detail is redacted."""
         status = response.status_code
         phrase = httpx.codes.get_reason_phrase(status) or "HTTP error"
-        details = [self._redact(d) for d in error_details(response.content) if d.lower() != phrase.lower()]
+        details = [d for d in error_details(response.content, redact=self._redact) if d.lower() != phrase.lower()]
         return f"{status} {phrase}", (f" ({'; '.join(details)})" if details else "")
 
     def _http_error(self, response: httpx.Response, op: str) -> DatadogError:
@@ -655,7 +665,7 @@ class DatadogClient:
 
     def _transport_error(self, exc: httpx.HTTPError) -> DatadogError:
         """A network-level failure → a retryable fault, or raised at once if retrying cannot help."""
-        text = self._redact(clean(str(exc) or type(exc).__name__, max_len=200))
+        text = self._redact.cut(str(exc) or type(exc).__name__, 200)
         if _is_cert_error(exc):
             raise ConfigurationError(
                 f"TLS certificate of {self.host} not trusted ({text})",

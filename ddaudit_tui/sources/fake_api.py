@@ -307,8 +307,13 @@ class FakeDatadog(httpx.AsyncBaseTransport):
         default_sort: str = "-timestamp",
         org_uuid: str = "4f6b2c1e-7d3a-4e89-9b21-5c0d8a7e3f10",
         log_limit: int | None = 10_000,
+        auth_echo: str | None = None,
     ) -> None:
         self.latency_s = latency_s
+        # How a refusal echoes what it was sent (gateways do), with a 401: None; "after160" (the API
+        # key, raw, after 170 characters of text: across a 200-character cut); "prefix" (`id=<its
+        # first 12 characters>`); "basic" (the `Authorization` header: `Basic base64(user:password)`).
+        self.auth_echo = auth_echo
         self.page_limit_max = page_limit_max
         self.faults = faults
         self.require_auth = require_auth
@@ -544,9 +549,25 @@ class FakeDatadog(httpx.AsyncBaseTransport):
             if need is not None and need not in self.permissions:
                 return _error(403, "Failed permission authorization checks")
             return None
+        if self.auth_echo is not None:
+            return self._echo_refusal(req)
         if req.path == "/api/v2/validate_keys":
             return _error(401, "Unauthorized")
         return _error(403, "Forbidden")
+
+    def _echo_refusal(self, req: LoggedRequest) -> tuple[int, bytes]:
+        h = req.headers
+        key = h.get("dd-api-key") or h.get("dd-application-key") or ""
+        if self.auth_echo == "after160":
+            text = "The credentials sent with this request were not recognised by the gateway. " * 3
+            message = f"{text[:170]} {key} {h.get('dd-application-key', '')} (see the docs)"
+        elif self.auth_echo == "prefix":
+            message = f"Unknown API key id={key[:12]}, refused"
+        elif self.auth_echo == "basic":
+            message = f"Unauthorized; request headers: Authorization: {h.get('authorization', '')}"
+        else:
+            raise ValueError(f"unknown auth_echo {self.auth_echo!r}")
+        return _error(401, message)
 
     @staticmethod
     def _permission_for(req: LoggedRequest) -> str | None:

@@ -584,3 +584,56 @@ async def test_cli_partial_pages_are_reported_and_every_event_printed(capsys) ->
         f"ddaudit: warning: page 3 of {SLICE}: Datadog warning: Partial results: the query took too long — the "
         "query timed out before all indexes answered [query_timeout]: results may be incomplete",
     ]
+
+
+# -- refusals that echo the credentials (issue 13, items 1 and 2) ------------------------------------------------
+
+ECHO_API_KEY = "5ec7e7a91b0c4d2e8f3a6b5c4d3e2f1a"
+ECHO_APP_KEY = "a99c0ffee5ec7e7b10b5a1d2c3e4f5061728394a"
+GW_PASSWORD = "gwP4ssW0rdXqJv7"
+
+
+def _runs_of(secret: str, n: int = 8) -> list[str]:
+    return [secret[i : i + n] for i in range(len(secret) - n + 1)]
+
+
+def _b64_cores(secret: str) -> list[str]:
+    import base64
+
+    out = []
+    for pad in range(3):
+        b64 = base64.b64encode(b"\0" * pad + secret.encode()).decode()
+        out.append(b64[4:-4] if len(b64) > 12 else b64)
+    return out
+
+
+def assert_no_trace_of(text: str, *secrets: str) -> None:
+    for secret in secrets:
+        for run in [*_runs_of(secret), *_b64_cores(secret)]:
+            assert run not in text, (run, text)
+
+
+@pytest.mark.parametrize("echo", ["after160", "prefix"])
+async def test_a_refusal_echoing_the_key_late_or_in_part_shows_no_part_of_it(echo: str) -> None:
+    fake = FakeDatadog(window_items(), auth_echo=echo)  # expects the demo keys: ours are refused
+    creds = Credentials(api_key=ECHO_API_KEY, app_key=ECHO_APP_KEY)
+    exc, _ = await fetch_error(fake, credentials=creds)
+    assert type(exc) is AuthError and exc.status == 401
+    assert "****" in str(exc)
+    assert_no_trace_of(str(exc) + repr(exc) + exc.reason, ECHO_API_KEY, ECHO_APP_KEY)
+
+
+async def test_a_gateway_echoing_basic_auth_shows_neither_the_password_nor_its_base64() -> None:
+    fake = FakeDatadog(window_items(), auth_echo="basic")
+    with loopback(fake) as base_url:
+        host = base_url.removeprefix("http://")
+        client, _ = make_client(f"http://gwuser:{GW_PASSWORD}@{host}", credentials=Credentials())
+        async with client:
+            with pytest.raises(AuthError) as info:
+                await client.fetch("*", WINDOW)
+    sent = fake.requests[0].headers["authorization"]
+    assert sent.startswith("Basic ")  # the password really went out, as Basic auth
+    text = str(info.value)
+    assert "Authorization: ****" in text
+    assert_no_trace_of(text, GW_PASSWORD, f"gwuser:{GW_PASSWORD}")
+    assert sent[6:14] not in text

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import httpx
 import msgspec
@@ -199,6 +199,8 @@ class SearchPage:
     warnings: list[str] = field(default_factory=list)  # meta.warnings, one line each
     request_id: str | None = None
     elapsed_ms: int | None = None
+    # `links.next` given without a cursor ddaudit can follow: there IS a next page, it cannot be had.
+    next_unfollowable: bool = False
 
     @property
     def timed_out(self) -> bool:
@@ -234,6 +236,7 @@ class DatadogClient:
         proxy: str | None = None,
         verify: str | bool | ssl.SSLContext = True,
         timeout_s: float = 30.0,
+        deadline_s: float | None = None,
         page_limit: int = MAX_PAGE_LIMIT,
         concurrency: int = 8,
         max_events: int | None = None,
@@ -267,7 +270,16 @@ class DatadogClient:
         self.max_events = max_events
         self.max_retries = max(0, max_retries)
         self.max_rate_limit_waits = max(0, max_rate_limit_waits)
+        # `timeout_s` bounds each read, and twice that each request as a whole (a body trickling in a
+        # byte at a time never trips a per-read timeout); `deadline_s` bounds each `fetch`, retries and
+        # waits included: what it got by then is kept and the result marked partial.
         self.timeout_s = timeout_s
+        self.request_timeout_s = 2 * timeout_s
+        if deadline_s is not None and deadline_s <= 0:
+            raise ConfigurationError(
+                f"deadline {deadline_s} out of range", hint="expected more than 0 seconds"
+            )
+        self.deadline_s = deadline_s
         self._proxy_display = display_url(proxy) if proxy else None
         self._sleep = sleep
         self._limiter = RateLimiter(sleep=sleep, clock=clock)
@@ -384,7 +396,11 @@ class DatadogClient:
 
         def parse(response: httpx.Response) -> SearchPage:
             events, meta = decode_page(response.content, self.host)
-            return self._search_page(events, meta)
+            page = self._search_page(events, meta)
+            if page.cursor is None:
+                # No `meta.page.after`: a gateway (or an API version) may give only `links.next`.
+                page.cursor, page.next_unfollowable = _cursor_from_links(response.content)
+            return page
 
         if what:
             log.debug("search %s", what)
@@ -510,7 +526,16 @@ class DatadogClient:
             await self._limiter.wait_turn(report)
             fault: DatadogError
             try:
-                response = await self._http.request(method, url, json=json, params=params)
+                response = await asyncio.wait_for(
+                    self._http.request(method, url, json=json, params=params), self.request_timeout_s
+                )
+            except TimeoutError:
+                total = seconds_text(self.request_timeout_s)
+                fault = Timeout(
+                    f"no complete answer from {self.host} within {total}",
+                    reason=f"answer not complete after {total}",
+                    hint="the server sends too slowly: a request may take twice DDAUDIT_TIMEOUT in all",
+                )
             except httpx.TimeoutException:
                 fault = Timeout(
                     f"no answer from {self.host} within {seconds_text(self.timeout_s)}",
@@ -581,7 +606,9 @@ class DatadogClient:
         the server's, and the detail is redacted."""
         status = response.status_code
         phrase = httpx.codes.get_reason_phrase(status) or "HTTP error"
-        details = [d for d in error_details(response.content, redact=self._redact) if d.lower() != phrase.lower()]
+        details = [
+            d for d in error_details(response.content, redact=self._redact) if d.lower() != phrase.lower()
+        ]
         return f"{status} {phrase}", (f" ({'; '.join(details)})" if details else "")
 
     def _http_error(self, response: httpx.Response, op: str) -> DatadogError:
@@ -725,6 +752,30 @@ def _is_cert_error(exc: BaseException) -> bool:
             return True
         cur = cur.__cause__ or cur.__context__
     return False
+
+
+class _Links(msgspec.Struct):
+    links: dict[str, Any] | None = None
+
+
+_links_decoder = msgspec.json.Decoder(_Links)
+
+
+def _cursor_from_links(body: bytes) -> tuple[str | None, bool]:
+    """(`page[cursor]` of `links.next`, whether a `links.next` was given that has none)."""
+    try:
+        links = _links_decoder.decode(body).links
+    except (msgspec.DecodeError, RecursionError):
+        return None, False
+    nxt = links.get("next") if isinstance(links, dict) else None
+    if not isinstance(nxt, str) or not nxt.strip():
+        return None, False
+    try:
+        params = parse_qs(urlsplit(nxt.strip()).query)
+    except ValueError:
+        return None, True
+    cursor = next((v for v in params.get("page[cursor]", []) if v), None)
+    return cursor, cursor is None
 
 
 def _json_or_none(body: bytes) -> Any:

@@ -114,6 +114,10 @@ FAULT_KINDS = (
     "duplicate",  # the page repeats the last `overlap` events of the previous page
     "short_page",  # fewer events than the limit, with a cursor (the recorded 2 / 1 / empty pattern)
     "bad_cursor",  # 400 {"errors":["Invalid cursor"]} (only on requests that carry a cursor)
+    "stuck",  # the first page again (the same events), with a new cursor every time: endless
+    "empty_cursor",  # no events, yet a cursor to where the page should have been: paging goes on
+    "links_only",  # no meta.page.after, only links.next (whose page[cursor] is the cursor)
+    "trickle",  # the page's body sent one byte every Fault.sleep_s (default 1 s): never a read timeout
 )
 
 
@@ -123,7 +127,8 @@ class Fault:
     headers: bool = True  # 429: send X-RateLimit-* headers
     body: str = "empty"  # 429: "empty" or "json"
     reset_s: int = 1  # 429: X-RateLimit-Reset
-    sleep_s: float = 0.0  # timeout: in-process delay before raising; loopback stall (default 2 s)
+    sleep_s: float = 0.0  # timeout: in-process delay before raising; loopback stall (default 2 s);
+    # trickle: the pause before each byte (default 1 s)
     overlap: int = 3  # duplicate: events repeated from the previous page
     keep: float = 0.5  # short_page / partial: share of the page kept
 
@@ -244,9 +249,13 @@ def _as_int(value: Any) -> int | None:
 # -- cursors ---------------------------------------------------------------------------------------
 
 
-def encode_cursor(ts: int, event_id: str) -> str:
-    """Opaque like the real one: base64url (no padding) of `{"after": "..."}`."""
-    raw = _enc.encode({"after": f"{ts}|{event_id}"})
+def encode_cursor(ts: int, event_id: str, nonce: int | None = None) -> str:
+    """Opaque like the real one: base64url (no padding) of `{"after": "..."}`. A `nonce` makes a new
+    cursor for the same position (servers that go nowhere with fresh cursors)."""
+    doc: dict[str, Any] = {"after": f"{ts}|{event_id}"}
+    if nonce is not None:
+        doc["n"] = nonce
+    raw = _enc.encode(doc)
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
@@ -280,6 +289,18 @@ def _item_key(item: Any) -> tuple[int, str] | None:
 
 def _error(status: int, *messages: str) -> tuple[int, bytes]:
     return status, _enc.encode({"errors": list(messages)})
+
+
+class _Trickle(httpx.AsyncByteStream):
+    """A body that arrives one byte at a time (the in-process side of the "trickle" fault)."""
+
+    def __init__(self, body: bytes, pause_s: float) -> None:
+        self.body, self.pause_s = body, pause_s
+
+    async def __aiter__(self):  # type: ignore[override]
+        for i in range(len(self.body)):
+            await asyncio.sleep(self.pause_s)
+            yield self.body[i : i + 1]
 
 
 class FakeDatadog(httpx.AsyncBaseTransport):
@@ -460,6 +481,13 @@ class FakeDatadog(httpx.AsyncBaseTransport):
             raise httpx.RemoteProtocolError(
                 "Server disconnected without sending a response.", request=request
             )
+        if outcome.action == "trickle":
+            return httpx.Response(
+                outcome.status,
+                headers=[*outcome.headers, ("Content-Length", str(len(outcome.body)))],
+                stream=_Trickle(outcome.body, outcome.sleep_s),
+                request=request,
+            )
         return httpx.Response(outcome.status, headers=outcome.headers, content=outcome.body, request=request)
 
     def client(self, base_url: str = "https://api.datadoghq.com", **kwargs: Any) -> httpx.AsyncClient:
@@ -528,6 +556,8 @@ class FakeDatadog(httpx.AsyncBaseTransport):
         outcome = self._respond(status, payload, bucket)
         if fault is not None and fault.kind == "truncated" and status == 200:
             outcome.body = outcome.body[: max(1, len(outcome.body) // 2)]
+        if fault is not None and fault.kind == "trickle" and status == 200:
+            outcome.action, outcome.sleep_s = "trickle", fault.sleep_s or 1.0
         return outcome
 
     # -- auth ---------------------------------------------------------------------------------------
@@ -684,6 +714,16 @@ class FakeDatadog(httpx.AsyncBaseTransport):
                 raise _BadRequest("Invalid cursor")
             position = decode_cursor(str(cursor))
         matched = self._match(query, start, end)
+        kind = fault.kind if fault is not None else None
+        if kind == "empty_cursor":
+            # Where the page would have started (first page: the window's end), as a new cursor.
+            self._request_seq += 1
+            at = position or ((end, "") if sort != "timestamp" else (start - 1, ""))
+            here = encode_cursor(*at, nonce=self._request_seq)
+            meta_only = _enc.encode({"page": {"after": here}})
+            return 200, b'{"data":[],"meta":' + meta_only + b"}"
+        if kind == "stuck":
+            position = None  # the first page, whatever the cursor says
 
         ascending = sort == "timestamp"
         total = len(matched)
@@ -705,6 +745,9 @@ class FakeDatadog(httpx.AsyncBaseTransport):
 
         last = self._keys[chosen[-1]]
         after = encode_cursor(*last)
+        if kind == "stuck":
+            self._request_seq += 1
+            after = encode_cursor(*last, nonce=self._request_seq)  # new, and going nowhere
         meta: dict[str, Any] = {"page": {"after": after}}
         if self.meta_style == "full":
             self._request_seq += 1
@@ -721,6 +764,8 @@ class FakeDatadog(httpx.AsyncBaseTransport):
                 }
             ]
         links = {"next": self._next_link(base_url, query, frm, to, sort, limit, after)}
+        if kind == "links_only":
+            del meta["page"]
         # The page body is joined from the stored bytes: no event is re-encoded.
         data = b",".join(map(self._raws.__getitem__, chosen))
         return 200, b"".join(

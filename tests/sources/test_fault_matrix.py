@@ -205,6 +205,7 @@ RETRIED: dict[str, tuple[Fault, type[DatadogError], str, str]] = {
 
 def test_the_matrix_covers_every_fault_kind_the_fake_knows() -> None:
     covered = {f.kind for f, *_ in RETRIED.values()} | {"partial", "duplicate", "short_page", "bad_cursor"}
+    covered |= {"stuck", "empty_cursor", "links_only", "trickle"}  # paging and deadlines, below
     assert covered == set(FAULT_KINDS)
 
 
@@ -637,3 +638,96 @@ async def test_a_gateway_echoing_basic_auth_shows_neither_the_password_nor_its_b
     assert "Authorization: ****" in text
     assert_no_trace_of(text, GW_PASSWORD, f"gwuser:{GW_PASSWORD}")
     assert sent[6:14] not in text
+
+
+# -- paging that makes no progress, odd cursors, deadlines (issue 13, items 5, 6 and 7) ---------------------------
+
+
+async def test_a_server_serving_the_same_page_with_new_cursors_is_stopped_at_once() -> None:
+    # Every answer is the first page again, with a cursor never seen before: the cursor check cannot
+    # catch it. The page that adds nothing stops the slice; the first page is kept.
+    fake = FakeDatadog(window_items(), faults=FaultPlan(rates={"stuck": 1.0}))
+    result, _, _ = await fetch(fake)
+    assert ids(result) == truth(fake)[:PAGE] and not result.complete
+    assert result.warnings == [
+        f"page 2 of {SLICE}: Datadog returned only events this slice already had, with a new cursor (no "
+        "progress); stopped paging this slice: results may be incomplete"
+    ]
+    assert fake.audit_request_count == 2
+
+
+async def test_an_empty_page_with_a_cursor_does_not_end_paging() -> None:
+    fake = FakeDatadog(window_items(), faults=plan(Fault("empty_cursor"), 1, 3))
+    result, _, _ = await fetch(fake)
+    assert result.complete and result.warnings == [] and ids(result) == truth(fake)
+    assert fake.audit_request_count == 7  # five pages and the two empty ones
+
+
+async def test_empty_pages_with_cursors_forever_are_stopped_and_said() -> None:
+    from ddaudit_tui.sources.datadog_fetch import MAX_EMPTY_PAGES
+
+    fake = FakeDatadog(window_items(), faults=FaultPlan(rates={"empty_cursor": 1.0}))
+    result, _, _ = await fetch(fake)
+    assert ids(result) == [] and not result.complete
+    assert result.warnings == [
+        f"page {MAX_EMPTY_PAGES} of {SLICE}: {MAX_EMPTY_PAGES} empty pages in a row, each with a new cursor; "
+        "stopped paging this slice: results may be incomplete"
+    ]
+
+
+async def test_links_next_is_followed_when_it_is_the_only_cursor() -> None:
+    fake = FakeDatadog(window_items(), faults=FaultPlan(rates={"links_only": 1.0}))
+    result, _, _ = await fetch(fake)
+    assert result.complete and result.warnings == [] and ids(result) == truth(fake)
+
+
+async def test_links_next_without_a_cursor_stops_paging_and_says_so() -> None:
+    class NoCursorLink(FakeDatadog):
+        def _next_link(self, *args: Any) -> str:  # type: ignore[override]
+            return "http://gateway.example/api/v2/audit/events?page=2"
+
+    fake = NoCursorLink(window_items(), faults=FaultPlan(rates={"links_only": 1.0}))
+    result, _, _ = await fetch(fake)
+    assert ids(result) == truth(fake)[:PAGE] and not result.complete
+    assert result.warnings == [
+        f"page 1 of {SLICE}: Datadog linked a next page (links.next) without a cursor to follow; stopped "
+        "paging this slice: results may be incomplete"
+    ]
+
+
+async def test_a_trickling_body_is_cut_by_the_request_total_and_retried() -> None:
+    # One byte every 0.1 s: each read succeeds well inside the 0.5 s timeout, the page would take minutes.
+    fake = FakeDatadog(window_items(), faults=plan(Fault("trickle", sleep_s=0.1), 2))
+    result, sleeps, _ = await fetch(fake)
+    assert result.complete and ids(result) == truth(fake) and sleeps == [1.0]
+
+
+async def test_a_persistent_trickle_fails_the_slice_with_a_precise_reason() -> None:
+    fake = FakeDatadog(window_items(), faults=plan(Fault("trickle", sleep_s=0.1), 2, 3, 4))
+    result, _, _ = await fetch(fake)
+    assert ids(result) == truth(fake)[:PAGE] and not result.complete
+    assert result.warnings == [
+        f"{SLICE} failed after 2 retries: answer not complete after 1 s; 10 events from it kept"
+    ]
+
+
+async def test_the_fetch_deadline_stops_a_fetch_and_keeps_what_it_had() -> None:
+    fake = FakeDatadog(
+        window_items(), faults=FaultPlan(at={n: Fault("trickle", sleep_s=0.1) for n in range(2, 99)})
+    )
+    result, _, _ = await fetch(fake, max_retries=50, deadline_s=1.5)
+    assert ids(result) == truth(fake)[:PAGE] and not result.complete
+    assert result.warnings == [
+        "stopped at the deadline of 2 s (DDAUDIT_DEADLINE): every event fetched by then is kept: results are "
+        "incomplete"
+    ]
+
+
+async def test_a_deadline_before_any_page_is_an_error() -> None:
+    fake = FakeDatadog(window_items(), faults=FaultPlan(rates={"trickle": 1.0}))
+    exc, host = await fetch_error(fake, max_retries=50, deadline_s=1.5)
+    assert type(exc) is Timeout
+    assert str(exc) == (
+        f"no complete answer from {host} within the deadline of 2 s: narrow the window or the query, or raise "
+        "the deadline (DDAUDIT_DEADLINE)"
+    )

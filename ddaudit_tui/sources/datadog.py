@@ -237,6 +237,7 @@ class DatadogClient:
         verify: str | bool | ssl.SSLContext = True,
         timeout_s: float = 30.0,
         deadline_s: float | None = None,
+        no_dd_auth: bool = False,
         page_limit: int = MAX_PAGE_LIMIT,
         concurrency: int = 8,
         max_events: int | None = None,
@@ -253,6 +254,9 @@ class DatadogClient:
         if max_events is not None and max_events < 1:
             raise ConfigurationError(f"max_events {max_events} out of range", hint="expected 1 or more")
         self.credentials = credentials or Credentials()
+        self.no_dd_auth = no_dd_auth  # credential-less mode: a gateway adds the Datadog keys
+        if no_dd_auth:
+            self.credentials = Credentials(access_token=self.credentials.access_token)
         self.gateway = bool(base_url)
         if self.gateway:
             # Behind a gateway DD_SITE only feeds hints and UI links: an odd value must not stop us.
@@ -526,9 +530,9 @@ class DatadogClient:
             await self._limiter.wait_turn(report)
             fault: DatadogError
             try:
-                response = await asyncio.wait_for(
-                    self._http.request(method, url, json=json, params=params), self.request_timeout_s
-                )
+                # `asyncio.timeout`, not `wait_for`: no extra task, so concurrent slices keep their order.
+                async with asyncio.timeout(self.request_timeout_s):
+                    response = await self._http.request(method, url, json=json, params=params)
             except TimeoutError:
                 total = seconds_text(self.request_timeout_s)
                 fault = Timeout(
@@ -645,6 +649,11 @@ class DatadogClient:
 
     def _auth_hint(self, op: str, status: int) -> str:
         creds = self.credentials
+        if self.no_dd_auth and not creds.uses_token:
+            return (
+                "no Datadog keys were sent (auth = none: the gateway must add them), "
+                f"or the gateway at {self.host} refused the request"
+            )
         if self.gateway:
             elsewhere = f"the gateway at {self.host} refused them"
         elif creds.uses_token:

@@ -274,7 +274,8 @@ class FetchRun:
         if remaining <= 0 or self._deadline_hit:
             request.close()  # never awaited: no warning about it
             raise TimeoutError
-        return await asyncio.wait_for(request, remaining)
+        async with asyncio.timeout(remaining):
+            return await request
 
     def _hit_deadline(self, sl: _Slice) -> None:
         sl.state = "failed"

@@ -300,6 +300,14 @@ def open_tui_watch(
                     pager = PagerDutyClient(key, url)
                 if pager is not None:
                     tui.paging, tui.paging_note = PAGING_ON, "PagerDuty routing key configured"
+    if state is not None:
+        try:
+            state.load()
+            _ = state.last_polled
+        except StateError as exc:  # a corrupt value: the pane still watches, from memory
+            warnings.append(f"watch state: {exc}; pages are remembered in memory only")
+            state.close()
+            state = None
     tui.pager, tui.state = pager, state
     tui.poller = Poller(
         source,

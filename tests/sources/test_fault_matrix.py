@@ -731,3 +731,29 @@ async def test_a_deadline_before_any_page_is_an_error() -> None:
         f"no complete answer from {host} within the deadline of 2 s: narrow the window or the query, or raise "
         "the deadline (DDAUDIT_DEADLINE)"
     )
+
+
+@pytest.mark.usefixtures("cli_env")
+@pytest.mark.parametrize("kind", ["links_only", "empty_cursor"])
+async def test_cli_prints_every_event_when_paging_by_links_or_past_empty_pages(capsys, kind: str) -> None:
+    fake = FakeDatadog(
+        window_items(),
+        faults=FaultPlan(rates={kind: 1.0} if kind == "links_only" else {}, at={1: kind, 3: kind}),
+    )
+    with loopback(fake) as base_url:
+        code, out, err = await asyncio.to_thread(cli_search, capsys, base_url)
+    assert (code, err) == (EXIT_OK, "")
+    assert [json.loads(line)["id"] for line in out.splitlines()] == truth(fake)
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_cli_paging_that_makes_no_progress_is_said_and_keeps_what_it_had(capsys) -> None:
+    fake = FakeDatadog(window_items(), faults=FaultPlan(rates={"stuck": 1.0}))
+    with loopback(fake) as base_url:
+        code, out, err = await asyncio.to_thread(cli_search, capsys, base_url)
+    assert code == EXIT_OK  # a partial result: printed, with the warning saying why
+    assert [json.loads(line)["id"] for line in out.splitlines()] == truth(fake)[:PAGE]
+    assert err == (
+        f"ddaudit: warning: page 2 of {SLICE}: Datadog returned only events this slice already had, with a new "
+        "cursor (no progress); stopped paging this slice: results may be incomplete\n"
+    )

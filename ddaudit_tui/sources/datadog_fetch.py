@@ -19,7 +19,8 @@ Slicing:
 
 Paging stops on a page without a cursor (the only "no more"; `links.next` counts when `meta.page.after`
 is absent, and an empty page WITH a cursor goes on). Any other stop — a repeated cursor, a page that adds
-no event the slice had not already got (no progress), too many empty pages in a row, a `links.next`
+no event the slice had not already got (no progress), a page older events should follow that holds only
+newer ones (time not advancing), too many empty pages in a row, a `links.next`
 without a cursor, the fetch's deadline (`client.deadline_s`) — is said in one warning and marks the result
 partial.
 
@@ -55,6 +56,8 @@ MIN_SPLIT_MS = 2_000
 MAX_SLICES = 512  # bound on slices per fetch, however pathological the data
 # Empty pages with a cursor are legal (the server may skip an index), but not forever.
 MAX_EMPTY_PAGES = 10
+# Pages in a row that reach no older time (events sharing a millisecond): beyond this, time is not advancing.
+MAX_STALLED_PAGES = 5
 
 
 def short_iso(ms: int) -> str:
@@ -303,6 +306,7 @@ class FetchRun:
         seen_cursors: set[str] = set()
         slice_ids: set[str] = set()  # every id this slice was served: a page of only these is no progress
         empty_pages = 0
+        stalled = 0  # pages in a row whose oldest event is no older than what the slice already had
         page_no = 0
         while True:
             if self._cutoff is not None and sl.frontier <= self._cutoff:
@@ -333,6 +337,12 @@ class FetchRun:
             sl.pages += 1
             progress = any(e.id not in slice_ids for e in page.events)
             slice_ids.update(e.id for e in page.events)
+            # Newest first, each page should reach older events. Not always (Datadog's own recorded pages
+            # put a newer event on page 2; events share milliseconds), but page after page without
+            # reaching an older time is a server paging for ever.
+            if sl.pages > 1 and page.events:
+                stalled = stalled + 1 if min(e.ts for e in page.events) >= sl.frontier else 0
+            backwards = stalled >= MAX_STALLED_PAGES
             self._add_events(sl, page.events)
             where = f"page {page_no} of {sl.label}"
             # Repeated per page, these are reported once each, with a count of the other pages.
@@ -381,6 +391,15 @@ class FetchRun:
                     page_no,
                     f"{where}: Datadog returned only events this slice already had, with a new cursor (no "
                     "progress); stopped paging this slice: results may be incomplete",
+                )
+                return
+            if backwards:
+                sl.state = "done"
+                self._warn(
+                    sl,
+                    page_no,
+                    f"{where}: Datadog returned no event older than those already fetched (time not "
+                    "advancing); stopped paging this slice: results may be incomplete",
                 )
                 return
             empty_pages = 0 if page.events else empty_pages + 1

@@ -757,3 +757,25 @@ async def test_cli_paging_that_makes_no_progress_is_said_and_keeps_what_it_had(c
         f"ddaudit: warning: page 2 of {SLICE}: Datadog returned only events this slice already had, with a new "
         "cursor (no progress); stopped paging this slice: results may be incomplete\n"
     )
+
+
+async def test_pages_that_go_back_in_time_with_new_ids_are_stopped() -> None:
+    # The first page again under new ids (a server re-numbering its results): every event is "new", yet
+    # nothing older ever comes — paging would go on for ever.
+    class Renumbering(FakeDatadog):
+        def _audit(self, req: LoggedRequest, base_url: str, fault: Fault | None) -> tuple[int, bytes]:
+            status, payload = super()._audit(req, base_url, Fault("stuck"))
+            n = self.audit_request_count
+            return status, payload if n == 1 else payload.replace(b'"id":"ev-', f'"id":"r{n}-'.encode())
+
+    from ddaudit_tui.sources.datadog_fetch import MAX_STALLED_PAGES
+
+    fake = Renumbering(window_items())
+    result, _, _ = await fetch(fake)
+    stop = MAX_STALLED_PAGES + 1  # the first page, then the pages standing still
+    assert not result.complete and fake.audit_request_count == stop
+    assert len(ids(result)) == stop * PAGE
+    assert result.warnings == [
+        f"page {stop} of {SLICE}: Datadog returned no event older than those already fetched (time not "
+        "advancing); stopped paging this slice: results may be incomplete"
+    ]

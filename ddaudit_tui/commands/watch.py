@@ -14,9 +14,17 @@ Modes:
   interval; lists every alert that would have fired. Never pages (add `--dry-run` to see payloads).
 
 Exit codes: 0 ran and nothing fired; 5 something fired (a new alert, or a page that had failed
-before went out); 1 a poll or a page failed (alerts, if any, are still printed; a page that failed
-is queued in the state and retried next run); 2 usage (flags, rules file); 3 authentication or
-permission; 4 unreadable input; 130 interrupted.
+before went out); 6 an alert is not delivered: PagerDuty did not accept its page (unreachable, 5xx,
+429: retried next run; refused with a 400, e.g. a wrong routing key: retried once the routing key or
+URL changes) — alerts are still printed, nothing is lost, nothing is sent twice; 1 the poll failed,
+or the state could not be read or written (`No space left on device: <path>`; a corrupt value names
+the file and the field: `--reset-state` continues from the last --window); 2 usage (flags, rules
+file); 3 authentication or permission; 4 unreadable input; 130 interrupted. A poll that fetched only
+part of its window (a warning says why) is not an error: the next poll fetches it again.
+
+A live poll (`--once`, or each poll of the default mode) ends by half the interval at the latest
+(or the `deadline` setting if shorter): what was fetched by then is used, and the next poll catches
+up. The state's lock is released on every exit.
 
 The routing key comes from `--pagerduty-routing-key`, `DDAUDIT_PAGERDUTY_ROUTING_KEY`,
 `PAGERDUTY_ROUTING_KEY` or the config file; it is never printed, logged or stored.
@@ -40,12 +48,13 @@ from ddaudit_tui.alerts.state import WatchState
 from ddaudit_tui.alerts.wiring import (
     DEMO_FIRST_LOOKBACK_S,
     PAGE_WORDS,
+    legacy_state_scope,
     pagerduty_url,
     routing_key,
     state_dir,
     state_scope,
 )
-from ddaudit_tui.analysis.spikes import PAGE_PENDING, Alert
+from ddaudit_tui.analysis.spikes import PAGE_FAILED, Alert
 from ddaudit_tui.cliutil import (
     EXIT_AUTH,
     EXIT_ERROR,
@@ -63,14 +72,16 @@ from ddaudit_tui.timeutil import TimeParseError, fmt_ts, human_duration, iso, pa
 HELP = "watch for bursts of sensitive admin actions (role grants, key minting, deletions…); page PagerDuty"
 
 EXIT_FIRED = 5  # `--once` / `--replay`: at least one alert fired
+EXIT_UNDELIVERED = 6  # `--once`: an alert's page was not accepted by PagerDuty (queued, retried)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.description = (
         "Watch the Datadog Audit Trail for bursts of sensitive admin actions by one actor and page "
         f"PagerDuty. Rules are {RULE_LABEL}s (not Datadog detections): see --list-rules and --rules. "
-        f"Exit codes: 0 nothing fired, {EXIT_FIRED} an alert fired, 1 a poll or page failed, 2 usage, "
-        "3 auth, 4 input, 130 interrupted."
+        f"Exit codes: 0 nothing fired, {EXIT_FIRED} an alert fired, {EXIT_UNDELIVERED} a page was not "
+        "accepted by PagerDuty (queued, retried), 1 the poll or the state failed, 2 usage, 3 auth, 4 input, "
+        "130 interrupted."
     )
     add_source_args(p, default_from="the last --window")
     w = p.add_argument_group("watch")
@@ -103,6 +114,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     w.add_argument("--format", "-f", default="text", choices=["text", "json"])
     w.add_argument(
         "--state-dir", metavar="DIR", help="where the watch remembers polls and pages (env DDAUDIT_STATE_DIR)"
+    )
+    w.add_argument(
+        "--reset-state",
+        action="store_true",
+        help="forget this source's polls and alerts (a corrupt state) and start from the last --window; "
+        "pages already sent are kept, so none is sent twice",
     )
     w.add_argument(
         "--no-state",
@@ -238,6 +255,12 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.to and not has_input:
         raise UsageError("--to applies to --input only: a live watch always runs up to now")
+    if args.reset_state and args.no_state:
+        raise UsageError("--reset-state and --no-state: choose one")
+    if not has_input and not args.replay:
+        # A live poll must end well inside its interval (or the next cron run finds the lock held).
+        limit = interval_s / 2
+        settings.deadline = min(settings.deadline, limit) if settings.deadline else limit
     routing_key = _routing_key(args, settings)
     pd_url = _pagerduty_url(args, settings)
     return asyncio.run(_main(args, settings, rules, routing_key, pd_url, interval_s, window_s, overlap_s))
@@ -306,7 +329,16 @@ async def _main(
             return EXIT_FIRED if result.alerts else EXIT_OK
 
         if not args.no_state:
-            state = WatchState(_state_dir(args, settings), _scope(args, settings))
+            state = WatchState(
+                _state_dir(args, settings),
+                _scope(args, settings),
+                legacy_scopes=(legacy_state_scope(args, settings),),
+            )
+            if args.reset_state:
+                state.reset()
+                err(
+                    f"watch state reset ({state.path}): starting from the last {args.window}; pages sent are kept"
+                )
         first_start_ms: int | None = None
         poller_kwargs: dict[str, Any] = {}
         if getattr(args, "input", None):
@@ -385,10 +417,25 @@ def _report_once(outcome: PollOutcome, output: _Output, label: str) -> int:
             "complete": outcome.complete,
         },
     )
+    failed = {a.dedup_key for a, _ in outcome.page_failures}
     for alert, message in outcome.page_failures:
         err(f"PagerDuty: {alert.dedup_key}: {message}")
-    if any(a.page_status == PAGE_PENDING for a, _ in outcome.page_failures):
-        return EXIT_ERROR  # the page is queued in the state and retried next run
+    for alert in outcome.undelivered:
+        if alert.dedup_key in failed:
+            continue
+        why = f" ({alert.page_error})" if alert.page_error else ""
+        if alert.page_status == PAGE_FAILED:
+            err(
+                f"PagerDuty: {alert.dedup_key}: refused{why}; queued until the PagerDuty routing key or URL "
+                "changes"
+            )
+        else:
+            err(f"PagerDuty: {alert.dedup_key}: page pending{why}; retried next run")
+    if outcome.state_error is not None:
+        err(f"watch state: {outcome.state_error}")
+        return EXIT_ERROR
+    if outcome.undelivered:
+        return EXIT_UNDELIVERED  # queued in the state and retried next run: nothing is lost
     return EXIT_FIRED if outcome.opened or outcome.paged else EXIT_OK
 
 
@@ -414,6 +461,8 @@ async def _watch_forever(poller: Poller, output: _Output, args: argparse.Namespa
             output.alerts_text(alerts)
         for alert, message in outcome.page_failures:
             err(f"PagerDuty: {alert.dedup_key}: {message} (will retry)")
+        if outcome.state_error is not None:
+            err(f"watch state: {outcome.state_error}")
 
     poller.on_poll = on_poll
     first = await poller.poll_now()

@@ -31,17 +31,27 @@ def open_source(args: argparse.Namespace, settings: Settings) -> Source:
     if not settings.has_credentials():
         raise NoCredentials(
             "no Datadog credentials: set DD_API_KEY and DD_APP_KEY (or DD_ACCESS_TOKEN), choose a --profile, "
-            "or use --demo / --input FILE"
+            "use --no-dd-auth behind a gateway that holds them, or use --demo / --input FILE"
         )
     from ddaudit_tui.sources.datadog import Credentials, DatadogClient
 
+    if settings.auth == "none":
+        # A gateway holds the Datadog keys: none is sent, whatever the environment holds; a bearer token
+        # (DD_ACCESS_TOKEN / access_token_cmd) is the gateway's own and still goes.
+        credentials = Credentials(access_token=settings.access_token)
+    else:
+        credentials = Credentials(
+            api_key=settings.api_key, app_key=settings.app_key, access_token=settings.access_token
+        )
     return DatadogClient(
-        Credentials(api_key=settings.api_key, app_key=settings.app_key, access_token=settings.access_token),
+        credentials,
         site=settings.site,
         base_url=settings.api_url,
         proxy=settings.proxy,
         verify=settings.ca_bundle or True,
         timeout_s=settings.timeout,
+        deadline_s=settings.deadline,
+        no_dd_auth=settings.auth == "none",
         concurrency=settings.concurrency,
         max_events=settings.max_events or DEFAULT_MAX_EVENTS,
     )

@@ -38,6 +38,7 @@ import contextlib
 import json
 import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import IO, Any
 
@@ -73,6 +74,7 @@ HELP = "watch for bursts of sensitive admin actions (role grants, key minting, d
 
 EXIT_FIRED = 5  # `--once` / `--replay`: at least one alert fired
 EXIT_UNDELIVERED = 6  # `--once`: an alert's page was not accepted by PagerDuty (queued, retried)
+EXIT_TERMINATED = 143  # `--once` stopped by SIGTERM before it finished (128 + SIGTERM)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -263,7 +265,34 @@ def run(args: argparse.Namespace) -> int:
         settings.deadline = min(settings.deadline, limit) if settings.deadline else limit
     routing_key = _routing_key(args, settings)
     pd_url = _pagerduty_url(args, settings)
-    return asyncio.run(_main(args, settings, rules, routing_key, pd_url, interval_s, window_s, overlap_s))
+    main = _main(args, settings, rules, routing_key, pd_url, interval_s, window_s, overlap_s)
+    return asyncio.run(_until_terminated(main, once=bool(args.once or args.replay)))
+
+
+async def _until_terminated(main: Coroutine[Any, Any, int], *, once: bool) -> int:
+    """Run `main`; SIGTERM (`systemctl stop`, `kill`) cancels it wherever it is — the first poll included —
+    so the state is saved and its lock released on the way out. A live watch stopped that way ends in
+    success (0); a one-shot run that was stopped before it finished exits 143 (128 + SIGTERM)."""
+    task = asyncio.ensure_future(main)
+    terminated = False
+
+    def terminate() -> None:
+        nonlocal terminated
+        terminated = True
+        task.cancel()
+
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGTERM, terminate)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if not terminated:
+            raise  # Ctrl-C: the CLI reports "interrupted" (130)
+        return EXIT_TERMINATED if once else EXIT_OK
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGTERM)
 
 
 def _make_pager(
@@ -474,14 +503,6 @@ async def _watch_forever(poller: Poller, output: _Output, args: argparse.Namespa
         f"watching {poller.source.label} every {human_duration(int(poller.interval_s * 1000))} "
         f"with {len(poller.rules)} {RULE_LABEL}s; Ctrl-C to stop"
     )
-    task = asyncio.create_task(poller.run(wait_first=True))
-    loop = asyncio.get_running_loop()
-    with contextlib.suppress(NotImplementedError, RuntimeError):
-        loop.add_signal_handler(signal.SIGTERM, task.cancel)  # systemd stop: a clean exit, state saved
-    try:
-        await task
-    except asyncio.CancelledError:
-        current = asyncio.current_task()
-        if current is not None and current.cancelling():
-            raise  # Ctrl-C: the CLI reports "interrupted" (130)
+    # SIGTERM (systemd stop) cancels this whole coroutine (`_until_terminated`): a clean exit, state saved.
+    await poller.run(wait_first=True)
     return EXIT_OK

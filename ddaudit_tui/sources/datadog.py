@@ -712,6 +712,14 @@ class DatadogClient:
                 f"cannot send the request to {display_url(self.base_url)} ({type(exc).__name__})",
                 hint="check DDAUDIT_API_URL / DDAUDIT_PROXY and that the credentials are single-line",
             ) from None
+        if isinstance(exc, httpx.ProxyError) and "407" in text:
+            # The proxy wants credentials (an HTTPS CONNECT answered 407): asking again cannot help.
+            raise AuthError(
+                f"407 Proxy Authentication Required from the proxy {self._proxy_display or ''}".rstrip(),
+                status=407,
+                reason="proxy authentication required",
+                hint="the proxy wants credentials: DDAUDIT_PROXY=http://user:password@host:port",
+            ) from None
         if isinstance(exc, httpx.ProxyError):
             return ConnectionFailed(
                 f"the proxy {self._proxy_display} failed: {text}",

@@ -310,15 +310,49 @@ def test_watch_once_against_a_trickling_api_ends_inside_its_interval(capsys, tmp
     _api_env(monkeypatch)
     state = tmp_path / "state"
     fake = FakeDatadog([], faults=FaultPlan(rates={"trickle": 1.0}))
-    import time
-
-    started = time.monotonic()
     with loopback(fake) as base_url:
         host = base_url.removeprefix("http://")
         code, out, err = invoke(
             capsys, "--api-url", base_url, "--once", "--interval", "4s", "--state-dir", str(state)
         )
-    assert time.monotonic() - started < 4  # the next run would find the lock held
+    # Inside its interval by construction: the poll's deadline is half the interval (the message says it).
     assert (code, out) == (EXIT_ERROR, "")
     assert f"poll failed: no complete answer from {host} within the deadline of 2 s" in err
+    assert lock_is_free(state)
+
+
+# -- SIGTERM while the first poll is still running (item 27) ------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", [["--once"], []])
+def test_sigterm_during_the_first_poll_exits_in_order_and_releases_the_lock(tmp_path, mode):
+    """`systemctl stop` while the first poll hangs on a trickling API: watch used to ignore SIGTERM until
+    that poll finished. Bounds below are liveness limits, not timings."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    state = tmp_path / "state"
+    fake = FakeDatadog([], faults=FaultPlan(rates={"trickle": 1.0}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DD_", "DDAUDIT_", "PAGERDUTY"))}
+    env.update(DD_API_KEY=DEMO_API_KEY, DD_APP_KEY=DEMO_APP_KEY, DDAUDIT_TIMEOUT="600", NO_PROXY="127.0.0.1")
+    env.update(DDAUDIT_CONFIG=str(tmp_path / "none.toml"), HOME=str(tmp_path))
+    with loopback(fake) as base_url:
+        argv = ["watch", "--api-url", base_url, "--interval", "30m", "--state-dir", str(state), *mode]
+        proc = subprocess.Popen([sys.executable, "-m", "ddaudit_tui", *argv], env=env, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 60
+            while fake.audit_request_count == 0:  # the first poll is under way
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        err = proc.stderr.read().decode() if proc.stderr else ""
+    assert code == (143 if mode else EXIT_OK), err
+    assert "Traceback" not in err
     assert lock_is_free(state)

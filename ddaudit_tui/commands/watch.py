@@ -117,6 +117,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     w.add_argument(
         "--state-dir", metavar="DIR", help="where the watch remembers polls and pages (env DDAUDIT_STATE_DIR)"
     )
+    st = p.add_argument_group("status line (tmux status bar; reads the state only, no API call)")
+    st.add_argument(
+        "--status", action="store_true", help="print one line: open alerts, last poll, stale warning; exit"
+    )
+    st.add_argument("--tmux", action="store_true", help="with --status: tmux colour syntax (#[fg=red]…)")
+    st.add_argument(
+        "--stale-after", metavar="DURATION", default="15m", help="with --status: stale after (15m)"
+    )
     w.add_argument(
         "--reset-state",
         action="store_true",
@@ -235,6 +243,12 @@ def _state_dir(args: argparse.Namespace, settings: Settings) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.status:  # `ddaudit watch --status` normally never gets here: ddaudit_tui.entry sends it on first
+        from ddaudit_tui.alerts import status_line
+
+        argv = ["--tmux"] if args.tmux else []
+        argv += ["--stale-after", args.stale_after, "--recent", args.recent]
+        return status_line.main(argv + (["--state-dir", args.state_dir] if args.state_dir else []))
     interval_s = _seconds(args.interval, "--interval")
     window_s = _seconds(args.window, "--window")
     overlap_s = 0.0 if args.overlap.strip() == "0" else _seconds(args.overlap, "--overlap", allow_zero=True)

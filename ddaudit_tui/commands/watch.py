@@ -42,6 +42,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import IO, Any
 
+from ddaudit_tui.alerts.hook import HookError, parse_command, run_hook
 from ddaudit_tui.alerts.pagerduty import DryRunPager, Pager, PagerDutyClient
 from ddaudit_tui.alerts.poller import Poller, PollOutcome, replay
 from ddaudit_tui.alerts.rules import RULE_LABEL, RuleSet, default_rules_path, describe_rules, load_rules
@@ -116,6 +117,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     w.add_argument("--format", "-f", default="text", choices=["text", "json"])
     w.add_argument(
         "--state-dir", metavar="DIR", help="where the watch remembers polls and pages (env DDAUDIT_STATE_DIR)"
+    )
+    w.add_argument(
+        "--on-alert",
+        metavar="CMD",
+        help="run CMD for every new alert, the alert as JSON on its stdin (notify-send, a webhook script); "
+        "10 s timeout, no secret in its environment",
     )
     st = p.add_argument_group("status line (tmux status bar; reads the state only, no API call)")
     st.add_argument(
@@ -334,6 +341,10 @@ async def _main(
     from ddaudit_tui.sources.select import open_source, resolve_source_window
 
     output = _Output(args.format, rules, int(window_s * 1000))
+    try:
+        hook = parse_command(args.on_alert) if args.on_alert and not args.replay else None
+    except HookError as exc:
+        raise UsageError(str(exc)) from None
     pager = _make_pager(args, settings, output, routing_key, pd_url)
     source = open_source(args, settings)
     state: WatchState | None = None
@@ -415,8 +426,8 @@ async def _main(
         if args.dry_run and state is not None:
             err("dry run: nothing is sent and the state is not updated")
         if args.once:
-            return _report_once(await poller.poll_now(), output, source.label)
-        return await _watch_forever(poller, output, args)
+            return _report_once(await poller.poll_now(), output, source.label, hook)
+        return await _watch_forever(poller, output, args, hook)
     finally:
         await source.aclose()
         if pager is not None:
@@ -440,7 +451,17 @@ def _reported(outcome: PollOutcome) -> list[Alert]:
     return sorted(seen.values(), key=lambda a: (a.opened_at, a.dedup_key))
 
 
-def _report_once(outcome: PollOutcome, output: _Output, label: str) -> int:
+def _run_hooks(hook: list[str] | None, outcome: PollOutcome, output: _Output) -> None:
+    """`--on-alert`: once per new alert (a re-page of an older one is not news to the person)."""
+    if hook is None:
+        return
+    for alert in sorted(outcome.opened, key=lambda a: (a.opened_at, a.dedup_key)):
+        problem = run_hook(hook, output.alert_json(alert))
+        if problem is not None:
+            err(f"on-alert: {alert.dedup_key}: {problem}")
+
+
+def _report_once(outcome: PollOutcome, output: _Output, label: str, hook: list[str] | None = None) -> int:
     for w in outcome.warnings:
         err(f"warning: {w}")
     if outcome.error is not None:
@@ -450,6 +471,7 @@ def _report_once(outcome: PollOutcome, output: _Output, label: str) -> int:
         return EXIT_AUTH if isinstance(outcome.exception, AuthError) else EXIT_ERROR
     alerts = _reported(outcome)
     window = outcome.window
+    _run_hooks(hook, outcome, output)
     output.report(
         alerts,
         {
@@ -482,7 +504,9 @@ def _report_once(outcome: PollOutcome, output: _Output, label: str) -> int:
     return EXIT_FIRED if outcome.opened or outcome.paged else EXIT_OK
 
 
-async def _watch_forever(poller: Poller, output: _Output, args: argparse.Namespace) -> int:
+async def _watch_forever(
+    poller: Poller, output: _Output, args: argparse.Namespace, hook: list[str] | None = None
+) -> int:
     """Poll until interrupted. Each poll prints its new alerts; failures are reported and retried."""
     failing = [False]
 
@@ -502,6 +526,7 @@ async def _watch_forever(poller: Poller, output: _Output, args: argparse.Namespa
             output.ndjson(alerts)
         else:
             output.alerts_text(alerts)
+        _run_hooks(hook, outcome, output)
         for alert, message in outcome.page_failures:
             err(f"PagerDuty: {alert.dedup_key}: {message} (will retry)")
         if outcome.state_error is not None:

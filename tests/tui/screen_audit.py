@@ -31,6 +31,7 @@ import os
 import re
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -239,6 +240,20 @@ def _only(strip: Strip, y: int, regions: list[Region]) -> Strip:
         x = x1
     parts.append(Strip.blank(strip.cell_length - x))
     return Strip.join(parts)
+
+
+def _not_grey(strips: list[Strip]) -> list[str]:
+    """Colours that are not greys (what NO_COLOR's Monochrome filter leaves none of)."""
+    found = set()
+    for strip in strips:
+        for segment in strip:
+            style = segment.style
+            for colour in (style.color, style.bgcolor) if style is not None else ():
+                if colour is not None and not colour.is_default:
+                    r, g, b = _rgb(colour)
+                    if not r == g == b:
+                        found.add(_hex((r, g, b)))
+    return sorted(found)[:5]
 
 
 def _numeric(value: str) -> bool:
@@ -522,6 +537,10 @@ async def walk(app: DdauditApp, fake: FakeDatadog, auditor: Auditor, pilot: Any)
     # Explore and what opens from it.
     await until_loaded(pilot, lambda: getattr(app.screen, "result", None) is not None, "Explore's query")
     await stop(auditor, pilot, "Explore")
+    if app.no_color and (coloured := _not_grey(screen_strips(app))):
+        auditor.add(
+            "walk", "Explore", f"NO_COLOR: the strips still carry colours {coloured}: filters unapplied"
+        )
     await _dialog(auditor, pilot, ["enter"], "Event detail")
     await _dialog(auditor, pilot, ["i"], "Presets dialog")
     await _dialog(auditor, pilot, ["x"], "Pivot menu")
@@ -633,15 +652,17 @@ def merged(findings: Sequence[Finding]) -> list[Finding]:
 
 
 def format_table(findings: Sequence[Finding]) -> str:
-    rows = [("rule", "mode", "size", "where", "finding")]
-    rows += [(f.rule, f.mode, f.size_label, f.where, f.message) for f in findings]
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    out = []
-    for i, row in enumerate(rows):
-        out.append("  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths, strict=True)) + "  " + row[4])
-        if i == 0:
-            out.append("-" * (sum(widths) + 8 + 7))
-    return "\n".join(out)
+    """rule · mode · size · finding · where (last: the stops a finding repeats at make it long)."""
+    rows = [("rule", "mode", "size", "finding", "where")]
+    rows += [(f.rule, f.mode, f.size_label, f.message, f.where) for f in findings]
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = []
+    for row in rows:
+        lines.append(
+            "  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths, strict=True)) + "  " + row[3]
+        )
+        lines.append(" " * (sum(widths) + 6) + "  at " + row[4] if row is not rows[0] else "")
+    return "\n".join(line for line in lines if line)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -652,6 +673,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--size", action="append", help="WxH (default: 60x20 80x24 120x35 200x50)")
     args = parser.parse_args(argv)
     os.environ["TZ"] = "UTC"
+    time.tzset()
+    # The Spike watch pane reads rules and writes alert state: never the user's own.
+    scratch = tempfile.mkdtemp(prefix="ddaudit-screen-audit-")
+    os.environ["DDAUDIT_CONFIG"] = str(Path(scratch) / "no-config.toml")
+    os.environ["DDAUDIT_STATE_DIR"] = str(Path(scratch) / "state")
+    for name in ("DDAUDIT_RULES", "DDAUDIT_PAGERDUTY_ROUTING_KEY", "PAGERDUTY_ROUTING_KEY"):
+        os.environ.pop(name, None)
     modes = args.mode or list(MODES)
     sizes = [tuple(int(n) for n in s.split("x")) for s in args.size] if args.size else list(SIZES)
     findings: list[Finding] = []

@@ -15,7 +15,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from screen_audit import MODES, SIZES, Finding, _cell_verdict, audit, format_table
+from rich.text import Text
+from screen_audit import MODES, SIZES, Auditor, Finding, _cell_verdict, audit, format_table
+from textual.app import App, ComposeResult
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Label, Static
 
 AUDIT_ENFORCED = False
 
@@ -73,5 +78,57 @@ def test_the_table_for_the_lead_has_one_line_per_finding():
         Finding("footer", "nocolor", (80, 24), "Spike watch", "footer lacks ? Help"),
     ]
     lines = format_table(findings).splitlines()
-    assert len(lines) == 4 and lines[0].startswith("rule")
-    assert "120x35" in lines[2] and "number cut" in lines[2] and "80x24" in lines[3]
+    assert len(lines) == 5 and lines[0].startswith("rule")
+    assert "120x35" in lines[1] and "number cut" in lines[1] and lines[2].strip() == "at AI activity"
+    assert "80x24" in lines[3] and "footer lacks ? Help" in lines[3] and lines[4].strip() == "at Spike watch"
+
+
+# -- each check bites on a small app with the defect planted (they must keep failing once main is fixed) --
+
+
+class Planted(App[None]):
+    """A badge drawn like main's selected CRITICAL (≈1:1), a number column too narrow for its value, a
+    ✓ in front of a compromised verdict."""
+
+    CSS = "#badge { color: #0178d4; background: #f4005f; width: auto; }"
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("‼ CRITICAL"), id="badge")
+        yield Static(Text("✓ verdict: likely compromised"), id="status")
+        yield DataTable(id="numbers")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("user")
+        table.add_column("calls", width=2)
+        table.add_row("kevin.lee", "139")
+
+
+class Dialog(ModalScreen[None]):
+    DEFAULT_CSS = "Dialog { align: center middle; } #frame { width: 50; height: 12; border: thick red; }"
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="frame"):
+            yield Label("Type the last 4 characters to confirm")
+
+
+async def test_the_checks_find_planted_defects():
+    app = Planted()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.pause()
+        auditor = Auditor(app, "dark", (80, 24))  # type: ignore[arg-type]
+        auditor.check("planted")
+        by_rule = {f.rule: f.message for f in auditor.findings}
+        assert by_rule["contrast"].startswith("CRITICAL 1.08:1 < 4.5:1, #0178d4 on #f4005f"), by_rule
+        assert (
+            "#numbers column 'calls': number cut in 1 row, e.g. number '139' shows as '13'"
+            in by_rule["value"]
+        )
+        assert by_rule["status"] == "✓ on a non-success: '✓ verdict: likely compromised'"
+
+        app.notify("Wrote the report\n/tmp/a.md\n/tmp/b.json", title="Exported", timeout=60)
+        await app.push_screen(Dialog())
+        await pilot.pause(0.1)
+        auditor.check("dialog")
+        toast = [f.message for f in auditor.findings if f.rule == "toast"]
+        assert toast and toast[0].startswith("toast 'Exported' at") and "covers #frame" in toast[0], toast

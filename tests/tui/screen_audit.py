@@ -51,7 +51,7 @@ from textual.widgets._toast import Toast
 
 sys.path.insert(0, str(Path(__file__).parent))  # watch_pane_helpers, also under `python -m`
 
-from watch_pane_helpers import polled, settle_watch  # noqa: E402
+from watch_pane_helpers import settle_watch, watch_screen  # noqa: E402
 
 from ddaudit_tui.events.record import Event  # noqa: E402
 from ddaudit_tui.sources.datadog import Credentials, DatadogClient  # noqa: E402
@@ -562,7 +562,13 @@ async def walk(app: DdauditApp, fake: FakeDatadog, auditor: Auditor, pilot: Any)
 
     # Spike watch after its first poll (the demo raises alerts), AI activity and a drill-down.
     await pilot.press("2")
-    await polled(pilot, 1)
+    watch = watch_screen(app)
+    await until_loaded(
+        pilot,
+        lambda: watch.latest is not None and watch.latest.polls >= 1 and not watch.latest.polling,
+        "a poll",
+    )
+    await _settle(pilot)
     await stop(auditor, pilot, "Spike watch")
     await _press(pilot, "3")
     await until_loaded(pilot, lambda: getattr(app.screen, "result", None) is not None, "the AI analysis")
@@ -592,12 +598,15 @@ async def walk(app: DdauditApp, fake: FakeDatadog, auditor: Auditor, pilot: Any)
     await stop(auditor, pilot, "Explore after a failed fetch")
 
 
-async def until_loaded(pilot: Any, pred: Any, what: str = "data") -> None:
-    for _ in range(1000):
-        if pred():
-            return
+async def until_loaded(pilot: Any, pred: Any, what: str = "data", timeout: float = 180.0) -> None:
+    """Pause until `pred()` holds. The limit is generous on purpose: CI machines are shared, and the
+    demo's analyses take seconds of CPU each; nothing here asserts on time."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not pred():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
         await pilot.pause(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @contextlib.contextmanager

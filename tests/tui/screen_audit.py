@@ -41,7 +41,6 @@ from rich.color import Color as RichColor
 from rich.style import Style
 from textual.app import App
 from textual.color import Color
-from textual.coordinate import Coordinate
 from textual.geometry import Region
 from textual.screen import ModalScreen
 from textual.strip import Strip
@@ -343,20 +342,26 @@ class Auditor:
         scroll_x, scroll_y = (int(v) for v in table.scroll_offset)
         header = table.header_height if table.show_header else 0
         pad = table.cell_padding
-        labels = [clean(str(getattr(c.label, "plain", c.label))).strip() for c in table.ordered_columns]
-        for r in range(table.row_count):
-            values = table.get_row_at(r)
-            for c, raw in enumerate(values):
+        columns = table.ordered_columns
+        labels = [clean(str(getattr(c.label, "plain", c.label))).strip() for c in columns]
+        # Cell geometry as DataTable._get_cell_region computes it, once per table rather than per cell.
+        lefts, x = [], table._row_label_column_width
+        for column in columns:
+            lefts.append((x, x + column.get_render_width(table)))
+            x = lefts[-1][1]
+        y_virtual = header
+        for r, row in enumerate(table.ordered_rows):
+            y = area.y + y_virtual - scroll_y
+            y_virtual += row.height
+            if not (area.y + header <= y < area.bottom and seen.y <= y < seen.bottom):
+                continue  # the row is scrolled out of view: nothing to judge
+            for c, raw in enumerate(table.get_row_at(r)):
                 value = clean(str(getattr(raw, "plain", raw))).split("\n")[0].strip()
                 if not value:
                     continue
-                cell = table._get_cell_region(Coordinate(r, c))
-                y = area.y + cell.y - scroll_y
-                if not (area.y + header <= y < area.bottom and seen.y <= y < seen.bottom):
-                    continue  # the row is scrolled out of view: nothing to judge
                 shift = 0 if c < table.fixed_columns else scroll_x
-                x0 = area.x + cell.x - shift + pad
-                x1 = area.x + cell.right - shift - pad
+                x0 = area.x + lefts[c][0] - shift + pad
+                x1 = area.x + lefts[c][1] - shift - pad
                 self._judge(table, labels[c], value, strips[y], x0, x1, seen, note, hint=False)
 
     def _event_table(self, table: EventTable, seen: Region, strips: list[Strip], note: Any) -> None:

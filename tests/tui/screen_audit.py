@@ -19,6 +19,12 @@ its drill-down, and a failed fetch; at each stop it collects `Finding`s:
 The demo is generated and decoded once per process (`demo_events`); each app gets a fresh fake API
 over those events (a revoke changes the fake's keys). `python -m tests.tui.screen_audit` prints every
 finding as a table (`--mode`, `--size` narrow it).
+
+What it reads besides the screen (if one of these moves, the audit fails loudly rather than go blind):
+Textual's `screen._compositor` (`render_strips`, `visible_widgets`), DataTable geometry
+(`ordered_rows`, `Column.get_render_width`, `_row_label_column_width`), `Toast._notification`;
+`EventTable._widths/_offsets/_fixed_width`; `KeyLookupScreen.report/.revocation/.action_show_section`,
+`WatchScreen.latest`, the panes' `result`, `DdauditApp.open_ai_user`.
 """
 
 from __future__ import annotations

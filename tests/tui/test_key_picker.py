@@ -73,6 +73,7 @@ async def test_keys_are_ranked_riskiest_first_with_verdicts_flags_and_markers():
         # The order is stated, and the count agrees with the rows.
         assert f"{len(order)} keys · {RANK_ORDER}" in title(screen)
         assert "assessing" not in title(screen)
+        assert "API keys seen · 1 likely compromised · pick one" in screen.status.text
 
 
 async def test_rows_show_an_ellipsis_until_assessed_and_the_list_stays_usable():

@@ -1,11 +1,19 @@
 """Key lookup: was API key K compromised? The pane over `analysis.key_investigation.investigate_key`.
 
-Top to bottom: the key-id input (with the keys seen in the loaded data to pick from), the summary card
-(verdict in words, glyph and colour), the key's activity over the window with flagged buckets marked,
-then one section at a time — flags (most severe first), origins, networks, endpoints, deletions and the
-full timeline. Enter on a row pivots: the timeline filtered to that flag's evidence, country, network or
-endpoint (Esc clears), or the event itself. `e` exports the report, `y` copies its summary, `t` opens a
-larger chart, `R` revokes the key after a typed confirmation.
+Top to bottom: the key-id input, then either the keys seen in the loaded data or the key looked up.
+
+The keys seen come riskiest first (`analysis.key_risk`): a background worker runs each key's own lookup
+(the same `investigate_key`, its events taken from the search that listed the keys) and the list shows
+its verdict, CRITICAL/HIGH flag counts and leaked/revoked markers as they arrive (`…` until then). The
+riskiest key is highlighted, so launch → Enter → `e` → Enter exports the report of the demo's
+compromised key.
+
+The key looked up: the summary card (verdict in words, glyph and colour), the key's activity over the
+window with flagged buckets marked, then one section at a time (`{`/`}` or a letter) — flags (most severe
+first), origins, networks, endpoints, deletions and the full timeline. Enter on a row pivots: the
+timeline filtered to that flag's evidence, country, network or endpoint (Esc clears), or the event
+itself. Esc goes back to the whole list of keys (and from the list, back to the key). `e` exports the
+report, `y` copies its summary, `t` opens a larger chart, `R` revokes the key after a typed confirmation.
 
 The pane renders the report; it does not recompute findings. Every event-derived string is cleaned
 (`safe_text`) and every toast is `markup=False`.
@@ -37,6 +45,7 @@ from ddaudit_tui.analysis.asn import classify_event, load_asn_lists
 from ddaudit_tui.analysis.key_investigation import investigate_key, key_query, validate_key_id
 from ddaudit_tui.analysis.key_risk import RANK_ORDER, KeyRisk, PreloadedKeySource, assessed_order, key_risk
 from ddaudit_tui.analysis.keys import (
+    VERDICT_COMPROMISED,
     Destructive,
     EndpointGroup,
     KeyReport,
@@ -148,8 +157,8 @@ class TimelineFilter:
 
 
 class KeyInput(Input):
-    """The key id. Enter looks it up (handled by the pane); Escape hands the keys back to the results;
-    Down moves into the list of keys seen."""
+    """The key id. Enter looks it up (handled by the pane); Escape goes back to the key looked up (else to
+    the list); Down moves into the list of keys seen."""
 
     HELP_GROUP: ClassVar[str] = "Key id input"
 
@@ -400,10 +409,16 @@ class KeyLookupScreen(PaneScreen):
     def _apply_risks(self, token: int, risks: dict[str, KeyRisk], failed: list[str], done: bool) -> None:
         if token != self._assess_token:  # from a run cancelled or replaced since
             return
+        suggestions = self.query_one(KeySuggestions)
         if done:
             self._assessing = False
         # Rebuilding the list posts `Rebuilt`, which updates the title (its count and progress).
-        self.query_one(KeySuggestions).set_risks(risks, failed)
+        suggestions.set_risks(risks, failed)
+        if done and self.key_id is None:  # a lookup started meanwhile owns the status line
+            n = len(suggestions.keys)
+            worst = sum(1 for r in suggestions.risks.values() if r.verdict == VERDICT_COMPROMISED)
+            risky = f" · {worst} likely compromised" if worst else ""
+            self.set_status(Status("complete", f"{n} API key{'s' if n != 1 else ''} seen{risky} · pick one"))
 
     def _own_risk(self, report: KeyReport) -> None:
         """A lookup's verdict is the list's verdict for that key (the data may have moved on)."""

@@ -260,7 +260,9 @@ def _rich_style(look: Look, frozen: tuple[tuple[str, str], ...], no_color: bool,
         return f"bold {hex_rgb(text_on(colour))} on {hex_rgb(colour)}"
     if s in ("strong", "notice"):
         chip = blend(base, colour, 0.22 if s == "strong" else 0.14)
-        fg = readable(colour, chip)
+        # HIGH reads at 7:1 (WCAG AAA), MEDIUM at 4.5:1: HIGH is never the dimmer one, in colour or in
+        # the greys of a NO_COLOR terminal that gets these colours without a theme (STATIC_STYLES).
+        fg = readable(colour, chip, 7.0 if s == "strong" else MIN_CONTRAST)
         return f"{'bold ' if s == 'strong' else ''}{hex_rgb(fg)} on {hex_rgb(chip)}"
     if look.colour == "foreground":
         return ""

@@ -830,7 +830,7 @@ class KeyLookupScreen(PaneScreen):
         label = clean(app.source_label or "the source", max_len=40)
         self.revocation = Revocation(int(app.clock() * 1000), label)
         self.query_one(KeySummary).set_revoked(self.revocation)
-        self.set_status(Status("revoked", f"key revoked: {key} · clients using it now fail"))
+        self.set_status(Status("revoked", f"key revoked · {key} · clients using it now fail"))
         self.notify(
             f"Revoked API key {key} on {label}. Every client using it now gets 403s; the audit trail will "
             "show the deletion once it is ingested.",

@@ -203,10 +203,8 @@ def summary_groups(
     else:
         flags.append(Text(f"API key: {_t(r.api_key_status, 80)}", style="dim"))
 
-    if compact:
-        groups = [Group(verdict + key, must=len(verdict)), Group(created, must=1)]
-    else:
-        groups = [Group(verdict), Group(key, wrap=False), Group(created)]
+    # The key's id, name and secret follow the verdict when they fit (short terminals: or are cut).
+    groups = [Group(verdict + key, must=len(verdict)), Group(created, must=1)]
     if r.verdict_reasons:
         groups.append(Group([Text("why: " + _t(r.verdict_reasons[0]), style="italic")]))
     groups += [Group(totals, wrap=False), Group(flags, wrap=False)]

@@ -23,6 +23,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.app import App
 from textual.color import Color
+from textual.constants import DIM_FACTOR
 
 RGB = tuple[int, int, int]
 
@@ -104,8 +105,6 @@ def screen_cells(app: App[object]) -> list[list[Cell]]:
             if style.reverse:
                 fg, bg = bg, fg
             if style.dim:  # a filter did not bake it in: the terminal blends it (Textual's factor)
-                from textual.constants import DIM_FACTOR
-
                 fg = Color(*bg).blend(Color(*fg), DIM_FACTOR).rgb
             for char in segment.text:
                 row.append(Cell(char, fg, bg, bool(style.bold), bool(style.reverse), bool(style.dim)))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.driver import Driver
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 
 from ddaudit_tui.analysis.explore import add_term
@@ -363,3 +366,44 @@ class DdauditApp(App[int]):
             await asyncio.wait_for(close(), timeout=2)
         except Exception as exc:  # closing must never keep the user from quitting
             self.log.warning(f"closing the source failed: {exc!r}")
+
+    # -- toasts (notify) ---------------------------------------------------------------------------------
+    # A toast is read in passing: at most TOAST_MAX_S, unless it names a file the user must find (an
+    # export), which may stay TOAST_PATH_S and is kept in the pane's header afterwards. Toasts never
+    # cover a dialog: app.tcss hides them on a modal screen and on the screens under it (this class).
+    TOAST_MAX_S: ClassVar[float] = 6.0
+    TOAST_PATH_S: ClassVar[float] = 20.0
+    SUSPENDED_SCREEN_CLASS: ClassVar[str] = "-suspended"
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        # Absolute paths of files that exist: what an export or a write just produced.
+        paths = [p for p in re.findall(r"(?<![\w.])/[^\s'\"]+", message) if Path(p).exists()]
+        limit = self.TOAST_PATH_S if paths else self.TOAST_MAX_S
+        timeout = min(limit, self.NOTIFICATION_TIMEOUT if timeout is None else timeout)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        if paths:
+            if threading.get_ident() == self._thread_id:
+                self._keep_paths_in_pane(paths)
+            else:  # notify is thread-safe; the header is not
+                self.call_from_thread(self._keep_paths_in_pane, paths)
+
+    def _keep_paths_in_pane(self, paths: list[str]) -> None:
+        """`saved /dir/name.{json,md}` in the header of the pane the toast was shown over."""
+        files = [Path(p) for p in paths]
+        first = files[0]
+        if len(files) > 1 and all(f.parent == first.parent and f.stem == first.stem for f in files):
+            shown = str(first.parent / first.stem) + ".{" + ",".join(f.suffix[1:] for f in files) + "}"
+        else:
+            shown = str(first) + (f" (+{len(files) - 1} more)" if len(files) > 1 else "")
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, PaneScreen):
+                screen.query_one(PaneHeader).note = f"saved {shown}"
+                return

@@ -68,7 +68,7 @@ from ddaudit_tui.tui.screens.key_chart import KeyChartScreen
 from ddaudit_tui.tui.screens.key_revoke import KeyRevokeScreen
 from ddaudit_tui.tui.widgets.error_line import ErrorLine
 from ddaudit_tui.tui.widgets.event_table import EventTable
-from ddaudit_tui.tui.widgets.header import Status
+from ddaudit_tui.tui.widgets.header import Status, verdict_status_kind
 from ddaudit_tui.tui.widgets.key_activity import KeyActivity
 from ddaudit_tui.tui.widgets.key_suggestions import KeySuggestions
 from ddaudit_tui.tui.widgets.key_summary import KeySummary, Revocation
@@ -548,7 +548,8 @@ class KeyLookupScreen(PaneScreen):
         if report.warnings and any("incomplete" in w or "partial" in w.lower() for w in report.warnings):
             self.set_status(Status("partial", f"partial: {report.warnings[0]}"))
         else:
-            self.set_status(Status("complete", text))
+            # The verdict is the status: its outcome (✖ compromised, ▲ suspicious, ✓ no evidence) sets glyph and colour.
+            self.set_status(Status(verdict_status_kind(report.verdict), text))
         tabs = self.query_one(TabbedContent)
         if tabs.active != "flags":
             tabs.active = "flags"
@@ -983,11 +984,12 @@ class KeyLookupScreen(PaneScreen):
         label = clean(app.source_label or "the source", max_len=40)
         self.revocation = Revocation(int(app.clock() * 1000), label)
         self.query_one(KeySummary).set_revoked(self.revocation)
-        self.set_status(Status("complete", f"revoked key {key} · clients using it now fail"))
+        self.set_status(Status("revoked", f"key revoked · {key} · clients using it now fail"))
         self.notify(
             f"Revoked API key {key} on {label}. Every client using it now gets 403s; the audit trail will "
             "show the deletion once it is ingested.",
-            title="Revoked",
+            title="Key revoked",
+            severity="error",  # not a failure, but the error colour's attention: the key is gone
             markup=False,
             timeout=20,
         )

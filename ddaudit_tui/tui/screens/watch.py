@@ -388,7 +388,10 @@ class WatchScreen(PaneScreen):
             return Status("idle", "")
         n_open = len(snap.open_alerts)
         polled = fmt_ts(round(snap.last_success * 1000), local)[11:]
-        return Status("complete", f"{_plural(n_open, 'open alert')} · polled {polled}")
+        # Open alerts are news to act on, not a success: the poll worked, the org is not fine.
+        return Status(
+            "warning" if n_open else "complete", f"{_plural(n_open, 'open alert')} · polled {polled}"
+        )
 
     def _now(self) -> float:
         return float(self._clock()) if self._clock is not None else float(self.ddaudit.clock())

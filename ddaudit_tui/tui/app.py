@@ -26,6 +26,7 @@ from ddaudit_tui.sources.base import Source
 from ddaudit_tui.timeutil import Window
 from ddaudit_tui.tui.commands import ActionsProvider
 from ddaudit_tui.tui.hangup import EXIT_HANGUP, hangup_safe_driver, watch_terminal
+from ddaudit_tui.tui.loading import WaitForInput, start_loading
 from ddaudit_tui.tui.pivot import (
     AI,
     EXCLUDE,
@@ -77,7 +78,7 @@ HELP_EXTRA = (EventDetailScreen, PivotMenu)
 PIVOT_GROUP = "pivot"
 
 
-class DdauditApp(App[int]):
+class DdauditApp(WaitForInput, App[int]):
     """`DdauditApp(source, window, query=..., local_time=..., export_dir=..., clock=..., site=...)`.
 
     `clock` (epoch seconds) is the only source of "now" for anything shown or written (export names),
@@ -162,6 +163,7 @@ class DdauditApp(App[int]):
     def on_mount(self) -> None:
         # An SSH drop: leave in order (workers cancelled, source closed) instead of dying or lingering.
         watch_terminal(self, self._hang_up)
+        start_loading(self)  # files: read page by page after the first frame (tui/loading.py)
 
     async def _hang_up(self) -> None:
         await self._close_source()

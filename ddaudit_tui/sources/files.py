@@ -219,6 +219,7 @@ class FileSource:
     def __init__(self, store: EventStore, label: str) -> None:
         self.store = store
         self.label = label
+        self.streaming = False  # made by `open_streaming`: read by a thread of its own
         self._inputs: list[_Input] = []
         self._bounds: tuple[int | None, int | None] = (None, None)
         self._done = threading.Event()
@@ -260,6 +261,7 @@ class FileSource:
                 inp.file.close()
             raise
         src._inputs = inputs
+        src.streaming = True
         src._bounds = (start_ms, end_ms)
         src._done.clear()
         sizes = [inp.size for inp in inputs]
@@ -351,11 +353,13 @@ class FileSource:
             progress(self._progress)
 
     async def stream(
-        self, query: str, window: Window | None = None
+        self, query: str, window: Window | None = None, *, start: bool = True
     ) -> AsyncIterator[tuple[list[Event], Progress]]:
         """The events matching `query` as they are decoded: (new events, progress) per step, the last
-        one once the inputs are read. A `ProvisionalWindow` (or None) filters by --from/--to only."""
-        self.start()
+        one once the inputs are read. A `ProvisionalWindow` (or None) filters by --from/--to only.
+        `start=False`: wait for someone else to `start` the reading (the TUI: after its first frame)."""
+        if start:
+            self.start()
         q = parse_query(query)
         if window is None or isinstance(window, ProvisionalWindow):
             lo, hi = self._bounds

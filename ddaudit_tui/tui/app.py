@@ -176,11 +176,13 @@ class DdauditApp(WaitForInput, App[int]):
     # -- actions -------------------------------------------------------------------------------
 
     def action_switch_pane(self, mode: str) -> None:
-        if self.current_mode != mode:
-            self.switch_mode(mode)
+        # Also for the current pane: that cancels a switch still waiting for a file to be read.
+        self.switch_mode(mode)
 
     async def action_open_key(self, key_id: str) -> None:
         """Key lookup of `key_id` (what other panes call, e.g. Explore's `K`)."""
+        if self.open_key_when_loaded(key_id):
+            return  # a file is still being read: the lookup runs once it is (tui/loading.py)
         if self.current_mode != "lookup":
             await self.switch_mode("lookup")
         # The pane is the bottom of its mode's stack (a detail may be open on top of it).

@@ -21,6 +21,7 @@ from ddaudit_tui.tui.safe_text import clean
 from ddaudit_tui.tui.widgets.header import PaneHeader
 
 LOAD_GROUP = "source-load"
+PANE_WAIT_GROUP = "pane-wait"
 STREAMING_MODES = frozenset({"explore"})  # panes that show the events as they come
 FOLLOW_S = 0.25  # how often the app's window follows the span read so far
 EXIT_INPUT = 4  # the CLI's exit code for input that cannot be read (cliutil.EXIT_INPUT; no CLI import here)
@@ -34,7 +35,7 @@ def source_loading(app: App[Any]) -> bool:
 def start_loading(app: App[Any]) -> None:
     """Start reading the source's files after the first frame, and follow the read (call on mount)."""
     source = getattr(app, "source", None)
-    if not source_loading(app):
+    if not getattr(source, "streaming", False):
         return
     # After the first refresh: the decoding thread competes with the first frame for the GIL.
     app.call_after_refresh(source.start)  # type: ignore[union-attr]
@@ -58,7 +59,8 @@ class WaitForInput(App[Any]):
     """Mix-in for the app: panes other than `STREAMING_MODES` open once the input is read.
 
     They analyse the whole input over the whole window, and `app.window` is only final then. The last
-    pane asked for wins (asking for Explore meanwhile cancels a pending switch)."""
+    pane asked for wins (asking for Explore meanwhile cancels a pending switch). While the input is read,
+    `switch_mode` to such a pane returns at once; the switch happens later, in a worker."""
 
     _pending_mode: str | None = None
 
@@ -67,6 +69,32 @@ class WaitForInput(App[Any]):
             self._pending_mode = None
             return super().switch_mode(mode)
         self._pending_mode = mode
+        self._tell_waiting()
+        self.run_worker(
+            self._switch_when_loaded(mode),
+            group=PANE_WAIT_GROUP,
+            exclusive=True,
+            exit_on_error=False,
+            description="Waiting for the input to be read",
+        )
+        return AwaitComplete.nothing()
+
+    def open_key_when_loaded(self, key_id: str) -> bool:
+        """While the input is read: look `key_id` up once it is read (True); otherwise False."""
+        if not source_loading(self):
+            return False
+        self._pending_mode = "lookup"
+        self._tell_waiting()
+        self.run_worker(
+            self._open_key_when_loaded(key_id),
+            group=PANE_WAIT_GROUP,
+            exclusive=True,
+            exit_on_error=False,
+            description="Waiting for the input to be read",
+        )
+        return True
+
+    def _tell_waiting(self) -> None:
         source: Any = getattr(self, "source", None)
         p = source.progress
         done = f" ({100 * p.bytes_read // p.bytes_total}% read)" if p.bytes_total else ""
@@ -77,14 +105,32 @@ class WaitForInput(App[Any]):
             markup=False,
             timeout=4,
         )
-        return AwaitComplete(self._switch_when_loaded(mode))
 
-    async def _switch_when_loaded(self, mode: str) -> None:
+    async def _loaded(self) -> bool:
         source: Any = getattr(self, "source", None)
         try:
             await source.wait_loaded()
         except Exception:
-            return  # the read failed: `_follow` ends the app with the error
+            return False  # the read failed: `_follow` ends the app with the error
+        return True
+
+    # The switch itself goes through the app's message queue, as a key press would: a screen mounted
+    # from a worker's task may run its on_mount before its children are composed.
+
+    async def _switch_when_loaded(self, mode: str) -> None:
+        if await self._loaded() and self._pending_mode == mode:
+            self.call_later(self._switch_now, mode)
+
+    def _switch_now(self, mode: str) -> None:
         if self._pending_mode == mode:
             self._pending_mode = None
-            await super().switch_mode(mode)
+            super().switch_mode(mode)
+
+    async def _open_key_when_loaded(self, key_id: str) -> None:
+        if await self._loaded() and self._pending_mode == "lookup":
+            self.call_later(self._open_key_now, key_id)
+
+    async def _open_key_now(self, key_id: str) -> None:
+        if self._pending_mode == "lookup":
+            self._pending_mode = None
+            await self.action_open_key(key_id)  # type: ignore[attr-defined]

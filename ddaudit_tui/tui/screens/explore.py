@@ -195,7 +195,9 @@ class ExploreScreen(PaneScreen):
         last = 0.0
         loop = asyncio.get_running_loop()
         progress: Progress = source.progress  # type: ignore[attr-defined]
-        async for page, progress in source.stream(text, self.shown_window()):  # type: ignore[attr-defined]
+        # The app starts the reading after its first frame (tui/loading.py).
+        stream = source.stream(text, self.shown_window(), start=False)  # type: ignore[attr-defined]
+        async for page, progress in stream:
             events.extend(page)
             self._show_reading(progress, len(events))
             now = loop.time()

@@ -165,3 +165,27 @@ async def test_input_that_breaks_while_read_ends_the_app_with_its_error():
         await settle(pilot)
     assert app.return_code == 4
     assert str(source.load_error).startswith(f"{BROKEN / 'bad_middle.ndjson'}:3:")
+
+
+async def test_the_histogram_worker_is_not_described_by_its_events(make_app):
+    """Textual describes a worker without a description by the repr of its arguments: for 200k events
+    that repr took ~5 s on the UI thread, after the last page and before the table showed it."""
+    from ddaudit_tui.tui.widgets.sparkline import _SYNC_LIMIT, EventSparkline
+
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        spark = app.screen.query_one(EventSparkline)
+        events = app.screen.result.events
+        described: list[str] = []
+        run_worker = spark.run_worker
+
+        def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
+            worker = run_worker(*args, **kwargs)
+            described.append(worker.description)
+            return worker
+
+        spark.run_worker = recording  # type: ignore[method-assign]
+        spark.set_data(events * (1 + _SYNC_LIMIT // len(events)), app.window)  # big: in a worker
+        assert described and all(len(d) < 200 for d in described)
+        await settle(pilot)

@@ -15,7 +15,7 @@ walk over plain JSON, so one odd event never fails a whole file.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -729,11 +729,18 @@ def _decode_error(source: str, buf: bytes, exc: Exception, base_line: int = 0) -
     return DecodeError(source, message, line + base_line, col if base_line == 0 else col)
 
 
-def iter_decode(buf: bytes, source: str = "<input>", needle: bytes | None = None) -> Iterator[Event]:
+def iter_decode(
+    buf: bytes,
+    source: str = "<input>",
+    needle: bytes | None = None,
+    on_count: Callable[[int], None] | None = None,
+) -> Iterator[Event]:
     """Decode a whole input (bytes) in whichever shape it has. Raises DecodeError with a position.
 
     `needle`: only items whose raw JSON contains these bytes are decoded (a pushdown for files: a key
     lookup over a 200 MB export decodes the key's events only). The shape is still checked.
+    `on_count`: told how many items a JSON array or `data` holds, once it is split into items (before
+    they are decoded one by one): a progress bar for a file read page by page.
     """
     if buf.startswith(_UTF8_BOM):
         # Windows tools (PowerShell's Out-File, Notepad) write a BOM; it is not part of the JSON, and
@@ -754,6 +761,8 @@ def iter_decode(buf: bytes, source: str = "<input>", needle: bytes | None = None
             raise _decode_error(source, buf, exc) from None
         except RecursionError:
             raise DecodeError(source, _TOO_DEEP) from None
+        if on_count is not None:
+            on_count(len(raws))
         yield from _items(raws, source, "[{i}]", None, needle)
         return
     # A single JSON document (API page, pup envelope, one item) or NDJSON (several documents). One pass:
@@ -777,6 +786,8 @@ def iter_decode(buf: bytes, source: str = "<input>", needle: bytes | None = None
             )
         raise DecodeError(source, "`data` is not an array of audit events")
     if page.data is not msgspec.UNSET:
+        if on_count is not None:
+            on_count(len(page.data))
         yield from _items(page.data, source, "data[{i}]", KIND_API, needle)
         return
     # The whole input is one JSON object: a single item or archive line, maybe pretty-printed over

@@ -26,6 +26,7 @@ class Progress:
     message: str = ""  # e.g. "rate limited, retrying in 3 s"
     bytes_read: int = 0  # files: how much of the input is read
     bytes_total: int | None = None  # files: the inputs' size, None when unknown (a pipe)
+    events_total: int | None = None  # files: the events a read document holds, once it is split
 
 
 ProgressCallback = Callable[[Progress], None]

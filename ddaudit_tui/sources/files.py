@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -130,10 +130,14 @@ def _pages(events: Iterator[Event], size: int) -> Iterator[list[Event]]:
 
 
 def iter_input_pages(
-    stream: BinaryIO, name: str, page_events: int = PAGE_EVENTS
+    stream: BinaryIO,
+    name: str,
+    page_events: int = PAGE_EVENTS,
+    on_count: Callable[[int], None] | None = None,
 ) -> Iterator[tuple[list[Event], int]]:
     """(events, bytes read so far) as the input is read: pages of events, and empty pages while bytes
-    arrive that cannot be decoded yet. Raises DecodeError / InputError as `iter_decode` would."""
+    arrive that cannot be decoded yet. Raises DecodeError / InputError as `iter_decode` would.
+    `on_count`: told how many items a single JSON document holds, once it is read (see `iter_decode`)."""
     buf = bytearray()
     read = 0
     ndjson: bool | None = None
@@ -177,7 +181,7 @@ def iter_input_pages(
     del buf
     if gz:
         data = _gunzip(name, data)
-    for page in _pages(iter_decode(data, name), page_events):
+    for page in _pages(iter_decode(data, name, on_count=on_count), page_events):
         yield page, read
 
 
@@ -295,11 +299,18 @@ class FileSource:
         store, by_id = self.store, self.store._by_id
         read_before = 0
         pages = 0
+        expected: list[int | None] = [None]  # the events of a whole-document input, once split
+
+        def counted(n: int) -> None:
+            expected[0] = len(by_id) + n
+
         try:
             for inp in self._inputs:
+                expected[0] = None
                 with inp.file:
                     read = 0
-                    for page, read in iter_input_pages(inp.file, inp.name, PAGE_EVENTS):  # noqa: B007
+                    pages_of = iter_input_pages(inp.file, inp.name, PAGE_EVENTS, on_count=counted)
+                    for page, read in pages_of:  # noqa: B007
                         new: list[Event] = []
                         for ev in page:
                             if ev.id not in by_id:
@@ -319,12 +330,17 @@ class FileSource:
                             pages=pages,
                             bytes_read=read_before + read,
                             bytes_total=self._progress.bytes_total,
+                            events_total=expected[0],
                             message=f"reading {inp.name}",
                         )
                     read_before += read
             total = self._progress.bytes_total
             self._progress = Progress(
-                events=len(by_id), pages=pages, bytes_read=read_before, bytes_total=total or read_before
+                events=len(by_id),
+                pages=pages,
+                bytes_read=read_before,
+                bytes_total=total or read_before,
+                events_total=len(by_id),
             )
         except DecodeError as exc:
             self._error = InputError(str(exc))

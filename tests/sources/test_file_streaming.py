@@ -61,6 +61,8 @@ def test_file_source_yields_several_pages_with_increasing_progress(monkeypatch, 
     assert [s[1] for s in steps] == sorted(s[1] for s in steps)
     assert [s[2] for s in steps] == sorted(s[2] for s in steps)
     assert steps[-1][1:] == (1200, demo_file.stat().st_size)
+    # A whole JSON document: once read and split, the number of events to decode is known.
+    assert source.progress.events_total == 1200
     assert len(source.store) == 1200
     assert source.store.events == load_files([str(demo_file)]).events
 
@@ -71,6 +73,10 @@ def test_pages_and_bytes_from_iter_input_pages(demo_file: Path, monkeypatch):
         steps = list(iter_input_pages(fh, str(demo_file), page_events=100))
     read = [r for _, r in steps]
     assert read == sorted(read) and read[-1] == demo_file.stat().st_size
+    counts: list[int] = []
+    with demo_file.open("rb") as fh:
+        assert sum(len(p) for p, _ in iter_input_pages(fh, "x", 100, on_count=counts.append)) == 1200
+    assert counts == [1200]
     # A single JSON document: bytes first (empty pages), then the events in pages of 100.
     assert [len(p) for p, _ in steps if p] == [100] * 12
     assert len([p for p, _ in steps if not p]) > 1

@@ -209,22 +209,31 @@ class ExploreScreen(PaneScreen):
         return FetchResult(events=events, window=self.window or window, query=text, pages=progress.pages)
 
     def _show_reading(self, progress: Progress, matching: int) -> None:
-        """The progress line while a file is read: a bar of the bytes read, the events decoded."""
-        read, total = progress.bytes_read, progress.bytes_total
+        """The progress line while a file is read: a bar of the bytes read, then (a whole JSON document
+        is decoded once read) of the events decoded, with both counts."""
+        read, total, events = progress.bytes_read, progress.bytes_total, progress.events
+        expected = progress.events_total
+        if expected:
+            done, of = events, expected  # read to the end: the bar follows the decoding
+        elif total:
+            done, of = read, total
+        else:
+            done, of = 0, 0  # a pipe: no size known, counts only
         text = Text(no_wrap=True, end="")
-        if total:
-            filled = min(PROGRESS_CELLS, PROGRESS_CELLS * read // total)
+        if of:
+            filled = min(PROGRESS_CELLS, PROGRESS_CELLS * done // of)
             text.append("█" * filled, style="bold")
             text.append("░" * (PROGRESS_CELLS - filled), style="dim")
-            text.append(f" {100 * read // total:3d}%  ")
-            text.append(f"read {_mb(read)} of {_mb(total)}")
+            text.append(f" {min(100, 100 * done // of):3d}%  ")
+        text.append(f"read {_mb(read)}" + (f" of {_mb(total)}" if total and read < total else ""))
+        if expected:
+            text.append(f" · decoded {events:,} of {expected:,} events", style="bold")
         else:
-            text.append(f"read {_mb(read)}")
-        text.append(f" · {progress.events:,} events decoded", style="bold")
-        if matching != progress.events:
+            text.append(f" · {events:,} events decoded", style="bold")
+        if matching != events:
             text.append(f" · {matching:,} match")
         self._set_banner(text)
-        status = f"reading… {_mb(read)}{' of ' + _mb(total) if total else ''}, {progress.events:,} events"
+        status = f"reading… {_mb(read)}{' of ' + _mb(total) if total else ''}, {events:,} events"
         self.set_status(Status("fetching", status))
 
     def _show_result(self, result: FetchResult) -> None:

@@ -33,6 +33,7 @@ from ddaudit_tui.timeutil import Window
 PAGE_EVENTS = 5_000  # events per page handed to the UI (a page is decoded in ~60 ms)
 READ_CHUNK = 1 << 20  # bytes per read: progress moves smoothly, a pipe's data is used as soon as it is there
 MAX_ITEM_LINE = 16 << 20  # a first line longer than this is not one audit event: not NDJSON
+HEAD_CHECK = 64 << 10  # bytes of each file checked before the TUI starts
 POLL_S = 0.05  # how often async consumers look for new pages (the loader is a thread)
 
 
@@ -202,7 +203,28 @@ class _Input:
             st = os.fstat(self.file.fileno())
         except OSError as exc:
             raise _open_error(p, exc) from None
-        self.size = st.st_size if st.st_size > 0 and not p.is_fifo() else None
+        regular = p.is_file()
+        self.size = st.st_size if regular else None
+        if regular:
+            self._check_head()
+
+    def _check_head(self) -> None:
+        """Fail now, before the TUI starts, on what is plainly not audit data: a small file that does not
+        decode, or a big one that does not even start like JSON (same one-line errors as `iter_decode`)."""
+        head = self.file.read(HEAD_CHECK)
+        self.file.seek(0)
+        if head[:2] == b"\x1f\x8b":
+            return  # an archive: checked as it is decompressed
+        whole = self.size is not None and len(head) >= self.size
+        text = head[len(_UTF8_BOM) :] if head.startswith(_UTF8_BOM) else head
+        if not whole and text.lstrip()[:1] in (b"{", b"["):
+            return
+        try:
+            for _ in iter_decode(head, self.name):
+                pass
+        except DecodeError as exc:
+            self.file.close()
+            raise InputError(str(exc)) from None
 
 
 class ProvisionalWindow(Window):

@@ -169,15 +169,21 @@ async def _all(source: FileSource) -> list:  # type: ignore[type-arg]
     return [e async for page, _ in source.stream("*") for e in page]
 
 
-def test_a_missing_file_fails_at_once_and_a_broken_one_when_read(tmp_path: Path):
+def test_a_missing_file_fails_at_once_and_a_broken_one_when_read(tmp_path: Path, demo_file: Path):
     with pytest.raises(InputError, match="no such file"):
         FileSource.open_streaming([str(tmp_path / "nope.json")])
     with pytest.raises(InputError, match="is a directory"):
         FileSource.open_streaming([str(tmp_path)])
-    source = FileSource.open_streaming([str(BROKEN / "bad_middle.ndjson")])
+    # A big NDJSON file, broken on its last line: found when that line is read.
+    items = json.loads(demo_file.read_bytes())["data"]
+    lines = [json.dumps(item).encode() for item in items[:200]]
+    assert sum(map(len, lines)) > files.HEAD_CHECK
+    bad = tmp_path / "bad_end.ndjson"
+    bad.write_bytes(b"\n".join([*lines, b'{"id": "x", "attributes": {']) + b"\n")
+    source = FileSource.open_streaming([str(bad)])
     with pytest.raises(InputError) as err:
         asyncio.run(_all(source))
-    assert str(err.value).startswith(f"{BROKEN / 'bad_middle.ndjson'}:3:")
+    assert str(err.value).startswith(f"{bad}:201:")
     assert str(source.load_error) == str(err.value)
     assert "\n" not in str(err.value)
 
@@ -187,3 +193,35 @@ def test_a_fetch_result_repr_does_not_hold_its_events():
     events = list(iter_decode(io.BytesIO((REFERENCE / "api_page_0.json").read_bytes()).read()))
     result = FetchResult(events=events * 1000, window=Window(0, 1))
     assert len(repr(result)) < 500
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "binary_garbage.bin",
+        "utf16_bom.json",
+        "error_page.html",
+        "empty.json",
+        "null.json",
+        "events.csv",
+        "events.yaml",
+        "bad_middle.ndjson",
+        "truncated.json",
+        "not_audit.json",
+    ],
+)
+def test_plainly_broken_files_fail_before_the_tui_starts_with_the_same_line(name: str):
+    path = BROKEN / name
+    with pytest.raises(InputError) as early:
+        FileSource.open_streaming([str(path)])
+    with pytest.raises(InputError) as eager:
+        FileSource.open([str(path)])
+    assert str(early.value) == str(eager.value)
+
+
+def test_a_big_file_that_starts_like_json_is_checked_as_it_is_read(tmp_path: Path):
+    path = tmp_path / "big.json"
+    path.write_bytes(b"[" + b" " * (files.HEAD_CHECK + 10) + b"1]")
+    source = FileSource.open_streaming([str(path)])  # no error yet: the head is plausible
+    with pytest.raises(InputError, match=r"\[0\]: expected an audit event object, found a number"):
+        asyncio.run(_all(source))

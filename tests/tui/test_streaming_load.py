@@ -157,14 +157,18 @@ async def test_explore_asked_for_meanwhile_cancels_the_pending_switch(pipe: Slow
         assert app.current_mode == "explore"
 
 
-async def test_input_that_breaks_while_read_ends_the_app_with_its_error():
-    source = FileSource.open_streaming([str(BROKEN / "bad_middle.ndjson")])
+async def test_input_that_breaks_while_read_ends_the_app_with_its_error(tmp_path: Path):
+    lines = [json.dumps(item).encode() for item in make_items(300)]
+    assert sum(map(len, lines)) > files.HEAD_CHECK  # too big to be checked before the app starts
+    bad = tmp_path / "bad_end.ndjson"
+    bad.write_bytes(b"\n".join([*lines, b"{not json"]) + b"\n")
+    source = FileSource.open_streaming([str(bad)])
     app = make_app(source)
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_until(pilot, lambda: not source.loading)
         await settle(pilot)
     assert app.return_code == 4
-    assert str(source.load_error).startswith(f"{BROKEN / 'bad_middle.ndjson'}:3:")
+    assert str(source.load_error).startswith(f"{bad}:301:")
 
 
 async def test_the_histogram_worker_is_not_described_by_its_events(make_app):

@@ -128,7 +128,9 @@ class ExploreScreen(PaneScreen):
         self.query_one(EventTable).focus()
         self.watch(self.app, "local_time", self._on_local_time, init=True)
         self._set_banner(Text("loading…"))
-        self.run_query(self.query_text)
+        # After the first frame: the demo builds its org in a thread, which would compete with the
+        # first paint for the GIL (the frame must be there at once; the events follow).
+        self.call_after_refresh(self.run_query, self.query_text)
 
     def _on_local_time(self, local: bool) -> None:
         self.query_one(EventTable).local_time = local

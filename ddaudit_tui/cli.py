@@ -17,6 +17,7 @@ import importlib
 import os
 import sys
 from pathlib import Path
+from typing import BinaryIO
 
 from ddaudit_tui import __version__
 from ddaudit_tui.cliutil import (
@@ -163,7 +164,8 @@ def _run_tui(args: argparse.Namespace) -> int:
 
     parse_query(args.query)
     settings = settings_from(args)
-    source = open_source(args, settings)
+    # Files are read by the source's thread once the TUI has painted its first frame (tui/loading.py).
+    source = open_source(args, settings, streaming=True, stdin=_stdin_for_tui(args))
     window = resolve_source_window(args, source)
     from ddaudit_tui.tui.app import DdauditApp  # Textual only on this path
 
@@ -181,7 +183,32 @@ def _run_tui(args: argparse.Namespace) -> int:
     app.read_only = bool(settings.read_only)  # type: ignore[attr-defined]  # Key lookup refuses revocation
     app.site = settings.site  # "Copy as" explorer URLs and DD_SITE for this profile's site
     app.run()
+    load_error = getattr(source, "load_error", None)
+    if load_error is not None:
+        raise load_error  # the input was not audit data: one line on stderr, exit code 4
     return app.return_code or EXIT_OK
+
+
+def _stdin_for_tui(args: argparse.Namespace) -> BinaryIO | None:
+    """`cat x.json | ddaudit --input -`: the events come on stdin, the keys from the terminal.
+
+    The pipe moves to a new descriptor for the source, and the terminal takes its place as stdin, where
+    Textual reads keys. Without a terminal to open, stdin stays as it is (None: the source reads it)."""
+    if "-" not in (getattr(args, "input", None) or []):
+        return None
+    try:
+        if sys.stdin is None or sys.stdin.isatty():
+            return None
+    except (AttributeError, ValueError, OSError):  # closed or replaced stdin
+        return None
+    try:
+        tty = os.open("/dev/tty", os.O_RDWR)
+    except OSError:
+        return None
+    events = os.dup(0)
+    os.dup2(tty, 0)
+    os.close(tty)
+    return os.fdopen(events, "rb")
 
 
 def main(argv: list[str] | None = None) -> int:

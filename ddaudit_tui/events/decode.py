@@ -15,7 +15,7 @@ walk over plain JSON, so one odd event never fails a whole file.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -741,17 +741,23 @@ _LONE_SURROGATE = re.compile(
 
 
 def iter_decode(
-    buf: bytes, source: str = "<input>", needle: bytes | None = None, notes: list[str] | None = None
+    buf: bytes,
+    source: str = "<input>",
+    needle: bytes | None = None,
+    on_count: Callable[[int], None] | None = None,
+    notes: list[str] | None = None,
 ) -> Iterator[Event]:
     """Decode a whole input (bytes) in whichever shape it has. Raises DecodeError with a position.
 
     `needle`: only items whose raw JSON contains these bytes are decoded (a pushdown for files: a key
     lookup over a 200 MB export decodes the key's events only). The shape is still checked.
+    `on_count`: told how many items a JSON array or `data` holds, once it is split into items (before
+    they are decoded one by one): a progress bar for a file read page by page.
     `notes`: where to say what was repaired on the way (one line each), e.g. lone surrogates.
     """
     yielded = 0
     try:
-        for event in _iter_decode(buf, source, needle):
+        for event in _iter_decode(buf, source, needle, on_count):
             yielded += 1
             yield event
         return
@@ -764,12 +770,14 @@ def iter_decode(
             raise
     if notes is not None:
         notes.append(f"{source}: {count} lone UTF-16 surrogate escape(s) replaced by U+FFFD")
-    for i, event in enumerate(_iter_decode(repaired, source, needle)):
+    for i, event in enumerate(_iter_decode(repaired, source, needle)):  # counted already
         if i >= yielded:
             yield event
 
 
-def _iter_decode(buf: bytes, source: str, needle: bytes | None) -> Iterator[Event]:
+def _iter_decode(
+    buf: bytes, source: str, needle: bytes | None, on_count: Callable[[int], None] | None = None
+) -> Iterator[Event]:
     if buf.startswith(_UTF8_BOM):
         # Windows tools (PowerShell's Out-File, Notepad) write a BOM; it is not part of the JSON, and
         # the user saved audit data, so read it. Positions on line 1 then count from after the BOM.
@@ -789,6 +797,8 @@ def _iter_decode(buf: bytes, source: str, needle: bytes | None) -> Iterator[Even
             raise _decode_error(source, buf, exc) from None
         except RecursionError:
             raise DecodeError(source, _TOO_DEEP) from None
+        if on_count is not None:
+            on_count(len(raws))
         yield from _items(raws, source, "[{i}]", None, needle)
         return
     # A single JSON document (API page, pup envelope, one item) or NDJSON (several documents). One pass:
@@ -810,6 +820,8 @@ def _iter_decode(buf: bytes, source: str, needle: bytes | None) -> Iterator[Even
     if page is None:
         nested = _nested_page(buf)
         if nested is not None:  # pup <= v0.22 agent mode: the API response wrapped, not hoisted
+            if on_count is not None:
+                on_count(len(nested))
             yield from _items(nested, source, "data.data[{i}]", KIND_API, needle)
             return
         status = _envelope_status(buf)
@@ -819,6 +831,8 @@ def _iter_decode(buf: bytes, source: str, needle: bytes | None) -> Iterator[Even
             )
         raise DecodeError(source, "`data` is not an array of audit events")
     if page.data is not msgspec.UNSET:
+        if on_count is not None:
+            on_count(len(page.data))
         yield from _items(page.data, source, "data[{i}]", KIND_API, needle)
         return
     # The whole input is one JSON object: a single item or archive line, maybe pretty-printed over

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import BinaryIO
 
 from ddaudit_tui.config import Settings
 from ddaudit_tui.sources.base import Source
@@ -15,7 +16,11 @@ class NoCredentials(Exception):
     """No way to authenticate to Datadog; exit code 3."""
 
 
-def open_source(args: argparse.Namespace, settings: Settings) -> Source:
+def open_source(
+    args: argparse.Namespace, settings: Settings, *, streaming: bool = False, stdin: BinaryIO | None = None
+) -> Source:
+    """The source the arguments name. `streaming`: files are read later, page by page, by the source's
+    own thread (the TUI); otherwise they are decoded here. `stdin`: where `--input -` reads from."""
     if getattr(args, "demo", False) and getattr(args, "input", None):
         from ddaudit_tui.cliutil import UsageError
 
@@ -23,6 +28,14 @@ def open_source(args: argparse.Namespace, settings: Settings) -> Source:
     if getattr(args, "input", None):
         from ddaudit_tui.sources.files import FileSource
 
+        if streaming:
+            frm, to = getattr(args, "frm", None), getattr(args, "to", None)
+            return FileSource.open_streaming(
+                args.input,
+                start_ms=parse_bound("--from", frm) if frm else None,
+                end_ms=parse_bound("--to", to) if to else None,
+                stdin=stdin,
+            )
         return FileSource.open(args.input)
     if getattr(args, "demo", False):
         from ddaudit_tui.sources.demo import open_demo
@@ -60,6 +73,9 @@ def open_source(args: argparse.Namespace, settings: Settings) -> Source:
 def resolve_source_window(args: argparse.Namespace, source: Source) -> Window:
     """The absolute window, resolved once. With files, missing bounds default to the input's span."""
     frm, to = getattr(args, "frm", None), getattr(args, "to", None)
+    current = getattr(source, "current_window", None)
+    if current is not None and getattr(source, "loading", False):
+        return current()  # a file still to be read: the span so far (a ProvisionalWindow)
     span = source.default_window()
     if span is not None:
         start = parse_bound("--from", frm) if frm else span.start

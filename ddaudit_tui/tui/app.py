@@ -30,6 +30,7 @@ from ddaudit_tui.sources.base import Source
 from ddaudit_tui.timeutil import Window
 from ddaudit_tui.tui.commands import ActionsProvider
 from ddaudit_tui.tui.hangup import EXIT_HANGUP, hangup_safe_driver, watch_terminal
+from ddaudit_tui.tui.loading import WaitForInput, start_loading
 from ddaudit_tui.tui.pivot import (
     AI,
     EXCLUDE,
@@ -81,7 +82,7 @@ HELP_EXTRA = (EventDetailScreen, PivotMenu)
 PIVOT_GROUP = "pivot"
 
 
-class DdauditApp(App[int]):
+class DdauditApp(WaitForInput, App[int]):
     """`DdauditApp(source, window, query=..., local_time=..., export_dir=..., clock=..., site=...)`.
 
     `clock` (epoch seconds) is the only source of "now" for anything shown or written (export names),
@@ -168,6 +169,7 @@ class DdauditApp(App[int]):
         # An SSH drop, `kill`, `kill -INT`: leave in order (workers cancelled, source closed, terminal
         # restored) instead of dying or lingering.
         watch_terminal(self, self._hang_up)
+        start_loading(self)  # files: read page by page after the first frame (tui/loading.py)
 
     async def _hang_up(self, code: int = EXIT_HANGUP) -> None:
         self.leaving = True
@@ -188,11 +190,13 @@ class DdauditApp(App[int]):
     # -- actions -------------------------------------------------------------------------------
 
     def action_switch_pane(self, mode: str) -> None:
-        if self.current_mode != mode:
-            self.switch_mode(mode)
+        # Also for the current pane: that cancels a switch still waiting for a file to be read.
+        self.switch_mode(mode)
 
     async def action_open_key(self, key_id: str) -> None:
         """Key lookup of `key_id` (what other panes call, e.g. Explore's `K`)."""
+        if self.open_key_when_loaded(key_id):
+            return  # a file is still being read: the lookup runs once it is (tui/loading.py)
         if self.current_mode != "lookup":
             await self.switch_mode("lookup")
         # The pane is the bottom of its mode's stack (a detail may be open on top of it).

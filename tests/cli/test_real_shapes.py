@@ -129,6 +129,7 @@ def test_a_lone_surrogate_is_replaced_and_said_once(capsys: pytest.CaptureFixtur
     path = SHAPES / "lone_surrogate.json"
     ids, err = search_ids(capsys, path)
     assert len(ids) == 4
+    assert err.count("lone UTF-16 surrogate escape") == 1, err
     notes: list[str] = []
     assert len(list(iter_decode(path.read_bytes(), path.name, notes=notes))) == 4
     assert notes == [f"{path.name}: 1 lone UTF-16 surrogate escape(s) replaced by U+FFFD"]

@@ -91,7 +91,15 @@ class EventSparkline(Widget):
             # A pass over 200k events is ~0.1 s: keep it off the UI thread.
             self._compute(self._events, self._window, key)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="sparkline")
+    # A description of its own: without one, Textual describes the worker by the repr of its arguments,
+    # every event included (~5 s on the UI thread for 200k events).
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="sparkline",
+        description="Counting events per time bucket",
+    )
     def _compute(self, events: Sequence[Event], window: Window, key: tuple[int, int]) -> None:
         hist = histogram(events, window, max_buckets=key[1])
         self.app.call_from_thread(self._set_histogram, hist, key)

@@ -11,7 +11,6 @@ item once it is complete, in pages of `PAGE_EVENTS`.
 from __future__ import annotations
 
 import asyncio
-import gzip
 import os
 import sys
 import threading
@@ -62,16 +61,43 @@ def _open_error(p: Path, exc: OSError) -> InputError:
     return InputError(f"{p}: cannot read ({exc.strerror or exc})")
 
 
+# A gzip archive of JSON expands ~10-20×. Far beyond that it is a decompression bomb (3 MB → 6 GB): stop
+# before memory goes, whatever the input claims to be.
+GZIP_MAX_RATIO = 100
+GZIP_MIN_LIMIT = 256 << 20  # small archives may expand further (repetitive events); bytes
+_GZIP_STEP = 8 << 20
+
+
 def _gunzip(name: str, data: bytes) -> bytes:
-    # Datadog log archives are gzip-compressed NDJSON (`archive_*.json.gz`): read them as they come.
+    # Datadog log archives are gzip-compressed NDJSON (`archive_*.json.gz`): read them as they come,
+    # member after member (`cat a.gz b.gz` is valid gzip), in bounded steps.
     if data[:2] != b"\x1f\x8b":
         return data
+    limit = max(GZIP_MIN_LIMIT, GZIP_MAX_RATIO * len(data))
+    out = bytearray()
+    rest = data
     try:
-        return gzip.decompress(data)
+        while rest[:2] == b"\x1f\x8b":
+            inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            chunk = rest
+            while chunk:
+                out += inflate.decompress(chunk, _GZIP_STEP)
+                if len(out) > limit:
+                    raise InputError(
+                        f"{name}: gzip data expands beyond {limit >> 20} MiB ({GZIP_MAX_RATIO}× its "
+                        "compressed size): not an audit archive (a decompression bomb?); refused"
+                    )
+                chunk = inflate.unconsumed_tail
+            if not inflate.eof:
+                raise EOFError
+            rest = inflate.unused_data.lstrip(b"\0")  # some tools pad between members
     except EOFError:
         raise InputError(f"{name}: truncated gzip file (it ends before the compressed data does)") from None
-    except (OSError, zlib.error) as exc:
+    except zlib.error as exc:
         raise InputError(f"{name}: gzip-compressed but cannot be decompressed ({exc})") from None
+    if rest:
+        raise InputError(f"{name}: gzip-compressed but cannot be decompressed (trailing garbage)")
+    return bytes(out)
 
 
 def load_files(paths: list[str], notes: list[str] | None = None) -> EventStore:

@@ -125,3 +125,37 @@ def test_output_onto_an_existing_readable_file_ends_up_0600(
     assert code == EXIT_OK, err
     assert target.stat().st_mode & 0o777 == 0o600
     assert target.read_text() != "old"
+
+
+def test_a_gzip_bomb_is_refused_before_it_is_inflated(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Issue 13 item 13: 3 MB of gzip that inflates to GBs was decompressed whole (6.3 GB, 24 s)."""
+    import gzip
+    import resource
+
+    bomb = tmp_path / "archive_bomb.json.gz"
+    with gzip.open(bomb, "wb", compresslevel=9) as f:
+        block = b"\0" * (1 << 20)
+        for _ in range(1024):  # 1 GiB of zeros: ~1 MB compressed
+            f.write(block)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    code, out, err = run(capsys, "search", "*", "--input", str(bomb))
+    grown_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert code == 4 and out == ""
+    assert "archive_bomb.json.gz" in err and "expands" in err and len(err.strip().splitlines()) == 1, err
+    assert grown_kb < 700 * 1024  # stopped long before the 1 GiB was inflated
+
+
+def test_multi_member_gzip_still_reads(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import gzip
+
+    lines = [json.dumps(item) for item in json.loads(SHAPES.read_text())["data"]]
+    path = tmp_path / "two.ndjson.gz"
+    path.write_bytes(
+        gzip.compress(("\n".join(lines[:2]) + "\n").encode())
+        + gzip.compress(("\n".join(lines[2:]) + "\n").encode())
+    )
+    code, out, err = run(capsys, "search", "*", "--input", str(path), "--format", "json", "--columns", "id")
+    assert code == EXIT_OK, err
+    assert len(ids(out)) == 4

@@ -111,6 +111,16 @@ class BucketPlan:
                 out[i] += 1
         return tuple(out)
 
+    def sums(self, points: Iterable[tuple[int, int]]) -> tuple[int, ...]:
+        """(timestamp, value) pairs summed per bucket: a finer series re-bucketed (e.g. minutes into
+        5-minute buckets)."""
+        out = [0] * self.count
+        for ts, value in points:
+            i = self.index(ts)
+            if i is not None:
+                out[i] += value
+        return tuple(out)
+
     def spread(self, values: Sequence[int]) -> list[int]:
         """Per-bucket values as per-column values: each bucket repeated `columns_per_bucket` times."""
         k = self.columns_per_bucket
@@ -150,6 +160,20 @@ def plan(window: Window, columns: int, size_ms: int | None = None) -> BucketPlan
     return BucketPlan(window=window, size_ms=size, preferred_ms=preferred, columns=columns)
 
 
+def fit_window(window: Window, focus: Window, columns: int, size_ms: int) -> Window:
+    """`window` narrowed around `focus` so that buckets of `size_ms` fit `columns` — a zoom keeps its
+    bucket size by showing less time. Unchanged when it already fits, or when `focus` itself would not
+    fit (then the size must coarsen instead: cutting what the zoom is about would hide it)."""
+    if bucket_count(window, size_ms) <= columns:
+        return window
+    span = (max(2, columns) - 1) * size_ms  # alignment may add one bucket
+    if focus.duration_ms > span - size_ms:
+        return window
+    mid = (focus.start + focus.end) // 2
+    start = max(window.start, min(mid - span // 2, window.end - span))
+    return Window(start, min(window.end, start + span))
+
+
 @dataclass(frozen=True)
 class Buckets:
     """Counts per bucket with their plan: edges, counts and a label with start, end and size."""
@@ -183,27 +207,39 @@ def bucketize(stamps: Iterable[int], window: Window, columns: int, size_ms: int 
     return Buckets(plan=p, counts=p.counts(stamps))
 
 
-def axis_line(p: BucketPlan, local: bool, width: int | None = None) -> str:
-    """The axis under the bars: window start at the left edge, end at the right of the last bucket,
-    the bucket size between them; shorter forms when the width is small. Never cut mid-word: what does
-    not fit is left out, most detail first."""
+def axis_segments(p: BucketPlan, local: bool, width: int | None = None) -> list[tuple[int, str, str]]:
+    """The axis under the bars as (column, text, kind) pieces, kind `start`, `size` or `end`: the
+    window's start at the left edge, its end ending at the right of `width` (default: the last
+    bucket's right edge), the bucket size between.
+    Shorter forms when the width is small; what does not fit is left out whole, never cut mid-word."""
     width = p.drawn_width if width is None else width
     start = fmt_ts(p.window.start, local, False)
     end = fmt_ts(p.window.end, local, False)
-    size = p.size_text
-    zone = zone_label(local)
+    short = f"{size_label(p.size_ms)} buckets" + (" (coarsened)" if p.coarsened else "")
     candidates = (
-        (start, f"{size} · {zone}", end),
-        (start, size, end),
-        (start[5:], size, end[5:]),
-        (start[5:], f"{size_label(p.size_ms)} buckets" + (" (coarsened)" if p.coarsened else ""), end[5:]),
-        ("", f"{size_label(p.size_ms)} buckets" + (" (coarsened)" if p.coarsened else ""), ""),
-        ("", size_label(p.size_ms) + (" (coarsened)" if p.coarsened else " buckets"), ""),
+        (start, f"{p.size_text} · {zone_label(local)}", end),
+        (start, p.size_text, end),
+        (start[5:], p.size_text, end[5:]),
+        (start[5:], short, end[5:]),
+        ("", short, ""),
+        ("", size_label(p.size_ms) + (" (coarsened)" if p.coarsened else ""), ""),
     )
     for left, mid, right in candidates:
         need = len(left) + len(mid) + len(right) + (2 if left else 0) + (2 if right else 0)
         if need <= width:
             gap = width - len(left) - len(right) - len(mid)
-            lpad = gap // 2
-            return (left + " " * lpad + mid + " " * (gap - lpad) + right)[:width]
-    return ""
+            out = [(0, left, "start")] if left else []
+            out.append((len(left) + gap // 2, mid, "size"))
+            if right:
+                out.append((width - len(right), right, "end"))
+            return out
+    return []
+
+
+def axis_line(p: BucketPlan, local: bool, width: int | None = None) -> str:
+    """`axis_segments` as one line of exactly `width` characters."""
+    width = p.drawn_width if width is None else width
+    cells = [" "] * width
+    for x, text, _kind in axis_segments(p, local, width):
+        cells[x : x + len(text)] = list(text)
+    return "".join(cells)[:width]

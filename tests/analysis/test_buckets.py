@@ -14,7 +14,9 @@ from ddaudit_tui.analysis.buckets import (
     LADDER_MS,
     MINUTE_MS,
     axis_line,
+    bucket_count,
     bucketize,
+    fit_window,
     plan,
     preferred_size,
     size_label,
@@ -114,3 +116,14 @@ def test_buckets_module_never_imports_textual():
     names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
     names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
     assert not any(m.startswith("textual") for m in names)
+
+
+def test_fit_window_zooms_around_the_focus_to_keep_the_size():
+    w = Window(T0, T0 + 4 * DAY_MS)  # 96 hours
+    focus = Window(T0 + 50 * HOUR_MS, T0 + 52 * HOUR_MS)
+    assert fit_window(w, focus, 120, HOUR_MS) == w  # fits: unchanged
+    got = fit_window(w, focus, 40, HOUR_MS)
+    assert bucket_count(got, HOUR_MS) <= 40
+    assert got.start <= focus.start and focus.end <= got.end
+    wide = Window(T0, T0 + 60 * HOUR_MS)
+    assert fit_window(w, wide, 40, HOUR_MS) == w  # the focus would not fit: left to coarsening

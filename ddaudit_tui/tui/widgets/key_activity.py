@@ -23,7 +23,7 @@ from ddaudit_tui.tui.widgets.sparkline import axis_text, bucket_bars, local_time
 
 __all__ = ["DAY_MS", "HOUR_MS", "KeyActivity"]
 
-_LABEL_WIDTH = 14
+_LABEL_WIDTH = len("nothing flagged")
 
 
 class KeyActivity(Widget):
@@ -66,7 +66,13 @@ class KeyActivity(Widget):
         self.refresh()
 
     def _bars_width(self) -> int:
-        return max(1, self.size.width - _LABEL_WIDTH - 1)
+        return max(1, self.size.width - self.label_width - 1)
+
+    @property
+    def label_width(self) -> int:
+        """Wide enough for the longest label at any bucket size: a number is never cut."""
+        n = len(self.report.events) if self.report is not None else 0
+        return max(_LABEL_WIDTH, len(f"max {n:,}/12 h"), len(f"{n:,} events"))
 
     def _compute(self, width: int) -> BucketPlan | None:
         report = self.report
@@ -92,6 +98,7 @@ class KeyActivity(Widget):
         flagged_buckets = [b[2] > 0 for b in self.buckets]
         flagged = [f for f in flagged_buckets for _ in range(p.columns_per_bucket)]
         height = max(2, self.size.height)
+        label_w = self.label_width
         # Three rows or more: bars, a row of `!` under the flagged buckets, the axis. Two: the `!`
         # marks share the axis row (a date they would split is left out; the tooltip has it).
         separate = height >= 3
@@ -106,7 +113,7 @@ class KeyActivity(Widget):
         marker_label = "! = flagged" if any(flagged) else "nothing flagged"
 
         def label(s: str) -> str:
-            return " " + s.rjust(_LABEL_WIDTH)[:_LABEL_WIDTH]
+            return " " + s.rjust(label_w)
 
         for i, row in enumerate(bucket_bars(p, counts, bar_rows, width)):
             if i:

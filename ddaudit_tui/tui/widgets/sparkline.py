@@ -182,7 +182,14 @@ class EventSparkline(Widget):
         self._update()
 
     def _bars_width(self) -> int:
-        return max(1, self.size.width - _LABEL_WIDTH - 1)
+        return max(1, self.size.width - self.label_width - 1)
+
+    @property
+    def label_width(self) -> int:
+        """Wide enough for the longest label at any bucket size (a bucket holds at most every event):
+        a number is never cut."""
+        n = len(self._events)
+        return max(_LABEL_WIDTH, len(f"max {n:,} per 30 min"), len(f"{n:,} events"))
 
     def _update(self) -> None:
         if self._window is None or not self.size.width:
@@ -221,6 +228,7 @@ class EventSparkline(Widget):
         if hist is None or p is None or p.size_ms != hist.bucket_ms:
             return Text("", end="")
         width = self._bars_width()
+        label_w = self.label_width
         bar_rows = height - 1 if height > 1 else 1
         rows = bucket_bars(p, hist.counts, bar_rows, width)
         peak = f"max {hist.max:,}"
@@ -233,12 +241,12 @@ class EventSparkline(Widget):
             text.append(row, style=bar_style)
             # Labels sit on the top rows, beside the peak they describe.
             label = labels[i] if i < len(labels) else ""
-            text.append(" " + label.rjust(_LABEL_WIDTH)[:_LABEL_WIDTH], style=label_style)
+            text.append(" " + label.rjust(label_w), style=label_style)
         if height > 1:
             text.append("\n")
             text.append_text(axis_text(p, self.local_time, width, label_style))
             total = f"{hist.total:,} events"
-            text.append(" " + total.rjust(_LABEL_WIDTH)[:_LABEL_WIDTH], style=label_style)
+            text.append(" " + total.rjust(label_w), style=label_style)
         # At one row there is no room for the axis: the tooltip always carries it.
         self.tooltip = p.label(self.local_time)
         return text

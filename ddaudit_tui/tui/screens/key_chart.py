@@ -225,6 +225,9 @@ class KeyChartScreen(ModalScreen[None]):
     def chart(self) -> ActivityChart:
         return self.query_one(ActivityChart)
 
+    def _has_flags(self) -> bool:
+        return any(f.severity > Severity.INFO for f in self.report.flags)
+
     def chart_focus(self) -> Window | None:
         """What the hour view is about: the flagged events, else the key's last three active days."""
         r = self.report
@@ -291,7 +294,10 @@ class KeyChartScreen(ModalScreen[None]):
             flagged = sum(b[2] for b in chart.buckets)
             title.append(f" · {flagged:,} of {totals:,} events flagged", style="dim")
             if p.window != r.window:
-                title.append(" · zoomed on the flagged activity (b: whole window in days)", style="dim")
+                what = (
+                    "the flagged activity" if chart.focus != r.window and self._has_flags() else "recent days"
+                )
+                title.append(f" · zoomed on {what} (b: the whole window in days)", style="dim")
         title.append("\n")
         title.append(f"█ events   {_FLAGGED} flagged events (cited by a flag above INFO)   ", style="dim")
         title.append("!", style="bold")

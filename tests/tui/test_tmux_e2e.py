@@ -143,7 +143,7 @@ def test_every_pane_an_export_and_quit_in_tmux(tmux: Tmux, tmp_path: Path):
     # 3 — AI activity.
     tmux.keys("3")
     screen = tmux.wait_for("AI activity", "AI events", "FLAGS")
-    assert "MCP tool calls" in screen
+    assert "AI calls" in screen
 
     # ? — help over the pane; Escape closes it.
     tmux.keys("?")

@@ -331,7 +331,7 @@ class WatchScreen(PaneScreen):
             header.pane_window = Window(snap.watermark_ms - int(snap.window_s * 1000), snap.watermark_ms)
         self.set_status(self._header_status(snap, local))
         self.query_one(RateSparkline).set_series(snap.series_start_ms, snap.series, local)
-        self.query_one(HotActorSparklines).set_series(snap.actor_series)
+        self.query_one(HotActorSparklines).set_series(snap.actor_series, snap.series_start_ms, local)
         if not self.paused and self.shown is not None:
             self._render_tables(self.shown, local)
         self._tick()

@@ -349,7 +349,7 @@ ENDPOINT_COLUMNS: tuple[TableColumn[EndpointGroup], ...] = (
                 lambda g, _l: _cell(g.path, max_len=80) if g.path else _missing("(no path)"),
                 lambda g: g.path),
     TableColumn("methods", "methods", _method_cell, _methods),
-    TableColumn("count", "calls", lambda g, _l: _count(g.count), lambda g: g.count, descending_first=True),
+    TableColumn("count", "events", lambda g, _l: _count(g.count), lambda g: g.count, descending_first=True),
 )  # fmt: skip
 
 

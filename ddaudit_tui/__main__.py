@@ -1,3 +1,3 @@
-from ddaudit_tui.cli import main
+from ddaudit_tui.entry import main
 
 raise SystemExit(main())

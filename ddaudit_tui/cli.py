@@ -17,6 +17,7 @@ import importlib
 import os
 import sys
 from pathlib import Path
+from typing import BinaryIO
 
 from ddaudit_tui import __version__
 from ddaudit_tui.cliutil import (
@@ -42,6 +43,7 @@ PLUGGED_COMMANDS: dict[str, str] = {
     "watch": "watch",
     "ai": "ai",
     "report": "report",
+    "serve": "serve",
 }
 COMMANDS = ("tui", "demo-data", "config", *PLUGGED_COMMANDS)
 
@@ -90,6 +92,50 @@ def _normalise_argv(argv: list[str]) -> list[str]:
     return ["tui", *argv]
 
 
+def _looks_like_negation(token: str) -> bool:
+    """`-@action:accessed`, `-status:error`, `-(…)`: the search syntax's negation, not an option."""
+    return (
+        token.startswith("-")
+        and not token.startswith("--")
+        and len(token) > 1
+        and (token[1] in '@("*' or ":" in token)
+    )
+
+
+def _shield_negations(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[list[str], list[str]]:
+    """(argv, negations): a query that starts with `-` (the documented negation) is taken for an option by
+    argparse — `-org.name:x` would even become `-o rg.name:x`. An option's value that starts with `-` is
+    passed as `--query=-…`; a positional negation is taken out, to be put back as the query after parsing."""
+    sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+    command = sub.choices.get(argv[0]) if sub is not None and argv else None
+    if command is None:
+        return argv, []
+    options = command._option_string_actions
+    has_query = any(a.dest == "query" and not a.option_strings for a in command._actions)
+    out: list[str] = [argv[0]]
+    negations: list[str] = []
+    rest = iter(argv[1:])
+    for token in rest:
+        if token == "--":
+            out += [token, *rest]
+            break
+        action = options.get(token)
+        if action is not None and action.nargs is None:  # an option that takes one value
+            value = next(rest, None)
+            if value is None:
+                out.append(token)
+            elif value.startswith("-") and value not in options:  # `--from -5d`, `--query -@x`
+                out.append(f"{token}={value}")
+            else:
+                out += [token, value]
+            continue
+        if has_query and token not in options and _looks_like_negation(token):
+            negations.append(token)
+            continue
+        out.append(token)
+    return out, negations
+
+
 def _run_demo_data(args: argparse.Namespace) -> int:
     from ddaudit_tui.sources.demo_org import write_demo_data
 
@@ -118,7 +164,8 @@ def _run_tui(args: argparse.Namespace) -> int:
 
     parse_query(args.query)
     settings = settings_from(args)
-    source = open_source(args, settings)
+    # Files are read by the source's thread once the TUI has painted its first frame (tui/loading.py).
+    source = open_source(args, settings, streaming=True, stdin=_stdin_for_tui(args))
     window = resolve_source_window(args, source)
     from ddaudit_tui.tui.app import DdauditApp  # Textual only on this path
 
@@ -136,13 +183,46 @@ def _run_tui(args: argparse.Namespace) -> int:
     app.read_only = bool(settings.read_only)  # type: ignore[attr-defined]  # Key lookup refuses revocation
     app.site = settings.site  # "Copy as" explorer URLs and DD_SITE for this profile's site
     app.run()
+    load_error = getattr(source, "load_error", None)
+    if load_error is not None:
+        raise load_error  # the input was not audit data: one line on stderr, exit code 4
     return app.return_code or EXIT_OK
+
+
+def _stdin_for_tui(args: argparse.Namespace) -> BinaryIO | None:
+    """`cat x.json | ddaudit --input -`: the events come on stdin, the keys from the terminal.
+
+    The pipe moves to a new descriptor for the source, and the terminal takes its place as stdin, where
+    Textual reads keys. Without a terminal to open, stdin stays as it is (None: the source reads it)."""
+    if "-" not in (getattr(args, "input", None) or []):
+        return None
+    try:
+        if sys.stdin is None or sys.stdin.isatty():
+            return None
+    except (AttributeError, ValueError, OSError):  # closed or replaced stdin
+        return None
+    try:
+        tty = os.open("/dev/tty", os.O_RDWR)
+    except OSError:
+        return None
+    events = os.dup(0)
+    os.dup2(tty, 0)
+    os.close(tty)
+    return os.fdopen(events, "rb")
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(_normalise_argv(argv))
+    shielded, negations = _shield_negations(parser, _normalise_argv(argv))
+    args = parser.parse_args(shielded)
+    if negations:  # AND is commutative: the negated terms first, as they were typed
+        args.query = " ".join([*negations, *([args.query] if args.query else [])])
+    if isinstance(getattr(args, "query", None), str):
+        from ddaudit_tui.events.query import straighten_quotes
+
+        # Pasted from Datadog's docs: the API, too, must get quotes it knows (“x” matches nothing there).
+        args.query = straighten_quotes(args.query)
     handlers = {"tui": _run_tui, "demo-data": _run_demo_data, "config": _run_config}
     try:
         if args.command in PLUGGED_COMMANDS:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -56,6 +57,12 @@ def add_source_args(p: argparse.ArgumentParser, default_from: str = "90d") -> No
     c.add_argument(
         "--api-url", help="base URL override, e.g. an identity-aware gateway (env DDAUDIT_API_URL)"
     )
+    c.add_argument(
+        "--no-dd-auth",
+        action="store_true",
+        help="send no Datadog API/application key: a gateway at --api-url holds them (env DDAUDIT_DD_AUTH=none; "
+        'config auth = "none")',
+    )
     c.add_argument("--proxy", help="HTTPS proxy URL (env DDAUDIT_PROXY; HTTPS_PROXY is honoured too)")
     c.add_argument("--ca-bundle", help="CA bundle for TLS verification (env DDAUDIT_CA_BUNDLE)")
     c.add_argument("--max-events", type=int, help="stop fetching after this many events (default 200000)")
@@ -70,6 +77,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "proxy": getattr(args, "proxy", None),
         "ca_bundle": getattr(args, "ca_bundle", None),
         "max_events": getattr(args, "max_events", None),
+        "auth": "none" if getattr(args, "no_dd_auth", False) else None,
         "export_dir": getattr(args, "export_dir", None),
         "local_time": getattr(args, "local_time", None),
     }
@@ -90,6 +98,10 @@ def open_output(path: str | None, binary: bool = False) -> Iterator[IO[Any]]:
     target = Path(path).expanduser()
     try:
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # The mode above applies only to a new file: one that was there (0644) must not stay readable.
+        # Only a regular file: `-o /dev/null` or a FIFO is not ours to chmod.
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            os.fchmod(fd, 0o600)
     except OSError as exc:
         raise OSError(f"{target}: cannot write ({exc.strerror or exc})") from None
     with os.fdopen(

@@ -62,6 +62,8 @@ class _FileSettings(BaseModel):
     proxy: str | None = None
     ca_bundle: str | None = None
     timeout: float | None = Field(default=None, gt=0)
+    deadline: float | None = Field(default=None, gt=0)
+    auth: str | None = None
     concurrency: int | None = Field(default=None, ge=1, le=32)
     max_events: int | None = Field(default=None, ge=1)
     export_dir: str | None = None
@@ -93,7 +95,11 @@ class Settings:
     read_only: bool = False  # refuse revocation
     proxy: str | None = None
     ca_bundle: str | None = None
-    timeout: float = 30.0
+    timeout: float = 30.0  # seconds per read; a request as a whole gets twice that
+    deadline: float | None = None  # seconds per fetch (retries and waits included); None: no bound
+    # "auto": send the Datadog keys or token found; "none": send no DD-API-KEY / DD-APPLICATION-KEY (a
+    # gateway holds them) — only a bearer token, if one is set, for the gateway itself.
+    auth: str = "auto"
     concurrency: int = 8
     max_events: int | None = None
     export_dir: str | None = None
@@ -103,14 +109,16 @@ class Settings:
     origins: dict[str, str] = field(default_factory=dict)
 
     def has_credentials(self) -> bool:
-        return bool(self.access_token or (self.api_key and self.app_key))
+        """Whether the Datadog API can be called: keys or a token — or `auth = "none"` (a gateway holds
+        them)."""
+        return self.auth == "none" or bool(self.access_token or (self.api_key and self.app_key))
 
     def describe(self) -> list[tuple[str, str, str]]:
         """(name, display value, origin) for `ddaudit config`; secrets masked."""
         rows: list[tuple[str, str, str]] = []
         for name in (
-            "profile", "site", "api_url", "api_key", "app_key", "access_token", "proxy", "ca_bundle",
-            "timeout", "concurrency", "max_events", "export_dir", "local_time",
+            "profile", "site", "api_url", "auth", "api_key", "app_key", "access_token", "proxy", "ca_bundle",
+            "timeout", "deadline", "concurrency", "max_events", "export_dir", "local_time",
             "pagerduty_routing_key", "pagerduty_url", "state_dir", "rules_file",
             "business_hours", "business_days", "business_timezone", "country_allowlist", "read_only",
         ):  # fmt: skip
@@ -218,6 +226,8 @@ _ENV: dict[str, tuple[str, ...]] = {
     "proxy": ("DDAUDIT_PROXY",),
     "ca_bundle": ("DDAUDIT_CA_BUNDLE",),
     "timeout": ("DDAUDIT_TIMEOUT",),
+    "deadline": ("DDAUDIT_DEADLINE",),
+    "auth": ("DDAUDIT_DD_AUTH",),
     "concurrency": ("DDAUDIT_CONCURRENCY",),
     "max_events": ("DDAUDIT_MAX_EVENTS",),
     "export_dir": ("DDAUDIT_EXPORT_DIR",),
@@ -233,7 +243,8 @@ _ENV: dict[str, tuple[str, ...]] = {
     "read_only": ("DDAUDIT_READ_ONLY",),
 }
 
-_CONVERT = {"timeout": float, "concurrency": int, "max_events": int}
+_CONVERT = {"timeout": float, "deadline": float, "concurrency": int, "max_events": int}
+AUTH_MODES = ("auto", "none")
 
 
 def _convert(name: str, value: Any, where: str) -> Any:
@@ -246,13 +257,18 @@ def _convert(name: str, value: Any, where: str) -> Any:
         if low in ("0", "false", "no", "off", ""):
             return False
         raise ConfigError(f"{where}: expected true or false, got {value!r}")
+    if name == "auth":
+        mode = str(value).strip().lower()
+        if mode not in AUTH_MODES:
+            raise ConfigError(f"{where}: expected auto or none, got {value!r}")
+        return mode
     conv = _CONVERT.get(name)
     if conv is not None and isinstance(value, str):
         try:
             value = conv(value)
         except ValueError:
             raise ConfigError(f"{where}: expected a number, got {value!r}") from None
-    if name in ("timeout", "concurrency", "max_events") and value is not None and value <= 0:
+    if name in ("timeout", "deadline", "concurrency", "max_events") and value is not None and value <= 0:
         raise ConfigError(f"{where}: must be greater than 0")
     return value
 

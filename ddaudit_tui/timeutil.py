@@ -38,12 +38,32 @@ def parse_duration(text: str) -> int:
     return int(m.group(1)) * _UNITS[m.group(2).lower()]
 
 
+# The instants ddaudit can show and send (1970-01-01 .. 9999-12-31): beyond them `datetime` fails.
+MIN_MS = 0
+MAX_MS = 253_402_300_799_999
+
+
 def parse_instant(text: str | int | float, now: float | None = None) -> int:
     """A point in time → epoch milliseconds UTC.
 
     Accepts `now`, `now-2h`, `2h` / `90d` (ago), ISO-8601 (zone optional, UTC assumed) and epoch
-    milliseconds (or seconds, for numbers below 1e11).
+    milliseconds (or seconds, for numbers below 1e11). Raises TimeParseError outside 1970..9999.
     """
+    ms = _parse_instant(text, now)
+    if not MIN_MS <= ms <= MAX_MS:
+        raise TimeParseError(f"time {str(text).strip()!r} is out of range: expected 1970-01-01 .. 9999-12-31")
+    return ms
+
+
+def parse_bound(flag: str, text: str | int | float, now: float | None = None) -> int:
+    """`parse_instant` for a command-line bound: the error names the flag (`--from: time …`)."""
+    try:
+        return parse_instant(text, now)
+    except TimeParseError as exc:
+        raise TimeParseError(f"{flag}: {exc}") from None
+
+
+def _parse_instant(text: str | int | float, now: float | None = None) -> int:
     now = time.time() if now is None else now
     if isinstance(text, int | float) and not isinstance(text, bool):
         return int(text if text >= 1e11 else text * 1000)
@@ -70,7 +90,10 @@ def parse_instant(text: str | int | float, now: float | None = None) -> int:
         ) from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return int(dt.timestamp() * 1000)
+    try:
+        return int(dt.timestamp() * 1000)
+    except (OverflowError, ValueError):  # 0001-01-01T00:00+14:00 has no timestamp
+        return MIN_MS - 1
 
 
 @dataclass(frozen=True)
@@ -113,7 +136,7 @@ class Window:
 def resolve_window(frm: str | int, to: str | int = "now", now: float | None = None) -> Window:
     """Resolve `--from`/`--to` once, from a single clock reading."""
     now = time.time() if now is None else now
-    return Window(parse_instant(frm, now), parse_instant(to, now))
+    return Window(parse_bound("--from", frm, now), parse_bound("--to", to, now))
 
 
 def iso(ms: int) -> str:

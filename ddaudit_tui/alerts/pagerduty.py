@@ -23,7 +23,7 @@ import httpx
 from ddaudit_tui import __version__
 from ddaudit_tui.analysis.signals import Severity
 from ddaudit_tui.analysis.spikes import DEFAULT_WINDOW_MS, Alert, Rule
-from ddaudit_tui.safetext import clean
+from ddaudit_tui.safetext import Redactor, clean
 from ddaudit_tui.timeutil import fmt_ts, human_duration, iso
 
 __all__ = [
@@ -263,6 +263,7 @@ class PagerDutyClient:
             raise ValueError("empty PagerDuty routing key")
         self._routing_key = routing_key.strip()
         self.url = enqueue_url(url)
+        self._redact = Redactor([routing_key, self._routing_key])
         self.max_retries = max_retries
         self.max_backoff_s = max_backoff_s
         self._sleep = sleep
@@ -284,7 +285,15 @@ class PagerDutyClient:
             await self._http.aclose()
 
     def _scrub(self, text: str) -> str:
-        return clean(text.replace(self._routing_key, REDACTED), max_len=300)[:300]
+        return self._redact.cut(text, 300)
+
+    @property
+    def fingerprint(self) -> str:
+        """Which configuration sends (URL and routing key), as a hash that cannot give the key back:
+        a page refused by one configuration is retried by another (`state.refusals`)."""
+        import hashlib
+
+        return hashlib.sha256(f"{self.url}\0{self._routing_key}".encode()).hexdigest()[:16]
 
     def backoff_s(self, attempt: int) -> float:
         """2^attempt seconds (1, 2, 4, …) capped at 30 s, as PagerDuty's agent does."""

@@ -75,6 +75,9 @@ class FakePagerDuty:
         self.statuses: list[int] = []  # the status answered to each request
         self.incidents: dict[str, dict[str, Any]] = {}  # dedup_key -> {"status", "triggers", "opened"}
         self.opened = 0  # incidents opened (a coalesced trigger does not open one)
+        # Routing keys PagerDuty does not know: every event sent with one is refused with a 400, as the
+        # real Events API answers a wrong integration key.
+        self.refused_routing_keys: set[str] = set()
         self._faults: deque[int] = deque()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -175,6 +178,15 @@ class FakePagerDuty:
                         "status": "Unrecognized object",
                         "message": "Event object format is unrecognized",
                         "errors": ["JSON parse error"],
+                    },
+                )
+            if body.get("routing_key") in self.refused_routing_keys:
+                return self._answer(
+                    400,
+                    {
+                        "status": "invalid event",
+                        "message": "Event object is invalid",
+                        "errors": ["Invalid routing key"],
                     },
                 )
             errors = validate_event(body)

@@ -32,7 +32,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass, field
 from typing import Any
 
-from ddaudit_tui.alerts.pagerduty import Pager, build_resolve, build_trigger
+from ddaudit_tui.alerts.pagerduty import DryRunPager, Pager, build_resolve, build_trigger
+from ddaudit_tui.alerts.state import StateError
 from ddaudit_tui.analysis.spikes import (
     DEFAULT_LATENESS_MS,
     PAGE_DISABLED,
@@ -110,6 +111,10 @@ class PollOutcome:
     paged: list[Alert] = field(default_factory=list)  # triggers sent (or dry-run) during this poll
     resolved: list[Alert] = field(default_factory=list)
     page_failures: list[tuple[Alert, str]] = field(default_factory=list)
+    # Alerts whose page PagerDuty has not accepted, after this poll: queued (retried next poll) or refused
+    # (400: retried once the PagerDuty configuration changes). Never empty while an alert is undelivered.
+    undelivered: list[Alert] = field(default_factory=list)
+    state_error: str | None = None  # the state could not be written (e.g. No space left on device: …)
     complete: bool = True
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
@@ -194,6 +199,7 @@ class Poller:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._subscribers: list[asyncio.Queue[WatchSnapshot]] = []
+        self._refusals: dict[str, str | None] = {}  # dedup key -> pager fingerprint that refused it
 
         if state is not None:
             saved = state.load()
@@ -375,8 +381,15 @@ class Poller:
                     self._stale = True
                 self.warnings = tuple(outcome.warnings)
                 if self.state is not None and self.save_state:
-                    # If this raises, memory is still ahead of the disk; the next save catches up.
-                    self.state.save(self.engine.export_state(), self.last_polled_ms)
+                    # If this fails, memory is still ahead of the disk; the next save catches up. The pages
+                    # sent are already recorded one by one: a re-fetched burst is not paged again.
+                    try:
+                        self.state.save(self.engine.export_state(), self.last_polled_ms)
+                    except StateError as exc:
+                        outcome.state_error = outcome.state_error or str(exc)
+                if outcome.state_error is not None:
+                    # The pane shows the poller's warnings; the headless command prints state_error.
+                    self.warnings = (*self.warnings, f"watch state: {outcome.state_error}")
                 return outcome
             finally:
                 self.polling = False
@@ -408,16 +421,38 @@ class Poller:
         else:
             alert.page_status = PAGE_PENDING
 
+    def _pager_fingerprint(self) -> str | None:
+        return getattr(self.pager, "fingerprint", None)
+
+    def _retry_refused(self, alert: Alert) -> bool:
+        """A page PagerDuty refused (400) is sent again once its configuration changed (routing key or
+        URL): the same payload to the same configuration would be refused again."""
+        if alert.dedup_key in self._refusals:
+            return self._refusals[alert.dedup_key] != self._pager_fingerprint()
+        stored = self.state.refused_by(alert.dedup_key) if self.state is not None else None
+        # Refused before refusals were remembered (or state lost): try once more, which records it.
+        return stored is None or stored[0] != self._pager_fingerprint()
+
     async def _send_pages(self, outcome: PollOutcome) -> None:
         """Trigger every pending alert, oldest first. A page that failed for a passing reason stays
-        pending and is retried next poll (queued, never dropped); a 400 is final."""
+        pending and is retried next poll (queued, never dropped); a refused one (400) is retried once the
+        PagerDuty configuration has changed. Each page is recorded before it is sent: if it cannot be
+        recorded it is not sent (it could not be recognised next time, and would be sent twice)."""
         if self.pager is None:
             return
-        pending = [a for a in self.engine.alerts() if a.page_status == PAGE_PENDING]
+        alerts = self.engine.alerts()
+        refused = [a for a in alerts if a.page_status == PAGE_FAILED and self._retry_refused(a)]
+        for alert in refused:
+            alert.page_status = PAGE_PENDING
+        pending = [a for a in alerts if a.page_status == PAGE_PENDING]
+        unwell = False
         for alert in reversed(pending):
             if self._remembered(alert.dedup_key, "trigger"):
                 alert.page_status = PAGE_SENT  # sent before a restart: never twice
+                alert.page_error = None
                 continue
+            if unwell:
+                continue  # PagerDuty is unwell: the rest stays queued for the next poll
             body = build_trigger(
                 alert,
                 self._rule_by_name.get(alert.rule),
@@ -425,6 +460,16 @@ class Poller:
                 site=self.site,
                 window_ms=self.engine.window_ms,
             )
+            dry = isinstance(self.pager, DryRunPager)
+            if not dry:
+                try:
+                    self._remember(alert.dedup_key, "trigger", None)  # sending
+                except StateError as exc:
+                    message = f"not sent: the page could not be recorded first ({exc})"
+                    alert.page_error = message
+                    outcome.page_failures.append((alert, message))
+                    outcome.state_error = outcome.state_error or str(exc)
+                    continue
             result = await self.pager.send(body)
             if result.dry_run:
                 alert.page_status = PAGE_DRY_RUN
@@ -432,15 +477,25 @@ class Poller:
             elif result.ok:
                 alert.page_status = PAGE_SENT
                 alert.page_error = None
-                self._remember(alert.dedup_key, "trigger", result.status)
                 outcome.paged.append(alert)
+                try:
+                    self._remember(alert.dedup_key, "trigger", result.status)
+                except StateError as exc:  # the "sending" row stands: it counts as sent
+                    outcome.state_error = outcome.state_error or str(exc)
             else:
                 alert.page_error = result.message
                 outcome.page_failures.append((alert, result.message))
+                try:
+                    self._forget(alert.dedup_key, "trigger")
+                    if not result.retryable:
+                        self._refused(alert.dedup_key, result.status)
+                except StateError as exc:
+                    outcome.state_error = outcome.state_error or str(exc)
                 if not result.retryable:
                     alert.page_status = PAGE_FAILED
                     continue
-                break  # PagerDuty is unwell: leave the rest queued for the next poll
+                unwell = True
+        outcome.undelivered = [a for a in alerts if a.page_status in (PAGE_PENDING, PAGE_FAILED)]
 
     async def _send_resolves(self, outcome: PollOutcome) -> None:
         if self.pager is None:
@@ -455,7 +510,10 @@ class Poller:
             if result.ok:
                 alert.resolved = True
                 if not result.dry_run:
-                    self._remember(alert.dedup_key, "resolve", result.status)
+                    try:
+                        self._remember(alert.dedup_key, "resolve", result.status)
+                    except StateError as exc:
+                        outcome.state_error = outcome.state_error or str(exc)
                 outcome.resolved.append(alert)
             elif result.retryable:
                 outcome.page_failures.append((alert, result.message))
@@ -470,6 +528,16 @@ class Poller:
     def _remember(self, dedup_key: str, action: str, status: int | None) -> None:
         if self.state is not None and self.save_state:
             self.state.record_page(dedup_key, action, status)
+
+    def _forget(self, dedup_key: str, action: str) -> None:
+        if self.state is not None and self.save_state:
+            self.state.forget_page(dedup_key, action)
+
+    def _refused(self, dedup_key: str, status: int | None) -> None:
+        fingerprint = self._pager_fingerprint()
+        self._refusals[dedup_key] = fingerprint
+        if self.state is not None and self.save_state:
+            self.state.record_refusal(dedup_key, "trigger", fingerprint, status)
 
     # -- snapshots -------------------------------------------------------------------------------------
 

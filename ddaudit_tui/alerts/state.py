@@ -27,7 +27,7 @@ import platformdirs
 
 from ddaudit_tui.analysis.spikes import Alert, EngineState, Entry
 
-__all__ = ["STATE_ENV", "StateError", "StateLocked", "WatchState", "default_state_dir"]
+__all__ = ["STATE_ENV", "StateCorrupt", "StateError", "StateLocked", "WatchState", "default_state_dir"]
 
 STATE_ENV = "DDAUDIT_STATE_DIR"
 DB_NAME = "watch.sqlite3"
@@ -52,7 +52,16 @@ CREATE TABLE IF NOT EXISTS pages (
     dedup_key TEXT NOT NULL, action TEXT NOT NULL, sent_ms INTEGER NOT NULL, status INTEGER,
     PRIMARY KEY (dedup_key, action)
 );
+CREATE TABLE IF NOT EXISTS refusals (
+    dedup_key TEXT NOT NULL, action TEXT NOT NULL, pager TEXT, status INTEGER, refused_ms INTEGER NOT NULL,
+    PRIMARY KEY (dedup_key, action)
+);
 """
+# A `pages` row is written BEFORE the page is sent (status NULL: sending) and gets PagerDuty's status once
+# accepted; it is deleted if PagerDuty did not accept it. A row left with status NULL (a crash, or a disk
+# too full to update it) counts as sent: a page is never sent twice. `refusals` remembers which pager
+# configuration (a hash of URL and routing key, never the key) refused a page with a 400, so the page is
+# retried once the configuration changes.
 _PAGES_RETENTION_MS = 30 * 86_400_000  # far beyond any alert's life: a re-fetched burst is recognised
 
 
@@ -62,6 +71,19 @@ class StateError(OSError):
 
 class StateLocked(StateError):
     """Another `ddaudit watch` holds this scope's state: two watchers would page twice."""
+
+
+class StateCorrupt(StateError):
+    """A stored value cannot be read (a non-numeric watermark…): one line naming file and field; the
+    watch continues from a safe point with `--reset-state` (CLI exit code 1)."""
+
+
+def _db_error(path: Path, exc: sqlite3.Error, doing: str) -> StateError:
+    """SQLite's words for a full disk are not the system's: say what the user can search for."""
+    text = str(exc)
+    if getattr(exc, "sqlite_errorcode", None) == 13 or "disk is full" in text:  # SQLITE_FULL
+        return StateError(f"No space left on device: {path} ({doing}: {text})")
+    return StateError(f"{path}: {doing} ({text})")
 
 
 def default_state_dir() -> Path:
@@ -75,7 +97,12 @@ class WatchState:
     """One scope's view of the state database. Use as a context manager, or call `close()`."""
 
     def __init__(
-        self, directory: str | Path | None = None, scope: str = "default", *, lock: bool = True
+        self,
+        directory: str | Path | None = None,
+        scope: str = "default",
+        *,
+        lock: bool = True,
+        legacy_scopes: tuple[str, ...] = (),
     ) -> None:
         self.directory = Path(directory).expanduser() if directory is not None else default_state_dir()
         self.scope = scope
@@ -89,11 +116,15 @@ class WatchState:
             if lock:
                 self._acquire_lock()
             self._db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            # Deleted rows are overwritten, not left in free pages (an old scope may name a password).
+            self._db.execute("PRAGMA secure_delete = ON")
             self._db.executescript(_SCHEMA)
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('', 'schema', ?)", (str(SCHEMA_VERSION),))
+            if legacy_scopes:
+                self._adopt_legacy(legacy_scopes)
         except sqlite3.Error as exc:
             self._release_lock()
-            raise StateError(f"{self.path}: cannot open the watch state ({exc})") from None
+            raise _db_error(self.path, exc, "cannot open the watch state") from None
         except OSError as exc:
             self._release_lock()
             if isinstance(exc, StateError):
@@ -110,8 +141,7 @@ class WatchState:
             import fcntl
         except ImportError:  # pragma: no cover - Windows: no advisory lock, SQLite still serialises writes
             return
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in self.scope)[:80] or "default"
-        lock_path = self.directory / f"watch-{safe}.lock"
+        lock_path = self._lock_path(self.scope)
         f = os.fdopen(
             os.open(lock_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a", encoding="utf-8"
         )
@@ -124,6 +154,36 @@ class WatchState:
                 "wait for it to finish or use another --state-dir"
             ) from None
         self._lock_file = f
+
+    def _lock_path(self, scope: str) -> Path:
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in scope)[:80] or "default"
+        return self.directory / f"watch-{safe}.lock"
+
+    def _adopt_legacy(self, legacy_scopes: tuple[str, ...]) -> None:
+        """Carry a scope's state over from an older name (versions ≤ 0.x named API scopes by their URL,
+        which could hold a gateway password): rows renamed if this scope has none yet, dropped otherwise;
+        the old lock file removed (its name could hold the password too)."""
+        for old in legacy_scopes:
+            if old == self.scope:
+                continue
+            has_old = self._db.execute("SELECT 1 FROM meta WHERE scope = ? LIMIT 1", (old,)).fetchone()
+            has_old = (
+                has_old or self._db.execute("SELECT 1 FROM alerts WHERE scope = ? LIMIT 1", (old,)).fetchone()
+            )
+            if has_old:
+                has_new = self._db.execute(
+                    "SELECT 1 FROM meta WHERE scope = ? LIMIT 1", (self.scope,)
+                ).fetchone()
+                with self._tx() as db:
+                    for table in ("meta", "entries", "alerts"):
+                        if has_new:
+                            db.execute(f"DELETE FROM {table} WHERE scope = ?", (old,))  # noqa: S608
+                        else:
+                            db.execute(f"UPDATE {table} SET scope = ? WHERE scope = ?", (self.scope, old))  # noqa: S608
+            old_lock = self._lock_path(old)
+            if old_lock != self._lock_path(self.scope):
+                with contextlib.suppress(OSError):
+                    old_lock.unlink()
 
     def _release_lock(self) -> None:
         if self._lock_file is not None:
@@ -147,16 +207,21 @@ class WatchState:
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
+        db = self._db
         try:
-            self._db.execute("BEGIN IMMEDIATE")
+            db.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
+                yield db
+                db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # SQLite may already have rolled back by itself (a full disk does that): a second
+                # ROLLBACK would fail with "no transaction is active" and hide the real cause.
+                if db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
         except sqlite3.Error as exc:
-            raise StateError(f"{self.path}: cannot write the watch state ({exc})") from None
+            raise _db_error(self.path, exc, "cannot write the watch state") from None
 
     # -- meta ----------------------------------------------------------------------------------------
 
@@ -166,19 +231,39 @@ class WatchState:
         ).fetchone()
         return None if row is None else row[0]
 
+    def _number(self, value: object, field: str) -> int | None:
+        """A stored number, or StateCorrupt naming the file and the field."""
+        if value is None or value == "":
+            return None
+        try:
+            return int(value)  # type: ignore[call-overload]
+        except (TypeError, ValueError, OverflowError):
+            shown = repr(value)
+            shown = shown if len(shown) <= 40 else shown[:39] + "…"
+            raise StateCorrupt(
+                f"{self.path}: corrupt watch state: {field} is {shown}, not a number; run 'ddaudit watch "
+                "--reset-state' to start again from the last --window (pages already sent are kept)"
+            ) from None
+
     @property
     def last_polled(self) -> int | None:
         """End (epoch ms) of the last poll that fetched its whole window."""
-        value = self._meta("last_polled")
-        return int(value) if value else None
+        return self._number(self._meta("last_polled"), "last_polled")
+
+    def reset(self) -> None:
+        """Forget this scope's polls, windows and alerts (a corrupt state); keep the pages sent, so no
+        alert already paged is paged again."""
+        with self._tx() as db:
+            for table in ("meta", "entries", "alerts"):
+                db.execute(f"DELETE FROM {table} WHERE scope = ?", (self.scope,))  # noqa: S608
 
     # -- engine state ----------------------------------------------------------------------------------
 
     def load(self) -> EngineState | None:
         """The saved engine state of this scope, or None on the first run."""
-        watermark = self._meta("watermark")
+        watermark = self._number(self._meta("watermark"), "watermark")
         entries = [
-            (rule, grp, gfield, Entry(int(ts), eid, dv, what, asset))
+            (rule, grp, gfield, Entry(self._number(ts, "entries.ts") or 0, eid, dv, what, asset))
             for rule, grp, gfield, ts, eid, dv, what, asset in self._db.execute(
                 "SELECT rule, grp, group_field, ts, event_id, distinct_value, what, asset FROM entries "
                 "WHERE scope = ?",
@@ -193,7 +278,7 @@ class WatchState:
                 continue  # one unreadable row must not stop the watch
         if watermark is None and not entries and not alerts:
             return None
-        return EngineState(entries=entries, alerts=alerts, watermark=int(watermark) if watermark else None)
+        return EngineState(entries=entries, alerts=alerts, watermark=watermark)
 
     def save(self, engine_state: EngineState, last_polled: int | None) -> None:
         """Replace this scope's saved state (one transaction: a crash leaves the previous state whole)."""
@@ -235,12 +320,34 @@ class WatchState:
         return row is not None
 
     def record_page(self, dedup_key: str, action: str, status: int | None = None) -> None:
-        """Remember a page at once (its own transaction): a crash right after sending must not re-page."""
+        """Remember a page at once (its own transaction). Called BEFORE sending (status None: sending)
+        and again once accepted: a crash, or a full disk, after sending must not re-page."""
         with self._tx() as db:
             db.execute(
                 "INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?)",
                 (dedup_key, action, int(time.time() * 1000), status),
             )
+            db.execute("DELETE FROM refusals WHERE dedup_key = ? AND action = ?", (dedup_key, action))
+
+    def forget_page(self, dedup_key: str, action: str) -> None:
+        """PagerDuty did not accept it: the page is still to be sent."""
+        with self._tx() as db:
+            db.execute("DELETE FROM pages WHERE dedup_key = ? AND action = ?", (dedup_key, action))
+
+    def record_refusal(self, dedup_key: str, action: str, pager: str | None, status: int | None) -> None:
+        """PagerDuty refused it (400): retried once `pager` (the configuration's fingerprint) changes."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO refusals VALUES (?, ?, ?, ?, ?)",
+                (dedup_key, action, pager, status, int(time.time() * 1000)),
+            )
+
+    def refused_by(self, dedup_key: str, action: str = "trigger") -> tuple[str | None] | None:
+        """(the fingerprint of the pager configuration that refused it,) or None if never refused."""
+        row = self._db.execute(
+            "SELECT pager FROM refusals WHERE dedup_key = ? AND action = ?", (dedup_key, action)
+        ).fetchone()
+        return None if row is None else (row[0],)
 
     def pages(self) -> list[tuple[str, str, int, int | None]]:
         """(dedup_key, action, sent_ms, HTTP status) of every page remembered, oldest first."""

@@ -68,6 +68,7 @@ __all__ = [
     "TuiWatch",
     "WatchOptions",
     "is_demo_label",
+    "legacy_state_scope",
     "open_tui_watch",
     "pagerduty_url",
     "routing_key",
@@ -118,12 +119,39 @@ def state_dir(flag: str | None, settings: Settings | None) -> Path:
 
 
 def state_scope(args: argparse.Namespace, settings: Settings) -> str:
-    """Which watched source a state belongs to: polls of one never move another's mark."""
+    """Which watched source a state belongs to: polls of one never move another's mark.
+
+    An API scope is a hash of what says which org is watched — the site, or the gateway URL's scheme,
+    host, port and path, and the profile — and never of the URL's user-info: the scope names the lock
+    file and sits in the database, and a gateway URL may carry a password."""
     if getattr(args, "input", None):
         names = sorted("stdin" if p == "-" else str(Path(p).expanduser().resolve()) for p in args.input)
         return "input:" + "|".join(names)
     if getattr(args, "demo", False):
         return f"demo:{args.seed}"
+    import hashlib
+    import json
+    from urllib.parse import urlsplit
+
+    where: list[object] = ["site", settings.site]
+    if settings.api_url:
+        try:
+            parts = urlsplit(settings.api_url.strip())
+            port = parts.port
+        except ValueError:
+            parts, port = None, None
+        if parts is not None:
+            host = (parts.hostname or "").lower()
+            where = ["url", parts.scheme.lower(), host, port, parts.path.rstrip("/")]
+    ident = json.dumps([*where, settings.profile or ""], separators=(",", ":"))
+    return "api:" + hashlib.sha256(ident.encode()).hexdigest()[:16]
+
+
+def legacy_state_scope(args: argparse.Namespace, settings: Settings) -> str:
+    """The scope name of versions before the hash (`api:<URL or site>:<profile>`): its state is carried
+    over to `state_scope` (and the name, which may hold a password, removed)."""
+    if getattr(args, "input", None) or getattr(args, "demo", False):
+        return state_scope(args, settings)
     return f"api:{settings.api_url or settings.site}:{settings.profile or ''}"
 
 
@@ -272,6 +300,14 @@ def open_tui_watch(
                     pager = PagerDutyClient(key, url)
                 if pager is not None:
                     tui.paging, tui.paging_note = PAGING_ON, "PagerDuty routing key configured"
+    if state is not None:
+        try:
+            state.load()
+            _ = state.last_polled
+        except StateError as exc:  # a corrupt value: the pane still watches, from memory
+            warnings.append(f"watch state: {exc}; pages are remembered in memory only")
+            state.close()
+            state = None
     tui.pager, tui.state = pager, state
     tui.poller = Poller(
         source,

@@ -431,7 +431,7 @@ def _kind(e: Event) -> str:
     return OTHER
 
 
-def _bits_keys(e: Event) -> tuple[str | None, str | None]:
+def bits_keys(e: Event) -> tuple[str | None, str | None]:
     """(metadata.dd.request_id, metadata.session_id) of a Bits AI SRE event: they tie an investigation's
     started / tool_call / SYSTEM task events together (audit-events.md §4.4)."""
     md = e.inner().get("metadata")
@@ -457,12 +457,12 @@ def _attribute_all(evs: list[Event], ids: _Identities) -> list[AiCall]:
     # Bits AI SRE: the human of each investigation, by request id and by investigation (= session) id.
     bits_human: dict[str, str] = {}
     bits_inv: dict[str, str] = {}
-    bits_keys: dict[str, tuple[str | None, str | None]] = {}
+    keys_of: dict[str, tuple[str | None, str | None]] = {}
     for e in evs:
         if _lower(e.evt_name) != "bits ai sre":
             continue
-        rid, sid = keys = _bits_keys(e)
-        bits_keys[e.id] = keys
+        rid, sid = keys = bits_keys(e)
+        keys_of[e.id] = keys
         who = ids.resolve(e.delegator_id, e.delegator_name, fallback=(e.delegator_name,)) or ids.resolve(
             e.usr_email, e.usr_id, e.usr_uuid, e.usr_name, fallback=(e.usr_name,)
         )
@@ -476,7 +476,7 @@ def _attribute_all(evs: list[Event], ids: _Identities) -> list[AiCall]:
                 bits_inv.setdefault(k, inv)
     calls: list[AiCall] = []
     for e in evs:
-        calls.append(_attribute(e, ids, bits_human, bits_inv, bits_keys.get(e.id)))
+        calls.append(_attribute(e, ids, bits_human, bits_inv, keys_of.get(e.id)))
     return calls
 
 
@@ -485,7 +485,7 @@ def _attribute(
     ids: _Identities,
     bits_human: Mapping[str, str],
     bits_inv: Mapping[str, str],
-    bits_keys: tuple[str | None, str | None] | None,
+    keys: tuple[str | None, str | None] | None,
 ) -> AiCall:
     kind = _kind(e)
     actor = e.usr_email or e.usr_name or e.usr_id or e.usr_uuid
@@ -497,7 +497,7 @@ def _attribute(
     else:
         human = ids.resolve(e.usr_email, e.usr_id, e.usr_uuid, e.usr_name, fallback=(e.usr_name,)) or ""
     if kind == BITS:
-        rid, sid = bits_keys or (None, None)
+        rid, sid = keys or (None, None)
         for k in (sid, rid, e.asset_id):
             if k and k in bits_inv:
                 investigation = bits_inv[k]

@@ -377,7 +377,7 @@ def decode_mentioning(data: bytes, name: str, needle: bytes) -> list[Event]:
     if data.lstrip()[:1] == b"{":
         try:
             env = _ENVELOPE.decode(data)
-        except msgspec.DecodeError:  # NDJSON, another shape, or broken: the general decoder decides
+        except (msgspec.DecodeError, RecursionError):  # NDJSON, another shape, broken: iter_decode decides
             env = None
         if env is not None and env.data is not None and env.status in (None, "success", "ok"):
             find = re.compile(re.escape(needle)).search

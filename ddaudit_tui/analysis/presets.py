@@ -191,12 +191,21 @@ def get_preset(name: str) -> Preset:
         raise PresetError(f"unknown preset {name!r} (known: {known})") from None
 
 
-def user_query(user: str, ids: tuple[str, ...] = (), names: tuple[str, ...] = ()) -> str:
+def user_query(
+    user: str,
+    ids: tuple[str, ...] = (),
+    names: tuple[str, ...] = (),
+    bits_requests: tuple[str, ...] = (),
+    bits_sessions: tuple[str, ...] = (),
+) -> str:
     """Everything a person did, and everything done on their behalf.
 
     `user` is matched as the actor's email and as a delegator id (some orgs, and the demo, use the
     email as the delegator id); `ids` and `names` are the person's other identities found in their
     own events (`usr.id`, `usr.uuid`, `usr.name`), matched against `@delegator.id` / `@delegator.name`.
+    `bits_requests` / `bits_sessions`: the request and session ids of the Bits AI SRE investigations the
+    person started; the SYSTEM tasks of those investigations carry no user and count for that person, as
+    the AI analysis counts them (`analysis/ai.py`, attribution).
     """
     u = quote_value(PARAMS["user"].check(user))
     terms = [f"@usr.email:{u}"]
@@ -204,6 +213,14 @@ def user_query(user: str, ids: tuple[str, ...] = (), names: tuple[str, ...] = ()
     terms.append(f"@delegator.id:{_any_of(delegator_ids)}")
     if names:
         terms.append(f"@delegator.name:{_any_of([quote_value(n) for n in names])}")
+    tasks = []
+    if bits_requests:
+        tasks.append(f"@metadata.dd.request_id:{_any_of([quote_value(r) for r in bits_requests])}")
+    if bits_sessions:
+        tasks.append(f"@metadata.session_id:{_any_of([quote_value(r) for r in bits_sessions])}")
+    if tasks:
+        joined = tasks[0] if len(tasks) == 1 else f"({' OR '.join(tasks)})"
+        terms.append(f'(@evt.name:"Bits AI SRE" {joined})')
     return " OR ".join(terms)
 
 
@@ -232,6 +249,22 @@ def identities(events: object) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(ids), tuple(names)
 
 
+def bits_investigations(events: object) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(request ids, session ids) of the Bits AI SRE events in `events` (a person's own events)."""
+    from ddaudit_tui.analysis.ai import bits_keys
+
+    requests: dict[str, None] = {}
+    sessions: dict[str, None] = {}
+    for e in events:  # type: ignore[attr-defined]
+        if (getattr(e, "evt_name", None) or "").lower() != "bits ai sre":
+            continue
+        rid, sid = bits_keys(e)
+        for value, into in ((rid, requests), (sid, sessions)):
+            if value and value.isprintable():
+                into[value] = None
+    return tuple(requests), tuple(sessions)
+
+
 async def expand_user(source: object, window: object, user: str) -> str:
     """`user_query` widened with the identities found in the user's own events over `window`.
 
@@ -240,6 +273,7 @@ async def expand_user(source: object, window: object, user: str) -> str:
     """
     own = await source.fetch(f"@usr.email:{quote_value(PARAMS['user'].check(user))}", window)  # type: ignore[attr-defined]
     ids, names = identities(own.events)
-    query = user_query(user, ids, names)
+    requests, sessions = bits_investigations(own.events)
+    query = user_query(user, ids, names, requests, sessions)
     parse_query(query)
     return query

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, TypeVar
 
+from ddaudit_tui.outcome import OUTCOMES, STATIC_STYLES
+
 T = TypeVar("T", bound=Hashable)
 
 
@@ -45,22 +47,13 @@ class Severity(IntEnum):
             raise ValueError(f"unknown severity {text!r} (expected one of: {names})") from None
 
 
-_GLYPHS = {
-    Severity.INFO: "·",
-    Severity.LOW: "○",
-    Severity.MEDIUM: "◆",
-    Severity.HIGH: "!",
-    Severity.CRITICAL: "‼",
-}
+# Glyphs and styles come from the one outcome map (ddaudit_tui/outcome.py).
+_GLYPHS = {s: OUTCOMES[s.name.lower()].glyph for s in Severity}
 
-# Rich style names per severity for the TUI; reports use the word and glyph.
-SEVERITY_STYLE = {
-    Severity.INFO: "dim",
-    Severity.LOW: "cyan",
-    Severity.MEDIUM: "yellow",
-    Severity.HIGH: "bold red",
-    Severity.CRITICAL: "bold reverse red",
-}
+# Rich styles per severity for TUI code without a theme at hand (textual-dark's colours; every salient
+# one has its own background, so it stays ≥ 4.5:1 on any row). Widgets that know the app use
+# `outcome.rich_style(severity.word, app.theme_variables, no_color=app.no_color)`.
+SEVERITY_STYLE = {s: STATIC_STYLES[s.name.lower()] for s in Severity}
 
 
 @dataclass(frozen=True)

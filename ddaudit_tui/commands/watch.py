@@ -14,9 +14,17 @@ Modes:
   interval; lists every alert that would have fired. Never pages (add `--dry-run` to see payloads).
 
 Exit codes: 0 ran and nothing fired; 5 something fired (a new alert, or a page that had failed
-before went out); 1 a poll or a page failed (alerts, if any, are still printed; a page that failed
-is queued in the state and retried next run); 2 usage (flags, rules file); 3 authentication or
-permission; 4 unreadable input; 130 interrupted.
+before went out); 6 an alert is not delivered: PagerDuty did not accept its page (unreachable, 5xx,
+429: retried next run; refused with a 400, e.g. a wrong routing key: retried once the routing key or
+URL changes) — alerts are still printed, nothing is lost, nothing is sent twice; 1 the poll failed,
+or the state could not be read or written (`No space left on device: <path>`; a corrupt value names
+the file and the field: `--reset-state` continues from the last --window); 2 usage (flags, rules
+file); 3 authentication or permission; 4 unreadable input; 130 interrupted. A poll that fetched only
+part of its window (a warning says why) is not an error: the next poll fetches it again.
+
+A live poll (`--once`, or each poll of the default mode) ends by half the interval at the latest
+(or the `deadline` setting if shorter): what was fetched by then is used, and the next poll catches
+up. The state's lock is released on every exit.
 
 The routing key comes from `--pagerduty-routing-key`, `DDAUDIT_PAGERDUTY_ROUTING_KEY`,
 `PAGERDUTY_ROUTING_KEY` or the config file; it is never printed, logged or stored.
@@ -30,9 +38,11 @@ import contextlib
 import json
 import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import IO, Any
 
+from ddaudit_tui.alerts.hook import HookError, parse_command, run_hook
 from ddaudit_tui.alerts.pagerduty import DryRunPager, Pager, PagerDutyClient
 from ddaudit_tui.alerts.poller import Poller, PollOutcome, replay
 from ddaudit_tui.alerts.rules import RULE_LABEL, RuleSet, default_rules_path, describe_rules, load_rules
@@ -40,12 +50,13 @@ from ddaudit_tui.alerts.state import WatchState
 from ddaudit_tui.alerts.wiring import (
     DEMO_FIRST_LOOKBACK_S,
     PAGE_WORDS,
+    legacy_state_scope,
     pagerduty_url,
     routing_key,
     state_dir,
     state_scope,
 )
-from ddaudit_tui.analysis.spikes import PAGE_PENDING, Alert
+from ddaudit_tui.analysis.spikes import PAGE_FAILED, Alert
 from ddaudit_tui.cliutil import (
     EXIT_AUTH,
     EXIT_ERROR,
@@ -63,14 +74,17 @@ from ddaudit_tui.timeutil import TimeParseError, fmt_ts, human_duration, iso, pa
 HELP = "watch for bursts of sensitive admin actions (role grants, key minting, deletions…); page PagerDuty"
 
 EXIT_FIRED = 5  # `--once` / `--replay`: at least one alert fired
+EXIT_UNDELIVERED = 6  # `--once`: an alert's page was not accepted by PagerDuty (queued, retried)
+EXIT_TERMINATED = 143  # `--once` stopped by SIGTERM before it finished (128 + SIGTERM)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.description = (
         "Watch the Datadog Audit Trail for bursts of sensitive admin actions by one actor and page "
         f"PagerDuty. Rules are {RULE_LABEL}s (not Datadog detections): see --list-rules and --rules. "
-        f"Exit codes: 0 nothing fired, {EXIT_FIRED} an alert fired, 1 a poll or page failed, 2 usage, "
-        "3 auth, 4 input, 130 interrupted."
+        f"Exit codes: 0 nothing fired, {EXIT_FIRED} an alert fired, {EXIT_UNDELIVERED} a page was not "
+        "accepted by PagerDuty (queued, retried), 1 the poll or the state failed, 2 usage, 3 auth, 4 input, "
+        "130 interrupted."
     )
     add_source_args(p, default_from="the last --window")
     w = p.add_argument_group("watch")
@@ -103,6 +117,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     w.add_argument("--format", "-f", default="text", choices=["text", "json"])
     w.add_argument(
         "--state-dir", metavar="DIR", help="where the watch remembers polls and pages (env DDAUDIT_STATE_DIR)"
+    )
+    w.add_argument(
+        "--on-alert",
+        metavar="CMD",
+        help="run CMD for every new alert, the alert as JSON on its stdin (notify-send, a webhook script); "
+        "10 s timeout, no secret in its environment",
+    )
+    st = p.add_argument_group("status line (tmux status bar; reads the state only, no API call)")
+    st.add_argument(
+        "--status", action="store_true", help="print one line: open alerts, last poll, stale warning; exit"
+    )
+    st.add_argument("--tmux", action="store_true", help="with --status: tmux colour syntax (#[fg=red]…)")
+    st.add_argument(
+        "--stale-after", metavar="DURATION", default="15m", help="with --status: stale after (15m)"
+    )
+    w.add_argument(
+        "--reset-state",
+        action="store_true",
+        help="forget this source's polls and alerts (a corrupt state) and start from the last --window; "
+        "pages already sent are kept, so none is sent twice",
     )
     w.add_argument(
         "--no-state",
@@ -216,6 +250,12 @@ def _state_dir(args: argparse.Namespace, settings: Settings) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.status:  # `ddaudit watch --status` normally never gets here: ddaudit_tui.entry sends it on first
+        from ddaudit_tui.alerts import status_line
+
+        argv = ["--tmux"] if args.tmux else []
+        argv += ["--stale-after", args.stale_after, "--recent", args.recent]
+        return status_line.main(argv + (["--state-dir", args.state_dir] if args.state_dir else []))
     interval_s = _seconds(args.interval, "--interval")
     window_s = _seconds(args.window, "--window")
     overlap_s = 0.0 if args.overlap.strip() == "0" else _seconds(args.overlap, "--overlap", allow_zero=True)
@@ -238,9 +278,42 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.to and not has_input:
         raise UsageError("--to applies to --input only: a live watch always runs up to now")
+    if args.reset_state and args.no_state:
+        raise UsageError("--reset-state and --no-state: choose one")
+    if not has_input and not args.replay:
+        # A live poll must end well inside its interval (or the next cron run finds the lock held).
+        limit = interval_s / 2
+        settings.deadline = min(settings.deadline, limit) if settings.deadline else limit
     routing_key = _routing_key(args, settings)
     pd_url = _pagerduty_url(args, settings)
-    return asyncio.run(_main(args, settings, rules, routing_key, pd_url, interval_s, window_s, overlap_s))
+    main = _main(args, settings, rules, routing_key, pd_url, interval_s, window_s, overlap_s)
+    return asyncio.run(_until_terminated(main, once=bool(args.once or args.replay)))
+
+
+async def _until_terminated(main: Coroutine[Any, Any, int], *, once: bool) -> int:
+    """Run `main`; SIGTERM (`systemctl stop`, `kill`) cancels it wherever it is — the first poll included —
+    so the state is saved and its lock released on the way out. A live watch stopped that way ends in
+    success (0); a one-shot run that was stopped before it finished exits 143 (128 + SIGTERM)."""
+    task = asyncio.ensure_future(main)
+    terminated = False
+
+    def terminate() -> None:
+        nonlocal terminated
+        terminated = True
+        task.cancel()
+
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGTERM, terminate)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if not terminated:
+            raise  # Ctrl-C: the CLI reports "interrupted" (130)
+        return EXIT_TERMINATED if once else EXIT_OK
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGTERM)
 
 
 def _make_pager(
@@ -268,6 +341,10 @@ async def _main(
     from ddaudit_tui.sources.select import open_source, resolve_source_window
 
     output = _Output(args.format, rules, int(window_s * 1000))
+    try:
+        hook = parse_command(args.on_alert) if args.on_alert and not args.replay else None
+    except HookError as exc:
+        raise UsageError(str(exc)) from None
     pager = _make_pager(args, settings, output, routing_key, pd_url)
     source = open_source(args, settings)
     state: WatchState | None = None
@@ -306,7 +383,16 @@ async def _main(
             return EXIT_FIRED if result.alerts else EXIT_OK
 
         if not args.no_state:
-            state = WatchState(_state_dir(args, settings), _scope(args, settings))
+            state = WatchState(
+                _state_dir(args, settings),
+                _scope(args, settings),
+                legacy_scopes=(legacy_state_scope(args, settings),),
+            )
+            if args.reset_state:
+                state.reset()
+                err(
+                    f"watch state reset ({state.path}): starting from the last {args.window}; pages sent are kept"
+                )
         first_start_ms: int | None = None
         poller_kwargs: dict[str, Any] = {}
         if getattr(args, "input", None):
@@ -340,8 +426,8 @@ async def _main(
         if args.dry_run and state is not None:
             err("dry run: nothing is sent and the state is not updated")
         if args.once:
-            return _report_once(await poller.poll_now(), output, source.label)
-        return await _watch_forever(poller, output, args)
+            return _report_once(await poller.poll_now(), output, source.label, hook)
+        return await _watch_forever(poller, output, args, hook)
     finally:
         await source.aclose()
         if pager is not None:
@@ -365,7 +451,17 @@ def _reported(outcome: PollOutcome) -> list[Alert]:
     return sorted(seen.values(), key=lambda a: (a.opened_at, a.dedup_key))
 
 
-def _report_once(outcome: PollOutcome, output: _Output, label: str) -> int:
+def _run_hooks(hook: list[str] | None, outcome: PollOutcome, output: _Output) -> None:
+    """`--on-alert`: once per new alert (a re-page of an older one is not news to the person)."""
+    if hook is None:
+        return
+    for alert in sorted(outcome.opened, key=lambda a: (a.opened_at, a.dedup_key)):
+        problem = run_hook(hook, output.alert_json(alert))
+        if problem is not None:
+            err(f"on-alert: {alert.dedup_key}: {problem}")
+
+
+def _report_once(outcome: PollOutcome, output: _Output, label: str, hook: list[str] | None = None) -> int:
     for w in outcome.warnings:
         err(f"warning: {w}")
     if outcome.error is not None:
@@ -375,6 +471,7 @@ def _report_once(outcome: PollOutcome, output: _Output, label: str) -> int:
         return EXIT_AUTH if isinstance(outcome.exception, AuthError) else EXIT_ERROR
     alerts = _reported(outcome)
     window = outcome.window
+    _run_hooks(hook, outcome, output)
     output.report(
         alerts,
         {
@@ -385,14 +482,31 @@ def _report_once(outcome: PollOutcome, output: _Output, label: str) -> int:
             "complete": outcome.complete,
         },
     )
+    failed = {a.dedup_key for a, _ in outcome.page_failures}
     for alert, message in outcome.page_failures:
         err(f"PagerDuty: {alert.dedup_key}: {message}")
-    if any(a.page_status == PAGE_PENDING for a, _ in outcome.page_failures):
-        return EXIT_ERROR  # the page is queued in the state and retried next run
+    for alert in outcome.undelivered:
+        if alert.dedup_key in failed:
+            continue
+        why = f" ({alert.page_error})" if alert.page_error else ""
+        if alert.page_status == PAGE_FAILED:
+            err(
+                f"PagerDuty: {alert.dedup_key}: refused{why}; queued until the PagerDuty routing key or URL "
+                "changes"
+            )
+        else:
+            err(f"PagerDuty: {alert.dedup_key}: page pending{why}; retried next run")
+    if outcome.state_error is not None:
+        err(f"watch state: {outcome.state_error}")
+        return EXIT_ERROR
+    if outcome.undelivered:
+        return EXIT_UNDELIVERED  # queued in the state and retried next run: nothing is lost
     return EXIT_FIRED if outcome.opened or outcome.paged else EXIT_OK
 
 
-async def _watch_forever(poller: Poller, output: _Output, args: argparse.Namespace) -> int:
+async def _watch_forever(
+    poller: Poller, output: _Output, args: argparse.Namespace, hook: list[str] | None = None
+) -> int:
     """Poll until interrupted. Each poll prints its new alerts; failures are reported and retried."""
     failing = [False]
 
@@ -412,8 +526,11 @@ async def _watch_forever(poller: Poller, output: _Output, args: argparse.Namespa
             output.ndjson(alerts)
         else:
             output.alerts_text(alerts)
+        _run_hooks(hook, outcome, output)
         for alert, message in outcome.page_failures:
             err(f"PagerDuty: {alert.dedup_key}: {message} (will retry)")
+        if outcome.state_error is not None:
+            err(f"watch state: {outcome.state_error}")
 
     poller.on_poll = on_poll
     first = await poller.poll_now()
@@ -425,14 +542,6 @@ async def _watch_forever(poller: Poller, output: _Output, args: argparse.Namespa
         f"watching {poller.source.label} every {human_duration(int(poller.interval_s * 1000))} "
         f"with {len(poller.rules)} {RULE_LABEL}s; Ctrl-C to stop"
     )
-    task = asyncio.create_task(poller.run(wait_first=True))
-    loop = asyncio.get_running_loop()
-    with contextlib.suppress(NotImplementedError, RuntimeError):
-        loop.add_signal_handler(signal.SIGTERM, task.cancel)  # systemd stop: a clean exit, state saved
-    try:
-        await task
-    except asyncio.CancelledError:
-        current = asyncio.current_task()
-        if current is not None and current.cancelling():
-            raise  # Ctrl-C: the CLI reports "interrupted" (130)
+    # SIGTERM (systemd stop) cancels this whole coroutine (`_until_terminated`): a clean exit, state saved.
+    await poller.run(wait_first=True)
     return EXIT_OK

@@ -15,7 +15,7 @@ walk over plain JSON, so one odd event never fails a whole file.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +30,7 @@ class DecodeError(ValueError):
 
     def __init__(self, source: str, message: str, line: int | None = None, column: int | None = None):
         self.source = source
+        self.message = message
         self.line = line
         self.column = column
         where = source
@@ -559,7 +560,11 @@ def _tolerant(raw: bytes, obj: Any) -> Event:
     if "date" in obj and "attributes" in obj and "_id" in obj or ("date" in obj and "attributes" in obj):
         ts = parse_timestamp(obj.get("date"))
         if ts is None:
-            raise _NotAudit("an archive line needs a parseable `date`")
+            # Real archive lines (Elastic's Datadog fixtures) hold `"date":"not-a-date"` beside a valid
+            # `attributes.timestamp`: the event's own time is as good, and odd values never fail a file.
+            ts = parse_timestamp(_get(obj, "attributes", "timestamp"))
+        if ts is None:
+            raise _NotAudit("an archive line needs a parseable `date` (or `attributes.timestamp`)")
         tags = _tags(obj.get("tags"))
         fields: dict[str, Any] = {
             "id": _str(obj.get("_id")) or f"archive-{ts}-{hash(raw) & 0xFFFFFFFF:08x}",
@@ -729,12 +734,50 @@ def _decode_error(source: str, buf: bytes, exc: Exception, base_line: int = 0) -
     return DecodeError(source, message, line + base_line, col if base_line == 0 else col)
 
 
-def iter_decode(buf: bytes, source: str = "<input>", needle: bytes | None = None) -> Iterator[Event]:
+_LONE_SURROGATE = re.compile(
+    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
+def iter_decode(
+    buf: bytes,
+    source: str = "<input>",
+    needle: bytes | None = None,
+    on_count: Callable[[int], None] | None = None,
+    notes: list[str] | None = None,
+) -> Iterator[Event]:
     """Decode a whole input (bytes) in whichever shape it has. Raises DecodeError with a position.
 
     `needle`: only items whose raw JSON contains these bytes are decoded (a pushdown for files: a key
     lookup over a 200 MB export decodes the key's events only). The shape is still checked.
+    `on_count`: told how many items a JSON array or `data` holds, once it is split into items (before
+    they are decoded one by one): a progress bar for a file read page by page.
+    `notes`: where to say what was repaired on the way (one line each), e.g. lone surrogates.
     """
+    yielded = 0
+    try:
+        for event in _iter_decode(buf, source, needle, on_count):
+            yielded += 1
+            yield event
+        return
+    except DecodeError:
+        # One lone UTF-16 surrogate escape (`\ud800`, which strict decoders refuse) must not lose the
+        # whole file: only on failure (a 200 MB file is not scanned otherwise), replace them by U+FFFD
+        # and read again, skipping what was already given.
+        repaired, count = _LONE_SURROGATE.subn(rb"\\ufffd", buf)
+        if count == 0:
+            raise
+    if notes is not None:
+        notes.append(f"{source}: {count} lone UTF-16 surrogate escape(s) replaced by U+FFFD")
+    for i, event in enumerate(_iter_decode(repaired, source, needle)):  # counted already
+        if i >= yielded:
+            yield event
+
+
+def _iter_decode(
+    buf: bytes, source: str, needle: bytes | None, on_count: Callable[[int], None] | None = None
+) -> Iterator[Event]:
     if buf.startswith(_UTF8_BOM):
         # Windows tools (PowerShell's Out-File, Notepad) write a BOM; it is not part of the JSON, and
         # the user saved audit data, so read it. Positions on line 1 then count from after the BOM.
@@ -754,6 +797,8 @@ def iter_decode(buf: bytes, source: str = "<input>", needle: bytes | None = None
             raise _decode_error(source, buf, exc) from None
         except RecursionError:
             raise DecodeError(source, _TOO_DEEP) from None
+        if on_count is not None:
+            on_count(len(raws))
         yield from _items(raws, source, "[{i}]", None, needle)
         return
     # A single JSON document (API page, pup envelope, one item) or NDJSON (several documents). One pass:
@@ -764,12 +809,21 @@ def iter_decode(buf: bytes, source: str = "<input>", needle: bytes | None = None
         page = None  # `data` is there but not an array: say what it is below
     except msgspec.DecodeError as exc:
         if "trailing characters" in str(exc):
-            yield from iter_ndjson(buf, source, needle=needle)
+            if _first_line_is_a_document(buf):
+                yield from iter_ndjson(buf, source, needle=needle)
+            else:  # pretty-printed documents one after another (`pup … -o json >> file`), as jq reads them
+                yield from _concatenated(buf, source, needle)
             return
         raise _decode_error(source, buf, exc) from None
     except RecursionError:
         raise DecodeError(source, _TOO_DEEP) from None
     if page is None:
+        nested = _nested_page(buf)
+        if nested is not None:  # pup <= v0.22 agent mode: the API response wrapped, not hoisted
+            if on_count is not None:
+                on_count(len(nested))
+            yield from _items(nested, source, "data.data[{i}]", KIND_API, needle)
+            return
         status = _envelope_status(buf)
         if isinstance(status, str) and status not in ("success", "ok"):
             raise DecodeError(
@@ -777,6 +831,8 @@ def iter_decode(buf: bytes, source: str = "<input>", needle: bytes | None = None
             )
         raise DecodeError(source, "`data` is not an array of audit events")
     if page.data is not msgspec.UNSET:
+        if on_count is not None:
+            on_count(len(page.data))
         yield from _items(page.data, source, "data[{i}]", KIND_API, needle)
         return
     # The whole input is one JSON object: a single item or archive line, maybe pretty-printed over
@@ -787,6 +843,50 @@ def iter_decode(buf: bytes, source: str = "<input>", needle: bytes | None = None
         raise DecodeError(source, str(exc), 1) from None
     if needle is None or needle in event.raw:
         yield event
+
+
+def _nested_page(buf: bytes) -> list[Raw] | None:
+    try:
+        return _nested_decoder.decode(buf).data.data
+    except (msgspec.DecodeError, RecursionError):
+        return None
+
+
+def _first_line_is_a_document(buf: bytes) -> bool:
+    for line in buf.splitlines():
+        if line.strip():
+            try:
+                _any_decoder.decode(line)
+            except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+                return False
+            return True
+    return False
+
+
+def _concatenated(buf: bytes, source: str, needle: bytes | None) -> Iterator[Event]:
+    """JSON documents one after another, each decoded as a whole input would be."""
+    start, line = 0, 0
+    while True:
+        while start < len(buf) and buf[start : start + 1].isspace():
+            start += 1
+        if start >= len(buf):
+            return
+        try:
+            _any_decoder.decode(buf[start:])
+            end = len(buf)
+        except msgspec.DecodeError as exc:
+            offset = _byte_offset(exc)
+            if "trailing characters" not in str(exc) or offset is None:
+                raise _decode_error(source, buf[start:], exc, base_line=line) from None
+            end = start + offset - 1  # msgspec counts the first trailing character from 1
+        except RecursionError:
+            raise DecodeError(source, _TOO_DEEP) from None
+        try:
+            yield from _iter_decode(buf[start:end], source, needle)
+        except DecodeError as exc:
+            raise DecodeError(source, exc.message, (exc.line or 1) + line, exc.column) from None
+        line += buf.count(b"\n", start, end)
+        start = end
 
 
 def _envelope_status(buf: bytes) -> Any:
@@ -810,6 +910,13 @@ class _PageList(Struct, gc=False):
 
 
 _page_list_decoder = msgspec.json.Decoder(_PageList)
+
+
+class _Nested(Struct, gc=False):
+    data: _DataList
+
+
+_nested_decoder = msgspec.json.Decoder(_Nested)
 
 
 def _items(

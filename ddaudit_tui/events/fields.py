@@ -104,14 +104,23 @@ def _walk(obj: Any, parts: list[str]) -> list[Any]:
 
 
 def field_values(event: Event, path: str) -> list[Any]:
-    """Every value the event holds at a facet path (`@usr.email` or `usr.email`); [] when absent."""
+    """Every value the event holds at a facet path (`@usr.email` or `usr.email`); [] when absent.
+
+    `tags` (no `@`) is the outer tags (`source:audit`); `@tags` is the event's own `attributes.tags`
+    (`agent_version:7.35.0`), as in Datadog's explorer.
+    """
+    if path == "tags":
+        return list(event.tags)
     path = normalise_path(path)
+    if path == "tags":
+        return list(event.inner_tags)
     attr = FIELD_ATTRS.get(path)
+    if attr == "asn":
+        # The record keeps the number (396982) for matching; output what the event holds ("AS396982").
+        return _walk(event.inner(), path.split("."))
     if attr is not None:
         value = getattr(event, attr)
         return [] if value is None else [value]
-    if path == "tags":
-        return list(event.tags)
     return _walk(event.inner(), path.split("."))
 
 
@@ -126,4 +135,6 @@ def column_value(event: Event, column: str) -> Any:
     attr = COLUMN_ATTRS.get(column)
     if attr is not None:
         return getattr(event, attr)
+    if column == "@tags":  # a list, like the outer `tags`: every tag, not the first
+        return tuple(event.inner_tags)
     return field_value(event, column)

@@ -49,7 +49,7 @@ import msgspec
 from ddaudit_tui.events.fields import FIELD_ATTRS, RESERVED, field_values
 from ddaudit_tui.events.record import Event
 
-__all__ = ["Query", "QuerySyntaxError", "parse_query", "referenced_fields"]
+__all__ = ["Query", "QuerySyntaxError", "parse_query", "referenced_fields", "straighten_quotes"]
 
 Pred = Callable[[Event], bool]
 ValuePred = Callable[[Any], bool]
@@ -293,8 +293,11 @@ class _Parser:
             raise self.error(self.pos, 'unexpected ")" without a matching "("')
         return node
 
-    def parse_or(self) -> Any:
-        items = [self.parse_and()]
+    # Terms and values share one grammar for OR / AND (an explicit AND, or juxtaposition): each level
+    # passes its operand parser and the node that joins the operands.
+
+    def _disjunction(self, operand: Callable[[], Any], join: Callable[[tuple[Any, ...]], Any]) -> Any:
+        items = [operand()]
         while True:
             self.skip_ws()
             kw = self.keyword()
@@ -302,11 +305,11 @@ class _Parser:
                 break
             self.pos = kw[2]
             self.expect_operand(kw[1])
-            items.append(self.parse_and())
-        return items[0] if len(items) == 1 else _Or(tuple(items))
+            items.append(operand())
+        return items[0] if len(items) == 1 else join(tuple(items))
 
-    def parse_and(self) -> Any:
-        items = [self.parse_unary()]
+    def _conjunction(self, operand: Callable[[], Any], join: Callable[[tuple[Any, ...]], Any]) -> Any:
+        items = [operand()]
         while True:
             self.skip_ws()
             if self.at_end() or self.text[self.pos] == ")":
@@ -317,8 +320,14 @@ class _Parser:
             if kw is not None and kw[0] == "AND":
                 self.pos = kw[2]
                 self.expect_operand(kw[1])
-            items.append(self.parse_unary())
-        return items[0] if len(items) == 1 else _And(tuple(items))
+            items.append(operand())
+        return items[0] if len(items) == 1 else join(tuple(items))
+
+    def parse_or(self) -> Any:
+        return self._disjunction(self.parse_and, _Or)
+
+    def parse_and(self) -> Any:
+        return self._conjunction(self.parse_unary, _And)
 
     def parse_unary(self) -> Any:
         self.skip_ws()
@@ -411,31 +420,10 @@ class _Parser:
     # value level: what follows `field:`
 
     def parse_vor(self) -> Any:
-        items = [self.parse_vand()]
-        while True:
-            self.skip_ws()
-            kw = self.keyword()
-            if kw is None or kw[0] != "OR":
-                break
-            self.pos = kw[2]
-            self.expect_operand(kw[1])
-            items.append(self.parse_vand())
-        return items[0] if len(items) == 1 else _VOr(tuple(items))
+        return self._disjunction(self.parse_vand, _VOr)
 
     def parse_vand(self) -> Any:
-        items = [self.parse_vunary()]
-        while True:
-            self.skip_ws()
-            if self.at_end() or self.text[self.pos] == ")":
-                break
-            kw = self.keyword()
-            if kw is not None and kw[0] == "OR":
-                break
-            if kw is not None and kw[0] == "AND":
-                self.pos = kw[2]
-                self.expect_operand(kw[1])
-            items.append(self.parse_vunary())
-        return items[0] if len(items) == 1 else _VAnd(tuple(items))
+        return self._conjunction(self.parse_vunary, _VAnd)
 
     def parse_vunary(self) -> Any:
         self.skip_ws()
@@ -849,7 +837,9 @@ def _compile_term(target: _Target, leaf: _Leaf) -> tuple[Pred, int]:
     exists = isinstance(leaf, _VExists)
     attr = FIELD_ATTRS.get(target.name) if target.kind == "facet" else RESERVED[target.name]
     if attr is None:
-        return _decoded_term(target.name, vpred, exists), _DECODE
+        # `@tags` must reach field_values with its `@`: without it, `tags` means the outer tags.
+        path = f"@{target.name}" if target.kind == "facet" else target.name
+        return _decoded_term(path, vpred, exists), _DECODE
     get = operator.attrgetter(attr)
     if exists:
         return (lambda ev: get(ev) is not None), _CHEAP
@@ -933,7 +923,7 @@ class Query:
     _fields: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        parser = _Parser(self.text)
+        parser = _Parser(straighten_quotes(self.text))
         node = parser.parse()
         pred, _cost = _compile(node)
         object.__setattr__(self, "_pred", pred)
@@ -952,6 +942,16 @@ class Query:
     def is_match_all(self) -> bool:
         """True for `*`, an empty query, and anything else that provably selects every event."""
         return self._pred is _always
+
+
+# Typographic quotes, as pasted from Datadog's docs or a chat: “Cloud Security Platform” must match what
+# "Cloud Security Platform" matches, not silently nothing. One character each, so error columns still line up.
+_TYPOGRAPHIC_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "″": '"', "‘": "'", "’": "'"})
+
+
+def straighten_quotes(text: str) -> str:
+    """`text` with typographic quotes replaced by ASCII ones (the search syntax's quotes)."""
+    return text.translate(_TYPOGRAPHIC_QUOTES)
 
 
 @lru_cache(maxsize=256)

@@ -26,6 +26,7 @@ from ddaudit_tui.analysis.compliance import (
     EvidenceRow,
     FieldCheck,
 )
+from ddaudit_tui.outcome import look
 from ddaudit_tui.report import html as hp
 from ddaudit_tui.report.html import Markup
 from ddaudit_tui.report.registry import register
@@ -330,10 +331,12 @@ def _html_cell(value: Any) -> Any:
 
 
 def _status_line(text: str) -> Markup:
-    if text.startswith("✓"):
-        return Markup(hp.badge("✓ OK", "ok") + " " + hp.esc(text[1:].strip()))
-    if text.startswith("⚠"):
-        return Markup(hp.badge("⚠ WARNING", "medium") + " " + hp.esc(text[1:].strip()))
+    # The glyphs are the outcome map's (ddaudit_tui/outcome.py): ✓ only for success.
+    ok, partial = look("success").glyph, look("partial").glyph
+    if text.startswith(ok):
+        return Markup(hp.badge(f"{ok} OK", "ok") + " " + hp.esc(text[len(ok) :].strip()))
+    if text.startswith(partial):
+        return Markup(hp.badge(f"{partial} WARNING", "medium") + " " + hp.esc(text[len(partial) :].strip()))
     return hp.esc(text)
 
 

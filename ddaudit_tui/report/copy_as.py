@@ -73,13 +73,17 @@ def _site(site: str | None) -> str:
 
 
 def pup_command(query: str, window: Window, site: str | None = None, limit: int = PUP_MAX_LIMIT) -> str:
-    """The `pup audit-logs search` invocation for `query` over `window`, safe to paste in a POSIX shell."""
+    """The `pup audit-logs search` invocation for `query` over `window`, safe to paste in a POSIX shell.
+
+    pup keeps whole seconds: the start is rounded down and the end up, so the newest event is not lost.
+    """
     s = _site(site)
     prefix = "" if s == DEFAULT_SITE else f"DD_SITE={shlex.quote(s)} "
     q = query.strip() or "*"
     return (
         f"{prefix}pup audit-logs search --query {shlex.quote(q)} "
-        f"--from {rfc3339(window.start)} --to {rfc3339(window.end)} --limit {int(limit)} -o json"
+        f"--from {rfc3339(window.start - window.start % 1000)} --to {rfc3339(-(-window.end // 1000) * 1000)} "
+        f"--limit {int(limit)} -o json"
     )
 
 

@@ -106,13 +106,21 @@ def write_events(
             # Spreadsheet formula injection and terminal escapes: event text is attacker-controlled.
             writer.writerow([_csv_safe(clean(_text_value(event, c, local), False)) for c in columns])
     elif fmt == "json":
-        rows = [{c.lstrip("@"): _json_value(event, c) for c in columns} for event in events]
+        names = json_names(columns)
+        rows = [{n: _json_value(event, c) for n, c in zip(names, columns, strict=True)} for event in events]
         out.write(json_safe(json.dumps(rows, indent=2, ensure_ascii=False)))
         out.write("\n")
     elif fmt == "table":
         _write_table(events, out, columns, local)
     else:
         raise ValueError(f"unknown format {fmt!r}")
+
+
+def json_names(columns: Sequence[str]) -> list[str]:
+    """JSON keys for the columns: without `@` (`usr.email`), unless two columns differ only by it
+    (`@status` and `status`), when each keeps the name it was asked by, so none is lost."""
+    stripped = [c.lstrip("@") for c in columns]
+    return [c if stripped.count(s) > 1 else s for c, s in zip(columns, stripped, strict=True)]
 
 
 def _csv_safe(value: str) -> str:

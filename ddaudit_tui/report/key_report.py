@@ -30,6 +30,8 @@ from ddaudit_tui.analysis.keys import (
     timeline_row,
 )
 from ddaudit_tui.analysis.signals import Flag
+from ddaudit_tui.outcome import look
+from ddaudit_tui.outcome import verdict_label as outcome_verdict_label
 from ddaudit_tui.report import html as h
 from ddaudit_tui.report.registry import register
 from ddaudit_tui.safetext import clean, json_safe
@@ -54,7 +56,9 @@ def _ts(ms: int | None) -> str:
 
 
 def verdict_label(verdict: str) -> str:
-    return verdict.upper()
+    """`✖ LIKELY COMPROMISED`, `▲ SUSPICIOUS`, `✓ NO EVIDENCE`: the outcome map's glyph and word, as the
+    TUI's card shows them."""
+    return outcome_verdict_label(verdict)
 
 
 def _created_line(r: KeyReport) -> str:
@@ -111,7 +115,7 @@ def _api_key_rows(r: KeyReport) -> list[tuple[str, str]]:
     k = r.api_key
     if k is None:
         return [("API Keys endpoint", r.api_key_status)]
-    leaked = "unknown" if k.leaked is None else ("YES" if k.leaked else "no")
+    leaked = "unknown" if k.leaked is None else (look("leaked").label if k.leaked else "no")
     if k.leaked and (k.leak_date or k.leak_source):
         leaked += f" ({', '.join(x for x in (k.leak_date, k.leak_source) if x)})"
     rows = [

@@ -24,6 +24,9 @@ class Progress:
     slices_total: int = 1
     waiting_s: float = 0.0  # > 0 while backing off (rate limit or retry)
     message: str = ""  # e.g. "rate limited, retrying in 3 s"
+    bytes_read: int = 0  # files: how much of the input is read
+    bytes_total: int | None = None  # files: the inputs' size, None when unknown (a pipe)
+    events_total: int | None = None  # files: the events a read document holds, once it is split
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -37,7 +40,9 @@ class FetchResult:
     event cap was hit); `warnings` says what, in one line each. What was fetched is always kept.
     """
 
-    events: list[Event]
+    # Not in the repr: a 200k-event repr is ~300 MB of text, and asyncio may ask for it (Python 3.11's
+    # `asyncio.run` formats its task, result included, when it restores the SIGINT handler).
+    events: list[Event] = field(repr=False)
     window: Window
     query: str = "*"
     complete: bool = True

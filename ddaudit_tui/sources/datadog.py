@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import httpx
 import msgspec
@@ -167,13 +167,23 @@ class Credentials:
 
 
 def _url_secrets(url: str | None) -> list[str]:
+    """The user-info of a URL as secrets: as written, percent-decoded, and as the `Basic` header value
+    it becomes (`base64(user:password)`; the redactor also finds each part's own base64)."""
     if not url:
         return []
     try:
         parts = urlsplit(url)
     except ValueError:
         return []
-    return [s for s in (parts.password, parts.username) if s]
+    user, password = parts.username, parts.password
+    out = [s for s in (password, user) if s]
+    out += [unquote(s) for s in out]
+    if user or password:
+        import base64
+
+        pair = f"{unquote(user or '')}:{unquote(password or '')}".encode()
+        out.append(base64.b64encode(pair).decode("ascii"))
+    return out
 
 
 # -- one page -------------------------------------------------------------------------------------
@@ -189,6 +199,8 @@ class SearchPage:
     warnings: list[str] = field(default_factory=list)  # meta.warnings, one line each
     request_id: str | None = None
     elapsed_ms: int | None = None
+    # `links.next` given without a cursor ddaudit can follow: there IS a next page, it cannot be had.
+    next_unfollowable: bool = False
 
     @property
     def timed_out(self) -> bool:
@@ -224,6 +236,8 @@ class DatadogClient:
         proxy: str | None = None,
         verify: str | bool | ssl.SSLContext = True,
         timeout_s: float = 30.0,
+        deadline_s: float | None = None,
+        no_dd_auth: bool = False,
         page_limit: int = MAX_PAGE_LIMIT,
         concurrency: int = 8,
         max_events: int | None = None,
@@ -240,6 +254,9 @@ class DatadogClient:
         if max_events is not None and max_events < 1:
             raise ConfigurationError(f"max_events {max_events} out of range", hint="expected 1 or more")
         self.credentials = credentials or Credentials()
+        self.no_dd_auth = no_dd_auth  # credential-less mode: a gateway adds the Datadog keys
+        if no_dd_auth:
+            self.credentials = Credentials(access_token=self.credentials.access_token)
         self.gateway = bool(base_url)
         if self.gateway:
             # Behind a gateway DD_SITE only feeds hints and UI links: an odd value must not stop us.
@@ -257,7 +274,16 @@ class DatadogClient:
         self.max_events = max_events
         self.max_retries = max(0, max_retries)
         self.max_rate_limit_waits = max(0, max_rate_limit_waits)
+        # `timeout_s` bounds each read, and twice that each request as a whole (a body trickling in a
+        # byte at a time never trips a per-read timeout); `deadline_s` bounds each `fetch`, retries and
+        # waits included: what it got by then is kept and the result marked partial.
         self.timeout_s = timeout_s
+        self.request_timeout_s = 2 * timeout_s
+        if deadline_s is not None and deadline_s <= 0:
+            raise ConfigurationError(
+                f"deadline {deadline_s} out of range", hint="expected more than 0 seconds"
+            )
+        self.deadline_s = deadline_s
         self._proxy_display = display_url(proxy) if proxy else None
         self._sleep = sleep
         self._limiter = RateLimiter(sleep=sleep, clock=clock)
@@ -374,7 +400,11 @@ class DatadogClient:
 
         def parse(response: httpx.Response) -> SearchPage:
             events, meta = decode_page(response.content, self.host)
-            return self._search_page(events, meta)
+            page = self._search_page(events, meta)
+            if page.cursor is None:
+                # No `meta.page.after`: a gateway (or an API version) may give only `links.next`.
+                page.cursor, page.next_unfollowable = _cursor_from_links(response.content)
+            return page
 
         if what:
             log.debug("search %s", what)
@@ -389,7 +419,7 @@ class DatadogClient:
         for item in raw_warnings if isinstance(raw_warnings, list) else []:
             text = _meta_warning_text(item)
             if text:
-                warnings.append(self._redact(clean(text, max_len=300)))
+                warnings.append(self._redact.cut(text, 300))
         status = meta.get("status")
         elapsed = meta.get("elapsed")
         request_id = meta.get("request_id")
@@ -500,7 +530,16 @@ class DatadogClient:
             await self._limiter.wait_turn(report)
             fault: DatadogError
             try:
-                response = await self._http.request(method, url, json=json, params=params)
+                # `asyncio.timeout`, not `wait_for`: no extra task, so concurrent slices keep their order.
+                async with asyncio.timeout(self.request_timeout_s):
+                    response = await self._http.request(method, url, json=json, params=params)
+            except TimeoutError:
+                total = seconds_text(self.request_timeout_s)
+                fault = Timeout(
+                    f"no complete answer from {self.host} within {total}",
+                    reason=f"answer not complete after {total}",
+                    hint="the server sends too slowly: a request may take twice DDAUDIT_TIMEOUT in all",
+                )
             except httpx.TimeoutException:
                 fault = Timeout(
                     f"no answer from {self.host} within {seconds_text(self.timeout_s)}",
@@ -537,7 +576,7 @@ class DatadogClient:
                         text = str(exc)
                         if isinstance(exc, DecodeError) and text.startswith(exc.source):
                             text = text.split(": ", 1)[-1]  # drop "<host>:<line>:<col>: "
-                        reason = self._redact(clean(text, max_len=200))
+                        reason = self._redact.cut(text, 200)
                         fault = BadResponse(
                             f"unusable response from {self.host}: {reason}",
                             status=status,
@@ -571,7 +610,9 @@ class DatadogClient:
         the server's, and the detail is redacted."""
         status = response.status_code
         phrase = httpx.codes.get_reason_phrase(status) or "HTTP error"
-        details = [self._redact(d) for d in error_details(response.content) if d.lower() != phrase.lower()]
+        details = [
+            d for d in error_details(response.content, redact=self._redact) if d.lower() != phrase.lower()
+        ]
         return f"{status} {phrase}", (f" ({'; '.join(details)})" if details else "")
 
     def _http_error(self, response: httpx.Response, op: str) -> DatadogError:
@@ -608,6 +649,11 @@ class DatadogClient:
 
     def _auth_hint(self, op: str, status: int) -> str:
         creds = self.credentials
+        if self.no_dd_auth and not creds.uses_token:
+            return (
+                "no Datadog keys were sent (auth = none: the gateway must add them), "
+                f"or the gateway at {self.host} refused the request"
+            )
         if self.gateway:
             elsewhere = f"the gateway at {self.host} refused them"
         elif creds.uses_token:
@@ -655,7 +701,7 @@ class DatadogClient:
 
     def _transport_error(self, exc: httpx.HTTPError) -> DatadogError:
         """A network-level failure → a retryable fault, or raised at once if retrying cannot help."""
-        text = self._redact(clean(str(exc) or type(exc).__name__, max_len=200))
+        text = self._redact.cut(str(exc) or type(exc).__name__, 200)
         if _is_cert_error(exc):
             raise ConfigurationError(
                 f"TLS certificate of {self.host} not trusted ({text})",
@@ -665,6 +711,14 @@ class DatadogClient:
             raise ConfigurationError(
                 f"cannot send the request to {display_url(self.base_url)} ({type(exc).__name__})",
                 hint="check DDAUDIT_API_URL / DDAUDIT_PROXY and that the credentials are single-line",
+            ) from None
+        if isinstance(exc, httpx.ProxyError) and "407" in text:
+            # The proxy wants credentials (an HTTPS CONNECT answered 407): asking again cannot help.
+            raise AuthError(
+                f"407 Proxy Authentication Required from the proxy {self._proxy_display or ''}".rstrip(),
+                status=407,
+                reason="proxy authentication required",
+                hint="the proxy wants credentials: DDAUDIT_PROXY=http://user:password@host:port",
             ) from None
         if isinstance(exc, httpx.ProxyError):
             return ConnectionFailed(
@@ -715,6 +769,30 @@ def _is_cert_error(exc: BaseException) -> bool:
             return True
         cur = cur.__cause__ or cur.__context__
     return False
+
+
+class _Links(msgspec.Struct):
+    links: dict[str, Any] | None = None
+
+
+_links_decoder = msgspec.json.Decoder(_Links)
+
+
+def _cursor_from_links(body: bytes) -> tuple[str | None, bool]:
+    """(`page[cursor]` of `links.next`, whether a `links.next` was given that has none)."""
+    try:
+        links = _links_decoder.decode(body).links
+    except (msgspec.DecodeError, RecursionError):
+        return None, False
+    nxt = links.get("next") if isinstance(links, dict) else None
+    if not isinstance(nxt, str) or not nxt.strip():
+        return None, False
+    try:
+        params = parse_qs(urlsplit(nxt.strip()).query)
+    except ValueError:
+        return None, True
+    cursor = next((v for v in params.get("page[cursor]", []) if v), None)
+    return cursor, cursor is None
 
 
 def _json_or_none(body: bytes) -> Any:

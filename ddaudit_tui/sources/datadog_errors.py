@@ -7,13 +7,12 @@ request (headers included) into its error page must not put a key on the user's 
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
 
-from ddaudit_tui.safetext import clean
+from ddaudit_tui.safetext import Redactor, clean  # noqa: F401  (Redactor: re-exported)
 
 
 class DatadogError(Exception):
@@ -92,22 +91,32 @@ class ConfigurationError(DatadogError):
 # -- server error bodies ------------------------------------------------------------------------
 
 
-def error_details(body: bytes, limit: int = 3) -> list[str]:
+MAX_ERROR_BODY = 65_536  # more than any error message; bounds the work spent on a hostile body
+DETAIL_MAX = 200
+
+
+def error_details(body: bytes, limit: int = 3, redact: Callable[[str], str] | None = None) -> list[str]:
     """The messages in an `{"errors": [...]}` body, items being strings or `{title, detail, status, code}`.
 
     Tolerates what real servers and gateways send instead: an empty body (Datadog's 429), HTML, plain
-    text, JSON with another shape. Returns at most `limit` non-empty, single-line messages.
+    text, JSON with another shape. Returns at most `limit` non-empty, single-line messages, each passed
+    through `redact` BEFORE it is cut to 200 characters (a secret straddling the cut would otherwise
+    survive in part, unrecognisable as a whole).
     """
     if not body or not body.strip():
         return []
+
+    def shown(text: str) -> str:
+        return clean(redact(text) if redact is not None else text, max_len=DETAIL_MAX)
+
     try:
         doc: Any = msgspec.json.decode(body)
     except msgspec.DecodeError:
-        text = body[:300].decode("utf-8", "replace").strip()
+        text = body[:MAX_ERROR_BODY].decode("utf-8", "replace").strip()
         # An HTML error page says nothing useful on one line; plain text often does.
         if text.startswith("<") or not text:
             return []
-        return [clean(text, max_len=200)]
+        return [shown(text)]
     items: list[Any] = []
     if isinstance(doc, dict):
         errs = doc.get("errors")
@@ -129,41 +138,12 @@ def error_details(body: bytes, limit: int = 3) -> list[str]:
         else:
             text = None
         if text and text.strip():
-            out.append(clean(text.strip(), max_len=200))
+            out.append(shown(text.strip()[:MAX_ERROR_BODY]))
         if len(out) >= limit:
             break
     return out
 
 
 # -- secrets ------------------------------------------------------------------------------------
-
-_USERINFO = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
-_BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+")
-# Datadog API keys are 32 hex characters and application keys 40: nothing else in an error message is.
-_KEYLIKE = re.compile(r"\b(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{32})\b")
-# A header as dumped (`Authorization: …`, `"dd-api-key": "…"`, `DD-API-KEY=…`): a `:` or `=` must follow,
-# or Datadog's own "Failed permission authorization checks" would lose a word.
-_HEADER_VALUE = re.compile(r"(?i)\b(dd-api-key|dd-application-key|authorization)\b(\W{0,2}[:=]\W{0,2})\S+")
-# `token=…`, `"password": "…"`, `api_key: …`: whatever a gateway or proxy echoes about credentials.
-_NAMED_SECRET = re.compile(
-    r"(?i)\b((?:access[_-]?|bearer[_-]?|id[_-]?)?token|secret|password|passwd|api[_-]?key|app(?:lication)?[_-]?key)"
-    r"(\"?\s*[=:]\s*\"?)[^\s,;\"')}\]]+"
-)
-
-
-class Redactor:
-    """Removes known secrets (and anything shaped like one) from text before it is kept or shown."""
-
-    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
-        # Longest first, so a secret containing another is replaced whole.
-        self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for secret in self._secrets:
-            if secret in text:
-                text = text.replace(secret, "****")
-        text = _USERINFO.sub(r"\1****@", text)
-        text = _BEARER.sub(r"\1 ****", text)
-        text = _HEADER_VALUE.sub(r"\1\2****", text)
-        text = _NAMED_SECRET.sub(r"\1\2****", text)
-        return _KEYLIKE.sub("****", text)
+# `Redactor` (imported above, re-exported) lives with the other text-safety helpers in `safetext`:
+# PagerDuty's client uses it too.

@@ -17,8 +17,15 @@ Slicing:
   remaining events are older than the cap-th newest event already fetched: the result is the newest
   `max_events`, never a mix with holes.
 
+Paging stops on a page without a cursor (the only "no more"; `links.next` counts when `meta.page.after`
+is absent, and an empty page WITH a cursor goes on). Any other stop — a repeated cursor, a page that adds
+no event the slice had not already got (no progress), a page older events should follow that holds only
+newer ones (time not advancing), too many empty pages in a row, a `links.next`
+without a cursor, the fetch's deadline (`client.deadline_s`) — is said in one warning and marks the result
+partial.
+
 Partial results: a slice that fails (after the client's retries), a page the server marks
-`meta.status: timeout` or with `meta.warnings`, a repeated cursor, the cap: each costs `complete=False`
+`meta.status: timeout` or with `meta.warnings`, a stop as above, the cap: each costs `complete=False`
 and one precise warning; everything fetched is kept. An `AuthError` aborts the fetch; so does a fetch in
 which no page at all could be fetched (there is nothing partial to show, and the error says why).
 """
@@ -35,17 +42,22 @@ from typing import TYPE_CHECKING
 
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.sources.base import FetchResult, Progress, ProgressCallback
-from ddaudit_tui.sources.datadog_errors import AuthError, DatadogError
+from ddaudit_tui.sources.datadog_errors import AuthError, DatadogError, Timeout
+from ddaudit_tui.sources.ratelimit import seconds_text
 from ddaudit_tui.timeutil import Window
 
 if TYPE_CHECKING:
-    from ddaudit_tui.sources.datadog import DatadogClient
+    from ddaudit_tui.sources.datadog import DatadogClient, SearchPage
 
 DAY_MS = 86_400_000
 INITIAL_SLICE_MIN_MS = DAY_MS  # up-front slices are at least this long
 # Never split a remainder shorter than this: events sharing a millisecond cannot be split anyway.
 MIN_SPLIT_MS = 2_000
 MAX_SLICES = 512  # bound on slices per fetch, however pathological the data
+# Empty pages with a cursor are legal (the server may skip an index), but not forever.
+MAX_EMPTY_PAGES = 10
+# Pages in a row that reach no older time (events sharing a millisecond): beyond this, time is not advancing.
+MAX_STALLED_PAGES = 5
 
 
 def short_iso(ms: int) -> str:
@@ -133,10 +145,16 @@ class FetchRun:
         self._warnings: list[tuple[int, int, str]] = []  # (−slice end, page, text): sorted at the end
         self._meta_warnings: dict[str, list[tuple[int, int, str]]] = {}
         self.pages = 0
+        deadline_s = getattr(client, "deadline_s", None)
+        self._deadline_s: float | None = deadline_s
+        self._deadline: float | None = None  # loop time, set when the run starts
+        self._deadline_hit = False
 
     # -- driver ------------------------------------------------------------------------------
 
     async def run(self) -> FetchResult:
+        if self._deadline_s is not None:
+            self._deadline = asyncio.get_running_loop().time() + self._deadline_s
         initial = max(1, min(self.concurrency, math.ceil(self.window.duration_ms / INITIAL_SLICE_MIN_MS)))
         for part in self.window.split(initial):
             self._add_slice(_Slice(part))
@@ -199,6 +217,10 @@ class FetchRun:
             while True:
                 while self._pending:
                     sl = self._pending.pop()
+                    if self._deadline_hit:
+                        sl.state = "failed"  # not started: the deadline's warning covers it
+                        self._progress.slices_done += 1
+                        continue
                     if self._cutoff is not None and sl.window.end <= self._cutoff:
                         # Everything in it is older than the newest `max_events` already fetched.
                         sl.state = "pruned"
@@ -239,9 +261,52 @@ class FetchRun:
 
     # -- one slice -----------------------------------------------------------------------------
 
+    async def _page(self, sl: _Slice, cursor: str | None, page_no: int) -> SearchPage:
+        """One page of `sl`, within what is left of the fetch's deadline (raises TimeoutError)."""
+        request = self.client.search_page(
+            self.query,
+            sl.window,
+            cursor=cursor,
+            limit=self.limit,
+            report=self._report_wait,
+            what=f"page {page_no} of {sl.label}",
+        )
+        if self._deadline is None:
+            return await request
+        remaining = self._deadline - asyncio.get_running_loop().time()
+        if remaining <= 0 or self._deadline_hit:
+            request.close()  # never awaited: no warning about it
+            raise TimeoutError
+        async with asyncio.timeout(remaining):
+            return await request
+
+    def _hit_deadline(self, sl: _Slice) -> None:
+        sl.state = "failed"
+        if self._deadline_hit:
+            return
+        self._deadline_hit = True
+        limit = seconds_text(self._deadline_s or 0)
+        exc = Timeout(
+            f"no complete answer from {self.client.host} within the deadline of {limit}",
+            reason=f"deadline of {limit} reached",
+            hint="narrow the window or the query, or raise the deadline (DDAUDIT_DEADLINE)",
+        )
+        self._failures.append((sl, exc))
+        self._warnings.append(
+            (
+                0,
+                0,
+                f"stopped at the deadline of {limit} (DDAUDIT_DEADLINE): every event fetched by then is "
+                "kept: results are incomplete",
+            )
+        )
+
     async def _run_slice(self, sl: _Slice) -> None:
         cursor: str | None = None
         seen_cursors: set[str] = set()
+        slice_ids: set[str] = set()  # every id this slice was served: a page of only these is no progress
+        empty_pages = 0
+        stalled = 0  # pages in a row whose oldest event is no older than what the slice already had
         page_no = 0
         while True:
             if self._cutoff is not None and sl.frontier <= self._cutoff:
@@ -250,14 +315,10 @@ class FetchRun:
                 return
             page_no += 1
             try:
-                page = await self.client.search_page(
-                    self.query,
-                    sl.window,
-                    cursor=cursor,
-                    limit=self.limit,
-                    report=self._report_wait,
-                    what=f"page {page_no} of {sl.label}",
-                )
+                page = await self._page(sl, cursor, page_no)
+            except TimeoutError:
+                self._hit_deadline(sl)
+                return
             except AuthError:
                 raise
             except DatadogError as exc:
@@ -274,6 +335,14 @@ class FetchRun:
                 return
             self.pages += 1
             sl.pages += 1
+            progress = any(e.id not in slice_ids for e in page.events)
+            slice_ids.update(e.id for e in page.events)
+            # Newest first, each page should reach older events. Not always (Datadog's own recorded pages
+            # put a newer event on page 2; events share milliseconds), but page after page without
+            # reaching an older time is a server paging for ever.
+            if sl.pages > 1 and page.events:
+                stalled = stalled + 1 if min(e.ts for e in page.events) >= sl.frontier else 0
+            backwards = stalled >= MAX_STALLED_PAGES
             self._add_events(sl, page.events)
             where = f"page {page_no} of {sl.label}"
             # Repeated per page, these are reported once each, with a count of the other pages.
@@ -291,8 +360,18 @@ class FetchRun:
                 )
             self._report()
 
-            # datadog-api.md §1.9: stop on an empty page or a missing cursor — never on a short page.
-            if not page.events or not page.cursor:
+            # datadog-api.md §1.9: a missing cursor is the end — never a short page, nor an empty one that
+            # still has a cursor (the server may skip an index and go on).
+            if not page.cursor:
+                if page.next_unfollowable:
+                    sl.state = "done"
+                    self._warn(
+                        sl,
+                        page_no,
+                        f"{where}: Datadog linked a next page (links.next) without a cursor to follow; "
+                        "stopped paging this slice: results may be incomplete",
+                    )
+                    return
                 sl.state = "done"
                 sl.frontier = sl.window.start
                 return
@@ -303,6 +382,34 @@ class FetchRun:
                     page_no,
                     f"{where}: Datadog returned a cursor it had already returned; stopped paging this "
                     "slice: results may be incomplete",
+                )
+                return
+            if page.events and not progress:
+                sl.state = "done"
+                self._warn(
+                    sl,
+                    page_no,
+                    f"{where}: Datadog returned only events this slice already had, with a new cursor (no "
+                    "progress); stopped paging this slice: results may be incomplete",
+                )
+                return
+            if backwards:
+                sl.state = "done"
+                self._warn(
+                    sl,
+                    page_no,
+                    f"{where}: Datadog returned no event older than those already fetched (time not "
+                    "advancing); stopped paging this slice: results may be incomplete",
+                )
+                return
+            empty_pages = 0 if page.events else empty_pages + 1
+            if empty_pages >= MAX_EMPTY_PAGES:
+                sl.state = "done"
+                self._warn(
+                    sl,
+                    page_no,
+                    f"{where}: {empty_pages} empty pages in a row, each with a new cursor; stopped paging "
+                    "this slice: results may be incomplete",
                 )
                 return
             seen_cursors.add(page.cursor)

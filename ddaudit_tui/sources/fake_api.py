@@ -114,6 +114,10 @@ FAULT_KINDS = (
     "duplicate",  # the page repeats the last `overlap` events of the previous page
     "short_page",  # fewer events than the limit, with a cursor (the recorded 2 / 1 / empty pattern)
     "bad_cursor",  # 400 {"errors":["Invalid cursor"]} (only on requests that carry a cursor)
+    "stuck",  # the first page again (the same events), with a new cursor every time: endless
+    "empty_cursor",  # no events, yet a cursor to where the page should have been: paging goes on
+    "links_only",  # no meta.page.after, only links.next (whose page[cursor] is the cursor)
+    "trickle",  # the page's body sent one byte every Fault.sleep_s (default 1 s): never a read timeout
 )
 
 
@@ -123,7 +127,8 @@ class Fault:
     headers: bool = True  # 429: send X-RateLimit-* headers
     body: str = "empty"  # 429: "empty" or "json"
     reset_s: int = 1  # 429: X-RateLimit-Reset
-    sleep_s: float = 0.0  # timeout: in-process delay before raising; loopback stall (default 2 s)
+    sleep_s: float = 0.0  # timeout: in-process delay before raising; loopback stall (default 2 s);
+    # trickle: the pause before each byte (default 1 s)
     overlap: int = 3  # duplicate: events repeated from the previous page
     keep: float = 0.5  # short_page / partial: share of the page kept
 
@@ -244,9 +249,13 @@ def _as_int(value: Any) -> int | None:
 # -- cursors ---------------------------------------------------------------------------------------
 
 
-def encode_cursor(ts: int, event_id: str) -> str:
-    """Opaque like the real one: base64url (no padding) of `{"after": "..."}`."""
-    raw = _enc.encode({"after": f"{ts}|{event_id}"})
+def encode_cursor(ts: int, event_id: str, nonce: int | None = None) -> str:
+    """Opaque like the real one: base64url (no padding) of `{"after": "..."}`. A `nonce` makes a new
+    cursor for the same position (servers that go nowhere with fresh cursors)."""
+    doc: dict[str, Any] = {"after": f"{ts}|{event_id}"}
+    if nonce is not None:
+        doc["n"] = nonce
+    raw = _enc.encode(doc)
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
@@ -282,6 +291,18 @@ def _error(status: int, *messages: str) -> tuple[int, bytes]:
     return status, _enc.encode({"errors": list(messages)})
 
 
+class _Trickle(httpx.AsyncByteStream):
+    """A body that arrives one byte at a time (the in-process side of the "trickle" fault)."""
+
+    def __init__(self, body: bytes, pause_s: float) -> None:
+        self.body, self.pause_s = body, pause_s
+
+    async def __aiter__(self):  # type: ignore[override]
+        for i in range(len(self.body)):
+            await asyncio.sleep(self.pause_s)
+            yield self.body[i : i + 1]
+
+
 class FakeDatadog(httpx.AsyncBaseTransport):
     """A fake Datadog API over a list of audit events (API items as dicts, or `Event` records).
 
@@ -307,8 +328,13 @@ class FakeDatadog(httpx.AsyncBaseTransport):
         default_sort: str = "-timestamp",
         org_uuid: str = "4f6b2c1e-7d3a-4e89-9b21-5c0d8a7e3f10",
         log_limit: int | None = 10_000,
+        auth_echo: str | None = None,
     ) -> None:
         self.latency_s = latency_s
+        # How a refusal echoes what it was sent (gateways do), with a 401: None; "after160" (the API
+        # key, raw, after 170 characters of text: across a 200-character cut); "prefix" (`id=<its
+        # first 12 characters>`); "basic" (the `Authorization` header: `Basic base64(user:password)`).
+        self.auth_echo = auth_echo
         self.page_limit_max = page_limit_max
         self.faults = faults
         self.require_auth = require_auth
@@ -455,6 +481,13 @@ class FakeDatadog(httpx.AsyncBaseTransport):
             raise httpx.RemoteProtocolError(
                 "Server disconnected without sending a response.", request=request
             )
+        if outcome.action == "trickle":
+            return httpx.Response(
+                outcome.status,
+                headers=[*outcome.headers, ("Content-Length", str(len(outcome.body)))],
+                stream=_Trickle(outcome.body, outcome.sleep_s),
+                request=request,
+            )
         return httpx.Response(outcome.status, headers=outcome.headers, content=outcome.body, request=request)
 
     def client(self, base_url: str = "https://api.datadoghq.com", **kwargs: Any) -> httpx.AsyncClient:
@@ -523,6 +556,8 @@ class FakeDatadog(httpx.AsyncBaseTransport):
         outcome = self._respond(status, payload, bucket)
         if fault is not None and fault.kind == "truncated" and status == 200:
             outcome.body = outcome.body[: max(1, len(outcome.body) // 2)]
+        if fault is not None and fault.kind == "trickle" and status == 200:
+            outcome.action, outcome.sleep_s = "trickle", fault.sleep_s or 1.0
         return outcome
 
     # -- auth ---------------------------------------------------------------------------------------
@@ -544,9 +579,25 @@ class FakeDatadog(httpx.AsyncBaseTransport):
             if need is not None and need not in self.permissions:
                 return _error(403, "Failed permission authorization checks")
             return None
+        if self.auth_echo is not None:
+            return self._echo_refusal(req)
         if req.path == "/api/v2/validate_keys":
             return _error(401, "Unauthorized")
         return _error(403, "Forbidden")
+
+    def _echo_refusal(self, req: LoggedRequest) -> tuple[int, bytes]:
+        h = req.headers
+        key = h.get("dd-api-key") or h.get("dd-application-key") or ""
+        if self.auth_echo == "after160":
+            text = "The credentials sent with this request were not recognised by the gateway. " * 3
+            message = f"{text[:170]} {key} {h.get('dd-application-key', '')} (see the docs)"
+        elif self.auth_echo == "prefix":
+            message = f"Unknown API key id={key[:12]}, refused"
+        elif self.auth_echo == "basic":
+            message = f"Unauthorized; request headers: Authorization: {h.get('authorization', '')}"
+        else:
+            raise ValueError(f"unknown auth_echo {self.auth_echo!r}")
+        return _error(401, message)
 
     @staticmethod
     def _permission_for(req: LoggedRequest) -> str | None:
@@ -663,6 +714,16 @@ class FakeDatadog(httpx.AsyncBaseTransport):
                 raise _BadRequest("Invalid cursor")
             position = decode_cursor(str(cursor))
         matched = self._match(query, start, end)
+        kind = fault.kind if fault is not None else None
+        if kind == "empty_cursor":
+            # Where the page would have started (first page: the window's end), as a new cursor.
+            self._request_seq += 1
+            at = position or ((end, "") if sort != "timestamp" else (start - 1, ""))
+            here = encode_cursor(*at, nonce=self._request_seq)
+            meta_only = _enc.encode({"page": {"after": here}})
+            return 200, b'{"data":[],"meta":' + meta_only + b"}"
+        if kind == "stuck":
+            position = None  # the first page, whatever the cursor says
 
         ascending = sort == "timestamp"
         total = len(matched)
@@ -684,6 +745,9 @@ class FakeDatadog(httpx.AsyncBaseTransport):
 
         last = self._keys[chosen[-1]]
         after = encode_cursor(*last)
+        if kind == "stuck":
+            self._request_seq += 1
+            after = encode_cursor(*last, nonce=self._request_seq)  # new, and going nowhere
         meta: dict[str, Any] = {"page": {"after": after}}
         if self.meta_style == "full":
             self._request_seq += 1
@@ -700,6 +764,8 @@ class FakeDatadog(httpx.AsyncBaseTransport):
                 }
             ]
         links = {"next": self._next_link(base_url, query, frm, to, sort, limit, after)}
+        if kind == "links_only":
+            del meta["page"]
         # The page body is joined from the stored bytes: no event is re-encoded.
         data = b",".join(map(self._raws.__getitem__, chosen))
         return 200, b"".join(

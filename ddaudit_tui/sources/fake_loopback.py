@@ -56,8 +56,23 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(outcome.body)))
         self.end_headers()
+        if outcome.action == "trickle":
+            self._trickle(outcome.body, outcome.sleep_s)
+            return
         if outcome.body:
             self.wfile.write(outcome.body)
+
+    def _trickle(self, body: bytes, pause_s: float) -> None:
+        """One byte, a pause, the next byte: every read succeeds, the answer takes forever."""
+        self.close_connection = True
+        try:
+            self.wfile.flush()
+            for i in range(len(body)):
+                time.sleep(pause_s)
+                self.wfile.write(body[i : i + 1])
+                self.wfile.flush()
+        except OSError:
+            pass  # the client gave up: that is the point
 
     def _drop(self, reset: bool) -> None:
         self.close_connection = True

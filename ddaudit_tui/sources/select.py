@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from typing import BinaryIO
 
 from ddaudit_tui.config import Settings
 from ddaudit_tui.sources.base import Source
-from ddaudit_tui.timeutil import Window, parse_instant, resolve_window
+from ddaudit_tui.timeutil import Window, parse_bound, resolve_window
 
 DEFAULT_MAX_EVENTS = 200_000
 
@@ -15,7 +16,11 @@ class NoCredentials(Exception):
     """No way to authenticate to Datadog; exit code 3."""
 
 
-def open_source(args: argparse.Namespace, settings: Settings) -> Source:
+def open_source(
+    args: argparse.Namespace, settings: Settings, *, streaming: bool = False, stdin: BinaryIO | None = None
+) -> Source:
+    """The source the arguments name. `streaming`: files are read later, page by page, by the source's
+    own thread (the TUI); otherwise they are decoded here. `stdin`: where `--input -` reads from."""
     if getattr(args, "demo", False) and getattr(args, "input", None):
         from ddaudit_tui.cliutil import UsageError
 
@@ -23,6 +28,14 @@ def open_source(args: argparse.Namespace, settings: Settings) -> Source:
     if getattr(args, "input", None):
         from ddaudit_tui.sources.files import FileSource
 
+        if streaming:
+            frm, to = getattr(args, "frm", None), getattr(args, "to", None)
+            return FileSource.open_streaming(
+                args.input,
+                start_ms=parse_bound("--from", frm) if frm else None,
+                end_ms=parse_bound("--to", to) if to else None,
+                stdin=stdin,
+            )
         return FileSource.open(args.input)
     if getattr(args, "demo", False):
         from ddaudit_tui.sources.demo import open_demo
@@ -31,17 +44,27 @@ def open_source(args: argparse.Namespace, settings: Settings) -> Source:
     if not settings.has_credentials():
         raise NoCredentials(
             "no Datadog credentials: set DD_API_KEY and DD_APP_KEY (or DD_ACCESS_TOKEN), choose a --profile, "
-            "or use --demo / --input FILE"
+            "use --no-dd-auth behind a gateway that holds them, or use --demo / --input FILE"
         )
     from ddaudit_tui.sources.datadog import Credentials, DatadogClient
 
+    if settings.auth == "none":
+        # A gateway holds the Datadog keys: none is sent, whatever the environment holds; a bearer token
+        # (DD_ACCESS_TOKEN / access_token_cmd) is the gateway's own and still goes.
+        credentials = Credentials(access_token=settings.access_token)
+    else:
+        credentials = Credentials(
+            api_key=settings.api_key, app_key=settings.app_key, access_token=settings.access_token
+        )
     return DatadogClient(
-        Credentials(api_key=settings.api_key, app_key=settings.app_key, access_token=settings.access_token),
+        credentials,
         site=settings.site,
         base_url=settings.api_url,
         proxy=settings.proxy,
         verify=settings.ca_bundle or True,
         timeout_s=settings.timeout,
+        deadline_s=settings.deadline,
+        no_dd_auth=settings.auth == "none",
         concurrency=settings.concurrency,
         max_events=settings.max_events or DEFAULT_MAX_EVENTS,
     )
@@ -50,9 +73,12 @@ def open_source(args: argparse.Namespace, settings: Settings) -> Source:
 def resolve_source_window(args: argparse.Namespace, source: Source) -> Window:
     """The absolute window, resolved once. With files, missing bounds default to the input's span."""
     frm, to = getattr(args, "frm", None), getattr(args, "to", None)
+    current = getattr(source, "current_window", None)
+    if current is not None and getattr(source, "loading", False):
+        return current()  # a file still to be read: the span so far (a ProvisionalWindow)
     span = source.default_window()
     if span is not None:
-        start = parse_instant(frm) if frm else span.start
-        end = parse_instant(to) if to else span.end
+        start = parse_bound("--from", frm) if frm else span.start
+        end = parse_bound("--to", to) if to else span.end
         return Window(start, end)
     return resolve_window(frm or getattr(args, "default_from", "90d"), to or "now")

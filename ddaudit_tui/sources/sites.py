@@ -73,17 +73,17 @@ def api_base_url(site: str | None = "datadoghq.com", override: str | None = None
     """
     if override:
         base = override.strip()
-        parts = urlsplit(base)
+        # Named by all three places it can come from: the message cannot know which one was used.
+        what = f"invalid API URL {display_url(base)!r} (--api-url / DDAUDIT_API_URL / api_url)"
+        try:
+            parts = urlsplit(base)
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError as exc:  # `http://[::1`, `http://host:notaport/`
+            raise UnknownSite(what, hint=f"{exc}; expected e.g. https://gateway.example/datadog") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise UnknownSite(
-                f"invalid API URL {display_url(base)!r} (DDAUDIT_API_URL)",
-                hint="expected an http(s) URL, e.g. https://gateway.example/datadog",
-            )
+            raise UnknownSite(what, hint="expected an http(s) URL, e.g. https://gateway.example/datadog")
         if parts.query or parts.fragment:
-            raise UnknownSite(
-                f"invalid API URL {display_url(base)!r} (DDAUDIT_API_URL)",
-                hint="a base URL takes no query string or fragment",
-            )
+            raise UnknownSite(what, hint="a base URL takes no query string or fragment")
         return base.rstrip("/")
     s = normalize_site(site)
     return SITES.get(s, f"https://api.{s}")
@@ -122,11 +122,12 @@ def display_url(url: str) -> str:
     """A URL safe to print: user-info (`user:token@`) and query string removed."""
     try:
         parts = urlsplit(url)
-    except ValueError:
+        port = parts.port
+    except ValueError:  # `http://[::1`, a port that is not a number
         return "(invalid URL)"
     host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
+    if port:
+        host += f":{port}"
     if not parts.scheme:
         return host or "(invalid URL)"
     return f"{parts.scheme}://{host}{parts.path}".rstrip("/")

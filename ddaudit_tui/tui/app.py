@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.driver import Driver
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 
 from ddaudit_tui.analysis.explore import add_term
@@ -26,6 +30,7 @@ from ddaudit_tui.sources.base import Source
 from ddaudit_tui.timeutil import Window
 from ddaudit_tui.tui.commands import ActionsProvider
 from ddaudit_tui.tui.hangup import EXIT_HANGUP, hangup_safe_driver, watch_terminal
+from ddaudit_tui.tui.loading import WaitForInput, start_loading
 from ddaudit_tui.tui.pivot import (
     AI,
     EXCLUDE,
@@ -77,7 +82,7 @@ HELP_EXTRA = (EventDetailScreen, PivotMenu)
 PIVOT_GROUP = "pivot"
 
 
-class DdauditApp(App[int]):
+class DdauditApp(WaitForInput, App[int]):
     """`DdauditApp(source, window, query=..., local_time=..., export_dir=..., clock=..., site=...)`.
 
     `clock` (epoch seconds) is the only source of "now" for anything shown or written (export names),
@@ -147,6 +152,7 @@ class DdauditApp(App[int]):
         site: str | None = None,
     ) -> None:
         super().__init__()
+        self.leaving = False  # set once quitting starts: no more input is handled
         self.source = source
         self.window = window
         self.initial_query = query
@@ -160,12 +166,22 @@ class DdauditApp(App[int]):
         return hangup_safe_driver(super().get_driver_class())
 
     def on_mount(self) -> None:
-        # An SSH drop: leave in order (workers cancelled, source closed) instead of dying or lingering.
+        # An SSH drop, `kill`, `kill -INT`: leave in order (workers cancelled, source closed, terminal
+        # restored) instead of dying or lingering.
         watch_terminal(self, self._hang_up)
+        start_loading(self)  # files: read page by page after the first frame (tui/loading.py)
 
-    async def _hang_up(self) -> None:
+    async def _hang_up(self, code: int = EXIT_HANGUP) -> None:
+        self.leaving = True
         await self._close_source()
-        self.exit(return_code=EXIT_HANGUP)
+        self.exit(return_code=code)
+
+    async def on_event(self, event: events.Event) -> None:
+        # Once the app is leaving, the rest of a burst of keys (a paste, `q` typed with the next key) is
+        # dropped: a dialog opened while the screens are torn down would crash the exit.
+        if self.leaving and isinstance(event, events.InputEvent):
+            return
+        await super().on_event(event)
 
     @property
     def source_label(self) -> str:
@@ -174,11 +190,13 @@ class DdauditApp(App[int]):
     # -- actions -------------------------------------------------------------------------------
 
     def action_switch_pane(self, mode: str) -> None:
-        if self.current_mode != mode:
-            self.switch_mode(mode)
+        # Also for the current pane: that cancels a switch still waiting for a file to be read.
+        self.switch_mode(mode)
 
     async def action_open_key(self, key_id: str) -> None:
         """Key lookup of `key_id` (what other panes call, e.g. Explore's `K`)."""
+        if self.open_key_when_loaded(key_id):
+            return  # a file is still being read: the lookup runs once it is (tui/loading.py)
         if self.current_mode != "lookup":
             await self.switch_mode("lookup")
         # The pane is the bottom of its mode's stack (a detail may be open on top of it).
@@ -340,6 +358,7 @@ class DdauditApp(App[int]):
         self.push_screen(HelpScreen(self.screen, HELP_EXTRA))
 
     async def action_quit(self) -> None:
+        self.leaving = True
         await self._close_source()
         self.exit(0)
 
@@ -351,3 +370,44 @@ class DdauditApp(App[int]):
             await asyncio.wait_for(close(), timeout=2)
         except Exception as exc:  # closing must never keep the user from quitting
             self.log.warning(f"closing the source failed: {exc!r}")
+
+    # -- toasts (notify) ---------------------------------------------------------------------------------
+    # A toast is read in passing: at most TOAST_MAX_S, unless it names a file the user must find (an
+    # export), which may stay TOAST_PATH_S and is kept in the pane's header afterwards. Toasts never
+    # cover a dialog: app.tcss hides them on a modal screen and on the screens under it (this class).
+    TOAST_MAX_S: ClassVar[float] = 6.0
+    TOAST_PATH_S: ClassVar[float] = 20.0
+    SUSPENDED_SCREEN_CLASS: ClassVar[str] = "-suspended"
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        # Absolute paths of files that exist: what an export or a write just produced.
+        paths = [p for p in re.findall(r"(?<![\w.])/[^\s'\"]+", message) if Path(p).exists()]
+        limit = self.TOAST_PATH_S if paths else self.TOAST_MAX_S
+        timeout = min(limit, self.NOTIFICATION_TIMEOUT if timeout is None else timeout)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        if paths:
+            if threading.get_ident() == self._thread_id:
+                self._keep_paths_in_pane(paths)
+            else:  # notify is thread-safe; the header is not
+                self.call_from_thread(self._keep_paths_in_pane, paths)
+
+    def _keep_paths_in_pane(self, paths: list[str]) -> None:
+        """`saved /dir/name.{json,md}` in the header of the pane the toast was shown over."""
+        files = [Path(p) for p in paths]
+        first = files[0]
+        if len(files) > 1 and all(f.parent == first.parent and f.stem == first.stem for f in files):
+            shown = str(first.parent / first.stem) + ".{" + ",".join(f.suffix[1:] for f in files) + "}"
+        else:
+            shown = str(first) + (f" (+{len(files) - 1} more)" if len(files) > 1 else "")
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, PaneScreen):
+                screen.query_one(PaneHeader).note = f"saved {shown}"
+                return

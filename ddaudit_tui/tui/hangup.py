@@ -29,6 +29,8 @@ from textual.app import App
 from textual.driver import Driver
 
 EXIT_HANGUP = 129  # 128 + SIGHUP: what a shell reports for a job whose terminal hung up
+EXIT_INTERRUPTED = 130  # 128 + SIGINT (`kill -INT`; ctrl+c in the app is a key, guarded like `q`)
+EXIT_TERMINATED = 143  # 128 + SIGTERM (`kill`, systemd, tmux kill-pane)
 CHECK_INTERVAL_S = 1.0
 
 
@@ -96,25 +98,32 @@ def hangup_safe_driver(base: type[Driver]) -> type[Driver]:
     return HangupSafeDriver
 
 
-def watch_terminal(app: App[object], on_hangup: Callable[[], Awaitable[None]]) -> None:
-    """Call `on_hangup` (once) when the app's terminal goes away. A no-op in headless runs and tests."""
+def watch_terminal(app: App[object], on_leave: Callable[[int], Awaitable[None]]) -> None:
+    """Call `on_leave(exit code)` (once) when the app's terminal goes away, or on SIGTERM / SIGINT from
+    outside (`kill`, systemd, tmux kill-pane): Python's defaults would kill the process without giving
+    the terminal back (alternate screen and mouse reporting left on). A no-op in headless runs and tests."""
     if app.is_headless or not hasattr(signal, "SIGHUP"):
         return
     stdin = sys.__stdin__.fileno() if sys.__stdin__ is not None else -1
     was_tty = stdin >= 0 and os.isatty(stdin)
     fired = False
 
-    def hang_up() -> None:
+    def leave(code: int) -> None:
         nonlocal fired
         if fired:
             return
         fired = True
-        if was_tty and terminal_gone(stdin):
+        if code == EXIT_HANGUP and was_tty and terminal_gone(stdin):
             detach_from_terminal()
-        app.call_later(on_hangup)
+        app.call_later(on_leave, code)
 
     # Outside the main thread or without signal support, the tty check below still works.
-    with contextlib.suppress(RuntimeError, NotImplementedError, ValueError):
-        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, hang_up)
+    for sig, code in (
+        (signal.SIGHUP, EXIT_HANGUP),
+        (signal.SIGTERM, EXIT_TERMINATED),
+        (signal.SIGINT, EXIT_INTERRUPTED),
+    ):
+        with contextlib.suppress(RuntimeError, NotImplementedError, ValueError):
+            asyncio.get_running_loop().add_signal_handler(sig, leave, code)
     if was_tty:
-        app.set_interval(CHECK_INTERVAL_S, lambda: hang_up() if terminal_gone(stdin) else None)
+        app.set_interval(CHECK_INTERVAL_S, lambda: leave(EXIT_HANGUP) if terminal_gone(stdin) else None)

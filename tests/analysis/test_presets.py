@@ -219,3 +219,28 @@ def test_a_hostile_asset_name_is_found_by_a_pivot_query_without_control_characte
     assert events and all(
         e.item()["attributes"]["attributes"]["asset"]["name"] == HOSTILE_NAME for e in events
     )
+
+
+def test_user_and_the_ai_pane_agree_on_who_acted_for_whom(api):
+    """Issue 13 item 24: a SYSTEM Bits AI SRE task the AI analysis attributes to the person who started the
+    investigation (shared request/session id) is in that person's `user` preset too."""
+    from ddaudit_tui.analysis.ai import DEFAULT_BASE_QUERY, attribute_events
+
+    window = window_of("user")
+    ai_events = fetch(api, DEFAULT_BASE_QUERY, window)
+    calls = attribute_events(ai_events)
+    system_bits = [c for c in calls if c.event.actor_type == "SYSTEM" and c.event.evt_name == "Bits AI SRE"]
+    humans = {c.human for c in system_bits if c.human and not c.human.startswith("(")}
+    assert humans, "the demo has SYSTEM Bits AI SRE tasks of a person's investigation"
+    for human in humans:
+
+        async def expand(user: str = human) -> str:
+            client = DatadogClient(Credentials(DEMO_API_KEY, DEMO_APP_KEY), transport=api)
+            try:
+                return await expand_user(client, window, user)
+            finally:
+                await client.aclose()
+
+        found = {e.id for e in fetch(api, asyncio.run(expand()), window)}
+        theirs = {c.event.id for c in calls if c.human == human}
+        assert theirs <= found, f"{human}: {len(theirs - found)} AI events the preset misses"

@@ -139,7 +139,7 @@ def test_usage_mistakes_with_input_exit_2_in_one_line(capsys, command: str):
     assert_one_line(err, "--demo and --input are two different sources: choose one")
     code, out, err = run(capsys, *COMMANDS[command], "--input", good, "--from", "last tuesday")
     assert (code, out) == (EXIT_USAGE, "")
-    assert_one_line(err, "invalid time 'last tuesday'")
+    assert_one_line(err, "--from: invalid time 'last tuesday'")
 
 
 # -- the real entry point, in a process of its own ------------------------------------------------------

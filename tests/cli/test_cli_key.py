@@ -65,7 +65,7 @@ def test_key_text_report_from_a_file(demo_file, capsys):
     assert code == EXIT_OK
     assert out.startswith(f"Key ID: {PLANTED.compromised_key}\nCreated: ")
     assert "  - Romania (M247 Europe SRL, RCS & RDS SA): 180 events — FLAG: first-time origin\n" in out
-    assert "Verdict: LIKELY COMPROMISED" in out
+    assert "Verdict: ✖ LIKELY COMPROMISED" in out
     assert err == ""
 
 

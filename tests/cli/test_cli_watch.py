@@ -19,7 +19,7 @@ from ddaudit_tui.alerts.pagerduty import PagerDutyClient  # noqa: E402
 from ddaudit_tui.alerts.pagerduty_fake import FakePagerDuty  # noqa: E402
 from ddaudit_tui.alerts.poller import PollOutcome  # noqa: E402
 from ddaudit_tui.cli import classify_error  # noqa: E402
-from ddaudit_tui.cliutil import EXIT_AUTH, EXIT_ERROR, EXIT_INPUT, EXIT_OK, EXIT_USAGE  # noqa: E402
+from ddaudit_tui.cliutil import EXIT_AUTH, EXIT_INPUT, EXIT_OK, EXIT_USAGE  # noqa: E402
 from ddaudit_tui.commands import watch  # noqa: E402
 from ddaudit_tui.sources.datadog_errors import AuthError  # noqa: E402
 from ddaudit_tui.timeutil import iso  # noqa: E402
@@ -173,7 +173,7 @@ def test_rerunning_once_sends_no_second_page(capsys, tmp_path, monkeypatch):
     assert KEY not in out + err
 
 
-def test_failed_page_exits_1_and_is_sent_on_the_next_run(capsys, tmp_path, monkeypatch):
+def test_failed_page_exits_6_and_is_sent_on_the_next_run(capsys, tmp_path, monkeypatch):
     path = burst_at_end(tmp_path)
     state = str(tmp_path / "state")
     monkeypatch.setenv("DDAUDIT_PAGERDUTY_ROUTING_KEY", KEY)
@@ -181,7 +181,7 @@ def test_failed_page_exits_1_and_is_sent_on_the_next_run(capsys, tmp_path, monke
         pd.fail_next(*[503] * 20)
         args = ("--input", str(path), "--once", "--state-dir", state, "--pagerduty-url", pd.url)
         code, out, err = invoke(capsys, *args)
-        assert code == EXIT_ERROR
+        assert code == watch.EXIT_UNDELIVERED == 6
         assert "page pending" in out and "PagerDuty:" in err and "503" in err
         pd._faults.clear()
         code, out, err = invoke(capsys, *args)

@@ -35,6 +35,7 @@ from ddaudit_tui.alerts.pagerduty import PagerDutyClient
 from ddaudit_tui.alerts.pagerduty_fake import FakePagerDuty
 from ddaudit_tui.cliutil import EXIT_AUTH, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 from ddaudit_tui.commands import watch as watch_cmd
+from ddaudit_tui.commands.watch import EXIT_UNDELIVERED
 from ddaudit_tui.config import load_settings
 from ddaudit_tui.sources.demo_org import PLANTED
 from ddaudit_tui.sources.fake_api import (
@@ -209,7 +210,12 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sweep]:
     root_logger = logging.getLogger()
     old_level = root_logger.level
 
-    with pytest.MonkeyPatch.context() as mp, FakePagerDuty() as pd, FakePagerDuty() as pd_down:
+    with (
+        pytest.MonkeyPatch.context() as mp,
+        FakePagerDuty() as pd,
+        FakePagerDuty() as pd_down,
+        FakePagerDuty() as pd_refusing,
+    ):
         root_logger.addHandler(handler)
         root_logger.setLevel(logging.DEBUG)
         mp.chdir(root)  # anything written to the current directory is swept too
@@ -296,6 +302,33 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sweep]:
             s.run("revoke", key, "--yes", *api)
             s.api_auth = _auth_headers(fake)
 
+        # Refusals that echo the credentials (issue 13): the key after 170 characters (across the cut to
+        # 200), its first 12 characters (`id=…`), and a gateway's `Authorization: Basic base64(user:pw)`.
+        for echo in ("after160", "prefix", "basic"):
+            fake = FakeDatadog(items, auth_echo=echo)  # expects the fake's own keys: ours are refused
+            with loopback(fake) as base_url:
+                api = ("--api-url", base_url)
+                if echo == "basic":
+                    host = base_url.removeprefix("http://")
+                    api = ("--api-url", f"http://gwuser:{GATEWAY_PASSWORD}@{host}")
+                s.run("search", "*", *api)
+                s.run("key", key, *api)
+                s.run("ai", *api, "--format", "json")
+                s.run("watch", *api, "--once", "--state-dir", str(state / f"echo-{echo}"))
+                s.api_auth += _auth_headers(fake)
+
+        # A gateway password in the API URL of a watch: the state (names and contents) never holds it.
+        fake = FakeDatadog(items, credentials=creds)
+        with loopback(fake) as base_url:
+            host = base_url.removeprefix("http://")
+            s.run("watch", "--api-url", f"http://gwuser:{GATEWAY_PASSWORD}@{host}", "--once", "--from", "24h",
+                  "--state-dir", str(state / "gateway"), "--pagerduty-url", pd.url)  # fmt: skip
+            # PagerDuty refusing the routing key (400), then a run with the same key: queued, not resent.
+            pd_refusing.refused_routing_keys.add(ROUTING_KEY)
+            for _ in range(2):
+                s.run("watch", "--api-url", base_url, "--once", "--from", "24h", "--state-dir",
+                      str(state / "refused"), "--pagerduty-url", pd_refusing.url)  # fmt: skip
+
         # The profile's secrets, against a fake that accepts those.
         fake = FakeDatadog(
             items, credentials=FakeCredentials(api_key=PROFILE_API_KEY, app_key=PROFILE_APP_KEY)
@@ -325,7 +358,7 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sweep]:
             m2.setenv("DDAUDIT_PAGERDUTY_URL", pd.url)
             _tui_exports(base_url, out_dir / "tui", key)
 
-        s.pd_bodies = list(pd.requests) + list(pd_down.requests)
+        s.pd_bodies = list(pd.requests) + list(pd_down.requests) + list(pd_refusing.requests)
         root_logger.removeHandler(handler)
         root_logger.setLevel(old_level)
         handler.close()
@@ -424,7 +457,8 @@ def test_the_sweep_ran_every_command_and_used_the_secrets(sweep: Sweep):
     assert sweep.code("config") == [EXIT_OK, EXIT_OK]
     assert set(sweep.code("search")) == {EXIT_OK, EXIT_AUTH}
     assert sweep.code("revoke") == [EXIT_OK, EXIT_ERROR, EXIT_OK]
-    assert EXIT_FINDINGS in sweep.code("watch") and EXIT_ERROR in sweep.code("watch")  # fired; PD down
+    # Fired; PagerDuty down or refusing (6: not delivered, queued); refused credentials.
+    assert {EXIT_FINDINGS, EXIT_UNDELIVERED, EXIT_AUTH} <= set(sweep.code("watch"))
     if _has_compliance():
         assert sweep.code("report", "compliance") == [EXIT_OK] * 6
     # The fake API saw our secrets (so they were in use), in every way they can be sent.
@@ -452,6 +486,13 @@ def test_no_secret_in_any_file_written(sweep: Sweep):
     assert tui == {"txt", "md", "json", "html"}, names  # every format of the watch pane's report
     assert (sweep.root / "debug.log").stat().st_size > 0  # something was logged, at DEBUG
     found = {p.relative_to(sweep.root).as_posix(): bad for p in files if (bad := leaks(p.read_bytes()))}
+    assert not found
+
+
+def test_no_secret_in_any_file_name(sweep: Sweep):
+    names = {p.relative_to(sweep.root).as_posix() for p in sweep.files()}
+    assert any("/watch-api_" in n for n in names), names  # the gateway watch's lock file
+    found = {n: bad for n in names if (bad := leaks(n.encode()))}
     assert not found
 
 

@@ -73,9 +73,18 @@ def test_pup_command_for_every_site(site):
     argv = argv[len(env) :]
     assert argv == [
         "pup", "audit-logs", "search", "--query", QUERY,
-        "--from", "2026-11-20T00:00:00Z", "--to", "2026-11-21T09:30:00.250Z",
+        "--from", "2026-11-20T00:00:00Z", "--to", "2026-11-21T09:30:01Z",
         "--limit", "1000", "-o", "json",
     ]  # fmt: skip
+
+
+def test_pup_times_are_whole_seconds_that_cover_the_window():
+    # pup keeps whole seconds: an end of 09:30:00.250 cut to 09:30:00 would drop the newest event.
+    argv = shlex.split(pup_command("*", Window(1_000_999, 2_000_001)))
+    start, end = argv[argv.index("--from") + 1], argv[argv.index("--to") + 1]
+    assert (start, end) == ("1970-01-01T00:16:40Z", "1970-01-01T00:33:21Z")
+    exact = shlex.split(pup_command("*", Window(1_000_000, 2_000_000)))
+    assert exact[exact.index("--to") + 1] == "1970-01-01T00:33:20Z"
 
 
 def test_pup_command_cannot_be_broken_out_of_by_the_query():

@@ -122,7 +122,7 @@ def test_text_follows_the_recipe_output_format():
         "red gpj.exe\n"
     )
     assert (
-        "Verdict: LIKELY COMPROMISED (3 high)\n  - 3 high-severity flags across 3 signals: new_country, vpn_asn, destructive_action\n"
+        "Verdict: ✖ LIKELY COMPROMISED (3 high)\n  - 3 high-severity flags across 3 signals: new_country, vpn_asn, destructive_action\n"
         in text
     )
     assert "  ! HIGH     new_country — Country not in org's normal baseline\n" in text
@@ -167,7 +167,7 @@ def test_html_is_self_contained_and_escapes_everything():
     for forbidden in (" src=", " href=", "url(", "@import", "\x1b", "\u202e", "\x07"):
         assert forbidden not in doc
     assert '<span class="sev sev-high">! HIGH</span>' in doc
-    assert "Verdict: LIKELY COMPROMISED" in doc
+    assert "Verdict: ✖ LIKELY COMPROMISED" in doc
     assert "<h2>Origins</h2>" in doc and "<h2>Recommended actions</h2>" in doc
 
 
@@ -291,7 +291,7 @@ def test_json_groupings_equal_the_recipes_jq(tmp_path, dataset):
 
 def test_summary_line_for_the_clipboard():
     assert key_report.summary_line(_report()) == (
-        f"API key {KEY}: LIKELY COMPROMISED (3 high); 5 events 2026-06-01 14:00:00Z → 2026-06-04 00:00:00Z; "
+        f"API key {KEY}: ✖ LIKELY COMPROMISED (3 high); 5 events 2026-06-01 14:00:00Z → 2026-06-04 00:00:00Z; "
         "origins: United States 3, Romania 2 (first-time); 1 deletion — monitor; "
         "created 2026-05-31 00:00:00Z by marcus@example.com."
     )

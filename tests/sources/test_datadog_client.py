@@ -395,6 +395,20 @@ async def test_certificate_errors_are_not_retried_and_point_at_the_ca_bundle() -
     assert len(rec.requests) == 1
 
 
+async def test_a_proxy_asking_for_credentials_is_an_auth_error_at_once() -> None:
+    """Issue 13 item 27: an HTTPS proxy's CONNECT answered 407 was retried 5 times (~31 s) and exited 1."""
+
+    def proxy_407(request: httpx.Request, n: int) -> httpx.Response:
+        raise httpx.ProxyError("407 Proxy Authentication Required", request=request)
+
+    client, rec, sleeps = client_for(proxy_407)
+    async with client:
+        with pytest.raises(AuthError, match="407") as caught:
+            await client.fetch("*", WINDOW)
+    assert len(rec.requests) == 1 and sleeps.sleeps == []
+    assert "DDAUDIT_PROXY" in str(caught.value.hint)
+
+
 async def test_rate_limit_waits_are_bounded() -> None:
     client, rec, sleeps = client_for(
         lambda r, n: httpx.Response(

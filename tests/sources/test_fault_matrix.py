@@ -205,6 +205,7 @@ RETRIED: dict[str, tuple[Fault, type[DatadogError], str, str]] = {
 
 def test_the_matrix_covers_every_fault_kind_the_fake_knows() -> None:
     covered = {f.kind for f, *_ in RETRIED.values()} | {"partial", "duplicate", "short_page", "bad_cursor"}
+    covered |= {"stuck", "empty_cursor", "links_only", "trickle"}  # paging and deadlines, below
     assert covered == set(FAULT_KINDS)
 
 
@@ -583,4 +584,198 @@ async def test_cli_partial_pages_are_reported_and_every_event_printed(capsys) ->
         f"ddaudit: warning: page 3 of {SLICE}: server timed out (meta.status=timeout): results may be incomplete",
         f"ddaudit: warning: page 3 of {SLICE}: Datadog warning: Partial results: the query took too long — the "
         "query timed out before all indexes answered [query_timeout]: results may be incomplete",
+    ]
+
+
+# -- refusals that echo the credentials (issue 13, items 1 and 2) ------------------------------------------------
+
+ECHO_API_KEY = "5ec7e7a91b0c4d2e8f3a6b5c4d3e2f1a"
+ECHO_APP_KEY = "a99c0ffee5ec7e7b10b5a1d2c3e4f5061728394a"
+GW_PASSWORD = "gwP4ssW0rdXqJv7"
+
+
+def _runs_of(secret: str, n: int = 8) -> list[str]:
+    return [secret[i : i + n] for i in range(len(secret) - n + 1)]
+
+
+def _b64_cores(secret: str) -> list[str]:
+    import base64
+
+    out = []
+    for pad in range(3):
+        b64 = base64.b64encode(b"\0" * pad + secret.encode()).decode()
+        out.append(b64[4:-4] if len(b64) > 12 else b64)
+    return out
+
+
+def assert_no_trace_of(text: str, *secrets: str) -> None:
+    for secret in secrets:
+        for run in [*_runs_of(secret), *_b64_cores(secret)]:
+            assert run not in text, (run, text)
+
+
+@pytest.mark.parametrize("echo", ["after160", "prefix"])
+async def test_a_refusal_echoing_the_key_late_or_in_part_shows_no_part_of_it(echo: str) -> None:
+    fake = FakeDatadog(window_items(), auth_echo=echo)  # expects the demo keys: ours are refused
+    creds = Credentials(api_key=ECHO_API_KEY, app_key=ECHO_APP_KEY)
+    exc, _ = await fetch_error(fake, credentials=creds)
+    assert type(exc) is AuthError and exc.status == 401
+    assert "****" in str(exc)
+    assert_no_trace_of(str(exc) + repr(exc) + exc.reason, ECHO_API_KEY, ECHO_APP_KEY)
+
+
+async def test_a_gateway_echoing_basic_auth_shows_neither_the_password_nor_its_base64() -> None:
+    fake = FakeDatadog(window_items(), auth_echo="basic")
+    with loopback(fake) as base_url:
+        host = base_url.removeprefix("http://")
+        client, _ = make_client(f"http://gwuser:{GW_PASSWORD}@{host}", credentials=Credentials())
+        async with client:
+            with pytest.raises(AuthError) as info:
+                await client.fetch("*", WINDOW)
+    sent = fake.requests[0].headers["authorization"]
+    assert sent.startswith("Basic ")  # the password really went out, as Basic auth
+    text = str(info.value)
+    assert "Authorization: ****" in text
+    assert_no_trace_of(text, GW_PASSWORD, f"gwuser:{GW_PASSWORD}")
+    assert sent[6:14] not in text
+
+
+# -- paging that makes no progress, odd cursors, deadlines (issue 13, items 5, 6 and 7) ---------------------------
+
+
+async def test_a_server_serving_the_same_page_with_new_cursors_is_stopped_at_once() -> None:
+    # Every answer is the first page again, with a cursor never seen before: the cursor check cannot
+    # catch it. The page that adds nothing stops the slice; the first page is kept.
+    fake = FakeDatadog(window_items(), faults=FaultPlan(rates={"stuck": 1.0}))
+    result, _, _ = await fetch(fake)
+    assert ids(result) == truth(fake)[:PAGE] and not result.complete
+    assert result.warnings == [
+        f"page 2 of {SLICE}: Datadog returned only events this slice already had, with a new cursor (no "
+        "progress); stopped paging this slice: results may be incomplete"
+    ]
+    assert fake.audit_request_count == 2
+
+
+async def test_an_empty_page_with_a_cursor_does_not_end_paging() -> None:
+    fake = FakeDatadog(window_items(), faults=plan(Fault("empty_cursor"), 1, 3))
+    result, _, _ = await fetch(fake)
+    assert result.complete and result.warnings == [] and ids(result) == truth(fake)
+    assert fake.audit_request_count == 7  # five pages and the two empty ones
+
+
+async def test_empty_pages_with_cursors_forever_are_stopped_and_said() -> None:
+    from ddaudit_tui.sources.datadog_fetch import MAX_EMPTY_PAGES
+
+    fake = FakeDatadog(window_items(), faults=FaultPlan(rates={"empty_cursor": 1.0}))
+    result, _, _ = await fetch(fake)
+    assert ids(result) == [] and not result.complete
+    assert result.warnings == [
+        f"page {MAX_EMPTY_PAGES} of {SLICE}: {MAX_EMPTY_PAGES} empty pages in a row, each with a new cursor; "
+        "stopped paging this slice: results may be incomplete"
+    ]
+
+
+async def test_links_next_is_followed_when_it_is_the_only_cursor() -> None:
+    fake = FakeDatadog(window_items(), faults=FaultPlan(rates={"links_only": 1.0}))
+    result, _, _ = await fetch(fake)
+    assert result.complete and result.warnings == [] and ids(result) == truth(fake)
+
+
+async def test_links_next_without_a_cursor_stops_paging_and_says_so() -> None:
+    class NoCursorLink(FakeDatadog):
+        def _next_link(self, *args: Any) -> str:  # type: ignore[override]
+            return "http://gateway.example/api/v2/audit/events?page=2"
+
+    fake = NoCursorLink(window_items(), faults=FaultPlan(rates={"links_only": 1.0}))
+    result, _, _ = await fetch(fake)
+    assert ids(result) == truth(fake)[:PAGE] and not result.complete
+    assert result.warnings == [
+        f"page 1 of {SLICE}: Datadog linked a next page (links.next) without a cursor to follow; stopped "
+        "paging this slice: results may be incomplete"
+    ]
+
+
+async def test_a_trickling_body_is_cut_by_the_request_total_and_retried() -> None:
+    # One byte every 0.1 s: each read succeeds well inside the 0.5 s timeout, the page would take minutes.
+    fake = FakeDatadog(window_items(), faults=plan(Fault("trickle", sleep_s=0.1), 2))
+    result, sleeps, _ = await fetch(fake)
+    assert result.complete and ids(result) == truth(fake) and sleeps == [1.0]
+
+
+async def test_a_persistent_trickle_fails_the_slice_with_a_precise_reason() -> None:
+    fake = FakeDatadog(window_items(), faults=plan(Fault("trickle", sleep_s=0.1), 2, 3, 4))
+    result, _, _ = await fetch(fake)
+    assert ids(result) == truth(fake)[:PAGE] and not result.complete
+    assert result.warnings == [
+        f"{SLICE} failed after 2 retries: answer not complete after 1 s; 10 events from it kept"
+    ]
+
+
+async def test_the_fetch_deadline_stops_a_fetch_and_keeps_what_it_had() -> None:
+    fake = FakeDatadog(
+        window_items(), faults=FaultPlan(at={n: Fault("trickle", sleep_s=0.1) for n in range(2, 99)})
+    )
+    result, _, _ = await fetch(fake, max_retries=50, deadline_s=1.5)
+    assert ids(result) == truth(fake)[:PAGE] and not result.complete
+    assert result.warnings == [
+        "stopped at the deadline of 2 s (DDAUDIT_DEADLINE): every event fetched by then is kept: results are "
+        "incomplete"
+    ]
+
+
+async def test_a_deadline_before_any_page_is_an_error() -> None:
+    fake = FakeDatadog(window_items(), faults=FaultPlan(rates={"trickle": 1.0}))
+    exc, host = await fetch_error(fake, max_retries=50, deadline_s=1.5)
+    assert type(exc) is Timeout
+    assert str(exc) == (
+        f"no complete answer from {host} within the deadline of 2 s: narrow the window or the query, or raise "
+        "the deadline (DDAUDIT_DEADLINE)"
+    )
+
+
+@pytest.mark.usefixtures("cli_env")
+@pytest.mark.parametrize("kind", ["links_only", "empty_cursor"])
+async def test_cli_prints_every_event_when_paging_by_links_or_past_empty_pages(capsys, kind: str) -> None:
+    fake = FakeDatadog(
+        window_items(),
+        faults=FaultPlan(rates={kind: 1.0} if kind == "links_only" else {}, at={1: kind, 3: kind}),
+    )
+    with loopback(fake) as base_url:
+        code, out, err = await asyncio.to_thread(cli_search, capsys, base_url)
+    assert (code, err) == (EXIT_OK, "")
+    assert [json.loads(line)["id"] for line in out.splitlines()] == truth(fake)
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_cli_paging_that_makes_no_progress_is_said_and_keeps_what_it_had(capsys) -> None:
+    fake = FakeDatadog(window_items(), faults=FaultPlan(rates={"stuck": 1.0}))
+    with loopback(fake) as base_url:
+        code, out, err = await asyncio.to_thread(cli_search, capsys, base_url)
+    assert code == EXIT_OK  # a partial result: printed, with the warning saying why
+    assert [json.loads(line)["id"] for line in out.splitlines()] == truth(fake)[:PAGE]
+    assert err == (
+        f"ddaudit: warning: page 2 of {SLICE}: Datadog returned only events this slice already had, with a new "
+        "cursor (no progress); stopped paging this slice: results may be incomplete\n"
+    )
+
+
+async def test_pages_that_go_back_in_time_with_new_ids_are_stopped() -> None:
+    # The first page again under new ids (a server re-numbering its results): every event is "new", yet
+    # nothing older ever comes — paging would go on for ever.
+    class Renumbering(FakeDatadog):
+        def _audit(self, req: LoggedRequest, base_url: str, fault: Fault | None) -> tuple[int, bytes]:
+            status, payload = super()._audit(req, base_url, Fault("stuck"))
+            n = self.audit_request_count
+            return status, payload if n == 1 else payload.replace(b'"id":"ev-', f'"id":"r{n}-'.encode())
+
+    from ddaudit_tui.sources.datadog_fetch import MAX_STALLED_PAGES
+
+    fake = Renumbering(window_items())
+    result, _, _ = await fetch(fake)
+    stop = MAX_STALLED_PAGES + 1  # the first page, then the pages standing still
+    assert not result.complete and fake.audit_request_count == stop
+    assert len(ids(result)) == stop * PAGE
+    assert result.warnings == [
+        f"page {stop} of {SLICE}: Datadog returned no event older than those already fetched (time not "
+        "advancing); stopped paging this slice: results may be incomplete"
     ]

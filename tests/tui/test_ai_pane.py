@@ -131,8 +131,8 @@ async def test_counters_and_tables_equal_the_analysis(expected: AiActivity):
         assert f"✓ {len(expected.calls):,} AI events · complete" in header
         s, n = expected.summary, expected.counts
         counters = screen.query_one(AiCounters).plain
-        assert f"{s['total_tool_calls']:,} MCP tool calls" in counters
-        assert f"{s['unique_users']} unique users" in counters
+        assert f"{len(expected.calls):,} AI events" in counters and f"{n['calls']:,} AI calls" in counters
+        assert f"{n['tool_calls']:,} tool calls" in counters and f"{n['users']} users" in counters
         assert f"{n['connections']} connections" in counters and f"{n['changes']} changes" in counters
         by_severity = {sev: sum(f.severity == sev for f in expected.flags) for sev in Severity}
         for sev, count in by_severity.items():
@@ -192,10 +192,12 @@ async def test_timeline_marks_the_burst_with_a_glyph_and_numbers(planted: Any, e
         assert any(b.burst for b in t.buckets)
         lines = str(timeline.render()).split("\n")
         burst = next(b for b in expected.bursts if b.user == planted.ai_burst_user)
-        assert "▲" in lines[-1] and f"burst: {burst.calls} calls" in lines[-1]
-        assert f"max {t.peak:,} per" in lines[0] and f"{expected.counts['calls']:,} calls" in lines[1]
+        assert "▲" in lines[-1] and f"burst: {burst.calls} AI calls" in lines[-1]
+        assert f"max {t.peak:,} per" in lines[0] and f"{expected.counts['calls']:,} AI calls" in lines[1]
         # The ▲ sits under the tallest bar: the burst bucket.
-        marks = [i for i, ch in enumerate(lines[-1][: timeline.size.width - 21]) if ch == "▲"]
+        marks = [
+            i for i, ch in enumerate(lines[-1][: timeline.size.width - timeline.label_width - 1]) if ch == "▲"
+        ]
         assert marks and all(lines[0][i] != " " for i in marks)
 
 
@@ -220,7 +222,7 @@ async def test_sorting_a_table_changes_its_order_and_shows_the_direction():
         await pilot.click("#ai-users", offset=(x, 0))
         await settle(pilot)
         calls = [u.calls for u in users.rows_in_order]
-        assert calls == sorted(calls, reverse=True) and users.sort_description == "calls ▼"
+        assert calls == sorted(calls, reverse=True) and users.sort_description == "AI calls ▼"
         await pilot.click("#ai-users", offset=(x, 0))
         await settle(pilot)
         assert [u.calls for u in users.rows_in_order] == sorted(calls)
@@ -278,7 +280,7 @@ async def test_enter_on_a_user_drills_down_to_only_their_calls_and_escape_return
         header = drill.query_one(PaneHeader).plain
         assert f"AI activity › {user}" in header and "(UTC)" in header
         text = screen_text(app)
-        assert "burst" in text and f"CALLS {len(mine.calls)}" in text
+        assert "burst" in text and f"AI EVENTS {len(mine.calls)}" in text
         assert {f.signal for f in drill.query_one(AiFlagList).flags} >= {"ai_burst"}
         # Enter on a call: its full event.
         await pilot.press("enter")
@@ -540,7 +542,7 @@ async def test_layout_fits_small_terminals(size: tuple[int, int]):
         assert "CLIENTS" in screen_text(app)
         await pilot.press("u", "enter")
         await settle(pilot)
-        assert isinstance(app.screen, AiUserScreen) and "CALLS" in screen_text(app)
+        assert isinstance(app.screen, AiUserScreen) and "AI EVENTS" in screen_text(app)
 
 
 async def test_no_color_keeps_flags_and_cursor_readable(monkeypatch):

@@ -25,7 +25,7 @@ from ddaudit_tui.tui.app import DdauditApp
 from ddaudit_tui.tui.screens.explore import ExploreScreen, QueryInput
 from ddaudit_tui.tui.screens.key_lookup import KeyInput, KeyLookupScreen
 from ddaudit_tui.tui.widgets.event_table import EventTable
-from ddaudit_tui.tui.widgets.header import PaneHeader, Status
+from ddaudit_tui.tui.widgets.header import PaneHeader, Status, verdict_status_kind
 from ddaudit_tui.tui.widgets.key_summary import KeySummary
 
 SLICE = f"slice {describe_window(WINDOW)}"
@@ -214,7 +214,7 @@ async def test_key_lookup_failure_is_shown_and_the_lookup_can_be_run_again(fault
         fake.faults = None
         await pilot.press("r")
         await settle(pilot)
-        assert screen.report is not None and screen.status.kind == "complete"
+        assert screen.report is not None and screen.status.kind == verdict_status_kind(screen.report.verdict)
         expected = [e for e in decode_items(items()) if e.api_key_id == KEY_ID]
         assert screen.report.total_events == len(expected) == N // 3
         assert app.is_running

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from ddaudit_tui.tui.hangup import EXIT_HANGUP, terminal_gone
+from ddaudit_tui.tui.hangup import EXIT_HANGUP, EXIT_INTERRUPTED, EXIT_TERMINATED, terminal_gone
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="needs POSIX ptys and SIGHUP")
 
@@ -29,6 +29,7 @@ PAINT_LIMIT_S = 90
 EXIT_LIMIT_S = 20
 ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 LEAVE_ALT_SCREEN = b"\x1b[?1049l"
+MOUSE_OFF = b"\x1b[?1000l"
 
 
 class PtyApp:
@@ -135,6 +136,21 @@ def test_sighup_exits_in_order_and_restores_the_terminal(spawn):
     # 129, not "killed by SIGHUP" (-1): the handler ran, and Textual put the terminal back on the way out.
     assert code == EXIT_HANGUP
     assert LEAVE_ALT_SCREEN in app.output
+    assert "Traceback" not in app.screen_text
+
+
+@pytest.mark.parametrize(
+    ("sig", "expected"), [(signal.SIGTERM, EXIT_TERMINATED), (signal.SIGINT, EXIT_INTERRUPTED)]
+)
+def test_sigterm_and_sigint_exit_in_order_and_restore_the_terminal(spawn, sig, expected):
+    """`kill PID` (systemd, tmux kill-pane) or `kill -INT`: the terminal must not be left in the alternate
+    screen with mouse reporting on (issue 13 item 25)."""
+    app = spawn()
+    app.wait_painted("Explore")
+    os.kill(app.proc.pid, sig)
+    code = app.wait_exit()
+    assert code == expected
+    assert LEAVE_ALT_SCREEN in app.output and MOUSE_OFF in app.output, app.screen_text[-300:]
     assert "Traceback" not in app.screen_text
 
 

@@ -126,8 +126,9 @@ async def test_every_screen_renders_at(size: tuple[int, int]):
         await pilot.press("enter")  # the first suggested key, the keyboard-only path
         await settle_watch(pilot)
         text = check_screen(app, size, ("#pane-header", "#key-summary", "#key-sections", Footer.__name__))
-        assert_titled(app, size, "Key lookup", "✓ verdict:")
+        assert_titled(app, size, "Key lookup", "verdict:")
         assert "SUSPICIOUS" in text or "COMPROMISED" in text
+        assert "✓ verdict" not in header(app)  # bad news never carries the success tick
 
         await pilot.press("2")
         await polled(pilot, 1)

@@ -29,6 +29,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
+from ddaudit_tui.analysis import glossary as G
 from ddaudit_tui.analysis.ai import DAY_MS, DEFAULT_BASE_QUERY, AiActivity, AiCall
 from ddaudit_tui.analysis.ai_investigation import investigate_ai
 from ddaudit_tui.analysis.explore import quote_value
@@ -56,6 +57,7 @@ from ddaudit_tui.tui.widgets.ai_flags import (
     append_counts,
     flag_counts_text,
     flag_user,
+    singular,
 )
 from ddaudit_tui.tui.widgets.ai_table import AiTable
 from ddaudit_tui.tui.widgets.ai_timeline import AiTimeline
@@ -75,6 +77,20 @@ AI_COLUMNS = (
     "@asset.type",
     "@asset.id",
 )
+# The glossary names each table's numbers use (their section title's tooltip defines them).
+USER_NAMES = (G.AI_CALLS, G.TOOL_CALLS, G.CONNECTIONS, G.DELEGATED, G.CHANGES)
+TOOL_NAMES = (G.AI_CALLS, G.USERS)
+CLIENT_NAMES = (G.AI_CALLS, G.CONNECTIONS, G.USERS)
+# The drill-down's summary line: the same names, in the same order, as the overview's counters.
+USER_SUMMARY_NAMES = (G.AI_EVENTS, G.AI_CALLS, G.TOOL_CALLS, G.CONNECTIONS, G.CHANGES, G.DELEGATED)
+USER_SUMMARY_KEYS = {
+    G.AI_EVENTS: "ai_events",
+    G.AI_CALLS: "calls",
+    G.TOOL_CALLS: "tool_calls",
+    G.CONNECTIONS: "connections",
+    G.CHANGES: "changes",
+    G.DELEGATED: "delegated",
+}  # glossary name → `AiActivity.counts` key
 LOAD_GROUP = "ai-load"
 USER_GROUP = "ai-user"
 EXPORT_GROUP = "ai-export"
@@ -141,16 +157,22 @@ class AiSection(Vertical):
     }
     """
 
-    def __init__(self, title: str, key: str, body: Widget, *, id: str | None = None) -> None:
+    def __init__(
+        self, title: str, key: str, body: Widget, *, id: str | None = None, defines: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(id=id)
         self.section_title = title
         self.jump_key = key
         self.body = body
         self._count: int | None = None
         self._extra: str | Text = ""
+        self.defines = defines  # glossary names its numbers use: the title's tooltip defines them
 
     def compose(self) -> ComposeResult:
-        yield Static(self._title_text(), classes="ai-title")
+        title = Static(self._title_text(), classes="ai-title")
+        if self.defines:
+            title.tooltip = G.define(G.AI_GLOSSARY, self.defines)
+        yield title
         yield self.body
 
     def _title_text(self) -> Text:
@@ -305,14 +327,15 @@ class AiScreen(_AiPaneMixin, PaneScreen):
                     "u",
                     AiUserTable(USER_COLUMNS, identity=lambda r: r.user.lower(), id="ai-users"),
                     id="sec-users",
+                    defines=USER_NAMES,
                 )
-                yield AiSection("resources changed through AI", "m", AiEventsTable(MODIFIED_COLUMNS, identity=lambda m: (m.event_id, m.resource_id), id="ai-modified"), id="sec-modified")  # fmt: skip
+                yield AiSection("resources changed through AI", "m", AiEventsTable(MODIFIED_COLUMNS, identity=lambda m: (m.event_id, m.resource_id), id="ai-modified"), id="sec-modified", defines=(G.CHANGES,))  # fmt: skip
             with Vertical(id="ai-col-right", classes="ai-col"):
-                yield AiSection("tools", "t", AiEventsTable(TOOL_COLUMNS, identity=lambda r: r.tool, id="ai-tools"), id="sec-tools")  # fmt: skip
+                yield AiSection("tools", "t", AiEventsTable(TOOL_COLUMNS, identity=lambda r: r.tool, id="ai-tools"), id="sec-tools", defines=TOOL_NAMES)  # fmt: skip
                 with Horizontal(id="ai-small"):
-                    yield AiSection("actions", "a", AiEventsTable(summary_columns("action"), identity=lambda r: repr(r["action"]), id="ai-actions"), id="sec-actions")  # fmt: skip
-                    yield AiSection("resource types", "y", AiEventsTable(summary_columns("type"), identity=lambda r: repr(r["type"]), id="ai-types"), id="sec-types")  # fmt: skip
-                yield AiSection("clients", "c", AiEventsTable(CLIENT_COLUMNS, identity=lambda r: r.client, id="ai-clients"), id="sec-clients")  # fmt: skip
+                    yield AiSection("actions", "a", AiEventsTable(summary_columns("action"), identity=lambda r: repr(r["action"]), id="ai-actions"), id="sec-actions", defines=(G.MCP_SERVER_EVENTS,))  # fmt: skip
+                    yield AiSection("resource types", "y", AiEventsTable(summary_columns("type"), identity=lambda r: repr(r["type"]), id="ai-types"), id="sec-types", defines=(G.MCP_SERVER_EVENTS,))  # fmt: skip
+                yield AiSection("clients", "c", AiEventsTable(CLIENT_COLUMNS, identity=lambda r: r.client, id="ai-clients"), id="sec-clients", defines=CLIENT_NAMES)  # fmt: skip
 
     def on_mount(self) -> None:
         self.window = ai_window(self.ddaudit.window)
@@ -513,7 +536,7 @@ class AiUserScreen(_AiPaneMixin, PaneScreen):
         Binding("escape,q", "back", "Back", id="ai-user.back", tooltip="Back to the whole org's AI activity"),
         Binding("e", "export", "Export", id="ai-user.export", tooltip="Write this user's AI activity report"),
         Binding("f", "focus_section('flags')", "Go to flags", show=False, id="ai-user.focus-flags"),
-        Binding("a", "focus_section('calls')", "Go to calls", show=False, id="ai-user.focus-calls"),
+        Binding("a", "focus_section('calls')", "Go to AI events", show=False, id="ai-user.focus-calls"),
         Binding("t", "focus_section('tools')", "Go to tools", show=False, id="ai-user.focus-tools"),
         Binding("c", "focus_section('clients')", "Go to clients", show=False, id="ai-user.focus-clients"),
         Binding(
@@ -537,14 +560,15 @@ class AiUserScreen(_AiPaneMixin, PaneScreen):
         yield AiTimeline(id="user-timeline")
         yield AiSection("flags", "f", AiFlagList(wrap=True, id="user-flags"), id="sec-flags")
         with Horizontal(id="user-tables"):
+            # Every AI event of the person (connection set-ups included): titled with that name.
             yield AiSection(
-                "calls", "a", EventTable(call_columns(self._calls_by_id), empty_text="no AI calls", id="user-calls"),
-                id="sec-calls",
+                G.AI_EVENTS, "a", EventTable(call_columns(self._calls_by_id), empty_text="no AI events", id="user-calls"),
+                id="sec-calls", defines=(G.AI_EVENTS,),
             )  # fmt: skip
             with Vertical(id="user-side", classes="ai-col"):
-                yield AiSection("tools", "t", AiEventsTable(TOOL_COLUMNS, identity=lambda r: r.tool, id="user-tools"), id="sec-tools")  # fmt: skip
-                yield AiSection("clients", "c", AiEventsTable(CLIENT_COLUMNS, identity=lambda r: r.client, id="user-clients"), id="sec-clients")  # fmt: skip
-                yield AiSection("delegated to agents", "d", AiEventsTable(DELEGATED_COLUMNS, identity=lambda c: c.id, id="user-delegated"), id="sec-delegated")  # fmt: skip
+                yield AiSection("tools", "t", AiEventsTable(TOOL_COLUMNS, identity=lambda r: r.tool, id="user-tools"), id="sec-tools", defines=TOOL_NAMES)  # fmt: skip
+                yield AiSection("clients", "c", AiEventsTable(CLIENT_COLUMNS, identity=lambda r: r.client, id="user-clients"), id="sec-clients", defines=CLIENT_NAMES)  # fmt: skip
+                yield AiSection("delegated to agents", "d", AiEventsTable(DELEGATED_COLUMNS, identity=lambda c: c.id, id="user-delegated"), id="sec-delegated", defines=(G.DELEGATED,))  # fmt: skip
 
     def on_mount(self) -> None:
         header = self.query_one(PaneHeader)
@@ -582,7 +606,9 @@ class AiUserScreen(_AiPaneMixin, PaneScreen):
         self._calls_by_id.clear()
         self._calls_by_id.update({c.id: c for c in result.calls})
         self.set_status(Status("complete", f"{len(result.calls):,} AI events"))
-        self.query_one("#user-summary", Static).update(self._summary(result, local))
+        summary = self.query_one("#user-summary", Static)
+        summary.update(self._summary(result, local))
+        summary.tooltip = G.define(G.AI_GLOSSARY, USER_SUMMARY_NAMES)
         self.query_one(AiTimeline).set_activity(result.calls, result.window, result.bursts, local)
         self.query_one(AiFlagList).set_flags(result.flags)
         self._section("flags").set_title(len(result.flags), flag_counts_text(result.flags))
@@ -615,11 +641,8 @@ class AiUserScreen(_AiPaneMixin, PaneScreen):
         append_counts(
             text,
             [
-                (n["calls"], "AI call"),
-                (n["tool_calls"], "tool call"),
-                (n["connections"], "connection"),
-                (n["changes"], "change"),
-                (n["delegated"], "delegated"),
+                (n[USER_SUMMARY_KEYS[name]], singular(n[USER_SUMMARY_KEYS[name]], name))
+                for name in USER_SUMMARY_NAMES
             ],
         )
         return text

@@ -15,9 +15,9 @@ from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from ddaudit_tui.analysis.explore import Facet, add_term, facet_term, facets
-from ddaudit_tui.events.query import QuerySyntaxError, parse_query
+from ddaudit_tui.events.query import QuerySyntaxError, parse_query, straighten_quotes
 from ddaudit_tui.events.record import Event
-from ddaudit_tui.sources.base import FetchResult
+from ddaudit_tui.sources.base import FetchResult, Progress
 from ddaudit_tui.timeutil import Window
 from ddaudit_tui.tui.export import export_ndjson
 from ddaudit_tui.tui.safe_text import clean
@@ -47,6 +47,12 @@ COLUMN_FIELDS: dict[str, tuple[str, ...]] = {
     "asn": ("@network.client.geoip.as.number", "@network.client.geoip.as.name"),
 }
 EXPORT_GROUP = "explore-export"
+STREAM_REDRAW_S = 0.5  # while a file is read: the table is redrawn at most this often
+PROGRESS_CELLS = 20
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:,.1f} MB" if n < 10e6 else f"{n / 1e6:,.0f} MB"
 
 
 class QueryInput(Input):
@@ -122,7 +128,9 @@ class ExploreScreen(PaneScreen):
         self.query_one(EventTable).focus()
         self.watch(self.app, "local_time", self._on_local_time, init=True)
         self._set_banner(Text("loading…"))
-        self.run_query(self.query_text)
+        # After the first frame: the demo builds its org in a thread, which would compete with the
+        # first paint for the GIL (the frame must be there at once; the events follow).
+        self.call_after_refresh(self.run_query, self.query_text)
 
     def _on_local_time(self, local: bool) -> None:
         self.query_one(EventTable).local_time = local
@@ -131,7 +139,7 @@ class ExploreScreen(PaneScreen):
 
     def run_query(self, text: str) -> bool:
         """Validate and run `text`; a syntax error is shown under the input. Returns False on error."""
-        text = text.strip() or "*"
+        text = straighten_quotes(text.strip()) or "*"  # “pasted” quotes are quotes
         try:
             parse_query(text)
         except QuerySyntaxError as exc:
@@ -170,13 +178,68 @@ class ExploreScreen(PaneScreen):
         app = self.ddaudit
         self.set_status(Status("fetching", "fetching…"))
         self._set_banner(Text("fetching…"))
-        result = await app.source.fetch(text, self.shown_window(), self._on_progress)
+        if getattr(app.source, "loading", False):
+            result = await self._stream(text)
+        else:
+            result = await app.source.fetch(text, self.shown_window(), self._on_progress)
         self._show_result(result)
         # Facets over 200k events take a noticeable fraction of a second: off the UI thread, and
         # after the table is already on screen. A newer query cancels this worker here.
         computed = await asyncio.to_thread(facets, result.events)
         self.facets = computed
         self.query_one(FacetPanel).show_facets(computed)
+
+    async def _stream(self, text: str) -> FetchResult:
+        """A file still being read: its events in the table as they are decoded, with the bytes read
+        and the events decoded so far. The table is redrawn at most every STREAM_REDRAW_S (each redraw
+        copies the rows), the progress line at every page."""
+        app = self.ddaudit
+        source = app.source
+        events: list[Event] = []
+        shown = 0
+        last = 0.0
+        loop = asyncio.get_running_loop()
+        progress: Progress = source.progress  # type: ignore[attr-defined]
+        # The app starts the reading after its first frame (tui/loading.py).
+        stream = source.stream(text, self.shown_window(), start=False)  # type: ignore[attr-defined]
+        async for page, progress in stream:
+            events.extend(page)
+            self._show_reading(progress, len(events))
+            now = loop.time()
+            if len(events) != shown and (shown == 0 or now - last >= STREAM_REDRAW_S):
+                self.query_one(EventTable).set_events(events)
+                shown, last = len(events), now
+        window = source.current_window()  # type: ignore[attr-defined]
+        app.window = window
+        return FetchResult(events=events, window=self.window or window, query=text, pages=progress.pages)
+
+    def _show_reading(self, progress: Progress, matching: int) -> None:
+        """The progress line while a file is read: a bar of the bytes read, then (a whole JSON document
+        is decoded once read) of the events decoded, with both counts."""
+        read, total, events = progress.bytes_read, progress.bytes_total, progress.events
+        expected = progress.events_total
+        if expected:
+            done, of = events, expected  # read to the end: the bar follows the decoding
+        elif total:
+            done, of = read, total
+        else:
+            done, of = 0, 0  # a pipe: no size known, counts only
+        text = Text(no_wrap=True, end="")
+        if of:
+            filled = min(PROGRESS_CELLS, PROGRESS_CELLS * done // of)
+            text.append("█" * filled, style="bold")
+            text.append("░" * (PROGRESS_CELLS - filled), style="dim")
+            text.append(f" {min(100, 100 * done // of):3d}%  ")
+        text.append(f"read {_mb(read)}" + (f" of {_mb(total)}" if total and read < total else ""))
+        if expected:
+            text.append(f" · decoded {events:,} of {expected:,} events", style="bold")
+        else:
+            text.append(f" · {events:,} events decoded", style="bold")
+        if matching != events:
+            text.append(f" · {matching:,} match")
+        self._set_banner(text)
+        status = f"reading… {_mb(read)}{' of ' + _mb(total) if total else ''}, {events:,} events"
+        self.set_status(Status("fetching", status))
 
     def _show_result(self, result: FetchResult) -> None:
         self.result = result

@@ -14,6 +14,7 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from ddaudit_tui.analysis.glossary import GLOSSARY
 from ddaudit_tui.tui.commands import KeyGroup, binding_groups
 from ddaudit_tui.tui.safe_text import fit
 
@@ -35,6 +36,24 @@ def render_help(groups: Sequence[KeyGroup]) -> Text:
             if entry.tooltip and entry.tooltip != entry.description:
                 text.append(f" — {entry.tooltip}", style="dim")
             text.append("\n")
+    return text
+
+
+# -- what the pane's numbers mean (analysis/glossary.py) -------------------------------------------
+
+
+def render_glossary(screen: Screen[object] | None) -> Text:
+    """`WHAT THE NUMBERS MEAN` for the pane `screen` belongs to (by its PANE_TITLE), or nothing."""
+    pane = getattr(screen, "PANE_TITLE", None)
+    entries = GLOSSARY.get(pane) if isinstance(pane, str) else None
+    text = Text(end="")
+    if not entries:
+        return text
+    text.append(f"\n{pane} — what the numbers mean".upper(), style="bold underline")
+    text.append("\n")
+    for name, definition in entries.items():
+        text.append("  " + name, style="bold")
+        text.append(f": {definition}\n")
     return text
 
 
@@ -87,7 +106,9 @@ class HelpScreen(ModalScreen[None]):
         return binding_groups(self.app, self.for_screen, (*self.extra, type(self)))
 
     def on_mount(self) -> None:
-        self.query_one("#help-text", Static).update(render_help(self.groups))
+        text = render_help(self.groups)
+        text.append_text(render_glossary(self.for_screen))
+        self.query_one("#help-text", Static).update(text)
         self.query_one("#help-body").focus()
 
     @property

@@ -1,11 +1,19 @@
 """Key lookup: was API key K compromised? The pane over `analysis.key_investigation.investigate_key`.
 
-Top to bottom: the key-id input (with the keys seen in the loaded data to pick from), the summary card
-(verdict in words, glyph and colour), the key's activity over the window with flagged buckets marked,
-then one section at a time — flags (most severe first), origins, networks, endpoints, deletions and the
-full timeline. Enter on a row pivots: the timeline filtered to that flag's evidence, country, network or
-endpoint (Esc clears), or the event itself. `e` exports the report, `y` copies its summary, `t` opens a
-larger chart, `R` revokes the key after a typed confirmation.
+Top to bottom: the key-id input, then either the keys seen in the loaded data or the key looked up.
+
+The keys seen come riskiest first (`analysis.key_risk`): a background worker runs each key's own lookup
+(the same `investigate_key`, its events taken from the search that listed the keys) and the list shows
+its verdict, CRITICAL/HIGH flag counts and leaked/revoked markers as they arrive (`…` until then). The
+riskiest key is highlighted, so launch → Enter → `e` → Enter exports the report of the demo's
+compromised key.
+
+The key looked up: the summary card (verdict in words, glyph and colour), the key's activity over the
+window with flagged buckets marked, then one section at a time (`{`/`}` or a letter) — flags (most severe
+first), origins, networks, endpoints, deletions and the full timeline. Enter on a row pivots: the
+timeline filtered to that flag's evidence, country, network or endpoint (Esc clears), or the event
+itself. Esc goes back to the whole list of keys (and from the list, back to the key). `e` exports the
+report, `y` copies its summary, `t` opens a larger chart, `R` revokes the key after a typed confirmation.
 
 The pane renders the report; it does not recompute findings. Every event-derived string is cleaned
 (`safe_text`) and every toast is `markup=False`.
@@ -17,6 +25,7 @@ import asyncio
 import base64
 import inspect
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +43,9 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from ddaudit_tui.analysis.asn import classify_event, load_asn_lists
 from ddaudit_tui.analysis.key_investigation import investigate_key, key_query, validate_key_id
+from ddaudit_tui.analysis.key_risk import RANK_ORDER, KeyRisk, PreloadedKeySource, assessed_order, key_risk
 from ddaudit_tui.analysis.keys import (
+    VERDICT_COMPROMISED,
     Destructive,
     EndpointGroup,
     KeyReport,
@@ -46,6 +57,7 @@ from ddaudit_tui.analysis.signals import Flag
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.report import key_report as _key_report  # noqa: F401  (registers the "key" renderers)
 from ddaudit_tui.report.key_report import summary_line
+from ddaudit_tui.sources.base import FetchResult
 from ddaudit_tui.timeutil import Window, fmt_ts
 from ddaudit_tui.tui.export import export_report
 from ddaudit_tui.tui.safe_text import clean
@@ -56,7 +68,7 @@ from ddaudit_tui.tui.screens.key_chart import KeyChartScreen
 from ddaudit_tui.tui.screens.key_revoke import KeyRevokeScreen
 from ddaudit_tui.tui.widgets.error_line import ErrorLine
 from ddaudit_tui.tui.widgets.event_table import EventTable
-from ddaudit_tui.tui.widgets.header import Status
+from ddaudit_tui.tui.widgets.header import Status, verdict_status_kind
 from ddaudit_tui.tui.widgets.key_activity import KeyActivity
 from ddaudit_tui.tui.widgets.key_suggestions import KeySuggestions
 from ddaudit_tui.tui.widgets.key_summary import KeySummary, Revocation
@@ -78,6 +90,7 @@ LOOKUP_GROUP = "key-lookup"
 SUGGEST_GROUP = "key-suggest"
 EXPORT_GROUP = "key-export"
 REVOKE_GROUP = "key-revoke"
+ASSESS_GROUP = "key-assess"
 
 # "The loaded data" the suggestions come from: every event made with an API key, over the app window.
 KEYS_QUERY = "@metadata.api_key.id:*"
@@ -144,8 +157,8 @@ class TimelineFilter:
 
 
 class KeyInput(Input):
-    """The key id. Enter looks it up (handled by the pane); Escape hands the keys back to the results;
-    Down moves into the list of keys seen."""
+    """The key id. Enter looks it up (handled by the pane); Escape goes back to the key looked up (else to
+    the list); Down moves into the list of keys seen."""
 
     HELP_GROUP: ClassVar[str] = "Key id input"
 
@@ -179,10 +192,15 @@ class KeyLookupScreen(PaneScreen):
                 tooltip="Events per hour/day, flagged events marked"),
         Binding("R", "revoke", "Revoke", id="key.revoke", tooltip="Revoke the key after a typed confirmation"),
         Binding("escape", "clear_filter", "Clear filter", id="key.clear-filter", tooltip="Show every event again"),
+        Binding("escape", "back_to_list", "Keys seen", id="key.back-to-list",
+                tooltip="Back to the keys seen, riskiest first"),
+        Binding("escape", "back_to_results", "Back to the key", id="key.back-to-results", show=False,
+                tooltip="Back to the key looked up"),
         Binding("i", "filter_ip", "Filter IP", id="key.filter-ip", show=False,
                 tooltip="Narrow the timeline to the highlighted event's IP"),
-        Binding("right_square_bracket", "section(1)", "Next section", id="key.next-section", show=False),
-        Binding("left_square_bracket", "section(-1)", "Previous section", id="key.previous-section", show=False),
+        # `[`/`]` cycle the panes app-wide: the sections take the curly brackets.
+        Binding("right_curly_bracket", "section(1)", "Next section", id="key.next-section", show=False),
+        Binding("left_curly_bracket", "section(-1)", "Previous section", id="key.previous-section", show=False),
         *(
             Binding(key, f"show_section('{tab}')", title, id=f"key.section.{tab}", show=False)
             for tab, title, key in SECTIONS
@@ -229,6 +247,10 @@ class KeyLookupScreen(PaneScreen):
         self._mounted = False
         self._keys_partial = False
         self._loop_source: LoopSource | None = None
+        # The background assessment of the keys seen (their verdicts, for the picker's order).
+        self._assess_token = 0  # bumped on each start and cancel: late results of an older run are dropped
+        self._assessing = False
+        self._assess_cancelled = False
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -287,7 +309,9 @@ class KeyLookupScreen(PaneScreen):
         self._update_picker_title()
 
     def _set_picking(self, picking: bool) -> None:
-        self.set_class(picking, "-picking")
+        if picking != self.picking:
+            self.set_class(picking, "-picking")
+            self.refresh_bindings()  # Escape's meaning follows (see check_action)
 
     @property
     def picking(self) -> bool:
@@ -304,26 +328,131 @@ class KeyLookupScreen(PaneScreen):
         # One pass over what may be 200k events: off the UI thread.
         seen = await asyncio.to_thread(keys_seen, result.events)
         self.keys = seen
+        self._keys_partial = not result.complete
         empty = "no API key was used in the loaded data: type a key id above"
         self.query_one(KeySuggestions).set_keys(seen, empty_text=empty)
         # The inline completion shows the id raw: only ids that are valid (and so plain) are offered.
         self.query_one(KeyInput).suggester = SuggestFromList(
             [k.key_id for k in seen if _valid(k.key_id)], case_sensitive=False
         )
-        self._keys_partial = not result.complete
-        self._update_picker_title()
         if self.key_id is None:  # a lookup started meanwhile owns the status line
             n = len(seen)
             self.set_status(Status("complete", f"{n} API key{'s' if n != 1 else ''} seen · pick one"))
+        self._start_assessment(result, seen)
+
+    # -- the background assessment: each key's verdict, for the picker's order ---------------------------
+
+    def _start_assessment(self, result: FetchResult, keys: Sequence[KeySeen]) -> None:
+        app = self.ddaudit
+        self._assess_token += 1
+        self._assess_cancelled = False
+        self._assessing = bool(keys)
+        self._update_picker_title()
+        if not keys:
+            return
+        # The keys' own events are already here (the search above): only the rest of each lookup (the
+        # key's lifecycle events, the API Keys endpoint, the country checks) goes to the source.
+        source = PreloadedKeySource(LoopSource(app.source, asyncio.get_running_loop()), result)
+        self._assess_keys(
+            source, assessed_order(keys), app.window, int(app.clock() * 1000), self._assess_token
+        )
+
+    def cancel_assessment(self) -> None:
+        """Stop assessing the keys seen (the keys not assessed yet keep their `…`)."""
+        self.workers.cancel_group(self, ASSESS_GROUP)
+        self._assess_token += 1
+        if self._assessing:
+            self._assessing = False
+            self._assess_cancelled = True
+        self._update_picker_title()
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group=ASSESS_GROUP,
+        description="Assessing the keys seen",
+    )
+    async def _assess_keys(
+        self, source: PreloadedKeySource, keys: list[KeySeen], window: Window, now_ms: int, token: int
+    ) -> None:
+        # Exactly the lookup each key would get (same analysis, same parameters), one key at a time, in a
+        # thread with its own loop like the lookup, so the list stays usable while it fills in.
+        app = self.ddaudit
+        worker = get_current_worker()
+        risks: dict[str, KeyRisk] = {}
+        failed: list[str] = []
+        sent = time.monotonic()
+        for k in keys:
+            if worker.is_cancelled:
+                return
+            try:
+                report = await investigate_key(
+                    source,  # type: ignore[arg-type]
+                    k.key_id,
+                    window,
+                    config=getattr(app, "key_analysis_config", None),
+                    options=getattr(app, "key_investigation_options", None),
+                    now_ms=now_ms,
+                )
+            except Exception:  # one key that cannot be assessed (an odd id, a failed call) keeps its row
+                failed.append(k.key_id)
+            else:
+                risks[k.key_id] = key_risk(report)
+            # A few updates a second at most: each one re-ranks the list.
+            if time.monotonic() - sent >= 0.2 and not worker.is_cancelled:
+                self.app.call_from_thread(self._apply_risks, token, risks, failed, False)
+                risks, failed, sent = {}, [], time.monotonic()
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._apply_risks, token, risks, failed, True)
+
+    def _apply_risks(self, token: int, risks: dict[str, KeyRisk], failed: list[str], done: bool) -> None:
+        if token != self._assess_token:  # from a run cancelled or replaced since
+            return
+        suggestions = self.query_one(KeySuggestions)
+        if done:
+            self._assessing = False
+        # Rebuilding the list posts `Rebuilt`, which updates the title (its count and progress).
+        suggestions.set_risks(risks, failed)
+        if done and self.key_id is None:  # a lookup started meanwhile owns the status line
+            n = len(suggestions.keys)
+            worst = sum(1 for r in suggestions.risks.values() if r.verdict == VERDICT_COMPROMISED)
+            risky = f" · {worst} likely compromised" if worst else ""
+            self.set_status(Status("complete", f"{n} API key{'s' if n != 1 else ''} seen{risky} · pick one"))
+
+    def _own_risk(self, report: KeyReport) -> None:
+        """A lookup's verdict is the list's verdict for that key (the data may have moved on)."""
+        want = report.key_id.casefold()
+        key = next((k.key_id for k in self.keys if k.key_id.casefold() == want), None)
+        if key is not None:
+            self.query_one(KeySuggestions).set_risks({key: key_risk(report)})
+
+    @on(KeySuggestions.Rebuilt)
+    def _suggestions_rebuilt(self, event: KeySuggestions.Rebuilt) -> None:
+        event.stop()
+        self._update_picker_title()
 
     def _update_picker_title(self) -> None:
-        n = len(self.keys)
+        suggestions = self.query_one(KeySuggestions)
+        n = len(suggestions.keys)
+        shown = len(suggestions.shown)
         text = Text(no_wrap=True, overflow="ellipsis", end="")
-        text.append("Keys seen in the loaded data", style="bold")
-        text.append(f" ({KEYS_QUERY}, {n} key{'s' if n != 1 else ''}", style="dim")
+        text.append("Keys seen: ", style="bold")
+        # The count is the rows' own: "1 of 5 keys" while the typed text narrows the list.
+        keys = f"{n} key{'s' if n != 1 else ''}"
+        text.append(keys if shown == n or not n else f"{shown} of {keys}", style="bold")
+        if n:
+            text.append(f" · {RANK_ORDER}")
+        pending = suggestions.pending
+        if self._assessing and pending:
+            text.append(f" · assessing {n - pending}/{n}…", style="italic")
+        elif pending and n and self._assess_cancelled:
+            text.append(f" · {pending} not assessed", style="italic")
+        if suggestions.failed:
+            text.append(f" · {len(suggestions.failed)} could not be assessed", style="italic")
         if self._keys_partial:
-            text.append(", ⚠ PARTIAL", style="bold")
-        text.append(")", style="dim")
+            text.append(" · ⚠ PARTIAL", style="bold")
+        text.append(f" ({KEYS_QUERY})", style="dim")
         text.append(" — enter looks one up · / types an id")
         self.query_one("#key-picker-title", Static).update(text)
 
@@ -405,6 +534,7 @@ class KeyLookupScreen(PaneScreen):
         self.timeline_filter = None
         self.query_one(KeySummary).show(report)
         self.query_one(KeyActivity).set_report(report)
+        self._own_risk(report)
         none = f"no flags: nothing unusual in {report.total_events:,} events of this key"
         self.query_one(FlagList).show_flags(report.flags, none if report.events else "no events, no flags")
         self._table("origins").set_items(report.origins)
@@ -418,7 +548,8 @@ class KeyLookupScreen(PaneScreen):
         if report.warnings and any("incomplete" in w or "partial" in w.lower() for w in report.warnings):
             self.set_status(Status("partial", f"partial: {report.warnings[0]}"))
         else:
-            self.set_status(Status("complete", text))
+            # The verdict is the status: its outcome (✖ compromised, ▲ suspicious, ✓ no evidence) sets glyph and colour.
+            self.set_status(Status(verdict_status_kind(report.verdict), text))
         tabs = self.query_one(TabbedContent)
         if tabs.active != "flags":
             tabs.active = "flags"
@@ -646,6 +777,12 @@ class KeyLookupScreen(PaneScreen):
         # The report actions stay enabled without a report: pressing them says what to do first.
         if action == "clear_filter":
             return self.timeline_filter is not None and not self.picking
+        # Escape then goes back to the keys seen; from there (not from the input: it has its own), back
+        # to the key still looked up.
+        if action == "back_to_list":
+            return self.key_id is not None and self.timeline_filter is None and not self.picking
+        if action == "back_to_results":
+            return self.key_id is not None and self.picking and not isinstance(self.focused, KeyInput)
         return True
 
     def action_focus_input(self) -> None:
@@ -654,6 +791,24 @@ class KeyLookupScreen(PaneScreen):
         # send-keys) must land in the input, not trigger the pane's single-key bindings.
         self.set_focus(key_input)
         key_input.cursor_position = len(key_input.value)
+
+    def action_back_to_list(self) -> None:
+        """The whole list of keys seen (the typed id cleared), the key just looked up highlighted."""
+        key_input = self.query_one(KeyInput)
+        key_input.value = ""
+        self._clear_input_error()
+        suggestions = self.query_one(KeySuggestions)
+        suggestions.set_filter("")
+        self._set_picking(True)
+        want = (self.key_id or "").casefold()
+        index = next((i for i, k in enumerate(suggestions.shown) if k.key_id.casefold() == want), None)
+        if index is not None:
+            suggestions.highlighted = index
+        self.set_focus(suggestions)
+
+    def action_back_to_results(self) -> None:
+        self._set_picking(False)
+        self._focus_section(self.query_one(TabbedContent).active or "flags")
 
     def action_rerun(self) -> None:
         if self.key_id is not None:
@@ -829,11 +984,12 @@ class KeyLookupScreen(PaneScreen):
         label = clean(app.source_label or "the source", max_len=40)
         self.revocation = Revocation(int(app.clock() * 1000), label)
         self.query_one(KeySummary).set_revoked(self.revocation)
-        self.set_status(Status("complete", f"revoked key {key} · clients using it now fail"))
+        self.set_status(Status("revoked", f"key revoked · {key} · clients using it now fail"))
         self.notify(
             f"Revoked API key {key} on {label}. Every client using it now gets 403s; the audit trail will "
             "show the deletion once it is ingested.",
-            title="Revoked",
+            title="Key revoked",
+            severity="error",  # not a failure, but the error colour's attention: the key is gone
             markup=False,
             timeout=20,
         )
@@ -858,6 +1014,11 @@ class KeyLookupScreen(PaneScreen):
                 self.set_status(Status("error", f"listing keys failed: {message}"))
         elif worker.group == EXPORT_GROUP:
             self.notify(message, title="Export failed", severity="error", markup=False, timeout=10)
+        elif worker.group == ASSESS_GROUP:
+            # The list keeps its keys; those not assessed keep their `…`, and the title says so.
+            self._assessing = False
+            self._assess_cancelled = True
+            self._update_picker_title()
 
 
 def _valid(key_id: str) -> bool:

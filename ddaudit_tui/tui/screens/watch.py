@@ -333,7 +333,7 @@ class WatchScreen(PaneScreen):
             header.pane_window = Window(snap.watermark_ms - int(snap.window_s * 1000), snap.watermark_ms)
         self.set_status(self._header_status(snap, local))
         self.query_one(RateSparkline).set_series(snap.series_start_ms, snap.series, local)
-        self.query_one(HotActorSparklines).set_series(snap.actor_series)
+        self.query_one(HotActorSparklines).set_series(snap.actor_series, snap.series_start_ms, local)
         if not self.paused and self.shown is not None:
             self._render_tables(self.shown, local)
         self._tick()
@@ -390,7 +390,10 @@ class WatchScreen(PaneScreen):
             return Status("idle", "")
         n_open = len(snap.open_alerts)
         polled = fmt_ts(round(snap.last_success * 1000), local)[11:]
-        return Status("complete", f"{_plural(n_open, 'open alert')} · polled {polled}")
+        # Open alerts are news to act on, not a success: the poll worked, the org is not fine.
+        return Status(
+            "warning" if n_open else "complete", f"{_plural(n_open, 'open alert')} · polled {polled}"
+        )
 
     def _now(self) -> float:
         return float(self._clock()) if self._clock is not None else float(self.ddaudit.clock())

@@ -1,7 +1,8 @@
 """Columns that show AI calls: the drill-down's call list (an `EventTable`, virtualised — a busy person
 can have thousands of calls) and the small aggregate tables of the AI pane (`AiTable`).
 
-All text returned here is raw event text; the tables clean it when they render.
+All text returned here is raw event text; the tables clean it when they render. Column headers use
+the names of `analysis.glossary` (one name per quantity: "AI calls", "tool calls", "connections").
 """
 
 from __future__ import annotations
@@ -108,11 +109,11 @@ def _severity_cell(row: UserRow, _local: bool) -> Text:
 
 USER_COLUMNS: tuple[TableColumn[UserRow], ...] = (
     TableColumn("user", "user", lambda r, _l: r.user, lambda r: r.user.casefold(), max_width=30),
-    TableColumn("calls", "calls", lambda r, _l: r.calls, lambda r: r.calls, "right", descending_first=True),
+    TableColumn("calls", "AI calls", lambda r, _l: r.calls, lambda r: r.calls, "right", descending_first=True),
     TableColumn("flags", "flags", _severity_cell, lambda r: (int(r.max_severity) if r.max_severity is not None else -1, r.flags), descending_first=True, numeric=True),
     TableColumn("changes", "changes", lambda r, _l: r.changes, lambda r: r.changes, "right", descending_first=True),
     TableColumn("tool_calls", "tool calls", lambda r, _l: r.tool_calls, lambda r: r.tool_calls, "right", descending_first=True),
-    TableColumn("connections", "conn.", lambda r, _l: r.connections, lambda r: r.connections, "right", descending_first=True),
+    TableColumn("connections", "connections", lambda r, _l: r.connections, lambda r: r.connections, "right", descending_first=True),
     TableColumn("delegated", "delegated", lambda r, _l: r.delegated, lambda r: r.delegated, "right", descending_first=True),
     TableColumn("tools", "tools", lambda r, _l: r.tools, lambda r: r.tools, "right", descending_first=True),
     TableColumn("clients", "clients", lambda r, _l: ", ".join(r.clients), lambda r: ", ".join(r.clients).casefold(), max_width=36),
@@ -122,7 +123,7 @@ USER_COLUMNS: tuple[TableColumn[UserRow], ...] = (
 
 TOOL_COLUMNS: tuple[TableColumn[ToolRow], ...] = (
     TableColumn("tool", "tool", lambda r, _l: r.tool, lambda r: r.tool.casefold(), max_width=32),
-    TableColumn("calls", "calls", lambda r, _l: r.calls, lambda r: r.calls, "right", descending_first=True),
+    TableColumn("calls", "AI calls", lambda r, _l: r.calls, lambda r: r.calls, "right", descending_first=True),
     TableColumn("users", "users", lambda r, _l: r.users, lambda r: r.users, "right", descending_first=True),
     TableColumn("intent", "intent", lambda r, _l: r.verb, lambda r: r.verb),
     TableColumn("type", "resource type", lambda r, _l: r.resource_type, lambda r: r.resource_type),
@@ -131,8 +132,8 @@ TOOL_COLUMNS: tuple[TableColumn[ToolRow], ...] = (
 
 CLIENT_COLUMNS: tuple[TableColumn[ClientRow], ...] = (
     TableColumn("client", "client", lambda r, _l: r.client, lambda r: r.client.casefold(), max_width=30),
-    TableColumn("calls", "calls", lambda r, _l: r.calls, lambda r: r.calls, "right", descending_first=True),
-    TableColumn("connections", "conn.", lambda r, _l: r.connections, lambda r: r.connections, "right", descending_first=True),
+    TableColumn("calls", "AI calls", lambda r, _l: r.calls, lambda r: r.calls, "right", descending_first=True),
+    TableColumn("connections", "connections", lambda r, _l: r.connections, lambda r: r.connections, "right", descending_first=True),
     TableColumn("users", "users", lambda r, _l: r.users, lambda r: r.users, "right", descending_first=True),
     TableColumn("mcp", "MCP clients", lambda r, _l: ", ".join(r.mcp_clients) or None, lambda r: ", ".join(r.mcp_clients) or None, max_width=30),
 )  # fmt: skip

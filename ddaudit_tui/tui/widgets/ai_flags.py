@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from ddaudit_tui.analysis import glossary as G
 from ddaudit_tui.analysis.ai import AiActivity
 from ddaudit_tui.analysis.signals import SEVERITY_STYLE, Flag, Severity
 from ddaudit_tui.tui.safe_text import clean
@@ -82,26 +83,47 @@ def append_counts(text: Text, items: Sequence[tuple[int, str]]) -> None:
         text.append(f" {plural(value, word)}")
 
 
-def counters_text(result: AiActivity, level: int = 0) -> Text:
-    """The summary line: the recipe's totals first, then ddaudit's counts and the flags by severity.
-    `level` 1 and 2 use fewer words, for narrow terminals (2 drops the delegated count)."""
+def counter_items(result: AiActivity, level: int = 0) -> list[tuple[int, str]]:
+    """(value, glossary name) of the summary line. Names are never abbreviated (one name per quantity,
+    `analysis.glossary`): narrower levels drop items instead — 1 the recipe's two figures, 2 also the
+    delegated count."""
     s = result.summary
     n = result.counts
-    text = Text(end="")
     items = [
-        (s["total_tool_calls"], "tool call" if level >= 2 else "MCP tool call"),
-        (s["unique_users"], "user" if level else "unique user"),
-        (n["connections"], "conn." if level else "connection"),
-        (n["changes"], "change"),
+        (n["ai_events"], G.AI_EVENTS),
+        (n["calls"], G.AI_CALLS),
+        (n["tool_calls"], G.TOOL_CALLS),
+        (n["connections"], G.CONNECTIONS),
+        (n["changes"], G.CHANGES),
+        (n["delegated"], G.DELEGATED),
+        (n["users"], G.USERS),
+        (s["total_tool_calls"], G.MCP_SERVER_EVENTS),
+        (s["unique_users"], G.MCP_USERS),
     ]
-    if level < 2:
-        items.append((n["delegated"], "deleg." if level else "delegated"))
-    append_counts(text, items)
+    if level >= 1:
+        items = items[:-2]
+    if level >= 2:
+        items = [i for i in items if i[1] != G.DELEGATED]
+    return items
+
+
+def counters_text(result: AiActivity, level: int = 0) -> Text:
+    """The summary line: ddaudit's counts, the recipe's totals, then the flags by severity. `level` 1
+    and 2 show fewer items, for narrow terminals."""
+    text = Text(end="")
+    append_counts(text, [(v, singular(v, name)) for v, name in counter_items(result, level)])
     text.append(" · ", style="dim")
     if level < 2:
         text.append("flags ", style="bold")
     text.append_text(flag_counts_text(result.flags))
     return text
+
+
+def singular(n: int, name: str) -> str:
+    """The glossary name as `append_counts` wants it: singular (it adds the `s`), invariant words kept."""
+    if name in (G.DELEGATED,):
+        return name
+    return name[:-1] if name.endswith("s") else name
 
 
 class AiCounters(Static):
@@ -128,6 +150,7 @@ class AiCounters(Static):
     def _fit(self) -> None:
         if self._result is None:
             return
+        self.tooltip = G.define(G.AI_GLOSSARY, [name for _v, name in counter_items(self._result)])
         width = max(1, self.size.width - 2)
         for level in range(3):
             text = counters_text(self._result, level)

@@ -1,9 +1,11 @@
 """AI calls over the pane's window: bars scaled from zero, bursts marked, numbers beside the picture.
 
-The buckets come from `analysis.ai.activity_timeline` at this widget's own width (the report keeps
-its own 60-bucket timeline). Buckets that overlap a burst (≥ N calls by one person within the burst
-window) get their bar in the burst style *and* a `▲` under it, so the mark survives NO_COLOR; the
-label column says how many bursts and how big, and where the window starts and ends.
+The buckets come from `analysis.ai.activity_timeline` with the size `analysis.buckets` chooses from
+the window (7 days: 3-hour buckets), coarsened only when the width cannot hold them — and then the
+axis says so. Every bucket is drawn the same number of columns. Buckets that overlap a burst (≥ N
+calls by one person within the burst window) get their bar in the burst style *and* a `▲` under it,
+so the mark survives NO_COLOR; the label column says how many bursts and how big; the axis row states
+the window's start and end and the bucket size, in the zone shown.
 """
 
 from __future__ import annotations
@@ -16,28 +18,22 @@ from rich.text import Text
 from textual import events
 from textual.widget import Widget
 
+from ddaudit_tui.analysis import glossary as G
 from ddaudit_tui.analysis.ai import AiCall, Burst, Timeline, activity_timeline
-from ddaudit_tui.timeutil import Window, fmt_ts
+from ddaudit_tui.analysis.buckets import BucketPlan, plan, size_label
+from ddaudit_tui.timeutil import Window
 from ddaudit_tui.tui.safe_text import fit
-from ddaudit_tui.tui.widgets.sparkline import bars
+from ddaudit_tui.tui.widgets.sparkline import axis_text, bucket_bars, styled_runs
 
 BURST_GLYPH = "▲"
 _LABEL_WIDTH = 20
-
-
-def short_duration(ms: int) -> str:
-    """`3h`, `15m`, `1d` — bucket sizes are whole minutes, hours or days."""
-    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)):
-        if ms >= size and ms % size == 0:
-            return f"{ms // size}{unit}"
-    return f"{ms / 1000:g}s"
 
 
 def burst_label(bursts: Sequence[Burst]) -> str:
     if not bursts:
         return "no bursts"
     if len(bursts) == 1:
-        return f"{BURST_GLYPH} burst: {bursts[0].calls:,} calls"
+        return f"{BURST_GLYPH} burst: {bursts[0].calls:,} {G.AI_CALLS}"
     return f"{BURST_GLYPH} {len(bursts)} bursts, max {max(b.calls for b in bursts):,}"
 
 
@@ -88,75 +84,70 @@ class AiTimeline(Widget):
     def on_resize(self, event: events.Resize) -> None:
         self.refresh()
 
+    @property
+    def label_width(self) -> int:
+        """The label column: wide enough for its longest label (numbers are never cut), whatever the
+        bucket size turns out to be (a bucket holds at most every call)."""
+        total = sum(1 for c in self._calls if c.counted)
+        longest = (f"max {total:,} per 30 min", f"{total:,} {G.AI_CALLS}", burst_label(self._bursts))
+        return max(_LABEL_WIDTH, *(cell_len(s) for s in longest))
+
     def _bars_width(self) -> int:
-        return max(1, self.size.width - _LABEL_WIDTH - 1)
+        return max(1, self.size.width - self.label_width - 1)
+
+    @property
+    def plan(self) -> BucketPlan | None:
+        if self._window is None:
+            return None
+        return plan(self._window, self._bars_width())
 
     @property
     def timeline(self) -> Timeline | None:
-        """The buckets at the current width (computed once per data and width)."""
-        if self._window is None:
+        """The buckets at the size the window asks for (computed once per data and size)."""
+        p = self.plan
+        if p is None or self._window is None:
             return None
-        key = (self._generation, self._bars_width())
+        key = (self._generation, p.size_ms)
         if self._cache is None or self._cache[0] != key:
-            t = activity_timeline(self._calls, self._window, self._bursts, max_buckets=key[1])
+            t = activity_timeline(self._calls, self._window, self._bursts, bucket_ms=p.size_ms)
             self._cache = (key, t)
         return self._cache[1]
 
     def render(self) -> Text:
         t = self.timeline
-        if t is None or self._window is None:
+        p = self.plan
+        if t is None or p is None:
             return Text("", end="")
         height = max(2, self.size.height)
         width = self._bars_width()
-        n = len(t.buckets)
-        # Buckets stretched over the whole width (a bucket may take one column more than its
-        # neighbour): the bars always span the window, edge to edge.
-        index = [x * n // width for x in range(width)] if n < width else list(range(n))[:width]
-        counts = [t.buckets[i].calls for i in index]
-        burst = [t.buckets[i].burst for i in index]
-        rows = bars(counts, height - 1)
+        label_w = self.label_width
+        counts = [b.calls for b in t.buckets]
+        burst = p.spread([b.burst for b in t.buckets])
         bar_style = self.get_component_rich_style("ai-timeline--bars")
         burst_style = self.get_component_rich_style("ai-timeline--burst")
         label_style = self.get_component_rich_style("ai-timeline--label")
         axis_style = self.get_component_rich_style("ai-timeline--axis")
 
-        total = sum(b.calls for b in t.buckets)
-        labels = [f"max {t.peak:,} per {short_duration(t.bucket_ms)}", f"{total:,} calls"]
+        total = sum(counts)
+        size = size_label(t.bucket_ms)
+        labels = [f"max {t.peak:,} per {size}", f"{total:,} {G.AI_CALLS}"]
         if height - 1 == 1:
-            labels = [f"max {t.peak:,}/{short_duration(t.bucket_ms)} · {total:,}"]
+            labels = [f"max {t.peak:,}/{size} · {total:,}"]
 
         text = Text(no_wrap=True, end="")
-        for r, row in enumerate(rows):
+        for r, row in enumerate(bucket_bars(p, counts, height - 1, width)):
             if r:
                 text.append("\n")
-            line = row.ljust(width)[:width]
-            x = 0
-            while x < width:  # runs of the same style, not one span per cell
-                y = x
-                while y < width and burst[y] == burst[x]:
-                    y += 1
-                text.append(line[x:y], style=burst_style if burst[x] else bar_style)
-                x = y
+            text.append_text(styled_runs(row, burst, bar_style, burst_style))
             label = labels[r] if r < len(labels) else ""
-            text.append(" " + fit(label, _LABEL_WIDTH, "right"), style=label_style)
+            text.append(" " + fit(label, label_w, "right"), style=label_style)
 
-        # The last row: ▲ under burst buckets, the window's start and end where they fit.
+        # The last row: ▲ under burst buckets; the window's start, end and bucket size where free.
         text.append("\n")
-        marks = [BURST_GLYPH if b else " " for b in burst]
-        start = fmt_ts(self._window.start, self.local_time, seconds=False)[5:]
-        end = fmt_ts(self._window.end, self.local_time, seconds=False)[5:]
-        axis = [" "] * width
-        if cell_len(start) + cell_len(end) + 2 <= width:
-            # A date label half covered by burst marks would misread: it is left out instead.
-            if " " * (len(start) + 1) == "".join(marks[: len(start) + 1]):
-                axis[: len(start)] = list(start)
-            if " " * (len(end) + 1) == "".join(marks[width - len(end) - 1 :]):
-                axis[width - len(end) :] = list(end)
-        for x in range(width):
-            if marks[x] != " ":
-                text.append(marks[x], style=burst_style)
-            else:
-                text.append(axis[x], style=axis_style)
-        last_label = fit(burst_label(self._bursts), _LABEL_WIDTH, "right")
+        text.append_text(axis_text(p, self.local_time, width, axis_style, burst, BURST_GLYPH, burst_style))
+        last_label = fit(burst_label(self._bursts), label_w, "right")
         text.append(" " + last_label, style=burst_style if self._bursts else label_style)
+        self.tooltip = (
+            f"{p.label(self.local_time)}\nbars: {G.AI_CALLS} per bucket — {G.AI_GLOSSARY[G.AI_CALLS]}"
+        )
         return text

@@ -6,25 +6,33 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from rich.cells import cell_len
+from rich.style import Style
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from ddaudit_tui.outcome import look, rich_style
 from ddaudit_tui.sources.base import Progress
 from ddaudit_tui.timeutil import Window, fmt_ts
 from ddaudit_tui.tui.safe_text import clean
 
-StatusKind = Literal["idle", "fetching", "waiting", "complete", "partial", "error"]
-
-# Glyph + word for every state: the header must read the same under NO_COLOR.
-_GLYPHS: dict[str, str] = {
-    "idle": "",
-    "fetching": "⟳ ",
-    "waiting": "⏳ ",
-    "complete": "✓ ",
-    "partial": "⚠ ",
-    "error": "✖ ",
-}
+# A status is an outcome (ddaudit_tui/outcome.py): its glyph and colour come from the one map, so the
+# header reads the same under NO_COLOR and only success ever shows `✓` in the success colour. Bad news
+# that is not a failure has its own kinds: a verdict ("compromised", "suspicious"), "revoked", "warning".
+StatusKind = Literal[
+    "idle",
+    "fetching",
+    "waiting",
+    "complete",
+    "partial",
+    "warning",
+    "error",
+    "compromised",
+    "suspicious",
+    "no evidence",
+    "revoked",
+    "leaked",
+]
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,13 @@ class Status:
         return cls("fetching", text)
 
 
+def verdict_status_kind(verdict: str) -> StatusKind:
+    """The status kind that says a key verdict: bad news is never `complete` (never a `✓`)."""
+    known = {"likely compromised": "compromised", "suspicious": "suspicious", "no evidence": "no evidence"}
+    kind = known.get(verdict, "warning")
+    return kind  # type: ignore[return-value]
+
+
 def window_text(window: Window, local: bool, seconds: bool = True) -> str:
     return f"{fmt_ts(window.start, local, seconds)} → {fmt_ts(window.end, local, seconds)}"
 
@@ -51,13 +66,7 @@ def window_text(window: Window, local: bool, seconds: bool = True) -> str:
 class PaneHeader(Widget):
     """Renders from the app (source label, window, time zone) and the pane's `status`."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "pane-header--title",
-        "pane-header--fetching",
-        "pane-header--complete",
-        "pane-header--partial",
-        "pane-header--error",
-    }
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"pane-header--title", "pane-header--note"}
 
     DEFAULT_CSS = """
     PaneHeader {
@@ -66,10 +75,7 @@ class PaneHeader(Widget):
         background: $panel;
         color: $foreground;
         & > .pane-header--title { text-style: bold; color: $accent; }
-        & > .pane-header--fetching { color: $accent; }
-        & > .pane-header--complete { color: $success; }
-        & > .pane-header--partial { color: $warning; text-style: bold; }
-        & > .pane-header--error { color: $error; text-style: bold; }
+        & > .pane-header--note { color: $foreground; }
     }
     """
 
@@ -77,6 +83,8 @@ class PaneHeader(Widget):
     local_time: reactive[bool] = reactive(False)
     # A pane that investigates its own window (the AI pane's last 7 days) shows that one, not the app's.
     pane_window: reactive[Window | None] = reactive(None)
+    # A path the user must be able to read after its toast is gone (an export): kept after the status.
+    note: reactive[str] = reactive("")
 
     def __init__(self, pane_title: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -102,17 +110,12 @@ class PaneHeader(Widget):
         if window is None:
             window = getattr(app, "window", None)
         status = self.status
-        state_style = {
-            "fetching": "pane-header--fetching",
-            "waiting": "pane-header--partial",
-            "complete": "pane-header--complete",
-            "partial": "pane-header--partial",
-            "error": "pane-header--error",
-        }.get(status.kind)
-        status_text = (_GLYPHS[status.kind] + clean(status.text)) if status.text else ""
+        glyph = look(status.kind).glyph
+        status_text = f"{glyph + ' ' if glyph else ''}{clean(status.text)}" if status.text else ""
         title_style = self.get_component_rich_style("pane-header--title")
-        status_style = self.get_component_rich_style(state_style) if state_style else None
+        status_style = status_style_for(self, status.kind)
         short_status = status_text.split(" · ")[0]
+        note = clean(self.note) if self.note else ""
         sep = " │ "
         local = self.local_time
 
@@ -124,6 +127,8 @@ class PaneHeader(Widget):
             year: bool = True,
             label_max: int = 40,
             full_status: bool = True,
+            window_shown: bool = True,
+            with_note: bool = True,
         ) -> list[tuple[str, object]]:
             parts: list[tuple[str, object]] = []
             if title:
@@ -134,7 +139,7 @@ class PaneHeader(Widget):
             else:
                 parts.append((" ", None))
             parts.append((clean(source, max_len=label_max), None))
-            if window is not None:
+            if window is not None and window_shown:
                 wtext = window_text(window, local, seconds)
                 if not year:  # the zone stays: only the year (and seconds) go
                     wtext = (
@@ -145,11 +150,18 @@ class PaneHeader(Widget):
                 parts.append((sep + wtext, None))
             shown = status_text if full_status else short_status
             if shown:
+                # The outcome (`✖ verdict: likely compromised`) carries the style, the details after it not.
                 parts.append((sep, None))
-                parts.append((shown, status_style))
+                parts.append((short_status, status_style))
+                if shown != short_status:
+                    parts.append((shown[len(short_status) :], None))
+            if note and with_note:
+                parts.append((sep, None))
+                parts.append((note, None))
             return parts
 
-        # Most to least detailed; the status (what the fetch is doing) is the last thing to go.
+        # Most to least detailed; the status (what the fetch is doing) and a written file's path are the
+        # last things to go (the window is in the pane's other lines and the path is nowhere else).
         candidates = [
             variant(app_name=True, zone_word=True),
             variant(zone_word=True),
@@ -161,13 +173,35 @@ class PaneHeader(Widget):
             variant(title=False, year=False, label_max=14, full_status=False),
             variant(title=False, year=False, label_max=8, full_status=False),
         ]
+        if note:
+            candidates += [
+                variant(title=False, label_max=8, full_status=False, window_shown=False),
+                variant(title=False, label_max=8, full_status=False, window_shown=False, with_note=False),
+            ]
         chosen = candidates[-1]
         for parts in candidates:
             if sum(cell_len(p) for p, _ in parts) <= width:
                 chosen = parts
                 break
+        if note and chosen is candidates[-1]:
+            # Not even the path fits: keep its end (the file name), cut its start with "…".
+            chosen = candidates[-2]
+            room = width - sum(cell_len(p) for p, _ in chosen[:-1])
+            if room >= 12:
+                chosen[-1] = ("…" + note[-(room - 1) :], None)
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         for part, style in chosen:
             text.append(part, style=style)  # type: ignore[arg-type]
         text.truncate(max(1, width), overflow="ellipsis")
         return text
+
+
+def status_style_for(widget: Widget, kind: str) -> Style | None:
+    """The outcome's style on the header's background, from the app's theme (greys with NO_COLOR)."""
+    if kind == "idle":
+        return None
+    app = widget.app
+    background = widget.styles.background
+    base = background.hex6 if background.a > 0 else None
+    style = rich_style(kind, app.theme_variables, no_color=app.no_color, background=base)
+    return Style.parse(style) if style else None

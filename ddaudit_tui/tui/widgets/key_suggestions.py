@@ -1,13 +1,16 @@
-"""The keys seen in the loaded data, for the Key lookup input: id, events, last use, who used them.
+"""The keys seen in the loaded data, for the Key lookup input, riskiest first: verdict, CRITICAL/HIGH
+flag counts, leaked/revoked markers, id, events, last use, who used them.
 
 A list rather than a hidden completion: a responder who does not know the id yet picks the key from
-here (the most recently used first), and typing in the input narrows the list to ids or users that
-contain the text.
+here. The order is `analysis.key_risk.rank_keys` — the verdict of each key's own lookup report, then its
+CRITICAL and HIGH flag counts, then the most recently used — so the compromised key is on top. Verdicts
+arrive one key at a time from the pane's background assessment; until then a row shows `…`. Typing in
+the input narrows the list to ids or users that contain the text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -18,18 +21,94 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from ddaudit_tui.analysis.keys import KeySeen
+from ddaudit_tui.analysis.key_risk import KeyRisk, rank_keys
+from ddaudit_tui.analysis.keys import VERDICT_COMPROMISED, VERDICT_NONE, VERDICT_SUSPICIOUS, KeySeen
+from ddaudit_tui.analysis.signals import Severity
 from ddaudit_tui.timeutil import fmt_ts
 from ddaudit_tui.tui.safe_text import clean
 
+# The verdict column: the card's glyph and a short word (readable without colour), a light style.
+VERDICT_CELLS: dict[str, tuple[str, str]] = {
+    VERDICT_COMPROMISED: ("✖ compromised", "bold red"),
+    VERDICT_SUSPICIOUS: ("▲ suspicious", "bold yellow"),
+    VERDICT_NONE: ("✓ no evidence", "green"),
+}
+PENDING_CELL = ("…", "dim")
+FAILED_CELL = ("? not assessed", "dim")
+VERDICT_WIDTH = max(cell_len(t) for t, _ in (*VERDICT_CELLS.values(), FAILED_CELL))
+FLAGS_WIDTH = 7  # "‼1 !12"
+# Ids are shown whole when the row has room for them and for who used the key (an e-mail address is
+# about this long); else cut to a prefix no other key shares (at least MIN_ID_PREFIX long), ending in `…`.
+# Enter still looks up the whole id, and the lookup shows it.
+MIN_ID_PREFIX = 8
+USERS_ROOM = 28
 
-def suggestion_text(k: KeySeen, local: bool, id_width: int, short: bool = False) -> Text:
-    """One key: id, events, last use (with its zone), who used it. `short` drops the year, leaving
-    room for the users at 80 columns."""
+
+def short_ids(ids: Iterable[str], min_len: int = MIN_ID_PREFIX) -> dict[str, str]:
+    """Each id cut to the shortest prefix (≥ `min_len`) that no other id starts with, plus `…`."""
+    all_ids = sorted(set(ids))
+    out: dict[str, str] = {}
+    for i, k in enumerate(all_ids):
+        # Sorted: the ids sharing the longest prefix with k are its neighbours.
+        common = 0
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(all_ids):
+                other = all_ids[j]
+                n = 0
+                while n < min(len(k), len(other)) and k[n] == other[n]:
+                    n += 1
+                common = max(common, n)
+        length = max(min_len, common + 1)
+        out[k] = k if length >= len(k) else k[:length] + "…"
+    return out
+
+
+def risk_cells(risk: KeyRisk | None, failed: bool = False) -> tuple[Text, Text, Text]:
+    """The verdict, the CRITICAL/HIGH flag counts and the leaked/revoked markers of one key."""
+    if risk is None:
+        word, style = FAILED_CELL if failed else PENDING_CELL
+        return Text(word, style=style), Text(""), Text("")
+    word, style = VERDICT_CELLS.get(risk.verdict) or (f"? {clean(risk.verdict, max_len=20)}", "bold")
+    flags = Text()
+    if risk.critical:
+        flags.append(f"{Severity.CRITICAL.glyph}{risk.critical}", style="bold red")
+    if risk.high:
+        flags.append((" " if risk.critical else "") + f"{Severity.HIGH.glyph}{risk.high}", style="red")
+    if not risk.critical and not risk.high:
+        flags.append(f"{risk.flags} flag{'s' if risk.flags != 1 else ''}" if risk.flags else "·", style="dim")
+    markers = Text()
+    if risk.leaked:
+        markers.append("LEAKED", style="bold reverse red")
+    if risk.revoked:
+        markers.append((" " if risk.leaked else "") + "REVOKED", style="bold")
+    return Text(word, style=style), flags, markers
+
+
+def suggestion_text(
+    k: KeySeen,
+    local: bool,
+    id_width: int,
+    short: bool = False,
+    risk: KeyRisk | None = None,
+    failed: bool = False,
+    marker_width: int = 0,
+    shown_id: str | None = None,
+    count_width: int = 7,
+) -> Text:
+    """One key: verdict, flags, markers, id, events, last use (with its zone), who used it. `short` drops
+    the year, leaving room for the users at 80 columns."""
     text = Text(no_wrap=True, overflow="ellipsis", end="")
-    key_id = clean(k.key_id)
+    verdict, flags, markers = risk_cells(risk, failed)
+    text.append_text(verdict)
+    text.append(" " * (VERDICT_WIDTH - cell_len(verdict.plain) + 1))
+    text.append_text(flags)
+    text.append(" " * max(1, FLAGS_WIDTH - cell_len(flags.plain)))
+    if marker_width:
+        text.append_text(markers)
+        text.append(" " * (marker_width - cell_len(markers.plain) + 1))
+    key_id = clean(shown_id if shown_id is not None else k.key_id)
     text.append(key_id + " " * max(0, id_width - cell_len(key_id)), style="bold")
-    text.append(f"  {k.events:>7,} event{'s' if k.events != 1 else ' '}")
+    text.append(f"  {k.events:>{count_width},} event{'s' if k.events != 1 else ' '}")
     # Minutes are enough to tell keys apart.
     last = fmt_ts(k.last_seen, local, seconds=False)
     text.append(f"  last {last[5:] if short else last}", style="dim")
@@ -79,10 +158,15 @@ class KeySuggestions(OptionList):
         def control(self) -> KeySuggestions:
             return self.suggestions
 
+    class Rebuilt(Message):
+        """The rows changed (keys, filter, verdicts): whatever counts them must be updated."""
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes, markup=False)
         self.keys: list[KeySeen] = []
         self.shown: list[KeySeen] = []
+        self.risks: dict[str, KeyRisk] = {}
+        self.failed: set[str] = set()  # keys whose assessment failed (shown, ranked as not assessed)
         self.needle = ""
         self.local_time = False
         self.empty_text = "loading the keys seen in the loaded data…"
@@ -94,8 +178,18 @@ class KeySuggestions(OptionList):
 
     def set_keys(self, keys: Sequence[KeySeen], empty_text: str | None = None) -> None:
         self.keys = list(keys)
+        ids = {k.key_id for k in self.keys}
+        self.risks = {k: r for k, r in self.risks.items() if k in ids}
+        self.failed &= ids
         if empty_text is not None:
             self.empty_text = empty_text
+        self._rebuild()
+
+    def set_risks(self, risks: Mapping[str, KeyRisk], failed: Iterable[str] = ()) -> None:
+        """Verdicts that arrived (merged with those already known); the list re-ranks."""
+        self.risks.update(risks)
+        self.failed.update(k for k in failed if k not in self.risks)
+        self.failed -= set(risks)
         self._rebuild()
 
     def set_filter(self, needle: str) -> None:
@@ -108,16 +202,48 @@ class KeySuggestions(OptionList):
             self.local_time = local
             self._rebuild()
 
+    @property
+    def pending(self) -> int:
+        """Keys with neither a verdict nor a failed assessment."""
+        return sum(1 for k in self.keys if k.key_id not in self.risks and k.key_id not in self.failed)
+
     def _rebuild(self) -> None:
         current = self.highlighted_key
-        self.shown = [k for k in self.keys if matches(k, self.needle)]
-        id_width = max((cell_len(clean(k.key_id)) for k in self.shown), default=0)
+        # A highlight on the top row stays on the top row: the riskiest key, as verdicts arrive. A key the
+        # user moved to stays highlighted wherever it goes.
+        at_top = self.highlighted in (None, 0)
+        self.shown = rank_keys((k for k in self.keys if matches(k, self.needle)), self.risks)
         # One line per key, cut with … (the list would wrap it: the users then look like keys).
         width = max(20, (self.scrollable_content_region.width or 80) - 2)
         self._built_width = self.size.width
+        short = width < 100
+        marker_width = max(
+            (cell_len(risk_cells(self.risks.get(k.key_id))[2].plain) for k in self.shown), default=0
+        )
+        count_width = max((len(f"{k.events:,}") for k in self.shown), default=1)
+        full_width = max((cell_len(clean(k.key_id)) for k in self.shown), default=0)
+        # verdict, flags, markers, id, "  n events", "  last <time>": then the users.
+        fixed = VERDICT_WIDTH + 1 + FLAGS_WIDTH + (marker_width + 1 if marker_width else 0)
+        fixed += 2 + count_width + 7 + 7 + (11 if short else 16)
+        names = (
+            {k.key_id: k.key_id for k in self.keys}
+            if width >= fixed + full_width + USERS_ROOM
+            else short_ids(k.key_id for k in self.keys)
+        )
+        id_width = max((cell_len(clean(names[k.key_id])) for k in self.shown), default=0)
         options = []
         for i, k in enumerate(self.shown):
-            text = suggestion_text(k, self.local_time, id_width, short=width < 100)
+            text = suggestion_text(
+                k,
+                self.local_time,
+                id_width,
+                short=short,
+                risk=self.risks.get(k.key_id),
+                failed=k.key_id in self.failed,
+                marker_width=marker_width,
+                shown_id=names[k.key_id],
+                count_width=count_width,
+            )
             text.truncate(width, overflow="ellipsis")
             options.append(Option(text, id=f"key:{i}"))
         if not options:
@@ -129,8 +255,11 @@ class KeySuggestions(OptionList):
             options = [Option(Text(text, style="dim italic"), id="none", disabled=True)]
         self.set_options(options)
         if self.shown:
-            index = next((i for i, k in enumerate(self.shown) if current and k.key_id == current.key_id), 0)
+            index = 0
+            if not at_top and current is not None:
+                index = next((i for i, k in enumerate(self.shown) if k.key_id == current.key_id), 0)
             self.highlighted = index
+        self.post_message(self.Rebuilt())
 
     @property
     def highlighted_key(self) -> KeySeen | None:

@@ -35,6 +35,7 @@ from ddaudit_tui.analysis.keys import (
 )
 from ddaudit_tui.analysis.signals import SEVERITY_STYLE, Flag, Severity
 from ddaudit_tui.events.record import Event
+from ddaudit_tui.outcome import rich_style
 from ddaudit_tui.timeutil import fmt_ts
 from ddaudit_tui.tui.pivot import MAX_LIST_TARGETS, PivotTarget, row_targets
 from ddaudit_tui.tui.safe_text import clean
@@ -215,7 +216,7 @@ ENDPOINT_COLUMNS: tuple[TableColumn[EndpointGroup], ...] = (
                 lambda g, _l: _cell(g.path) if g.path else _missing("(no path)"),
                 lambda g: g.path, max_width=80),
     TableColumn("methods", "methods", _method_cell, _methods),
-    TableColumn("count", "calls", lambda g, _l: _count(g.count), lambda g: g.count, "right", descending_first=True),
+    TableColumn("count", "events", lambda g, _l: _count(g.count), lambda g: g.count, "right", descending_first=True),
 )  # fmt: skip
 
 
@@ -321,6 +322,16 @@ class FlagList(OptionList):
         if event.size.width != self._built_width:
             self._rebuild()
 
+    def on_mount(self) -> None:
+        # The severity badges are drawn in the theme's colours: a new theme redraws them.
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._rebuild())
+
+    def _severity_style(self, severity: Severity) -> Style | None:
+        """The badge for `severity` in this app's theme (greys and reverse video with NO_COLOR). It has
+        its own background, so it stays readable on the cursor row, focused or not."""
+        style = rich_style(severity.word, self.app.theme_variables, no_color=self.app.no_color)
+        return Style.parse(style) if style else None
+
     def _rebuild(self) -> None:
         # Reasons are wrapped here (not by the list) so their continuation lines stay indented.
         self._built_width = self.size.width
@@ -329,6 +340,9 @@ class FlagList(OptionList):
         options: list[Option] = []
         for i, f in enumerate(self._flags):
             prompt = flag_heading(f)
+            badge = self._severity_style(f.severity)
+            if badge is not None:
+                prompt.stylize(badge, 0, len(f.severity.label))
             prompt.truncate(width, overflow="ellipsis")  # the list would wrap it: one line, cut with …
             prompt.append("\n")
             style = "" if f.severity > Severity.INFO else "dim"

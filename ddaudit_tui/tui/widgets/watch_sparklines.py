@@ -1,9 +1,11 @@
 """Events per minute for the spike watch: overall, and one line per hot actor, with numbers beside.
 
-One column is one minute (never resampled: "per minute" stays true whatever the width); the newest
-minute is on the right and as many minutes show as fit. Bars are scaled from zero (`sparkline.bars`),
-and the peak, the current minute and the span are printed as numbers, so the picture reads without
-colour. Actor names are attacker-controlled: cleaned.
+The poller keeps the last hour, minute by minute. Its buckets are one minute while the width holds 60
+of them (each drawn the same number of columns, so the bars span the pane); a narrower pane coarsens
+them to 5 minutes (`analysis.buckets`) and the axis says so — the bucket size never silently follows
+the width. Bars are scaled from zero (`sparkline.bars`); the peak, the current minute and the span
+are printed as numbers, so the picture reads without colour. Actor names are attacker-controlled:
+cleaned.
 """
 
 from __future__ import annotations
@@ -16,17 +18,23 @@ from rich.text import Text
 from textual.geometry import Size
 from textual.widget import Widget
 
-from ddaudit_tui.timeutil import fmt_ts
+from ddaudit_tui.analysis.buckets import MINUTE_MS, BucketPlan, plan, size_label
+from ddaudit_tui.analysis.glossary import WATCH_GLOSSARY, define
+from ddaudit_tui.timeutil import Window, fmt_ts
 from ddaudit_tui.tui.safe_text import clean, fit
-from ddaudit_tui.tui.widgets.sparkline import bars
+from ddaudit_tui.tui.widgets.sparkline import axis_text, bucket_bars
 
-MINUTE_MS = 60_000
 _LEFT = 11  # "events/min " / "last 60m   "
 
 
-def _minutes(counts: Sequence[int], width: int) -> list[int]:
-    """The newest `width` minutes (all of them when they fit)."""
-    return list(counts[-width:]) if width > 0 else []
+def series_plan(start_ms: int, minutes: int, columns: int) -> BucketPlan:
+    """Buckets over the series' hour: one minute each while `columns` holds them, else coarser."""
+    return plan(Window(start_ms, start_ms + minutes * MINUTE_MS), columns, size_ms=MINUTE_MS)
+
+
+def rebucket(p: BucketPlan, start_ms: int, series: Sequence[int]) -> tuple[int, ...]:
+    """Per-minute counts summed into the plan's buckets (the same counts when they are minutes)."""
+    return p.sums((start_ms + i * MINUTE_MS, n) for i, n in enumerate(series))
 
 
 class RateSparkline(Widget):
@@ -55,24 +63,51 @@ class RateSparkline(Widget):
             self.start_ms, self.series, self.local_time = start_ms, series, local
             self.refresh()
 
+    @property
+    def plan(self) -> BucketPlan | None:
+        if not self.series:
+            return None
+        return series_plan(self.start_ms, len(self.series), self._bars_width())
+
+    def _right_labels(self) -> list[str]:
+        now = self.series[-1]
+        last_minute = self.start_ms + (len(self.series) - 1) * MINUTE_MS
+        at = fmt_ts(last_minute, self.local_time, False)[11:]
+        return [f"max {self._peak():,}/{self._bucket_text()}", f"now {now:,}/min · {at}"]
+
+    def _peak(self) -> int:
+        p = self.plan
+        return max(rebucket(p, self.start_ms, self.series), default=0) if p is not None else 0
+
+    def _bucket_text(self) -> str:
+        p = self.plan
+        return size_label(p.size_ms) if p is not None else ""
+
+    def _bars_width(self) -> int:
+        # Room for the right labels at their widest (the peak of a bucket holding the whole hour), so
+        # the bucket size cannot depend on its own label.
+        now = self.series[-1] if self.series else 0
+        peak_w, now_w = len(f"max {sum(self.series):,}/30 min"), len(f"now {now:,}/min · 00:00+00:00")
+        right = max(peak_w, now_w) if self.size.height > 1 else peak_w + 1 + now_w
+        return max(1, self.size.width - _LEFT - right - 1)
+
     def render(self) -> Text:
         width, height = self.size.width, max(1, self.size.height)
         bar_style = self.get_component_rich_style("rate-sparkline--bars")
         label_style = self.get_component_rich_style("rate-sparkline--label")
         text = Text(no_wrap=True, end="")
-        if not self.series or width < _LEFT + 10:
+        p = self.plan
+        if p is None or width < _LEFT + 10:
             return text
-        now = self.series[-1]
-        peak_all = max(self.series)
-        last_minute = self.start_ms + (len(self.series) - 1) * MINUTE_MS
-        right = [f"max {peak_all:,}/min", f"now {now:,} · {fmt_ts(last_minute, self.local_time, False)[11:]}"]
-        right_w = (
-            max(cell_len(r) for r in right) + 1 if height > 1 else cell_len(f"{right[0]} {right[1]}") + 1
-        )
-        n = max(1, min(len(self.series), width - _LEFT - right_w))
-        shown = _minutes(self.series, n)
-        rows = bars(shown, height)
-        left = ["events/min", f"last {len(shown)}m"] if height > 1 else [f"last {len(shown)}m"]
+        counts = rebucket(p, self.start_ms, self.series)
+        bars_width = self._bars_width()
+        right = self._right_labels()
+        # Two rows or more: bars, then the axis (start, end, bucket size). One row: bars and numbers,
+        # the axis in the tooltip.
+        bar_rows = height - 1 if height > 1 else 1
+        rows = bucket_bars(p, counts, bar_rows, bars_width)
+        size = self._bucket_text()
+        left = [f"per {size}", f"last {len(self.series)}m"]
         labels = right if height > 1 else [f"{right[0]} {right[1]}"]
         for i, row in enumerate(rows):
             if i:
@@ -80,6 +115,12 @@ class RateSparkline(Widget):
             text.append(fit(left[i] if i < len(left) else "", _LEFT), style=label_style)
             text.append(row, style=bar_style)
             text.append(" " + (labels[i] if i < len(labels) else ""), style=label_style)
+        if height > 1:
+            text.append("\n")
+            text.append(fit(left[1] if bar_rows == 1 else "", _LEFT), style=label_style)
+            text.append_text(axis_text(p, self.local_time, bars_width, label_style))
+            text.append(" " + (right[1] if bar_rows == 1 else ""), style=label_style)
+        self.tooltip = f"{p.label(self.local_time)}\n{define(WATCH_GLOSSARY, ('events per minute',))}"
         return text
 
 
@@ -109,12 +150,17 @@ class HotActorSparklines(Widget):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.actor_series: dict[str, tuple[int, ...]] = {}
+        self.start_ms: int | None = None  # the first minute (the rate sparkline's): the axis
+        self.local_time = False
 
-    def set_series(self, actor_series: Mapping[str, Sequence[int]]) -> None:
+    def set_series(
+        self, actor_series: Mapping[str, Sequence[int]], start_ms: int | None = None, local: bool = False
+    ) -> None:
         data = {a: tuple(s) for a, s in actor_series.items()}
-        if data != self.actor_series:
+        if (data, start_ms, local) != (self.actor_series, self.start_ms, self.local_time):
             grew = len(data) != len(self.actor_series)
             self.actor_series = data
+            self.start_ms, self.local_time = start_ms, local
             self.refresh(layout=grew)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
@@ -129,8 +175,19 @@ class HotActorSparklines(Widget):
         bar_style = self.get_component_rich_style("hot-sparklines--bars")
         label_style = self.get_component_rich_style("hot-sparklines--label")
         text = Text(no_wrap=True, end="")
-        text.append(fit("HOT ACTORS · events/min", width), style=title_style)
-        if not self.actor_series:
+        minutes = max((len(s) for s in self.actor_series.values()), default=0)
+        # One plan for every actor (the same columns per bucket), sized for the longest label.
+        label_w = max((cell_len(self._label(s, sum(s))) for s in self.actor_series.values()), default=0)
+        p = series_plan(self.start_ms or 0, minutes, max(1, width - label_w)) if minutes else None
+        size = size_label(p.size_ms) if p is not None else "1 min"
+        title = f"HOT ACTORS · events per {size}"
+        if p is not None and self.start_ms is not None:
+            span = f"{fmt_ts(p.window.start, self.local_time, False)[11:]}→{fmt_ts(p.window.end, self.local_time, False)[11:]}"
+            if cell_len(f"{title} · {span}") <= width:
+                title = f"{title} · {span}"
+            self.tooltip = p.label(self.local_time)
+        text.append(fit(title, width), style=title_style)
+        if not self.actor_series or p is None:
             text.append("\n")
             text.append(fit("none", width), style=label_style)
             return text
@@ -138,17 +195,20 @@ class HotActorSparklines(Widget):
         actors = list(self.actor_series.items())
         shown = actors if len(actors) <= fits else actors[: max(0, fits - 1)]
         for actor, series in shown:
-            peak = max(series, default=0)
-            now = series[-1] if series else 0
-            label = f" max {peak} now {now}"
+            counts = rebucket(p, self.start_ms or 0, series)
+            label = self._label(series, max(counts, default=0))
             n = max(1, width - cell_len(label))
-            minutes = _minutes(series, n)
             text.append("\n")
             text.append(fit("! " + clean(actor), width), style=actor_style)
             text.append("\n")
-            text.append(bars(minutes, 1)[0].rjust(n)[:n], style=bar_style)
+            text.append(bucket_bars(p, counts, 1, n)[0], style=bar_style)
             text.append(label, style=label_style)
         if len(shown) < len(actors):
             text.append("\n")
             text.append(fit(f"… and {len(actors) - len(shown)} more", width), style=label_style)
         return text
+
+    @staticmethod
+    def _label(series: Sequence[int], peak: int) -> str:
+        now = series[-1] if series else 0
+        return f" max {peak} now {now}/min"

@@ -23,7 +23,7 @@ finding as a table (`--mode`, `--size` narrow it).
 What it reads besides the screen (if one of these moves, the audit fails loudly rather than go blind):
 Textual's `screen._compositor` (`render_strips`, `visible_widgets`), DataTable geometry
 (`ordered_rows`, `Column.get_render_width`, `_row_label_column_width`), `Toast._notification`;
-`EventTable._widths/_offsets/_fixed_width`; `KeyLookupScreen.report/.revocation/.action_show_section`,
+`EventTable._widths/_offsets/_fixed_width/_visible_end`; `KeyLookupScreen.report/.revocation/.action_show_section`,
 `WatchScreen.latest`, the panes' `result`, `DdauditApp.open_ai_user`.
 """
 
@@ -388,6 +388,15 @@ class Auditor:
                     x0 = area.x + 1
                     clip = seen
                 else:  # the scrollable part, right of the frozen time column
+                    # The table draws only whole columns (`_visible_end`): one that does not fit is
+                    # off-screen whole, excused only by the header's ▶.
+                    visible_end = table._visible_end(scroll_x, max(0, area.width - fixed))
+                    if offsets[i - 1] + widths[i] > visible_end:
+                        if not more_right:
+                            note(
+                                table, col.label, "column off-screen with no 'more columns' hint", repr(value)
+                            )
+                        continue
                     x0 = area.x + fixed + offsets[i - 1] - scroll_x
                     clip = seen.intersection(
                         Region(area.x + fixed, area.y, max(0, area.width - fixed), area.height)

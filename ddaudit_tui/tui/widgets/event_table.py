@@ -637,7 +637,12 @@ class EventTable(ScrollView, can_focus=True, inherit_bindings=False):
 
     def _join_parts(self, fixed: Strip, rest: Strip, width: int, scroll_x: int, style: Style) -> Strip:
         visible = max(0, width - self._fixed_width)
-        rest = rest.crop(scroll_x, self._visible_end(scroll_x, visible))
+        end = self._visible_end(scroll_x, visible)
+        cut_inside = end not in {off + w for off, w in zip(self._offsets, self._widths[1:], strict=False)}
+        rest = rest.crop(scroll_x, end)
+        if cut_inside and rest.cell_length > 1 and self._offsets:
+            # A column wider than the whole view is shown as far as it fits: its cut is marked.
+            rest = Strip.join([rest.crop(0, rest.cell_length - 1), Strip([Segment("…", style)])])
         return Strip.join([fixed, rest]).adjust_cell_length(width, style)
 
     def _visible_end(self, scroll_x: int, visible: int) -> int:

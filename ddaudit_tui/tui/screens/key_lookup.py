@@ -35,6 +35,9 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from ddaudit_tui.analysis.asn import classify_event, load_asn_lists
 from ddaudit_tui.analysis.key_investigation import investigate_key, key_query, validate_key_id
 from ddaudit_tui.analysis.keys import (
+    VERDICT_COMPROMISED,
+    VERDICT_NONE,
+    VERDICT_SUSPICIOUS,
     Destructive,
     EndpointGroup,
     KeyReport,
@@ -73,6 +76,7 @@ from ddaudit_tui.tui.widgets.key_tables import (
     network_label,
     network_rows,
 )
+from ddaudit_tui.tui.widgets.pane_bar import PaneBadge
 
 LOOKUP_GROUP = "key-lookup"
 SUGGEST_GROUP = "key-suggest"
@@ -181,8 +185,8 @@ class KeyLookupScreen(PaneScreen):
         Binding("escape", "clear_filter", "Clear filter", id="key.clear-filter", tooltip="Show every event again"),
         Binding("i", "filter_ip", "Filter IP", id="key.filter-ip", show=False,
                 tooltip="Narrow the timeline to the highlighted event's IP"),
-        Binding("right_square_bracket", "section(1)", "Next section", id="key.next-section", show=False),
-        Binding("left_square_bracket", "section(-1)", "Previous section", id="key.previous-section", show=False),
+        Binding("right_curly_bracket", "section(1)", "Next section", id="key.next-section", show=False),
+        Binding("left_curly_bracket", "section(-1)", "Previous section", id="key.previous-section", show=False),
         *(
             Binding(key, f"show_section('{tab}')", title, id=f"key.section.{tab}", show=False)
             for tab, title, key in SECTIONS
@@ -423,6 +427,22 @@ class KeyLookupScreen(PaneScreen):
         if tabs.active != "flags":
             tabs.active = "flags"
         self._focus_section("flags")
+
+    # -- the pane bar and quitting ---------------------------------------------------------------------
+
+    def badge(self) -> PaneBadge | None:
+        """The verdict of the key on screen, glyph and short word (`✖ compromised`)."""
+        if self.report is None:
+            return PaneBadge("⟳", "⟳", "info") if self.key_id is not None else None
+        glyph, word, level = _VERDICT_BADGES.get(
+            self.report.verdict, ("?", clean(self.report.verdict), "info")
+        )
+        return PaneBadge(f"{glyph} {word}", glyph, level)  # type: ignore[arg-type]
+
+    @property
+    def has_work(self) -> bool:
+        """A key looked up, or an id being typed."""
+        return self.key_id is not None or bool(self.query_one(KeyInput).value.strip())
 
     def _table(self, section: str) -> SortableTable[Any]:
         return self.query_one(f"#key-{section}", SortableTable)
@@ -858,6 +878,14 @@ class KeyLookupScreen(PaneScreen):
                 self.set_status(Status("error", f"listing keys failed: {message}"))
         elif worker.group == EXPORT_GROUP:
             self.notify(message, title="Export failed", severity="error", markup=False, timeout=10)
+
+
+# The verdict in the pane bar: the card's glyph and a short word.
+_VERDICT_BADGES: dict[str, tuple[str, str, str]] = {
+    VERDICT_COMPROMISED: ("✖", "compromised", "alert"),
+    VERDICT_SUSPICIOUS: ("▲", "suspicious", "warn"),
+    VERDICT_NONE: ("✓", "no evidence", "ok"),
+}
 
 
 def _valid(key_id: str) -> bool:

@@ -50,7 +50,7 @@ from ddaudit_tui.tui.screens.copy_as_dialog import CopyAsDialog
 from ddaudit_tui.tui.screens.detail import EventDetailScreen
 from ddaudit_tui.tui.screens.explore import ExploreScreen, QueryInput
 from ddaudit_tui.tui.screens.help import HelpScreen
-from ddaudit_tui.tui.screens.key_lookup import KeyLookupScreen
+from ddaudit_tui.tui.screens.key_lookup import KEYS_QUERY, KeyLookupScreen
 from ddaudit_tui.tui.screens.watch import WatchScreen
 from ddaudit_tui.tui.widgets.event_table import EventTable
 from ddaudit_tui.tui.widgets.header import PaneHeader, Status
@@ -83,9 +83,6 @@ PANES: tuple[Pane, ...] = (
     Pane("4", "explore", "Explore", ExploreScreen, "Search every audit event; facets, presets and pivots"),
 )
 START_PANES = ("auto", *(p.mode for p in PANES))
-
-# "The data has API keys": every event made with one (what Key lookup lists).
-KEYS_QUERY = "@metadata.api_key.id:*"
 
 # Screens that are not open yet but whose keys `?` lists.
 HELP_EXTRA = (EventDetailScreen, PivotMenu)

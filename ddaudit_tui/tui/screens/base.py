@@ -191,7 +191,7 @@ class QuitPrompt(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         text = Text("Quit? q again or y to quit, any other key stays", end="")
         if self.lost:
-            text.append(f" ({self.lost} will be lost)", style="")
+            text.append(f" · unsaved work in {self.lost}", style="")
         yield Static(text, id="quit-line")
 
     def on_key(self, event: events.Key) -> None:

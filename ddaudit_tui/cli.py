@@ -47,6 +47,9 @@ PLUGGED_COMMANDS: dict[str, str] = {
 }
 COMMANDS = ("tui", "demo-data", "config", *PLUGGED_COMMANDS)
 
+# The TUI's panes by mode (the names `--pane` takes; kept here so the parser never imports Textual).
+TUI_PANES = ("lookup", "watch", "ai", "explore")
+
 __all__ = ["main", "EXIT_OK", "EXIT_ERROR", "EXIT_USAGE", "EXIT_AUTH", "EXIT_INPUT", "UsageError"]
 
 
@@ -64,6 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
     tui.add_argument("--query", "-q", default="*", help="initial Explore query (default '*')")
     tui.add_argument("--local-time", action="store_true", default=None, help="show local time instead of UTC")
     tui.add_argument("--export-dir", help="where the export key writes files (default: current directory)")
+    tui.add_argument(
+        "--pane",
+        choices=TUI_PANES,
+        help="the pane to open on: lookup (Key lookup), watch (Spike watch), ai (AI activity), explore "
+        "(default: Key lookup when the data has API keys, else Explore)",
+    )
+    tui.add_argument(
+        "--key", metavar="KEY_ID", help="open Key lookup on this API key id (@metadata.api_key.id)"
+    )
 
     demo = sub.add_parser(
         "demo-data", help="write the demo org's events to a file (for benchmarks and tests)"
@@ -158,11 +170,30 @@ def _run_config(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def tui_start(args: argparse.Namespace) -> tuple[str, str | None]:
+    """(start pane, key id) from `--pane` / `--key`: "auto" unless asked (Key lookup when the data has
+    API keys, else Explore: decided by the app once the source answers). Raises UsageError."""
+    key = getattr(args, "key", None)
+    pane = getattr(args, "pane", None)
+    if key is not None:
+        from ddaudit_tui.analysis.key_investigation import validate_key_id
+
+        try:
+            key = validate_key_id(key)
+        except ValueError as exc:
+            raise UsageError(f"--key: {exc}") from None
+        if pane not in (None, "lookup"):
+            raise UsageError(f"--key opens Key lookup: it cannot be combined with --pane {pane}")
+        return "lookup", key
+    return pane or "auto", None
+
+
 def _run_tui(args: argparse.Namespace) -> int:
     from ddaudit_tui.events.query import parse_query
     from ddaudit_tui.sources.select import open_source, resolve_source_window
 
     parse_query(args.query)
+    start_pane, start_key = tui_start(args)
     settings = settings_from(args)
     # Files are read by the source's thread once the TUI has painted its first frame (tui/loading.py).
     source = open_source(args, settings, streaming=True, stdin=_stdin_for_tui(args))
@@ -175,6 +206,8 @@ def _run_tui(args: argparse.Namespace) -> int:
         query=args.query,
         local_time=bool(settings.local_time),
         export_dir=Path(settings.export_dir) if settings.export_dir else None,
+        start_pane=start_pane,
+        start_key=start_key,
     )
     from ddaudit_tui.alerts.wiring import tui_watch_options
 

@@ -32,6 +32,7 @@ from ddaudit_tui.tui.commands import ActionsProvider
 from ddaudit_tui.tui.hangup import EXIT_HANGUP, hangup_safe_driver, watch_terminal
 from ddaudit_tui.tui.loading import WaitForInput, start_loading
 from ddaudit_tui.tui.pivot import (
+    ACTOR,
     AI,
     EXCLUDE,
     FILTER,
@@ -42,21 +43,24 @@ from ddaudit_tui.tui.pivot import (
     PivotChoice,
     PivotMenu,
     PivotTarget,
+    actor_term,
+    enrich_targets,
     event_targets,
 )
 from ddaudit_tui.tui.safe_text import clean
 from ddaudit_tui.tui.screens.ai import LOAD_GROUP as AI_LOAD_GROUP
 from ddaudit_tui.tui.screens.ai import AiScreen
-from ddaudit_tui.tui.screens.base import PaneScreen
+from ddaudit_tui.tui.screens.base import PaneScreen, QuitPrompt
 from ddaudit_tui.tui.screens.copy_as_dialog import CopyAsDialog
 from ddaudit_tui.tui.screens.detail import EventDetailScreen
 from ddaudit_tui.tui.screens.explore import ExploreScreen, QueryInput
 from ddaudit_tui.tui.screens.help import HelpScreen
-from ddaudit_tui.tui.screens.key_lookup import KeyLookupScreen
+from ddaudit_tui.tui.screens.key_lookup import KEYS_QUERY, KeyLookupScreen
 from ddaudit_tui.tui.screens.watch import WatchScreen
 from ddaudit_tui.tui.widgets.event_table import EventTable
 from ddaudit_tui.tui.widgets.header import PaneHeader, Status
 from ddaudit_tui.tui.widgets.key_suggestions import KeySuggestions
+from ddaudit_tui.tui.widgets.pane_bar import Crumb, PaneBadge
 
 
 @dataclass(frozen=True)
@@ -65,21 +69,31 @@ class Pane:
     mode: str
     title: str
     screen: type[PaneScreen]
+    description: str = ""  # one line: the question the pane answers (help, palette, tooltips)
 
 
-# One line per pane. Planned: ("1", "lookup", "Key lookup"), ("2", "watch", "Spike watch"),
-# ("3", "ai", "AI activity").
+# One line per pane, in the pane bar's order.
 PANES: tuple[Pane, ...] = (
-    Pane("1", "lookup", "Key lookup", KeyLookupScreen),
-    Pane("2", "watch", "Spike watch", WatchScreen),
-    Pane("3", "ai", "AI activity", AiScreen),
-    Pane("4", "explore", "Explore", ExploreScreen),
+    Pane(
+        "1",
+        "lookup",
+        "Key lookup",
+        KeyLookupScreen,
+        "Was API key K compromised? Verdict, flags, origins, timeline",
+    ),
+    Pane("2", "watch", "Spike watch", WatchScreen, "Live alerts on bursts of sensitive changes, per actor"),
+    Pane(
+        "3", "ai", "AI activity", AiScreen, "What AI agents (MCP tools) did, for whom, and what they changed"
+    ),
+    Pane("4", "explore", "Explore", ExploreScreen, "Search every audit event; facets, presets and pivots"),
 )
+START_PANES = ("auto", *(p.mode for p in PANES))
 
 # Screens that are not open yet but whose keys `?` lists.
 HELP_EXTRA = (EventDetailScreen, PivotMenu)
 
 PIVOT_GROUP = "pivot"
+START_GROUP = "start-pane"
 
 
 class DdauditApp(WaitForInput, App[int]):
@@ -92,7 +106,8 @@ class DdauditApp(WaitForInput, App[int]):
     TITLE = "ddaudit"
     CSS_PATH = "app.tcss"
     MODES: ClassVar[dict[str, str | Callable[[], object]]] = {p.mode: p.screen for p in PANES}  # type: ignore[misc]
-    DEFAULT_MODE = "explore"
+    DEFAULT_MODE = "explore"  # the instance's start pane replaces it (see __init__)
+    PANE_LIST: ClassVar[tuple[Pane, ...]] = PANES  # what the pane bar shows (it cannot import this module)
     COMMANDS = App.COMMANDS | {ActionsProvider}
 
     # Half a tmux window is ~60 columns: the facet column folds away below 100, the whole pane gives
@@ -105,7 +120,15 @@ class DdauditApp(WaitForInput, App[int]):
     VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-too-short"), (20, "-short"), (30, "-tall")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit ddaudit"),
+        Binding(
+            "q",
+            "request_quit",
+            "Quit",
+            id="app.quit",
+            tooltip="Quit ddaudit; once there is work to lose, asks first (q again or y quits)",
+        ),
+        Binding("ctrl+c", "help_quit", "Quit (asks first, as q)", show=False, id="app.ctrl-c"),
+        Binding("ctrl+q", "quit", "Quit at once, without asking", show=False, id="app.quit-now", priority=True),
         Binding("question_mark,f1", "help", "Help", id="app.help", tooltip="Every key binding"),
         Binding("z", "toggle_time", "UTC/local", id="app.time", tooltip="Show times in UTC or local time"),
         Binding(
@@ -133,12 +156,29 @@ class DdauditApp(WaitForInput, App[int]):
             tooltip="Filter Explore to the value under the cursor, exclude it, or open it where it belongs",
         ),
         *(
-            Binding(p.key, f"switch_pane('{p.mode}')", p.title, id=f"app.pane.{p.mode}", show=False)
+            Binding(
+                p.key, f"switch_pane('{p.mode}')", f"{p.title} pane", id=f"app.pane.{p.mode}", show=False,
+                tooltip=p.description,
+            )
             for p in PANES
         ),
-    ]
+        Binding("right_square_bracket", "cycle_pane(1)", "Next pane", id="app.next-pane", show=False),
+        Binding("left_square_bracket", "cycle_pane(-1)", "Previous pane", id="app.previous-pane", show=False),
+        # Priority: scrollable widgets bind ctrl+pageup/down to paging sideways (a browser's tab keys win).
+        Binding("ctrl+pagedown", "cycle_pane(1)", "Next pane", id="app.next-pane-tab", show=False, priority=True),
+        Binding(
+            "ctrl+pageup", "cycle_pane(-1)", "Previous pane", id="app.previous-pane-tab", show=False, priority=True
+        ),
+        Binding(
+            "escape", "back_pivot", "Back", id="app.back", tooltip="Back to where the last pivot (x) came from"
+        ),
+    ]  # fmt: skip
 
     local_time: reactive[bool] = reactive(False)
+    # What each pane shows in the pane bar, by mode (panes publish: PaneScreen.publish_badge).
+    badges: reactive[dict[str, PaneBadge]] = reactive(dict, always_update=True)
+    # The pivot breadcrumb: where the pivots came from, the pane they led to last (Esc goes back).
+    trail: reactive[tuple[Crumb, ...]] = reactive(tuple)
 
     def __init__(
         self,
@@ -150,7 +190,18 @@ class DdauditApp(WaitForInput, App[int]):
         export_dir: Path | None = None,
         clock: Callable[[], float] = time.time,
         site: str | None = None,
+        start_pane: str = "explore",
+        start_key: str | None = None,
     ) -> None:
+        if start_key is not None:
+            start_pane = "lookup"
+        if start_pane not in START_PANES:
+            raise ValueError(f"unknown pane {start_pane!r}: expected one of {', '.join(START_PANES)}")
+        self.start_pane = start_pane
+        self.start_key = start_key
+        # "auto" opens Key lookup (the question a responder usually brings) and moves to Explore if
+        # the data has no API key at all (see `_auto_start`). Read by App.__init__: set before it.
+        self.DEFAULT_MODE = "lookup" if start_pane == "auto" else start_pane  # type: ignore[misc]
         super().__init__()
         self.leaving = False  # set once quitting starts: no more input is handled
         self.source = source
@@ -170,6 +221,29 @@ class DdauditApp(WaitForInput, App[int]):
         # restored) instead of dying or lingering.
         watch_terminal(self, self._hang_up)
         start_loading(self)  # files: read page by page after the first frame (tui/loading.py)
+        if self.start_key is not None:
+            self.call_after_refresh(self.run_worker, self.action_open_key(self.start_key), group=START_GROUP)
+        elif self.start_pane == "auto":
+            self.run_worker(
+                self._auto_start(), group=START_GROUP, exit_on_error=False, description="Start pane"
+            )
+
+    async def _auto_start(self) -> None:
+        """No API key in the data: Key lookup has nothing to offer, Explore opens instead — unless the
+        user has already started something on Key lookup."""
+        if await self.source.exists(KEYS_QUERY, self.window):
+            return
+        lookup = self._screen_stacks.get("lookup", [])
+        untouched = (
+            self.current_mode == "lookup" and len(lookup) == 1 and not getattr(lookup[0], "has_work", False)
+        )
+        if untouched:
+            await self.switch_mode("explore")
+            self.notify(
+                "No API key in the loaded data: opened Explore (1 goes to Key lookup).",
+                markup=False,
+                timeout=6,
+            )
 
     async def _hang_up(self, code: int = EXIT_HANGUP) -> None:
         self.leaving = True
@@ -190,8 +264,56 @@ class DdauditApp(WaitForInput, App[int]):
     # -- actions -------------------------------------------------------------------------------
 
     def action_switch_pane(self, mode: str) -> None:
+        # A pane chosen by hand ends the pivot trail: Esc no longer means "back along it".
+        self.trail = ()
         # Also for the current pane: that cancels a switch still waiting for a file to be read.
         self.switch_mode(mode)
+
+    def action_cycle_pane(self, step: int) -> None:
+        modes = [p.mode for p in PANES]
+        index = modes.index(self.current_mode) if self.current_mode in modes else 0
+        self.action_switch_pane(modes[(index + step) % len(modes)])
+
+    def set_badge(self, mode: str, badge: PaneBadge | None) -> None:
+        """A pane's badge changed (PaneScreen.publish_badge): every pane bar shows the new one."""
+        if self.badges.get(mode) == badge:
+            return
+        badges = {k: v for k, v in self.badges.items() if k != mode}
+        if badge is not None:
+            badges[mode] = badge
+        self.badges = badges
+
+    # -- the pivot trail (breadcrumb) and Esc back ----------------------------------------------------
+
+    def pane_title(self, mode: str) -> str:
+        return next((p.title for p in PANES if p.mode == mode), mode)
+
+    def _push_crumb(self, from_mode: str, to_mode: str, what: str = "") -> None:
+        trail = list(self.trail)
+        if not trail or trail[-1].mode != from_mode:
+            trail = [Crumb(from_mode, self.pane_title(from_mode))]
+        label = self.pane_title(to_mode) + (f" {what}" if what else "")
+        trail.append(Crumb(to_mode, label))
+        self.trail = tuple(trail[-6:])
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cycle_pane" and self.screen.is_modal:
+            return False  # a dialog is open: the priority ctrl+pageup/down pass through to it
+        if action == "back_pivot":
+            # Esc is "back" only right after a pivot, on the pane it led to: otherwise the key is free.
+            trail = self.trail
+            return len(trail) > 1 and trail[-1].mode == self.current_mode and len(self.screen_stack) == 1
+        return True
+
+    async def action_back_pivot(self) -> None:
+        trail = list(self.trail)
+        if len(trail) < 2:
+            return
+        trail.pop()
+        target = trail[-1].mode
+        self.trail = tuple(trail) if len(trail) > 1 else ()
+        if self.current_mode != target:
+            await self.switch_mode(target)
 
     async def action_open_key(self, key_id: str) -> None:
         """Key lookup of `key_id` (what other panes call, e.g. Explore's `K`)."""
@@ -236,7 +358,8 @@ class DdauditApp(WaitForInput, App[int]):
         while node is not None:
             ask = getattr(node, "pivot_targets", None)
             if callable(ask):
-                return list(ask())
+                # The row's item may say more than its cells (an alert knows its asset is an API key).
+                return enrich_targets(list(ask()), getattr(node, "cursor_item", None))
             if isinstance(node, KeySuggestions):
                 key = node.highlighted_key
                 return [PivotTarget("@metadata.api_key.id", key.key_id, "API key")] if key else []
@@ -275,12 +398,15 @@ class DdauditApp(WaitForInput, App[int]):
         """Do what the pivot menu chose. `narrow`: it was opened in Explore."""
         target, action = choice.target, choice.action
         value = target.value or ""
+        from_mode = self.current_mode
         try:
             if action in (FILTER, EXCLUDE):
                 await self.pivot_to_explore(target.term(exclude=action == EXCLUDE), narrow=narrow)
             elif action == KEY:
                 await self._pane_on_top("lookup")
                 await self.action_open_key(value)
+            elif action == ACTOR:
+                await self.pivot_to_explore(actor_term(target), narrow=False)
             elif action == USER:
                 explore = await self._pane_on_top("explore")
                 explore.set_status(
@@ -294,6 +420,9 @@ class DdauditApp(WaitForInput, App[int]):
                 await self.pivot_to_explore(build_query("ip", {"ip": value}), narrow=False)
             elif action == RESOURCE:
                 await self.pivot_to_explore(build_query("resource", {"resource": value}), narrow=False)
+            if self.current_mode != from_mode:
+                short = clean(value, max_len=12) if value else ""
+                self._push_crumb(from_mode, self.current_mode, short)
         except Exception as exc:  # a failed pivot is explained, never fatal
             message = clean(str(exc) or type(exc).__name__, max_len=300)
             self.notify(message, title="Pivot failed", severity="error", markup=False, timeout=10)
@@ -357,7 +486,38 @@ class DdauditApp(WaitForInput, App[int]):
             return
         self.push_screen(HelpScreen(self.screen, HELP_EXTRA))
 
+    # -- quitting ------------------------------------------------------------------------------------
+
+    def work_to_lose(self) -> list[str]:
+        """The panes where quitting would lose something (a lookup, a typed query): their titles."""
+        out = []
+        for pane in PANES:
+            stack = self._screen_stacks.get(pane.mode) or []
+            if stack and getattr(stack[0], "has_work", False):
+                out.append(pane.title)
+        return out
+
+    def action_request_quit(self) -> None:
+        """`q` (and ctrl+c): quit at once when nothing would be lost, else ask in one line."""
+        if isinstance(self.screen, QuitPrompt):
+            return
+        lost = self.work_to_lose()
+        if not lost:
+            self.run_worker(self.action_quit(), group="quit")
+            return
+
+        def answered(quit_now: bool | None) -> None:
+            if quit_now:
+                self.run_worker(self.action_quit(), group="quit")
+
+        self.push_screen(QuitPrompt(" and ".join(lost)), callback=answered)
+
+    def action_help_quit(self) -> None:
+        # ctrl+c behaves as q (Textual's default only says how to quit).
+        self.action_request_quit()
+
     async def action_quit(self) -> None:
+        """Quit at once (ctrl+q, or the answer to the prompt). Exit code 0."""
         self.leaving = True
         await self._close_source()
         self.exit(0)

@@ -34,6 +34,12 @@ class KeyGroup:
     node: DOMNode | None  # where the action runs; None for classes listed without an instance
     entries: list[KeyEntry]
     editing: bool = False  # text-editing keys of an input: listed in help, not offered in the palette
+    description: str = ""  # one line under the title (a pane: the question it answers)
+
+
+# The one group every text input's editing keys (cursor, delete, select, copy…) go to: they are the
+# same in every input, and help shows them once, collapsed.
+TEXT_INPUT_GROUP = "Text input"
 
 
 def _group_title(node_or_cls: DOMNode | type[DOMNode]) -> str:
@@ -48,15 +54,25 @@ def _group_title(node_or_cls: DOMNode | type[DOMNode]) -> str:
     return cls.__name__
 
 
+def _group_description(node: DOMNode) -> str:
+    return str(getattr(node, "pane_description", "") or "")
+
+
 def _entries(
     bindings: Iterable[tuple[str, Binding]], key_display: Callable[[Binding], str]
 ) -> list[KeyEntry]:
     by_action: dict[str, KeyEntry] = {}
+    described: set[str] = set()  # actions whose entry has a written description
     for _key, binding in bindings:
         entry = by_action.get(binding.action)
         if entry is None:
             description = binding.description or binding.tooltip or binding.action.replace("_", " ")
             entry = by_action[binding.action] = KeyEntry(binding.action, description, tooltip=binding.tooltip)
+        elif binding.description and binding.action not in described:
+            # A later binding of the same action says what it does (ours over Textual's bare ctrl+c).
+            entry.description, entry.tooltip = binding.description, binding.tooltip or entry.tooltip
+        if binding.description:
+            described.add(binding.action)
         shown = key_display(binding)
         if shown not in entry.keys:
             entry.keys.append(shown)
@@ -72,6 +88,7 @@ def binding_groups(
     display = getattr(app, "get_key_display", lambda b: b.key)
     groups: list[KeyGroup] = [KeyGroup(_group_title(app), app, _entries(app._bindings, display))]
     seen: set[type] = {type(app)}
+    text_input: KeyGroup | None = None
     if screen is not None:
         nodes = [
             screen,
@@ -81,9 +98,25 @@ def binding_groups(
             if type(node) in seen or not len(node._bindings.key_to_bindings):
                 continue
             seen.add(type(node))
-            editing = isinstance(node, Input)
-            title = _group_title(node) + (" (editing)" if editing and not hasattr(node, "HELP_GROUP") else "")
-            groups.append(KeyGroup(title, node, _entries(node._bindings, display), editing=editing))
+            if isinstance(node, Input):
+                # Input's own editing keys go to the one "Text input" group; what a subclass adds
+                # (Escape back to the table, Down to a list) is an action of its own group.
+                editing_actions = {b.action for _k, b in Input._merge_bindings()}
+                own = [(k, b) for k, b in node._bindings if b.action not in editing_actions]
+                if text_input is None:
+                    editing = [(k, b) for k, b in node._bindings if b.action in editing_actions]
+                    text_input = KeyGroup(TEXT_INPUT_GROUP, node, _entries(editing, display), editing=True)
+                if own:
+                    groups.append(KeyGroup(_group_title(node), node, _entries(own, display)))
+                continue
+            groups.append(
+                KeyGroup(
+                    _group_title(node),
+                    node,
+                    _entries(node._bindings, display),
+                    description=_group_description(node),
+                )
+            )
     for cls in extra:
         if cls in seen:
             continue
@@ -91,6 +124,8 @@ def binding_groups(
         merged = cls._merge_bindings()
         if merged.key_to_bindings:
             groups.append(KeyGroup(_group_title(cls), None, _entries(merged, display)))
+    if text_input is not None:
+        groups.append(text_input)
     return [g for g in groups if g.entries]
 
 

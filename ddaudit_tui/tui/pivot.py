@@ -16,7 +16,7 @@ direct calls (`DdauditApp.run_pivot`), never by building an action string from e
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -33,6 +33,7 @@ from ddaudit_tui.analysis.explore import facet_term
 from ddaudit_tui.analysis.key_investigation import validate_key_id
 from ddaudit_tui.analysis.keys import Destructive, EndpointGroup, OriginGroup
 from ddaudit_tui.analysis.presets import PARAMS, PresetError
+from ddaudit_tui.analysis.spikes import Alert
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.tui.safe_text import clean
 
@@ -41,6 +42,7 @@ FILTER = "filter"
 EXCLUDE = "exclude"
 KEY = "key"  # the API key in Key lookup
 USER = "user"  # "what did U do": the user preset, widened by expand_user
+ACTOR = "actor"  # "what did this actor do" for an actor that is not an email: its events in Explore
 AI = "ai"  # the AI pane's drill-down on the person
 IP = "ip"  # the ip preset
 RESOURCE = "resource"  # the resource preset
@@ -128,6 +130,8 @@ def actions_for(target: PivotTarget) -> list[tuple[str, str]]:
         "user", v
     ):
         out.append((USER, f"What did {name} do (incl. AI agents on their behalf)"))
+    elif is_actor(target) and v.isprintable() and v.strip():
+        out.append((ACTOR, f"What did this actor do ({name}): its events in Explore"))
     if target.field in _PERSON_FIELDS and v.isprintable() and v.strip():
         out.append((AI, f"AI activity of {name}"))
     if target.field == "@network.client.ip" and _param_ok("ip", v):
@@ -137,7 +141,46 @@ def actions_for(target: PivotTarget) -> list[tuple[str, str]]:
     return out
 
 
+def actor_term(target: PivotTarget) -> str:
+    """The events the actor made: an API key's are `@metadata.api_key.id` (an alert may name the key as
+    the asset it is about), anyone else's are the cell's own term."""
+    if target.is_api_key and target.value is not None:
+        return facet_term("@metadata.api_key.id", target.value)
+    return target.term()
+
+
+def is_actor(target: PivotTarget) -> bool:
+    """Whether the cell names who did something: a person, a user id, an API key, an alert's actor."""
+    # An `@asset.id` that is an API key is the object of most events ("key created"): an actor only
+    # when the row says so (an alert's group, labelled "actor…").
+    return (
+        target.label == "user"
+        or target.label.startswith("actor")
+        or bool(set(target.fields) & (_PERSON_FIELDS | {"@metadata.api_key.id"}))
+    )
+
+
 # -- targets of the things tables show ----------------------------------------------------------------
+
+
+def enrich_targets(targets: list[PivotTarget], item: object) -> list[PivotTarget]:
+    """What the row's item knows and its cells do not. An alert grouped on `asset.id` (the leaked-key
+    notification) names an asset whose type its events give: an `api_key` asset is a key to investigate."""
+    if not isinstance(item, Alert) or item.group_field.lstrip("@") != "asset.id":
+        return targets
+    kinds = {what.rsplit(" ", 1)[0] for what in item.actions} | {
+        s.what.rsplit(" ", 1)[0] for s in item.samples
+    }
+    if len(kinds) != 1:
+        return targets
+    kind = kinds.pop()
+    out = []
+    for t in targets:
+        if t.field == "@asset.id" and t.asset_type is None and t.value == item.group:
+            label = "actor: API key" if kind.lower() == "api_key" else t.label
+            t = replace(t, asset_type=kind, label=label)
+        out.append(t)
+    return out
 
 
 def person_target(value: str | None, label: str = "user") -> PivotTarget | None:

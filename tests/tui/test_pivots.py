@@ -32,6 +32,7 @@ from ddaudit_tui.sources.files import FileSource
 from ddaudit_tui.timeutil import Window, parse_instant
 from ddaudit_tui.tui.app import DdauditApp
 from ddaudit_tui.tui.pivot import (
+    ACTOR,
     AI,
     EXCLUDE,
     FILTER,
@@ -477,7 +478,8 @@ def test_actions_depend_on_the_field_and_the_value():
     def ids(target: PivotTarget) -> list[str]:
         return [a for a, _ in actions_for(target)]
 
-    assert ids(PivotTarget("@metadata.api_key.id", key, "API key")) == [FILTER, EXCLUDE, KEY]
+    # An API key that made the request is an actor too: "what did it do" is its events in Explore.
+    assert ids(PivotTarget("@metadata.api_key.id", key, "API key")) == [FILTER, EXCLUDE, KEY, ACTOR]
     key_asset = PivotTarget("@asset.id", key, "asset", asset_type="api_key")
     assert ids(key_asset) == [FILTER, EXCLUDE, KEY, RESOURCE]
     monitor = PivotTarget("@asset.id", "abc-123", "asset", asset_type="monitor")
@@ -487,7 +489,7 @@ def test_actions_depend_on_the_field_and_the_value():
     assert ids(PivotTarget("@network.client.ip", "203.0.113.7", "IP")) == [FILTER, EXCLUDE, IP]
     assert ids(PivotTarget("@network.client.ip", "203.0.113.7\x1b[2J", "IP")) == [FILTER, EXCLUDE]
     assert ids(PivotTarget("@usr.email", "a@x.io", "user")) == [FILTER, EXCLUDE, USER, AI]
-    assert ids(PivotTarget("@usr.name", "Ann Lee", "user")) == [FILTER, EXCLUDE, AI]
+    assert ids(PivotTarget("@usr.name", "Ann Lee", "user")) == [FILTER, EXCLUDE, ACTOR, AI]
     assert ids(PivotTarget("@usr.email", None, "user")) == [FILTER, EXCLUDE]
     assert ids(PivotTarget("rule", "r", "rule", query="@action:deleted")) == [FILTER, EXCLUDE]
     labels = dict(actions_for(PivotTarget("@usr.email", "a@x.io", "user")))

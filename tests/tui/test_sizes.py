@@ -96,10 +96,22 @@ def check_screen(app: App[object], size: tuple[int, int], must_show: tuple[str, 
 
 
 def header(app: App[object]) -> str:
-    return screen_lines(app)[0]
+    return screen_lines(app)[1]  # under the pane bar
+
+
+def assert_pane_bar(app: App[object], size: tuple[int, int]) -> None:
+    """Every pane's number key, and its name (short below 80 columns when badges need the room)."""
+    from ddaudit_tui.tui.app import PANES
+    from ddaudit_tui.tui.widgets.pane_bar import SHORT_TITLES
+
+    top = screen_lines(app)[0]
+    for p in PANES:
+        names = (p.title,) if size[0] >= 80 else (p.title, SHORT_TITLES[p.mode])
+        assert any(f"{p.key} {name}" in top for name in names), top
 
 
 def assert_titled(app: App[object], size: tuple[int, int], title: str, status: str) -> None:
+    assert_pane_bar(app, size)
     top = header(app)
     assert status in top, top
     # The header gives the title up first, below 80 columns, to keep the source, window and status.

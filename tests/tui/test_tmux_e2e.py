@@ -1,7 +1,7 @@
 """End to end in a real terminal: the installed app in tmux, driven with `send-keys`, read with `capture-pane`.
 
-Every pane (4 Explore, 1 Key lookup + Enter on a suggested key, 2 Spike watch, 3 AI activity), help and
-Escape, one export from Explore (a private NDJSON file whose lines decode), and `q`. Each wait polls the
+Every pane (Key lookup first + Enter on a suggested key, 2 Spike watch, 3 AI activity, 4 Explore), help
+and Escape, one export from Explore (a private NDJSON file whose lines decode), and `q` `q` (guarded). Each wait polls the
 screen until the expected text shows, with a generous limit: that is liveness, not timing.
 
 Skipped only when tmux is not installed (.ci/run installs it). Run alone with
@@ -124,13 +124,12 @@ def test_every_pane_an_export_and_quit_in_tmux(tmux: Tmux, tmp_path: Path):
         [sys.executable, "-m", "ddaudit_tui", "--demo", "--export-dir", str(exports)],
         app_env(tmp_path),
     )
-    # 4 — Explore, the first pane: the whole demo fetched.
-    screen = tmux.wait_for("ddaudit · Explore", "events · complete")
-    assert "query ›" in screen and "Quit" in screen
+    # Key lookup, the first pane (the demo has API keys); the pane bar names every pane and its key.
+    screen = tmux.wait_for("ddaudit · Key lookup", "API keys seen")
+    assert "1 Key lookup" in screen and "2 Spike watch" in screen and "3 AI activity" in screen
+    assert "4 Explore" in screen and "? Help" in screen and "q Quit" in screen
 
-    # 1 — Key lookup, Enter on the first key it suggests: a verdict with its flags.
-    tmux.keys("1")
-    tmux.wait_for("Key lookup", "API keys seen")
+    # Enter on the first key it suggests: a verdict with its flags.
     tmux.keys("Enter")
     screen = tmux.wait_for("verdict:", "Flags")
     assert re.search(r"(✖ LIKELY COMPROMISED|▲ SUSPICIOUS|✓ NO EVIDENCE)", screen), screen
@@ -154,7 +153,7 @@ def test_every_pane_an_export_and_quit_in_tmux(tmux: Tmux, tmp_path: Path):
 
     # 4 then e — export what Explore shows, as a private NDJSON file.
     tmux.keys("4")
-    tmux.wait_for("ddaudit · Explore")
+    tmux.wait_for("ddaudit · Explore", "events · complete")
     tmux.keys("e")
     screen = tmux.wait_for("Wrote", "mode 0600")
     files = list(exports.glob("ddaudit-explore-*.ndjson"))
@@ -165,7 +164,9 @@ def test_every_pane_an_export_and_quit_in_tmux(tmux: Tmux, tmp_path: Path):
     assert shown is not None and len(events) == int(shown.group(1).replace(",", "")) > 0
     assert len({e.id for e in events}) == len(events)
 
-    # q — quit: the app is gone and says nothing more than its exit status.
+    # q — a key was looked up: q asks first, a second q quits; the app says nothing more than its exit status.
+    tmux.keys("q")
+    tmux.wait_for("Quit? q again or y to quit")
     tmux.keys("q")
     screen = tmux.wait_for("ddaudit exited with 0")
     assert "Traceback" not in screen

@@ -33,6 +33,7 @@ from ddaudit_tui.analysis import glossary as G
 from ddaudit_tui.analysis.ai import DAY_MS, DEFAULT_BASE_QUERY, AiActivity, AiCall
 from ddaudit_tui.analysis.ai_investigation import investigate_ai
 from ddaudit_tui.analysis.explore import quote_value
+from ddaudit_tui.analysis.signals import Severity
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.report import ai_report  # noqa: F401  (registers the "ai" renderers for export)
 from ddaudit_tui.sources.base import FetchResult, ProgressCallback, Source
@@ -63,6 +64,7 @@ from ddaudit_tui.tui.widgets.ai_table import AiTable
 from ddaudit_tui.tui.widgets.ai_timeline import AiTimeline
 from ddaudit_tui.tui.widgets.event_table import EventTable
 from ddaudit_tui.tui.widgets.header import PaneHeader, Status
+from ddaudit_tui.tui.widgets.pane_bar import PaneBadge
 
 WINDOW_DAYS = 7  # the recipe's weekly summary
 # What "copy as" DDSQL selects for AI events: who (and for whom), which tool, through which client, on what.
@@ -404,6 +406,13 @@ class AiScreen(_AiPaneMixin, PaneScreen):
         self._fill("actions", result.summary["actions_breakdown"], local)
         self._fill("types", result.summary["resource_types"], local)
         self._fill("modified", result.modified_resources, local)
+
+    def badge(self) -> PaneBadge | None:
+        """The number of HIGH (and CRITICAL) flags, once the analysis is in."""
+        if self.result is None:
+            return None
+        n = sum(1 for f in self.result.flags if f.severity >= Severity.HIGH)
+        return PaneBadge(f"! {n}", f"!{n}", "warn" if n else "info")
 
     def _section(self, name: str) -> AiSection:
         return self.query_one(f"#sec-{name}", AiSection)

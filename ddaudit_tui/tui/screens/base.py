@@ -1,4 +1,4 @@
-"""The frame every pane lives in: header, body, a "terminal too small" notice, footer."""
+"""The frame every pane lives in: pane bar, header, body, a "terminal too small" notice, footer."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 from ddaudit_tui.sources.base import Progress
 from ddaudit_tui.timeutil import Window
 from ddaudit_tui.tui.widgets.header import PaneHeader, Status
+from ddaudit_tui.tui.widgets.pane_bar import PaneBadge, PaneBar
 
 if TYPE_CHECKING:
     from ddaudit_tui.tui.app import DdauditApp
@@ -48,8 +50,28 @@ class TooSmall(Static):
         )
 
 
+# The app's own keys the footer shows first, whatever the width: the two a newcomer needs.
+FOOTER_FIRST = ("help", "request_quit")
+
+
+class PaneFooter(Footer):
+    """The footer, with `? Help` and `q Quit` first: at 80 columns the pane's hints are what is cut,
+    never the way to help or out (Textual lists the focused widget's keys first, the app's last)."""
+
+    def compose(self) -> ComposeResult:
+        # The whole of Footer.compose runs here (its `with` blocks included); only the order changes.
+        items = list(super().compose())
+
+        def rank(widget: Widget) -> int:
+            action = getattr(widget, "action", None)
+            return FOOTER_FIRST.index(action) if action in FOOTER_FIRST else len(FOOTER_FIRST)
+
+        yield from sorted(items, key=rank)
+
+
 class PaneScreen(Screen[None]):
-    """Base class for panes. Subclasses set PANE_TITLE and implement `compose_body`."""
+    """Base class for panes. Subclasses set PANE_TITLE and implement `compose_body`; they may override
+    `badge()` (what the pane bar shows next to their name) and `has_work` (what quitting would lose)."""
 
     PANE_TITLE: ClassVar[str] = ""
 
@@ -57,18 +79,54 @@ class PaneScreen(Screen[None]):
     def ddaudit(self) -> DdauditApp:
         return self.app  # type: ignore[return-value]
 
+    @property
+    def pane_mode(self) -> str:
+        """The app mode this pane is the base of ("lookup", "watch", "ai", "explore")."""
+        for pane in getattr(self.app, "PANE_LIST", ()):
+            if isinstance(self, pane.screen):
+                return str(pane.mode)
+        return ""
+
+    @property
+    def pane_description(self) -> str:
+        """One line: the question the pane answers (shown under its title in `?`)."""
+        for pane in getattr(self.app, "PANE_LIST", ()):
+            if isinstance(self, pane.screen):
+                return f"{pane.key}: {pane.description}" if pane.description else ""
+        return ""
+
     def compose(self) -> ComposeResult:
+        yield PaneBar(self.pane_mode, id="pane-bar")
         yield PaneHeader(self.PANE_TITLE, id="pane-header")
         with Vertical(id="pane-body"):
             yield from self.compose_body()
         yield TooSmall(id="too-small")
-        yield Footer(compact=True)
+        yield PaneFooter(compact=True)
 
     def compose_body(self) -> ComposeResult:
         yield from ()
 
     def set_status(self, status: Status) -> None:
         self.query_one(PaneHeader).status = status
+        # A status change is when a pane's result changes: its badge may have too.
+        self.publish_badge()
+
+    # -- the pane bar and quitting -------------------------------------------------------------------
+
+    def badge(self) -> PaneBadge | None:
+        """What the pane bar shows next to this pane's name, in every pane; None: nothing."""
+        return None
+
+    def publish_badge(self) -> None:
+        """Hand the pane's badge to the app, whose bars (one per pane) all show it."""
+        publish = getattr(self.app, "set_badge", None)
+        if callable(publish) and self.pane_mode:
+            publish(self.pane_mode, self.badge())
+
+    @property
+    def has_work(self) -> bool:
+        """Whether quitting would lose something the user did here (a lookup, a typed query)."""
+        return False
 
     def on_ui_thread(self, fn: Callable[..., None], *args: Any) -> None:
         """Call `fn` on the UI thread: sources may report from a thread (a sync client in a pool)."""
@@ -100,3 +158,47 @@ class PaneScreen(Screen[None]):
     def shown_window(self) -> Window:
         """The window `shown_query` ran over (the app's, unless the pane uses its own)."""
         return self.ddaudit.window
+
+
+class QuitPrompt(ModalScreen[bool]):
+    """The one-line question `q` asks when there is something to lose: `q` or `y` (or ctrl+c again)
+    quits, any other key stays. It covers only the footer line; the pane stays readable above it."""
+
+    HELP_GROUP: ClassVar[str] = "Quit?"
+    QUIT_KEYS: ClassVar[frozenset[str]] = frozenset({"q", "y", "Y", "ctrl+c"})
+
+    DEFAULT_CSS = """
+    QuitPrompt {
+        background: transparent;
+        align: left bottom;
+        & > #quit-line {
+            dock: bottom;
+            height: 1;
+            width: 1fr;
+            padding: 0 1;
+            background: $warning;
+            color: $text;
+            text-style: bold;
+        }
+    }
+    App:nocolor QuitPrompt > #quit-line { text-style: bold reverse; }
+    """
+
+    def __init__(self, lost: str = "") -> None:
+        super().__init__()
+        self.lost = lost
+
+    def compose(self) -> ComposeResult:
+        text = Text("Quit? q again or y to quit, any other key stays", end="")
+        if self.lost:
+            text.append(f" · unsaved work in {self.lost}", style="")
+        yield Static(text, id="quit-line")
+
+    def on_key(self, event: events.Key) -> None:
+        event.stop()
+        event.prevent_default()
+        self.dismiss(event.key in self.QUIT_KEYS)
+
+    def on_click(self, event: events.Click) -> None:
+        event.stop()
+        self.dismiss(False)

@@ -153,6 +153,13 @@ class ExploreScreen(PaneScreen):
         self._fetch(text)
         return True
 
+    @property
+    def has_work(self) -> bool:
+        """A query run or typed other than the one the app started with (a preset, a pivot, a filter)."""
+        start = (self.ddaudit.initial_query or "*").strip() or "*"
+        typed = self.query_one(QueryInput).value.strip() or "*"
+        return self.query_text != start or typed != start
+
     def _show_query_error(self, exc: QuerySyntaxError) -> None:
         # The caret lines sit under the input text (same left offset), the message after the caret.
         try:

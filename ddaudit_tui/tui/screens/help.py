@@ -1,37 +1,64 @@
-"""`?`: every key binding of the app, the pane and its widgets — generated, never hand-written."""
+"""`?`: every key binding of the app, the pane and its widgets — generated, never hand-written.
+
+One group per place a key works (the app, the pane, each focusable widget, dialogs not open yet), each
+entry a key column and a one-line description; a description that wraps (80 columns) continues under
+its own column. Text inputs' editing keys (cursor, delete, select…: the same ~30 in every input) sit in
+one "Text input" group, collapsed.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import ClassVar
 
-from rich.cells import cell_len
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Static
+from textual.widgets import Collapsible, Static
 
 from ddaudit_tui.analysis.glossary import GLOSSARY
 from ddaudit_tui.tui.commands import KeyGroup, binding_groups
-from ddaudit_tui.tui.safe_text import fit
 
-_KEYS_WIDTH = 22
+_KEYS_WIDTH = 18
+
+
+def _keys(group: KeyGroup, n: int) -> str:
+    return ", ".join(group.entries[n].keys)
+
+
+def render_group(group: KeyGroup, *, title: bool = True) -> Table:
+    """The group as a two-column grid: wrapped descriptions stay in their column."""
+    grid = Table.grid(padding=(0, 1), expand=True)
+    grid.add_column(width=_KEYS_WIDTH, no_wrap=False, overflow="fold")
+    grid.add_column(ratio=1, overflow="fold")
+    if title:
+        grid.add_row(Text(group.title.upper(), style="bold underline"), "")
+        if group.description:
+            grid.add_row("", Text(group.description, style="italic"))
+    for n, entry in enumerate(group.entries):
+        description = Text(entry.description)
+        if entry.tooltip and entry.tooltip != entry.description:
+            description.append(f" — {entry.tooltip}", style="dim")
+        grid.add_row(Text("  " + _keys(group, n), style="bold"), description)
+    return grid
 
 
 def render_help(groups: Sequence[KeyGroup]) -> Text:
+    """The whole help as plain lines (for the `text` property, tests and the palette-less terminals)."""
     text = Text(end="")
     for n, group in enumerate(groups):
         if n:
             text.append("\n")
         text.append(group.title.upper(), style="bold underline")
         text.append("\n")
-        for entry in group.entries:
-            keys = ", ".join(entry.keys)
-            width = max(_KEYS_WIDTH, cell_len(keys) + 2)
-            text.append("  " + fit(keys, width), style="bold")
+        if group.description:
+            text.append(group.description + "\n", style="italic")
+        for i, entry in enumerate(group.entries):
+            text.append("  " + _keys(group, i).ljust(_KEYS_WIDTH), style="bold")
             text.append(entry.description)
             if entry.tooltip and entry.tooltip != entry.description:
                 text.append(f" — {entry.tooltip}", style="dim")
@@ -82,6 +109,9 @@ class HelpScreen(ModalScreen[None]):
             background: $surface;
         }
         & #help-body { padding: 0 1; }
+        & .help-group { height: auto; margin-bottom: 1; }
+        & Collapsible { padding: 0; border: none; background: $surface; }
+        & Collapsible > Contents { padding: 0; }
         & #help-hint { dock: bottom; height: 1; background: $panel; padding: 0 1; }
     }
     """
@@ -94,9 +124,20 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         frame = Vertical(id="help-frame")
         frame.border_title = "Keys"
+        groups = self.groups
         with frame:
             with VerticalScroll(id="help-body", can_focus=True):
-                yield Static(id="help-text")
+                for group in groups:
+                    if group.editing:
+                        n = len(group.entries)
+                        title = f"{group.title}: {n} editing keys (cursor, delete, select, copy…)"
+                        with Collapsible(title=title, collapsed=True, id="help-text-input"):
+                            yield Static(render_group(group, title=False), classes="help-group")
+                    else:
+                        yield Static(render_group(group), classes="help-group")
+                glossary = render_glossary(self.for_screen)
+                if glossary.plain:
+                    yield Static(glossary, id="help-glossary", classes="help-group")
             yield Static(
                 Text("escape / q / ? closes · j/k scroll · ctrl+p: every action by name"), id="help-hint"
             )
@@ -106,14 +147,13 @@ class HelpScreen(ModalScreen[None]):
         return binding_groups(self.app, self.for_screen, (*self.extra, type(self)))
 
     def on_mount(self) -> None:
-        text = render_help(self.groups)
-        text.append_text(render_glossary(self.for_screen))
-        self.query_one("#help-text", Static).update(text)
         self.query_one("#help-body").focus()
 
     @property
     def text(self) -> str:
-        return str(self.query_one("#help-text", Static).render())
+        """Every group's keys and descriptions, the collapsed ones included, and what the pane's numbers
+        mean, as plain text."""
+        return render_help(self.groups).plain + render_glossary(self.for_screen).plain
 
     def action_close(self) -> None:
         self.dismiss(None)

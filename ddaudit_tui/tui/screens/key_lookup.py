@@ -46,6 +46,8 @@ from ddaudit_tui.analysis.key_investigation import investigate_key, key_query, v
 from ddaudit_tui.analysis.key_risk import RANK_ORDER, KeyRisk, PreloadedKeySource, assessed_order, key_risk
 from ddaudit_tui.analysis.keys import (
     VERDICT_COMPROMISED,
+    VERDICT_NONE,
+    VERDICT_SUSPICIOUS,
     Destructive,
     EndpointGroup,
     KeyReport,
@@ -85,6 +87,7 @@ from ddaudit_tui.tui.widgets.key_tables import (
     network_label,
     network_rows,
 )
+from ddaudit_tui.tui.widgets.pane_bar import PaneBadge
 
 LOOKUP_GROUP = "key-lookup"
 SUGGEST_GROUP = "key-suggest"
@@ -555,6 +558,22 @@ class KeyLookupScreen(PaneScreen):
             tabs.active = "flags"
         self._focus_section("flags")
 
+    # -- the pane bar and quitting ---------------------------------------------------------------------
+
+    def badge(self) -> PaneBadge | None:
+        """The verdict of the key on screen, glyph and short word (`✖ compromised`)."""
+        if self.report is None:
+            return PaneBadge("⟳", "⟳", "info") if self.key_id is not None else None
+        glyph, word, level = _VERDICT_BADGES.get(
+            self.report.verdict, ("?", clean(self.report.verdict), "info")
+        )
+        return PaneBadge(f"{glyph} {word}", glyph, level)  # type: ignore[arg-type]
+
+    @property
+    def has_work(self) -> bool:
+        """A key looked up, or an id being typed."""
+        return self.key_id is not None or bool(self.query_one(KeyInput).value.strip())
+
     def _table(self, section: str) -> SortableTable[Any]:
         return self.query_one(f"#key-{section}", SortableTable)
 
@@ -1019,6 +1038,14 @@ class KeyLookupScreen(PaneScreen):
             self._assessing = False
             self._assess_cancelled = True
             self._update_picker_title()
+
+
+# The verdict in the pane bar: the card's glyph and a short word.
+_VERDICT_BADGES: dict[str, tuple[str, str, str]] = {
+    VERDICT_COMPROMISED: ("✖", "compromised", "alert"),
+    VERDICT_SUSPICIOUS: ("▲", "suspicious", "warn"),
+    VERDICT_NONE: ("✓", "no evidence", "ok"),
+}
 
 
 def _valid(key_id: str) -> bool:

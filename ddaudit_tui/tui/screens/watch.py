@@ -46,6 +46,7 @@ from ddaudit_tui.tui.screens.detail import open_detail
 from ddaudit_tui.tui.screens.export_dialog import ExportDialog
 from ddaudit_tui.tui.widgets.event_table import EventTable
 from ddaudit_tui.tui.widgets.header import PaneHeader, Status
+from ddaudit_tui.tui.widgets.pane_bar import PaneBadge
 from ddaudit_tui.tui.widgets.watch_sparklines import HotActorSparklines, RateSparkline
 from ddaudit_tui.tui.widgets.watch_status import TextLine
 from ddaudit_tui.tui.widgets.watch_tables import ActorTable, AlertTable, alert_line
@@ -274,10 +275,21 @@ class WatchScreen(PaneScreen):
             self.shown = snap
         # Announced whatever is shown: a pause, another pane or a modal never hide a new alert.
         self._announce(snap)
+        self.publish_badge()  # the pane bar counts open alerts in every pane
         if not self.is_current:
             self._dirty = True
             return
         self._draw(snap)
+
+    def badge(self) -> PaneBadge | None:
+        """Open alerts (`● 2`), from the latest poll even while paused; none before the first poll."""
+        snap = self.latest
+        if snap is None:
+            return None
+        n = len(snap.open_alerts)
+        if n:
+            return PaneBadge(f"● {n}", f"●{n}", "alert")
+        return PaneBadge("○ 0", "○0", "info")
 
     def _announce(self, snap: WatchSnapshot) -> None:
         keys = {a.dedup_key for a in snap.alerts}

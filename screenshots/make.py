@@ -7,9 +7,12 @@ the app or the demo does) and writes SVGs next to this file.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 from pathlib import Path
+
+from textual.worker import WorkerCancelled
 
 from ddaudit_tui.events.decode import iter_decode
 from ddaudit_tui.events.store import EventStore
@@ -33,7 +36,7 @@ def demo_source() -> tuple[FileSource, Window]:
 
 async def shoot(name: str, query: str, keys: tuple[str, ...] = ()) -> Path:
     source, window = demo_source()
-    app = DdauditApp(source, window, query=query, clock=lambda: END_MS / 1000)
+    app = DdauditApp(source, window, query=query, clock=lambda: END_MS / 1000, start_pane="auto")
     async with app.run_test(size=SIZE) as pilot:
         app.theme = "textual-dark"
         for _ in range(3):
@@ -42,6 +45,10 @@ async def shoot(name: str, query: str, keys: tuple[str, ...] = ()) -> Path:
         for key in keys:
             await pilot.press(key)
             await pilot.pause()
+            # The Spike watch polls for ever: wait for the work a key started, not for every worker.
+            with contextlib.suppress(TimeoutError, WorkerCancelled):
+                await asyncio.wait_for(app.workers.wait_for_complete(), timeout=20)
+            await pilot.pause(0.5)
         await pilot.pause(0.1)
         path = HERE / f"{name}.svg"
         path.write_text(app.export_screenshot(title=f"ddaudit — {name}"))
@@ -50,9 +57,14 @@ async def shoot(name: str, query: str, keys: tuple[str, ...] = ()) -> Path:
 
 def main() -> int:
     shots = [
-        ("explore", "-@evt.name:Request", ("j", "j")),
+        # The start pane: the keys seen, riskiest first; Enter looks up the top one.
+        ("keys", "*", ()),
+        ("key-lookup", "*", ("enter",)),
+        ("spike-watch", "*", ("2",)),
+        ("ai-activity", "*", ("3",)),
+        ("explore", "-@evt.name:Request", ("4", "j", "j")),
         # Explore's `i`: the investigation presets, "Failed logins" highlighted.
-        ("presets", "-@evt.name:Request", ("i", "j", "j", "j", "j")),
+        ("presets", "-@evt.name:Request", ("4", "i", "j", "j", "j", "j")),
     ]
     for name, query, keys in shots:
         path = asyncio.run(shoot(name, query, keys=keys))

@@ -577,6 +577,10 @@ async def walk(app: DdauditApp, fake: FakeDatadog, auditor: Auditor, pilot: Any)
     for tab, title, _key in SECTIONS:
         lookup.action_show_section(tab)
         await _settle(pilot)
+        # A section's table fits itself to its width once shown (timers of 50 ms): as a person would,
+        # look after that.
+        await pilot.pause(0.3)
+        await _settle(pilot)
         await stop(auditor, pilot, f"Key lookup › {title}")
     await _dialog(auditor, pilot, ["t"], "Key chart")
 

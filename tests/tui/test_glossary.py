@@ -53,7 +53,7 @@ async def test_overview_and_drill_down_use_the_same_names_and_values_for_kevin()
         result = screen.result
         assert result is not None
         row = next(r for r in result.users if r.user == KEVIN)
-        overview = {c.label: c.text(row, False) for c in USER_COLUMNS if c.label in G.AI_GLOSSARY}
+        overview = {c.label: c.cell(row, False) for c in USER_COLUMNS if c.label in G.AI_GLOSSARY}
         assert overview[G.AI_CALLS] == row.calls and overview[G.TOOL_CALLS] == row.tool_calls
         # The overview's counters: the glossary's names, nothing abbreviated, each defined in the tooltip.
         counters = screen.query_one(AiCounters)

@@ -24,7 +24,6 @@ from tui_helpers import screen_text, settle
 from ddaudit_tui.analysis.key_investigation import investigate_key
 from ddaudit_tui.analysis.key_risk import RANK_ORDER, key_risk, rank_keys
 from ddaudit_tui.analysis.keys import VERDICT_COMPROMISED, keys_seen
-from ddaudit_tui.tui import app as app_module
 from ddaudit_tui.tui.app import DdauditApp
 from ddaudit_tui.tui.screens.export_dialog import ExportDialog
 from ddaudit_tui.tui.screens.key_lookup import ASSESS_GROUP, KeyInput, KeyLookupScreen
@@ -73,7 +72,12 @@ async def test_keys_are_ranked_riskiest_first_with_verdicts_flags_and_markers():
         # The order is stated, and the count agrees with the rows.
         assert f"{len(order)} keys · {RANK_ORDER}" in title(screen)
         assert "assessing" not in title(screen)
-        assert "API keys seen · 1 likely compromised · pick one" in screen.status.text
+        # The worst news first, and not as a success.
+        assert (
+            screen.status.text.startswith("1 likely compromised · ")
+            and "API keys seen · pick one" in screen.status.text
+        )
+        assert screen.status.kind == "compromised"
 
 
 async def test_rows_show_an_ellipsis_until_assessed_and_the_list_stays_usable():
@@ -232,15 +236,9 @@ async def test_curly_brackets_cycle_the_sections_square_ones_no_longer_do():
         assert "left_square_bracket" not in bound and "right_square_bracket" not in bound
 
 
-class LookupFirstApp(DdauditApp):
-    """The app as it starts when the data has API keys: on Key lookup (the nav change's default)."""
-
-    DEFAULT_MODE = "lookup"
-    CSS_PATH = Path(app_module.__file__).parent / "app.tcss"  # (relative paths resolve from here)
-
-
 async def test_launch_to_the_exported_report_of_the_compromised_key_in_3_keystrokes(tmp_path: Path):
-    app = LookupFirstApp(demo_file_source(), WINDOW, export_dir=tmp_path, clock=demo_clock)
+    # As `ddaudit --input FILE` starts it: on Key lookup when the data has API keys.
+    app = DdauditApp(demo_file_source(), WINDOW, export_dir=tmp_path, clock=demo_clock, start_pane="auto")
     keystrokes = 0
 
     async def press(key: str) -> None:

@@ -4,9 +4,9 @@
 One test per (mode, size), one app each, spread by xdist; the checks are in `screen_audit.py`, whose
 `python -m tests.tui.screen_audit` prints the same findings as a table.
 
-`AUDIT_ENFORCED = False` while the fixes for issue 11 are being merged: a finding then turns its test
-into an xfail carrying the findings (main stays green, `-rx` lists them). Set it to True once they are:
-a finding then fails the test. Findings of the `walk` rule (a dialog that did not open, NO_COLOR not
+`AUDIT_ENFORCED = True`: a finding fails the test (False turns findings into an xfail carrying them).
+`KNOWN`: findings of a known, filed defect that is not fixed yet, each named exactly; they turn the test
+into an xfail that says so, never into a pass, and every other finding still fails. Findings of the `walk` rule (a dialog that did not open, NO_COLOR not
 reaching the app) always fail: they mean the audit looked at nothing.
 """
 
@@ -22,7 +22,18 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static
 
-AUDIT_ENFORCED = False
+AUDIT_ENFORCED = True
+
+# Known defect, not fixed yet: at 60×20 Key lookup's Deleted table, filled while its tab is hidden,
+# sometimes keeps the widths it got for "everything fits" when its tab opens (its columns then run off
+# the right edge without the `…+N more` hint). It does not happen at 80×24 and above.
+KNOWN = (("value", (60, 20), "Key lookup › Deleted", "column off-screen with no 'more columns' hint"),)
+
+
+def is_known(f: Finding) -> bool:
+    return any(
+        f.rule == r and f.size == size and f.where.startswith(w) and m in f.message for r, size, w, m in KNOWN
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -45,10 +56,11 @@ async def test_screen_audit(mode: str, size: tuple[int, int], tmp_path: Path):
     findings = await audit(mode, size, export_dir=tmp_path)
     broken = [f for f in findings if f.rule == "walk"]
     assert not broken, report(broken)
+    unknown = [f for f in findings if not is_known(f)]
+    if unknown and AUDIT_ENFORCED:
+        pytest.fail(report(unknown), pytrace=False)
     if findings:
-        if not AUDIT_ENFORCED:
-            pytest.xfail(report(findings))
-        pytest.fail(report(findings), pytrace=False)
+        pytest.xfail(report(findings))
 
 
 # -- the judge of one cell, on made-up cells (the audit must be able to fail) ---------------------------

@@ -34,7 +34,7 @@ def demo_app(tmp_path: Path | None = None):
 
 
 def header_line(app) -> str:
-    return screen_rows(app)[0]
+    return screen_rows(app)[1]  # under the pane bar
 
 
 def theme_rgb(app, name: str) -> tuple[int, int, int]:

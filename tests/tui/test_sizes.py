@@ -134,7 +134,7 @@ async def test_every_screen_renders_at(size: tuple[int, int]):
         await settle_watch(pilot)
         assert isinstance(app.screen, KeyLookupScreen)
         check_screen(app, size, ("#pane-header", "#key-suggestions", Footer.__name__))
-        assert_titled(app, size, "Key lookup", "API keys seen")
+        assert_titled(app, size, "Key lookup", "likely compromised")  # the worst news leads the status
         await pilot.press("enter")  # the first suggested key, the keyboard-only path
         await settle_watch(pilot)
         text = check_screen(app, size, ("#pane-header", "#key-summary", "#key-sections", Footer.__name__))

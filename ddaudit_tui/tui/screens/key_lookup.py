@@ -420,8 +420,12 @@ class KeyLookupScreen(PaneScreen):
         if done and self.key_id is None:  # a lookup started meanwhile owns the status line
             n = len(suggestions.keys)
             worst = sum(1 for r in suggestions.risks.values() if r.verdict == VERDICT_COMPROMISED)
-            risky = f" · {worst} likely compromised" if worst else ""
-            self.set_status(Status("complete", f"{n} API key{'s' if n != 1 else ''} seen{risky} · pick one"))
+            seen = f"{n} API key{'s' if n != 1 else ''} seen"
+            if worst:
+                # The worst news leads, in the error's look: never a success tick over a compromised key.
+                self.set_status(Status("compromised", f"{worst} likely compromised · {seen} · pick one"))
+            else:
+                self.set_status(Status("complete", f"{seen} · pick one"))
 
     def _own_risk(self, report: KeyReport) -> None:
         """A lookup's verdict is the list's verdict for that key (the data may have moved on)."""
@@ -799,7 +803,13 @@ class KeyLookupScreen(PaneScreen):
         # Escape then goes back to the keys seen; from there (not from the input: it has its own), back
         # to the key still looked up.
         if action == "back_to_list":
-            return self.key_id is not None and self.timeline_filter is None and not self.picking
+            # Arrived by a pivot (`x` → Investigate key): Esc goes back along it first (the app's
+            # binding, the breadcrumb says where); the list is one more Esc away after a pane switch.
+            trail = getattr(self.app, "trail", ())
+            pivoted = len(trail) > 1 and trail[-1].mode == "lookup"
+            return (
+                self.key_id is not None and self.timeline_filter is None and not self.picking and not pivoted
+            )
         if action == "back_to_results":
             return self.key_id is not None and self.picking and not isinstance(self.focused, KeyInput)
         return True

@@ -622,6 +622,21 @@ class SortableTable(DataTable[Text], Generic[T], inherit_bindings=False):
         return [str(i) for i in range(len(self._items))]
 
     def on_resize(self, event: events.Resize) -> None:
+        self._refit()
+
+    def on_show(self, event: events.Show) -> None:
+        # A table filled on a hidden tab (another section shown) was laid out for "everything fits" and
+        # gets no resize when its tab opens: fit it to the width it really has once that is known.
+        self._refit_tries = 20
+        self.call_after_refresh(self._refit)
+
+    def _refit(self) -> None:
+        if not self.is_mounted:
+            return
+        if self.scrollable_content_region.width <= 0 and getattr(self, "_refit_tries", 0) > 0:
+            self._refit_tries -= 1
+            self.set_timer(0.05, self._refit)  # shown but not laid out yet
+            return
         if self._available() != self._built_width:
             self._rebuild(self._anchor())
 

@@ -33,7 +33,7 @@ from ddaudit_tui.events.record import Event
 from ddaudit_tui.timeutil import fmt_ts
 from ddaudit_tui.tui.pivot import PivotTarget, event_targets
 from ddaudit_tui.tui.safe_text import clean, fit
-from ddaudit_tui.tui.widgets.sortable_table import ColumnPicker, grow_widths
+from ddaudit_tui.tui.widgets.sortable_table import ChoosesSortColumn, grow_widths
 
 _WIDEST = 120  # a text column is never measured wider than this (a row's detail has the rest)
 _SAMPLE_ROWS = 400  # rows measured to size columns: enough to be representative, cheap at any size
@@ -139,7 +139,7 @@ EXPLORE_COLUMNS: tuple[Column, ...] = (
 )  # fmt: skip
 
 
-class EventTable(ScrollView, can_focus=True, inherit_bindings=False):
+class EventTable(ChoosesSortColumn, ScrollView, can_focus=True, inherit_bindings=False):
     """Events in rows, one column per `Column`; a row cursor; sortable by any column."""
 
     HELP_GROUP: ClassVar[str] = "Event table"
@@ -366,13 +366,6 @@ class EventTable(ScrollView, can_focus=True, inherit_bindings=False):
         if (self.sort_index, self.sort_reverse) != (0, self.columns[0].descending_first):
             self.sort_by(0)
 
-    def choose_sort(self, index: int) -> None:
-        """Sort by `index`; the sorted column again reverses it (header click, column picker)."""
-        if index == self.sort_index:
-            self.sort_by(index, reverse=not self.sort_reverse)
-        else:
-            self.sort_by(index)
-
     # -- geometry ------------------------------------------------------------------------------
 
     def _measure(self) -> None:
@@ -531,14 +524,8 @@ class EventTable(ScrollView, can_focus=True, inherit_bindings=False):
     def action_sort_next(self) -> None:
         self.sort_by(self.sort_index + 1)
 
-    def action_sort_pick(self) -> None:
-        def chosen(index: int | None) -> None:
-            if index is not None:
-                self.choose_sort(index)
-            self.focus()
-
-        labels = [c.label for c in self.columns]
-        self.app.push_screen(ColumnPicker(labels, self.sort_index, self.sort_reverse), chosen)
+    def sort_labels(self) -> list[str]:
+        return [c.label for c in self.columns]
 
     def action_select(self) -> None:
         ev = self.cursor_event

@@ -233,7 +233,39 @@ class ColumnPicker(ModalScreen[int | None]):
         self.dismiss(int(event.option.id or 0))
 
 
-class SortableTable(DataTable[Text], Generic[T], inherit_bindings=False):
+class ChoosesSortColumn:
+    """What both table kinds (`SortableTable`, `EventTable`) do when a column is chosen directly: `S`
+    opens the column picker, a header click picks one; the sorted column chosen again reverses."""
+
+    sort_index: int | None
+    sort_reverse: bool
+
+    def sort_by(self, index: int, reverse: bool | None = None) -> None:
+        raise NotImplementedError
+
+    def sort_labels(self) -> list[str]:
+        raise NotImplementedError
+
+    def choose_sort(self, index: int) -> None:
+        if index == self.sort_index:
+            self.sort_by(index, reverse=not self.sort_reverse)
+        else:
+            self.sort_by(index)
+
+    def action_sort_pick(self) -> None:
+        labels = self.sort_labels()
+        if not labels:
+            return
+
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                self.choose_sort(index)
+            self.focus()  # type: ignore[attr-defined]
+
+        self.app.push_screen(ColumnPicker(labels, self.sort_index, self.sort_reverse), chosen)  # type: ignore[attr-defined]
+
+
+class SortableTable(ChoosesSortColumn, DataTable[Text], Generic[T], inherit_bindings=False):
     """`SortableTable(columns, identity=..., sort=(index, reverse))`; `set_items(items)`; `Chosen` on
     Enter. Subclasses give their own column sets, help group and Enter binding."""
 
@@ -493,13 +525,6 @@ class SortableTable(DataTable[Text], Generic[T], inherit_bindings=False):
         label = self.table_columns[self.sort_index].label.replace("\n", "")
         return f"{label} {ARROW_DOWN if self.sort_reverse else ARROW_UP}"
 
-    def choose_sort(self, index: int) -> None:
-        """Sort by `index`; choosing the sorted column again reverses it (header click, picker)."""
-        if index == self.sort_index:
-            self.sort_by(index, reverse=not self.sort_reverse)
-        else:
-            self.sort_by(index)
-
     def action_sort_next(self) -> None:
         if not self.table_columns:
             return
@@ -508,17 +533,8 @@ class SortableTable(DataTable[Text], Generic[T], inherit_bindings=False):
         at = shown.index(self.sort_index) + 1 if self.sort_index in shown else 0
         self.sort_by(shown[at % len(shown)])
 
-    def action_sort_pick(self) -> None:
-        if not self.table_columns:
-            return
-        labels = [c.label for c in self.table_columns]
-
-        def chosen(index: int | None) -> None:
-            if index is not None:
-                self.choose_sort(index)
-            self.focus()
-
-        self.app.push_screen(ColumnPicker(labels, self.sort_index, self.sort_reverse), chosen)
+    def sort_labels(self) -> list[str]:
+        return [c.label for c in self.table_columns]
 
     # -- layout ----------------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from watch_pane_helpers import (
 )
 
 from ddaudit_tui.alerts.wiring import WatchOptions
+from ddaudit_tui.analysis.signals import Severity
 from ddaudit_tui.sources.files import FileSource
 from ddaudit_tui.timeutil import Window, parse_instant
 from ddaudit_tui.tui.app import DdauditApp
@@ -129,6 +130,9 @@ async def test_a_file_shows_every_burst_in_it_as_of_its_last_event(tmp_path):
         assert status.startswith("■ FILE · as of 2026-07-25 19:19:00Z") and "paging: off" in status
         assert "no PagerDuty" not in status  # the reason is in the report, the status stays short
         assert screen.watch_setup.paging_note == "a file is history: not paged"
+        # A HIGH burst in the look-back, open or just closed, is never reported with a success tick.
+        assert any(a.severity >= Severity.HIGH for a in screen.latest.alerts)
+        assert screen.status.kind != "complete", screen.status
 
 
 # -- pause ------------------------------------------------------------------------------------------

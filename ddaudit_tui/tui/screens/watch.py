@@ -402,7 +402,15 @@ class WatchScreen(PaneScreen):
             return Status("idle", "")
         n_open = len(snap.open_alerts)
         polled = fmt_ts(round(snap.last_success * 1000), local)[11:]
-        # Open alerts are news to act on, not a success: the poll worked, the org is not fine.
+        # Open alerts are news to act on, not a success: the poll worked, the org is not fine. Nor is a
+        # quiet window after a HIGH or CRITICAL burst that just closed: the worst recent news is said.
+        closed = [a for a in snap.alerts if not a.is_open]
+        worst = max((a.severity for a in closed), default=None)
+        if not n_open and worst is not None and worst >= Severity.HIGH:
+            return Status(
+                "warning",
+                f"0 open alerts · {len(closed)} closed, worst {worst.name} · polled {polled}",
+            )
         return Status(
             "warning" if n_open else "complete", f"{_plural(n_open, 'open alert')} · polled {polled}"
         )

@@ -32,8 +32,10 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.message import Message
 from textual.screen import ModalScreen
+from textual.strip import Strip
 from textual.widgets import DataTable, OptionList
 from textual.widgets.option_list import Option
 
@@ -376,6 +378,7 @@ class SortableTable(ChoosesSortColumn, DataTable[Text], Generic[T], inherit_bind
         self._full: dict[tuple[int, int], str] = {}  # (row, column on screen) -> whole text of a cut cell
         self._signature: Any = None
         self._built_width = -1
+        self._refit_queued = False
 
     # -- data ------------------------------------------------------------------------------------
 
@@ -655,6 +658,20 @@ class SortableTable(ChoosesSortColumn, DataTable[Text], Generic[T], inherit_bind
             return
         if self._available() != self._built_width:
             self._rebuild(self._anchor())
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The last word on widths: whatever path the layout took (a tab shown before it was laid out, a
+        # Show that came before the size), a table painted at a width it was not built for is rebuilt
+        # for it right after this frame, so a column is never left hanging off the edge.
+        width = self.scrollable_content_region.width
+        if width > 0 and width != self._built_width and not self._refit_queued:
+            self._refit_queued = True
+            self.call_after_refresh(self._queued_refit)
+        return super().render_lines(crop)
+
+    def _queued_refit(self) -> None:
+        self._refit_queued = False
+        self._refit()
 
     # -- tooltips --------------------------------------------------------------------------------
 

@@ -197,3 +197,32 @@ async def test_reset_sort_returns_to_the_data_order():
         t.reset_sort()
         await settle(pilot)
         assert t.sort_index is None and t.rows_in_order == ROWS
+
+
+class TabsApp(App[None]):
+    """The table on a tab that is hidden while it is filled (Key lookup's sections)."""
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import Static, TabbedContent, TabPane
+
+        with TabbedContent(initial="a", id="tabs"):
+            with TabPane("A", id="a"):
+                yield Static("first")
+            with TabPane("B", id="b"):
+                yield SortableTable(COLUMNS, identity=lambda r: r.name, empty_text="no rows", id="t")
+
+
+async def test_a_table_filled_on_a_hidden_tab_fits_the_width_it_has_when_shown():
+    # Filled while hidden, the table had no width and laid its columns out for "everything fits"; when
+    # its tab opens it must fit the width it really has (the 60×20 Key lookup › Deleted defect), on
+    # every try — repeated, because the old fix depended on when the layout happened to run.
+    for _ in range(5):
+        app = TabsApp()
+        async with app.run_test(size=(60, 20)) as pilot:
+            table(app).set_items(ROWS)
+            await pilot.pause()
+            app.query_one("#tabs").active = "b"
+            await pilot.pause()
+            await pilot.pause()
+            assert table(app)._built_width == table(app).scrollable_content_region.width
+            assert table_problems(app, table(app)) == []

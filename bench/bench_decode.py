@@ -4,7 +4,7 @@ Usage: python bench/bench_decode.py [--events 200000] [--file PATH] [--key KEY_I
 
 Writes the reference input with `ddaudit demo-data --events N` (the `pup -o json` shape) under
 bench/data/ if it is missing, then runs each contender in its own process (so peak RSS is its own) and
-prints wall time and peak RSS. Timings are machine-dependent: record them in the README with the machine.
+prints wall time and peak RSS. Timings are machine-dependent: record them in docs/performance.md with the machine.
 """
 
 from __future__ import annotations

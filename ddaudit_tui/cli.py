@@ -1,6 +1,6 @@
 """The `ddaudit` command line: the TUI (default) and headless commands.
 
-Data goes to stdout (or `-o FILE`), messages and progress to stderr. Exit codes (stable, in the README):
+Data goes to stdout (or `-o FILE`), messages and progress to stderr. Exit codes (stable, in docs/cli.md):
 0 ok, 1 other errors (API failures, I/O), 2 usage (bad flags, query, time or config), 3 authentication or
 permission, 4 input that is not audit data or cannot be read, 130 interrupted.
 The headless paths never import Textual.

@@ -3,7 +3,7 @@ the PagerDuty URL and the state come from, and how the pane builds its poller.
 
 No Textual here (the pane imports this; the headless command must not import Textual).
 
-The pane's choices (documented in README "Spike watch pane"):
+The pane's choices (documented in docs/watch.md "The Spike watch pane"):
 
 - **Paging is off unless a routing key is configured** (`--pagerduty-routing-key` is a headless flag;
   the pane takes `DDAUDIT_PAGERDUTY_ROUTING_KEY` / `PAGERDUTY_ROUTING_KEY` or the config file). The demo

@@ -122,7 +122,7 @@ def test_usage_mistakes_are_one_line_and_exit_2(capsys: pytest.CaptureFixture[st
 
 @pytest.mark.skipif(not __import__("shutil").which("tmux"), reason="tmux is not installed")
 def test_tmux_status_right_shows_it(tmp_path: Path) -> None:
-    """The README's line, in a real tmux: a client attached on a pty renders the status bar."""
+    """The line docs/watch.md gives, in a real tmux: a client attached on a pty renders the status bar."""
     import pty
 
     write_state(tmp_path, [{"severity": "high"}], int(time.time() * 1000))

@@ -23,14 +23,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-import platformdirs
-
+from ddaudit_tui.alerts.state_location import DB_NAME, STATE_ENV, default_state_dir
 from ddaudit_tui.analysis.spikes import Alert, EngineState, Entry
 
 __all__ = ["STATE_ENV", "StateCorrupt", "StateError", "StateLocked", "WatchState", "default_state_dir"]
 
-STATE_ENV = "DDAUDIT_STATE_DIR"
-DB_NAME = "watch.sqlite3"
 SCHEMA_VERSION = 1
 
 _SCHEMA = """
@@ -84,13 +81,6 @@ def _db_error(path: Path, exc: sqlite3.Error, doing: str) -> StateError:
     if getattr(exc, "sqlite_errorcode", None) == 13 or "disk is full" in text:  # SQLITE_FULL
         return StateError(f"No space left on device: {path} ({doing}: {text})")
     return StateError(f"{path}: {doing} ({text})")
-
-
-def default_state_dir() -> Path:
-    override = os.environ.get(STATE_ENV)
-    if override:
-        return Path(override).expanduser()
-    return Path(platformdirs.user_state_dir("ddaudit"))
 
 
 class WatchState:

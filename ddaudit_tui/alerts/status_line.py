@@ -18,7 +18,6 @@ doubled, so a name cannot open a `#[…]` style or a `#(…)` command in the sta
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import sys
 import time
@@ -26,8 +25,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-DB_NAME = "watch.sqlite3"  # alerts/state.py's
-STATE_ENV = "DDAUDIT_STATE_DIR"
+from ddaudit_tui.alerts.state_location import DB_NAME, default_state_dir
+
 DEFAULT_STALE_MS = 15 * 60_000
 DEFAULT_RECENT_MS = 60 * 60_000  # a burst that closed within the hour still shows (○): someone must look
 _RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
@@ -64,12 +63,7 @@ class WatchStatus:
 
 
 def state_dir() -> Path:
-    override = os.environ.get(STATE_ENV)
-    if override:
-        return Path(override).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_state_dir("ddaudit"))
+    return default_state_dir()
 
 
 def read_status(directory: Path) -> WatchStatus:

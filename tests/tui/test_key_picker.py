@@ -260,3 +260,25 @@ async def test_launch_to_the_exported_report_of_the_compromised_key_in_3_keystro
     text = reports[0].read_text()
     assert COMPROMISED in text and "LIKELY COMPROMISED" in text
     assert keystrokes == 3  # from Explore (today's default pane) add `1`: 4, within the ≤ 5 asked
+
+
+async def test_only_the_most_recently_used_keys_are_assessed_the_rest_say_so(monkeypatch: Any):
+    # An org with hundreds of keys must not cost hundreds of lookups at start: the ASSESS_LIMIT most
+    # recently used are assessed, the others say "not assessed" (never a `…` that will not resolve) and
+    # the title says how many and why; Enter still looks any of them up.
+    import ddaudit_tui.tui.screens.key_lookup as key_lookup
+
+    monkeypatch.setattr(key_lookup, "ASSESS_LIMIT", 2)
+    app = key_app()
+    async with app.run_test(size=(160, 35)) as pilot:
+        screen = await open_pane(pilot)
+        suggestions = picker(screen)
+        recent = sorted(suggestions.keys, key=lambda k: (-k.last_seen, k.key_id))
+        assert set(suggestions.risks) == {k.key_id for k in recent[:2]}
+        assert suggestions.skipped == {k.key_id for k in recent[2:]}
+        assert suggestions.pending == 0
+        assert f"{len(recent) - 2} not assessed (only the 2 most recently used are" in title(screen)
+        assert "assessing" not in title(screen)
+        for k in recent[2:]:
+            line = next(line for line in screen_text(app).splitlines() if k.key_id[:8] in line)
+            assert line.startswith("? not assessed"), line

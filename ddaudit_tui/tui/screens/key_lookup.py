@@ -94,6 +94,8 @@ SUGGEST_GROUP = "key-suggest"
 EXPORT_GROUP = "key-export"
 REVOKE_GROUP = "key-revoke"
 ASSESS_GROUP = "key-assess"
+# How many keys the picker assesses in the background (the most recently used): each is a whole lookup.
+ASSESS_LIMIT = 25
 
 # "The loaded data" the suggestions come from: every event made with an API key, over the app window.
 KEYS_QUERY = "@metadata.api_key.id:*"
@@ -356,8 +358,12 @@ class KeyLookupScreen(PaneScreen):
         # The keys' own events are already here (the search above): only the rest of each lookup (the
         # key's lifecycle events, the API Keys endpoint, the country checks) goes to the source.
         source = PreloadedKeySource(LoopSource(app.source, asyncio.get_running_loop()), result)
+        # Each assessment is a lookup (the key's lifecycle events, the API Keys endpoint): an org with
+        # hundreds of keys would spend its rate limit on the picker. The most recently used are assessed.
+        order = assessed_order(keys)
+        self.query_one(KeySuggestions).set_skipped(k.key_id for k in order[ASSESS_LIMIT:])
         self._assess_keys(
-            source, assessed_order(keys), app.window, int(app.clock() * 1000), self._assess_token
+            source, order[:ASSESS_LIMIT], app.window, int(app.clock() * 1000), self._assess_token
         )
 
     def cancel_assessment(self) -> None:
@@ -457,6 +463,12 @@ class KeyLookupScreen(PaneScreen):
             text.append(f" · {pending} not assessed", style="italic")
         if suggestions.failed:
             text.append(f" · {len(suggestions.failed)} could not be assessed", style="italic")
+        if suggestions.skipped:
+            text.append(
+                f" · {len(suggestions.skipped)} not assessed (only the {ASSESS_LIMIT} most recently used are:"
+                " enter looks any up)",
+                style="italic",
+            )
         if self._keys_partial:
             text.append(" · ⚠ PARTIAL", style="bold")
         text.append(f" ({KEYS_QUERY})", style="dim")

@@ -167,6 +167,7 @@ class KeySuggestions(OptionList):
         self.shown: list[KeySeen] = []
         self.risks: dict[str, KeyRisk] = {}
         self.failed: set[str] = set()  # keys whose assessment failed (shown, ranked as not assessed)
+        self.skipped: set[str] = set()  # keys left out of the assessment on purpose (beyond its limit)
         self.needle = ""
         self.local_time = False
         self.empty_text = "loading the keys seen in the loaded data…"
@@ -181,6 +182,7 @@ class KeySuggestions(OptionList):
         ids = {k.key_id for k in self.keys}
         self.risks = {k: r for k, r in self.risks.items() if k in ids}
         self.failed &= ids
+        self.skipped &= ids
         if empty_text is not None:
             self.empty_text = empty_text
         self._rebuild()
@@ -190,6 +192,12 @@ class KeySuggestions(OptionList):
         self.risks.update(risks)
         self.failed.update(k for k in failed if k not in self.risks)
         self.failed -= set(risks)
+        self.skipped -= set(risks)
+        self._rebuild()
+
+    def set_skipped(self, keys: Iterable[str]) -> None:
+        """Keys the background assessment will not reach: they say so rather than wait with `…`."""
+        self.skipped = {k for k in keys if k not in self.risks}
         self._rebuild()
 
     def set_filter(self, needle: str) -> None:
@@ -204,8 +212,9 @@ class KeySuggestions(OptionList):
 
     @property
     def pending(self) -> int:
-        """Keys with neither a verdict nor a failed assessment."""
-        return sum(1 for k in self.keys if k.key_id not in self.risks and k.key_id not in self.failed)
+        """Keys still waiting for a verdict (neither assessed, failed nor left out)."""
+        done = self.risks.keys() | self.failed | self.skipped
+        return sum(1 for k in self.keys if k.key_id not in done)
 
     def _rebuild(self) -> None:
         current = self.highlighted_key
@@ -239,7 +248,7 @@ class KeySuggestions(OptionList):
                 id_width,
                 short=short,
                 risk=self.risks.get(k.key_id),
-                failed=k.key_id in self.failed,
+                failed=k.key_id in self.failed or k.key_id in self.skipped,
                 marker_width=marker_width,
                 shown_id=names[k.key_id],
                 count_width=count_width,

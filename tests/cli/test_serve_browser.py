@@ -219,11 +219,14 @@ def test_a_browser_needs_the_token_sees_the_open_alert_and_no_revoke(server: Ser
     # Without the token: refused, no terminal on the page.
     browser.get(server.url.split("?", 1)[0])
     assert "needs the token" in browser.find_element(By.TAG_NAME, "body").text
+    status = "return performance.getEntriesByType('navigation')[0].responseStatus"
+    assert browser.execute_script(status) == 403
     assert not browser.find_elements(By.CSS_SELECTOR, ".xterm")
     assert screen(browser) == []
 
     # With it: the Spike watch, its open alert most severe first.
     browser.get(server.url)
+    assert browser.execute_script(status) == 200
     rows = wait_for(
         browser, lambda rows: any(MALLORY in r and "api_key_creation" in r for r in rows), "the alert"
     )

@@ -80,6 +80,13 @@ def _entries(
     return list(by_action.values())
 
 
+def _absent_actions(node: DOMNode) -> frozenset[str]:
+    """What `node` does not offer at all in this session (Key lookup's revoke in read-only mode): left
+    out of help and the palette, as its `check_action` leaves it out of the footer."""
+    absent = getattr(node, "absent_actions", None)
+    return frozenset(absent()) if callable(absent) else frozenset()
+
+
 def binding_groups(
     app: DOMNode, screen: DOMNode | None, extra: Sequence[type[DOMNode]] = ()
 ) -> list[KeyGroup]:
@@ -109,11 +116,12 @@ def binding_groups(
                 if own:
                     groups.append(KeyGroup(_group_title(node), node, _entries(own, display)))
                 continue
+            absent = _absent_actions(node)
             groups.append(
                 KeyGroup(
                     _group_title(node),
                     node,
-                    _entries(node._bindings, display),
+                    _entries(((k, b) for k, b in node._bindings if b.action not in absent), display),
                     description=_group_description(node),
                 )
             )

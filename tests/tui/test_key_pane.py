@@ -568,6 +568,35 @@ async def test_revoke_is_refused_in_read_only_mode_and_without_an_api(case):
             assert await source.get_api_key(COMPROMISED) is not None
 
 
+@pytest.mark.parametrize("read_only", [True, False])
+async def test_read_only_mode_offers_no_revoke_in_the_footer_help_or_palette(read_only):
+    """`ddaudit serve` (read-only unless --allow-actions): revoke is absent, not a key that then says no."""
+    from ddaudit_tui.tui.commands import binding_groups
+
+    app = key_app()
+    app.read_only = read_only  # type: ignore[attr-defined]
+    async with app.run_test(size=(120, 35)) as pilot:
+        await look_up(pilot, COMPROMISED)
+        footer = screen_text(app).splitlines()[-1]
+        assert "Export" in footer
+        assert ("Revoke" in footer) is not read_only, footer
+        # The palette offers what help lists: the same groups.
+        actions = {e.action for g in binding_groups(app, app.screen) for e in g.entries}
+        assert ("revoke" in actions) is not read_only
+        assert not any("refused" in a for a in actions)  # the refusal below is no entry of its own
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        assert ("Revoke" in app.screen.text) is not read_only
+        await pilot.press("escape")
+        await settle(pilot)
+        if read_only:  # a person who knows the key still hears why nothing happens
+            await pilot.press("R")
+            await settle(pilot)
+            assert isinstance(app.screen, KeyLookupScreen)
+            assert "read-only" in notifications(app)[-1]
+
+
 # -- other panes, help -------------------------------------------------------------------------------------
 
 

@@ -196,6 +196,9 @@ class KeyLookupScreen(PaneScreen):
         Binding("t", "chart", "Chart", id="key.chart", show=False,
                 tooltip="Events per hour/day, flagged events marked"),
         Binding("R", "revoke", "Revoke", id="key.revoke", tooltip="Revoke the key after a typed confirmation"),
+        # Read-only mode (`ddaudit serve`): `revoke` is absent (check_action, absent_actions) and `R` falls
+        # through to this binding, which only says why.
+        Binding("R", "revoke_refused", "Revoke (refused: read-only)", id="key.revoke-refused", show=False),
         Binding("escape", "clear_filter", "Clear filter", id="key.clear-filter", tooltip="Show every event again"),
         Binding("escape", "back_to_list", "Keys seen", id="key.back-to-list",
                 tooltip="Back to the keys seen, riskiest first"),
@@ -824,7 +827,21 @@ class KeyLookupScreen(PaneScreen):
             )
         if action == "back_to_results":
             return self.key_id is not None and self.picking and not isinstance(self.focused, KeyInput)
+        # Read-only (`ddaudit serve`, `read_only` in the config): no revoke; `R` only says why.
+        if action == "revoke":
+            return not self.read_only
+        if action == "revoke_refused":
+            return self.read_only
         return True
+
+    @property
+    def read_only(self) -> bool:
+        return bool(getattr(self.app, "read_only", False))
+
+    def absent_actions(self) -> frozenset[str]:
+        """Left out of help and the palette (tui/commands.py): revoke in read-only mode, and the refusal
+        always (it is what `R` does when revoke is absent, not a command of its own)."""
+        return frozenset({"revoke", "revoke_refused"} if self.read_only else {"revoke_refused"})
 
     def action_focus_input(self) -> None:
         key_input = self.query_one(KeyInput)
@@ -947,6 +964,21 @@ class KeyLookupScreen(PaneScreen):
 
     # -- revocation ------------------------------------------------------------------------------------
 
+    def action_revoke_refused(self) -> None:
+        report = self._need_report("revoke")
+        if report is not None:
+            self._refuse_read_only(report.key_id)
+
+    def _refuse_read_only(self, key: str) -> None:
+        self.notify(
+            f"Refused: read-only mode is on (read_only in the config, or `ddaudit serve` without "
+            f"--allow-actions). API key {key} was not revoked.",
+            title="Revoke",
+            severity="error",
+            markup=False,
+            timeout=12,
+        )
+
     def action_revoke(self) -> None:
         report = self._need_report("revoke")
         if report is None:
@@ -954,14 +986,8 @@ class KeyLookupScreen(PaneScreen):
         app = self.ddaudit
         key = report.key_id
         label = clean(app.source_label or "this source", max_len=40)
-        if getattr(app, "read_only", False):
-            self.notify(
-                f"Refused: read-only mode is on (read_only in the config). API key {key} was not revoked.",
-                title="Revoke",
-                severity="error",
-                markup=False,
-                timeout=12,
-            )
+        if self.read_only:  # not reachable by key or palette (check_action): defence in depth
+            self._refuse_read_only(key)
             return
         if getattr(app.source, "revoke_api_key", None) is None:
             self.notify(

@@ -57,6 +57,7 @@ from ddaudit_tui.analysis.spikes import (
 )
 from ddaudit_tui.config import Settings
 from ddaudit_tui.sources.base import ProgressCallback, Source
+from ddaudit_tui.sources.files import ProvisionalWindow
 from ddaudit_tui.timeutil import Window
 
 __all__ = [
@@ -243,6 +244,8 @@ def open_tui_watch(
     first_lookback_s: float | None = None
     poll_clock = options.clock or clock
     span = source.default_window()
+    if isinstance(app_window, ProvisionalWindow):
+        app_window = None  # the span read so far, from before the file was read: the whole span counts
     if span is not None:
         end = app_window.end if app_window is not None else span.end
         fixed_now_ms = end

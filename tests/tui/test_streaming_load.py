@@ -193,3 +193,21 @@ async def test_the_histogram_worker_is_not_described_by_its_events(make_app):
         spark.set_data(events * (1 + _SYNC_LIMIT // len(events)), app.window)  # big: in a worker
         assert described and all(len(d) < 200 for d in described)
         await settle(pilot)
+
+
+async def test_a_watch_started_on_a_loading_file_watches_it_as_of_its_last_event(pipe: SlowPipe):
+    # `ddaudit --input FILE --pane watch`: the file's window is known only once it is read; a watch set
+    # up before that would poll the file "live" against the wall clock and find nothing in old events.
+    from watch_pane_helpers import watch_screen
+
+    source = FileSource.open_streaming(["-"], stdin=pipe.reader)
+    app = DdauditApp(source, source.current_window(), clock=frozen_clock, start_pane="watch")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        pipe.release()
+        await wait_until(pilot, lambda: not source.loading)
+        screen = watch_screen(app)
+        await wait_until(pilot, lambda: screen.watch_setup is not None)
+        span = source.default_window()
+        assert span is not None
+        assert screen.watch_setup.fixed_now_ms == span.end

@@ -205,6 +205,12 @@ class WatchScreen(PaneScreen):
 
     def _start(self) -> None:
         app = self.ddaudit
+        if getattr(app.source, "loading", False):
+            # A file still being read: its window (the "now" the watch evaluates it at) is known only at
+            # the end; set up before that, the watch would poll old events against the wall clock.
+            self.set_status(Status("fetching", "waiting for the input to be read…"))
+            self.run_worker(self._start_when_loaded(), exit_on_error=False, description="Watch: input")
+            return
         options = self._options or getattr(app, "watch_options", None) or WatchOptions()
         try:
             setup = open_tui_watch(
@@ -232,6 +238,13 @@ class WatchScreen(PaneScreen):
         self.run_worker(
             setup.poller.run(), group=POLLER_GROUP, exit_on_error=False, description="Watch poller"
         )
+
+    async def _start_when_loaded(self) -> None:
+        try:
+            await self.ddaudit.source.wait_loaded()  # type: ignore[attr-defined]
+        except Exception:  # noqa: S110  (the app reports a broken input itself, and ends)
+            return
+        self._start()
 
     async def _consume(self) -> None:
         assert self.watch_setup is not None

@@ -319,26 +319,26 @@ class CaseStore:
 
     # -- writing ---------------------------------------------------------------------------------
 
-    def _append(self, make: Callable[[Case], JournalEntry]) -> JournalEntry:
-        """Append the entry `make` builds from the case as it is now, under the journal's lock (two
+    def _append(self, make: Callable[[Case], list[JournalEntry]]) -> list[JournalEntry]:
+        """Append the entries `make` builds from the case as it is now, under the journal's lock (two
         processes on one case — the TUI and a script — get distinct sequence numbers and mark ids)."""
         if not self.exists():
             raise NoSuchCase(f"no case named {self.name!r} in {self.root}")
         try:
             with _append_locked(self.journal_path) as f:
-                entry = make(self.load())
-                f.write(_encoder.encode(entry) + b"\n")
+                entries = make(self.load())
+                f.write(b"".join(_encoder.encode(e) + b"\n" for e in entries))
         except OSError as exc:
             raise CaseError(f"{self.journal_path}: cannot write ({exc.strerror or exc})") from None
-        return entry
+        return entries
 
     def record(self, kind: str, summary: str, **fields: Any) -> JournalEntry:
         """Journal one action (`kind` from model.KINDS; fields as in JournalEntry)."""
         if kind not in KINDS:
             raise ValueError(f"unknown journal kind {kind!r}")
         return self._append(
-            lambda case: JournalEntry(seq=case.next_seq, ts=now_ms(), kind=kind, summary=summary, **fields)
-        )
+            lambda case: [JournalEntry(seq=case.next_seq, ts=now_ms(), kind=kind, summary=summary, **fields)]
+        )[0]
 
     def mark(
         self,
@@ -352,27 +352,35 @@ class CaseStore:
     ) -> Mark:
         """Mark something as evidence. `events` are stored raw (the export needs them); `event_ids`
         may name more events already stored (by an earlier mark or finding)."""
-        evs = list(events)
-        ids = tuple(dict.fromkeys([*(e.id for e in evs), *event_ids]))
-        self.add_events(evs)
+        return self.mark_many([(kind, label, list(events), ref or {}, tuple(event_ids))], pane=pane)[0]
 
-        def make(case: Case) -> JournalEntry:
-            m = Mark(
-                id=case.next_mark_id(), ts=now_ms(), kind=kind, pane=pane, label=label, event_ids=ids,
-                ref=dict(ref or {}),
-            )  # fmt: skip
-            return JournalEntry(
-                seq=case.next_seq,
-                ts=m.ts,
-                kind=KIND_MARK,
-                pane=pane,
-                summary=f"marked {kind}: {label}",
-                mark=m,
-            )
+    def mark_many(self, items: Iterable[tuple[Any, ...]], *, pane: str = "cli") -> list[Mark]:
+        """Several marks in one durable write: items are (kind, label, events, ref[, more event ids])."""
+        rows = [(*item, ())[:5] for item in items]
+        self.add_events(e for row in rows for e in row[2])
 
-        entry = self._append(make)
-        assert entry.mark is not None
-        return entry.mark
+        def make(case: Case) -> list[JournalEntry]:
+            seq, first = case.next_seq, int(case.next_mark_id()[1:])
+            out = []
+            for i, (kind, label, evs, ref, more) in enumerate(rows):
+                ids = tuple(dict.fromkeys([*(e.id for e in evs), *more]))
+                m = Mark(
+                    id=f"m{first + i}", ts=now_ms(), kind=kind, pane=pane, label=label, event_ids=ids,
+                    ref=dict(ref or {}),
+                )  # fmt: skip
+                out.append(
+                    JournalEntry(
+                        seq=seq + i,
+                        ts=m.ts,
+                        kind=KIND_MARK,
+                        pane=pane,
+                        summary=f"marked {kind}: {label}",
+                        mark=m,
+                    )
+                )
+            return out
+
+        return [e.mark for e in self._append(make) if e.mark is not None]
 
     def unmark(self, mark_id: str) -> bool:
         """Remove a mark (its note goes with it). False when no such mark is set."""

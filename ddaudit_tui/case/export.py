@@ -47,7 +47,7 @@ from ddaudit_tui.report.events_output import write_ndjson
 from ddaudit_tui.safetext import clean
 from ddaudit_tui.timeutil import Window, fmt_ts
 
-__all__ = ["ExportResult", "export_case", "folder_name", "render_md", "render_html"]
+__all__ = ["ExportResult", "export_case", "folder_name", "render_html", "render_md", "render_md_for"]
 
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
@@ -432,6 +432,21 @@ def render_html(d: _Doc) -> str:
     return h.page(f"Case {c.name}", h.join(parts), subtitle="ddaudit investigation report")
 
 
+def _doc(store: CaseStore, case: Case | None = None) -> _Doc:
+    case = store.load() if case is None else case
+    problems = list(case.problems)
+    stored = store.events(problems)
+    ids = case.evidence_ids()
+    events = {i: stored[i] for i in ids if i in stored}
+    missing = [i for i in ids if i not in stored]
+    return _Doc(case, store, events, missing, now_ms(), problems)
+
+
+def render_md_for(store: CaseStore, case: Case | None = None) -> str:
+    """The case's report.md, as it would be exported now (`ddaudit case show --format md`)."""
+    return render_md(_doc(store, case))
+
+
 # -- writing ----------------------------------------------------------------------------------------------
 
 
@@ -448,14 +463,8 @@ def _evidence_bytes(events: Sequence[Event]) -> bytes:
 def export_case(store: CaseStore, out_dir: str | Path | None = None, *, journal: bool = True) -> ExportResult:
     """Write the case's folder under `out_dir` (default: the current directory) and journal the export.
     Returns the folder's absolute path and what was (not) included."""
-    case = store.load()
-    problems = list(case.problems)
-    stored = store.events(problems)
-    ids = case.evidence_ids()
-    events = {i: stored[i] for i in ids if i in stored}
-    missing = [i for i in ids if i not in stored]
-    exported = now_ms()
-    doc = _Doc(case, store, events, missing, exported, problems)
+    doc = _doc(store)
+    case, events, exported = doc.case, doc.events, doc.exported
 
     base = Path(out_dir).expanduser() if out_dir is not None else Path.cwd()
     base = base.resolve()
@@ -493,4 +502,4 @@ def export_case(store: CaseStore, out_dir: str | Path | None = None, *, journal:
             path=str(final),
             counts={"evidence": len(events), "marks": len(case.marks), "findings": len(case.findings())},
         )
-    return ExportResult(final, len(events), missing, problems)
+    return ExportResult(final, len(events), doc.missing, doc.problems)

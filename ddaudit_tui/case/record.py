@@ -212,7 +212,7 @@ def record_key(
                 event_ids=tuple(dict.fromkeys((d.event_id, *d.related_ids))),
             )
         )
-    store.add_events(_cited(report.events, findings))
+    store.add_events(_cited([*report.events, *getattr(report, "related", ())], findings))
     section = f"key-{store.load().next_seq}"
     store.write_section(
         section, md=key_report.render_md(report), html=html_body(key_report.render_html(report))

@@ -47,6 +47,7 @@ __all__ = [
     "CaseNameError",
     "CaseStore",
     "CaseSummary",
+    "CaseWriteError",
     "NoSuchCase",
     "atomic_write",
     "cases_dir",
@@ -74,6 +75,10 @@ class CaseError(Exception):
 
 class CaseNameError(CaseError):
     """A case name that cannot be a folder name (CLI exit code 2)."""
+
+
+class CaseWriteError(CaseError):
+    """A case that cannot be written (a full disk, permissions): CLI exit code 1."""
 
 
 class NoSuchCase(CaseError):
@@ -227,7 +232,7 @@ class CaseStore:
                 header = _Header(name=self.name, created=now_ms(), analyst=analyst)
                 atomic_write(self.header_path, _encoder.encode(header) + b"\n")
         except OSError as exc:
-            raise CaseError(f"{self.path}: cannot create the case ({exc.strerror or exc})") from None
+            raise CaseWriteError(f"{self.path}: cannot create the case ({exc.strerror or exc})") from None
         return self
 
     @classmethod
@@ -329,7 +334,7 @@ class CaseStore:
                 entries = make(self.load())
                 f.write(b"".join(_encoder.encode(e) + b"\n" for e in entries))
         except OSError as exc:
-            raise CaseError(f"{self.journal_path}: cannot write ({exc.strerror or exc})") from None
+            raise CaseWriteError(f"{self.journal_path}: cannot write ({exc.strerror or exc})") from None
         return entries
 
     def record(self, kind: str, summary: str, **fields: Any) -> JournalEntry:
@@ -417,7 +422,7 @@ class CaseStore:
                 new = list({e.id: e for e in evs if e.id not in have}.values())
                 write_ndjson(new, f)
         except OSError as exc:
-            raise CaseError(f"{self.events_path}: cannot write ({exc.strerror or exc})") from None
+            raise CaseWriteError(f"{self.events_path}: cannot write ({exc.strerror or exc})") from None
         return len(new)
 
     def write_section(self, name: str, md: str | None = None, html: str | None = None) -> None:
@@ -432,7 +437,7 @@ class CaseStore:
             if html is not None:
                 atomic_write(d / f"{name}.html", html.encode("utf-8"))
         except OSError as exc:
-            raise CaseError(f"{d}: cannot write ({exc.strerror or exc})") from None
+            raise CaseWriteError(f"{d}: cannot write ({exc.strerror or exc})") from None
 
 
 class CaseSummary(msgspec.Struct, frozen=True, kw_only=True):

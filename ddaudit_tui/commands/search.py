@@ -172,7 +172,9 @@ def _search(
             write_events(result.events, out, args.format, columns, local=local)
     if args.output:
         err(f"wrote {len(result.events)} events to {Path(args.output).expanduser().resolve()}")
-    if getattr(args, "case", None):  # issue 15: the search (and with --mark-all its results) lands in the case
+    if getattr(
+        args, "case", None
+    ):  # issue 15: the search (and with --mark-all its results) lands in the case
         from ddaudit_tui.commands.case import journal_search
 
         journal_search(args, settings, result, q, columns)

@@ -126,21 +126,20 @@ def test_case_journals_ai_and_compliance(capsys, demo_file):
     assert kinds == ["ai", "compliance"]
 
 
-def test_case_journals_watch_once(capsys, demo_file):
+def test_case_journals_watch_once(capsys, tmp_path):
+    state = str(tmp_path / "state")
     code, _, err = run(
-        capsys,
-        "watch",
-        "--once",
-        "--input",
-        str(demo_file),
-        "--case",
-        "c2",
-        "--state-dir",
-        str(demo_file.parent / "state"),
+        capsys, "watch", "--once", "--demo", "--case", "c2", "--state-dir", state, "-f", "json"
     )
-    assert code in (EXIT_OK, 5), err
-    entry = CaseStore.open("c2").load().entries[0]
-    assert entry.kind == "watch" and entry.counts["alerts"] == len(entry.findings)
+    assert code == 5, err  # alerts fired
+    store = CaseStore.open("c2")
+    entry = store.load().entries[0]
+    assert entry.kind == "watch" and entry.counts["alerts"] == len(entry.findings) > 0
+    # Every alert's events are kept (fetched again over the poll's window).
+    cited = {i for f in entry.findings for i in f.event_ids}
+    assert cited and cited <= set(store.events())
+    code, _, err = run(capsys, "watch", "--demo", "--case", "c2", "--state-dir", state)
+    assert code == EXIT_USAGE and "--once" in err
 
 
 def test_usage_errors(capsys):

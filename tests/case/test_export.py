@@ -6,6 +6,7 @@ import gzip
 import json
 import stat
 import subprocess
+from pathlib import Path
 
 import pytest
 from case_helpers import HOSTILE, event, events
@@ -146,3 +147,36 @@ def test_missing_events_are_named(tmp_path):
 def test_window_type_is_kept(store):
     e = store.load().work()[1]
     assert Window(*e.window).start == 1_780_000_000_000
+
+
+def test_tui_input_streams_a_case_folder(store, tmp_path):
+    # `ddaudit --input <folder>`: the TUI's streaming reader opens the folder's evidence file.
+    res = export_case(store, tmp_path)
+    src = FileSource.open_streaming([str(res.path)])
+    try:
+        assert src._inputs[0].name.endswith(EVIDENCE)
+    finally:
+        for inp in src._inputs:
+            inp.file.close()
+
+
+def test_no_secret_in_the_recorded_source_or_command():
+    import argparse
+
+    from ddaudit_tui.case.record import command_line, source_info
+    from ddaudit_tui.config import load_settings
+
+    secret = "Pr0xyPa55w0rdQzX"
+    args = argparse.Namespace(
+        demo=False, input=None, profile=None, site="datadoghq.eu", api_url=f"https://u:{secret}@gw.example",
+        proxy=f"http://u:{secret}@proxy:3128", query="*", preset=None,
+    )  # fmt: skip
+    settings = load_settings(
+        {"site": "datadoghq.eu", "api_url": args.api_url, "proxy": args.proxy},
+        env={},
+        path=Path("/nonexistent/config.toml"),
+    )
+    info = source_info(args, settings)
+    cmd = command_line("search", args, Window(0, 1), positional=["*"], options=["preset"])
+    assert secret not in repr(info) and secret not in cmd
+    assert info.describe() == "Datadog datadoghq.eu"

@@ -35,10 +35,12 @@ from ddaudit_tui.case.model import (
     KIND_COMPLIANCE,
     KIND_EXPORT,
     KIND_KEY,
+    KIND_MARK,
     KIND_QUERY,
     KIND_WATCH,
     Case,
     JournalEntry,
+    Mark,
 )
 from ddaudit_tui.case.store import CaseStore, _fsync_dir, atomic_write, make_private_dir, now_ms
 from ddaudit_tui.events.record import Event
@@ -47,7 +49,15 @@ from ddaudit_tui.report.events_output import write_ndjson
 from ddaudit_tui.safetext import clean
 from ddaudit_tui.timeutil import Window, fmt_ts
 
-__all__ = ["ExportResult", "export_case", "folder_name", "render_html", "render_md", "render_md_for"]
+__all__ = [
+    "ExportResult",
+    "export_case",
+    "folder_name",
+    "render_html",
+    "render_md",
+    "render_md_for",
+    "timeline",
+]
 
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
@@ -146,6 +156,78 @@ def _sorted_events(events: dict[str, Event], ids: Sequence[str]) -> list[Event]:
     return sorted((events[i] for i in dict.fromkeys(ids) if i in events), key=lambda e: (e.ts, e.id))
 
 
+BATCH = 3  # this many marks in a row, of one kind from one query, are shown as one batch
+
+
+def _batch_key(m: Mark) -> tuple[str, str, str | None]:
+    return (m.pane, m.kind, m.ref.get("query"))
+
+
+def timeline(entries: Sequence[JournalEntry]) -> list[tuple[str, int, str, str]]:
+    """(seq, time, action, what) rows; a run of marks made together (`--mark-all`, a multi-select) is one row."""
+    rows: list[tuple[str, int, str, str]] = []
+    run: list[JournalEntry] = []
+
+    def flush() -> None:
+        if len(run) >= BATCH:
+            m = run[0].mark
+            assert m is not None
+            query = m.ref.get("query")
+            what = f"marked {len(run)} {m.kind}s" + (f" from the query {query}" if query else "")
+            rows.append((f"{run[0].seq}–{run[-1].seq}", run[0].ts, "mark", what))
+        else:
+            rows.extend((str(e.seq), e.ts, _what(e), e.summary) for e in run)
+        run.clear()
+
+    for e in entries:
+        batchable = e.kind == KIND_MARK and e.mark is not None
+        if not (
+            batchable and run and run[-1].mark is not None and _batch_key(run[-1].mark) == _batch_key(e.mark)
+        ):  # type: ignore[arg-type]
+            flush()
+        if batchable:
+            run.append(e)
+        else:
+            rows.append((str(e.seq), e.ts, _what(e), e.summary))
+    flush()
+    return rows
+
+
+def _mark_groups(case: Case) -> list[list[Mark]]:
+    """Marks in order; a run of noteless marks of one kind from one query is one group (one table)."""
+    groups: list[list[Mark]] = []
+    for m in case.marks.values():
+        last = groups[-1] if groups else None
+        if (
+            last is not None
+            and m.id not in case.notes
+            and last[-1].id not in case.notes
+            and _batch_key(last[-1]) == _batch_key(m)
+        ):
+            last.append(m)
+        else:
+            groups.append([m])
+    out: list[list[Mark]] = []
+    for g in groups:  # small runs read better one by one
+        out.extend([g] if len(g) >= BATCH else [[m] for m in g])
+    return out
+
+
+def _group_title(g: list[Mark]) -> str:
+    if len(g) == 1:
+        return f"{g[0].id} — {g[0].kind}: {g[0].label}"
+    query = g[0].ref.get("query")
+    return f"{g[0].id}–{g[-1].id} — {len(g)} {g[0].kind}s marked" + (
+        f" from the query {query}" if query else ""
+    )
+
+
+def _group_events(d: _Doc, g: list[Mark]) -> list[tuple[str, Event]]:
+    """(mark id, event) rows, oldest first."""
+    rows = [(m.id, e) for m in g for e in _sorted_events(d.events, m.event_ids)]
+    return sorted(rows, key=lambda r: (r[1].ts, r[1].id))
+
+
 # -- Markdown ---------------------------------------------------------------------------------------------
 
 
@@ -198,8 +280,8 @@ def render_md(d: _Doc) -> str:
     w("")
     w("| # | Time (UTC) | Action | What |")
     w("|---|---|---|---|")
-    for e in c.entries:
-        w(f"| {e.seq} | {fmt_ts(e.ts)} | {md_cell(_what(e))} | {md_cell(e.summary)} |")
+    for seq, ts, what, summary in timeline(c.entries):
+        w(f"| {seq} | {fmt_ts(ts)} | {md_cell(what)} | {md_cell(summary)} |")
     w("")
     for kind, title in ((KIND_KEY, "Key lookups"), (KIND_AI, "AI activity"), (KIND_COMPLIANCE, "Compliance")):
         entries = [e for e in c.entries if e.kind == kind]
@@ -238,21 +320,26 @@ def render_md(d: _Doc) -> str:
     if not c.marks:
         w("(no marks)")
         w("")
-    for m in c.marks.values():
-        w(f"### {md(m.id)} — {md(m.kind)}: {md(m.label)}")
+    for g in _mark_groups(c):
+        w(f"### {md(_group_title(g))}")
         w("")
-        w(f"Marked {fmt_ts(m.ts)} in {md(m.pane)}; {len(m.event_ids)} event(s).")
-        n = c.notes.get(m.id)
+        n_events = len({i for m in g for i in m.event_ids})
+        w(f"Marked {fmt_ts(g[0].ts)} in {md(g[0].pane)}; {n_events} event(s).")
+        n = c.notes.get(g[0].id) if len(g) == 1 else None
         if n is not None:
             w("")
             w("> **Note:** " + md(n.text).replace("\n", "\n> "))
-        evs = _sorted_events(d.events, m.event_ids)
-        if evs:
+        rows = _group_events(d, g)
+        if rows:
             w("")
-            w("| " + " | ".join(EVENT_HEADERS) + " |")
-            w("|" + "---|" * len(EVENT_HEADERS))
-            for ev in evs:
-                w("| " + " | ".join(md_cell(x) if x is not None else " " for x in _event_row(ev)) + " |")
+            w("| Mark | " + " | ".join(EVENT_HEADERS) + " |")
+            w("|---|" + "---|" * len(EVENT_HEADERS))
+            for mid, ev in rows:
+                w(
+                    f"| {mid} | "
+                    + " | ".join(md_cell(x) if x is not None else " " for x in _event_row(ev))
+                    + " |"
+                )
         w("")
     findings = c.findings()
     if findings:
@@ -348,7 +435,7 @@ def render_html(d: _Doc) -> str:
             "Timeline",
             h.table(
                 ["#", "Time (UTC)", "Action", "What"],
-                [[e.seq, fmt_ts(e.ts), _what(e), e.summary] for e in c.entries],
+                [[seq, fmt_ts(ts), what, summary] for seq, ts, what, summary in timeline(c.entries)],
             ),
         )
     )
@@ -379,19 +466,20 @@ def render_html(d: _Doc) -> str:
             )
         )
     mark_parts: list[Any] = []
-    for m in c.marks.values():
-        mark_parts.append(h.tag("h3", f"{m.id} — {m.kind}: {m.label}"))
+    for g in _mark_groups(c):
+        mark_parts.append(h.tag("h3", _group_title(g)))
+        n_events = len({i for m in g for i in m.event_ids})
         mark_parts.append(
-            h.paragraph(f"Marked {fmt_ts(m.ts)} in {m.pane}; {len(m.event_ids)} event(s).", "muted")
+            h.paragraph(f"Marked {fmt_ts(g[0].ts)} in {g[0].pane}; {n_events} event(s).", "muted")
         )
-        n = c.notes.get(m.id)
+        n = c.notes.get(g[0].id) if len(g) == 1 else None
         if n is not None:
             mark_parts.append(
                 h.tag("blockquote", h.Markup(h.tag("strong", "Note: ") + h.esc(n.text, single_line=False)))
             )
-        evs = _sorted_events(d.events, m.event_ids)
-        if evs:
-            mark_parts.append(h.table(EVENT_HEADERS, [_event_row(ev) for ev in evs]))
+        rows = _group_events(d, g)
+        if rows:
+            mark_parts.append(h.table(["Mark", *EVENT_HEADERS], [[mid, *_event_row(ev)] for mid, ev in rows]))
     add(h.section("Marked evidence", h.join(mark_parts) if mark_parts else "(no marks)"))
     if findings:
         add(

@@ -87,7 +87,7 @@ def _list() -> int:
 def _show(args: argparse.Namespace) -> int:
     import msgspec
 
-    from ddaudit_tui.case.export import render_md_for
+    from ddaudit_tui.case.export import render_md_for, timeline
     from ddaudit_tui.case.store import CaseStore
     from ddaudit_tui.safetext import clean
     from ddaudit_tui.timeutil import fmt_ts
@@ -109,7 +109,8 @@ def _show(args: argparse.Namespace) -> int:
     out.append("")
     out.append(f"journal ({len(case.entries)} actions):")
     out += [
-        f"  {e.seq:>4}  {fmt_ts(e.ts)}  {e.kind:<10}  {clean(e.summary, max_len=160)}" for e in case.entries
+        f"  {seq:>7}  {fmt_ts(ts)}  {what:<11}  {clean(text, max_len=160)}"
+        for seq, ts, what, text in timeline(case.entries)
     ]
     out.append("")
     out.append(f"marks ({len(case.marks)}):")

@@ -180,3 +180,19 @@ def test_no_secret_in_the_recorded_source_or_command():
     cmd = command_line("search", args, Window(0, 1), positional=["*"], options=["preset"])
     assert secret not in repr(info) and secret not in cmd
     assert info.describe() == "Datadog datadoghq.eu"
+
+
+def test_marks_made_together_are_one_timeline_row_and_one_table(tmp_path):
+    s = CaseStore("c", tmp_path).create("a")
+    s.mark_many(
+        [("event", f"e{n}", [event(n)], {"query": "@action:deleted"}) for n in range(1, 6)], pane="cli"
+    )
+    lone = s.mark("event", "lone", [event(7)], pane="explore")
+    s.note(lone.id, "this one")
+    md = (export_case(s, tmp_path / "out").path / "report.md").read_text()
+    assert "| 1–5 |" in md and "marked 5 events from the query @action:deleted" in md
+    assert "### m1–m5 — 5 events marked from the query @action:deleted" in md
+    assert "### m6 — event: lone" in md and "this one" in md
+    import re
+
+    assert len(re.findall(r"^\| m\d+ \|", md, re.M)) == 6  # one row per marked event, each naming its mark

@@ -67,7 +67,7 @@ def test_headless_investigation_flow(capsys, tmp_path, demo_file):
     code, out, _ = run(capsys, "case", "show", "inc-4711")
     assert (
         code == EXIT_OK
-        and "key lookup" not in out
+        and f"marked {len(searched)} events from the query" in out  # --mark-all: one journal row
         and f"key {KEY}" in out
         and f"marks ({len(searched)})" in out
     )

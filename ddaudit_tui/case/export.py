@@ -405,6 +405,18 @@ def _pre(text: str) -> h.Markup:
     return h.tag("pre", h.esc(text, single_line=False))
 
 
+def _demote_html(body: str) -> str:
+    """A nested report's headings under the case's own `h2` sections: h1/h2 → h3, h3 → h4. (Its values
+    were escaped when it was rendered: a `<h` in it is one of its own tags.)"""
+    for old, new in (("h3", "h4"), ("h2", "h3"), ("h1", "h3")):
+        body = (
+            body.replace(f"<{old}>", f"<{new}>")
+            .replace(f"<{old} ", f"<{new} ")
+            .replace(f"</{old}>", f"</{new}>")
+        )
+    return body
+
+
 def render_html(d: _Doc) -> str:
     c = d.case
     parts: list[Any] = []
@@ -451,7 +463,9 @@ def render_html(d: _Doc) -> str:
             )
             body.append(h.paragraph(when, "muted small"))
             # Our own renderer's output, every value escaped when it was rendered.
-            body.append(h.tag("section", h.Markup(section)) if section else h.paragraph(e.summary))
+            body.append(
+                h.tag("section", h.Markup(_demote_html(section))) if section else h.paragraph(e.summary)
+            )
         add(h.section(title, h.join(body)))
     findings = c.findings()
     alerts = [(e, f) for e, f in findings if f.kind == "alert"]

@@ -130,10 +130,9 @@ def event_label(e: Event) -> str:
 
 
 def html_body(page: str) -> str:
-    """The body of one of our own HTML report pages, its title one level down, to nest in the case's
-    report. (Our renderers escape every value: `<body>` and `<h1>` cannot come from an event.)"""
-    body = page.split("<body>", 1)[-1].rsplit("</body>", 1)[0]
-    return body.replace("<h1>", "<h2>").replace("</h1>", "</h2>")
+    """The body of one of our own HTML report pages, to nest in the case's report. (Our renderers escape
+    every value: `<body>` cannot come from an event.)"""
+    return page.split("<body>", 1)[-1].rsplit("</body>", 1)[0]
 
 
 def _flag_findings(flags: Iterable[Any], kind: str) -> list[Finding]:

@@ -66,6 +66,7 @@ def _warn(problems: list[str]) -> None:
 
 def _list() -> int:
     from ddaudit_tui.case.store import cases_dir, list_cases
+    from ddaudit_tui.safetext import clean
     from ddaudit_tui.timeutil import fmt_ts
 
     cases, problems = list_cases()
@@ -78,7 +79,7 @@ def _list() -> int:
     print(f"{'NAME':<{width}}  {'ANALYST':<12}  {'OPENED':<20}  {'LAST ACTION':<20}  ACTIONS  MARKS")
     for c in cases:
         print(
-            f"{c.name:<{width}}  {c.analyst[:12]:<12}  {fmt_ts(c.created):<20}  {fmt_ts(c.updated):<20}  "
+            f"{c.name:<{width}}  {clean(c.analyst, max_len=12):<12}  {fmt_ts(c.created):<20}  {fmt_ts(c.updated):<20}  "
             f"{c.entries:>7}  {c.marks:>5}"
         )
     return EXIT_OK

@@ -164,3 +164,43 @@ def test_corrupt_case_is_one_line_never_a_traceback(capsys):
     store.header_path.write_text("[]")
     code, out, err = run(capsys, "case", "show", "bad")
     assert code == EXIT_INPUT and err.count("\n") == 1 and f"{store.header_path} line 1" in err
+
+
+def test_no_secret_is_ever_written_to_a_case_or_its_export(capsys, tmp_path, monkeypatch):
+    """Work against a loopback API that accepts only our keys, through a gateway URL with a password:
+    neither the keys nor the password (nor 8 characters of any) are in the case or its export."""
+    from ddaudit_tui.sources.fake_api import FakeCredentials, FakeDatadog
+    from ddaudit_tui.sources.fake_loopback import loopback
+
+    api_key, app_key, password = (
+        "5ec7e7a91b0c4d2e8f3a6b5c4d3e2f1a",
+        "a99c0ffee5ec7e7b10b5a1d2c3e4f5061728394a",
+        "gwP4ssW0rdXqJv7",
+    )
+    monkeypatch.setenv("DD_API_KEY", api_key)
+    monkeypatch.setenv("DD_APP_KEY", app_key)
+    demo = tmp_path / "demo.json"
+    assert cli.main(["demo-data", "-o", str(demo)]) == EXIT_OK
+    items = json.loads(demo.read_text())["data"]
+    fake = FakeDatadog(items, credentials=FakeCredentials(api_key=api_key, app_key=app_key))
+    with loopback(fake) as base_url:
+        api = ("--api-url", base_url.replace("http://", f"http://gwuser:{password}@"), "--from", "30d")
+        assert run(capsys, "key", KEY, *api, "--case", "s")[0] == EXIT_OK
+        assert (
+            run(capsys, "search", "--preset", "ip", "--ip", IP, *api, "--case", "s", "--mark-all")[0]
+            == EXIT_OK
+        )
+        assert run(capsys, "ai", *api, "--case", "s")[0] == EXIT_OK
+        code = run(capsys, "watch", "--once", *api, "--case", "s", "--state-dir", str(tmp_path / "st"))[0]
+        assert code in (EXIT_OK, 5)
+    assert len(CaseStore.open("s").load().work()) == 4
+    assert run(capsys, "case", "export", "s", "-o", str(tmp_path / "out"))[0] == EXIT_OK
+    files = [p for root in (tmp_path / "cases", tmp_path / "out") for p in root.rglob("*") if p.is_file()]
+    assert len(files) > 8
+    for p in files:
+        data = p.read_bytes()
+        if p.suffix == ".gz":
+            data = gzip.decompress(data)
+        for secret in (api_key, app_key, password):
+            runs = {secret[i : i + 8] for i in range(len(secret) - 7)}
+            assert not any(r.encode() in data for r in runs), (p, secret[:4])

@@ -54,6 +54,7 @@ __all__ = [
     "default_analyst",
     "list_cases",
     "now_ms",
+    "unnamed_name",
     "validate_name",
 ]
 
@@ -110,6 +111,14 @@ def validate_name(name: str) -> str:
             "or digit (e.g. inc-4711)"
         )
     return name
+
+
+def unnamed_name(at_ms: int | None = None) -> str:
+    """A name for a case not named yet: `unnamed-20261207T104500Z`."""
+    from datetime import UTC, datetime
+
+    at = datetime.fromtimestamp((now_ms() if at_ms is None else at_ms) / 1000, tz=UTC)
+    return "unnamed-" + at.strftime("%Y%m%dT%H%M%SZ")
 
 
 def cases_dir() -> Path:
@@ -245,6 +254,24 @@ class CaseStore:
         if not store.exists():
             raise NoSuchCase(f"no case named {name!r} in {store.root} (see 'ddaudit case list')")
         return store
+
+    def rename(self, new_name: str) -> CaseStore:
+        """The same case under a new name (the TUI's unnamed case, named on first mark or export).
+        CaseNameError when the name is bad or taken."""
+        target = CaseStore(new_name, self.root)
+        if target.path.exists():
+            raise CaseNameError(f"a case named {new_name!r} already exists in {self.root}")
+        header = self._header()
+        try:
+            os.rename(self.path, target.path)
+            header.name = target.name
+            atomic_write(target.header_path, _encoder.encode(header) + b"\n")
+        except OSError as exc:
+            raise CaseWriteError(
+                f"{self.path}: cannot rename to {new_name!r} ({exc.strerror or exc})"
+            ) from None
+        _fsync_dir(self.root)
+        return target
 
     def _header(self) -> _Header:
         try:

@@ -166,3 +166,24 @@ def test_two_stores_on_one_case_get_distinct_ids(tmp_path):
     m2 = s2.mark("event", "y", events(2))
     assert (m1.id, m2.id) == ("m1", "m2")
     assert os.path.exists(s1.journal_path)
+
+
+def test_an_unnamed_case_is_named_later(tmp_path):
+    from ddaudit_tui.case.store import unnamed_name
+
+    name = unnamed_name(1_780_000_000_000)
+    assert name == "unnamed-20260528T202640Z" and validate_name(name) == name
+    s = CaseStore(name, tmp_path).create("a")
+    m = s.mark("event", "x", events(1))
+    s.note(m.id, "keep me")
+    CaseStore("taken", tmp_path).create("b")
+    with pytest.raises(CaseNameError):
+        s.rename("taken")
+    with pytest.raises(CaseNameError):
+        s.rename("../x")
+    named = s.rename("inc-1")
+    case = named.load()
+    assert (
+        case.name == "inc-1" and case.notes[m.id].text == "keep me" and set(named.events()) == {event(1).id}
+    )
+    assert not s.path.exists()

@@ -44,6 +44,7 @@ PLUGGED_COMMANDS: dict[str, str] = {
     "ai": "ai",
     "report": "report",
     "serve": "serve",
+    "case": "case",  # issue 15: cases (list/show/export); `--case NAME` lives in each work command
 }
 COMMANDS = ("tui", "demo-data", "config", *PLUGGED_COMMANDS)
 
@@ -286,6 +287,14 @@ def classify_error(exc: BaseException) -> tuple[int | None, str]:
 
     if isinstance(exc, QuerySyntaxError):
         return EXIT_USAGE, f"{exc}\n{exc.caret()}"
+    from ddaudit_tui.case.store import CaseError, CaseNameError, CaseWriteError, NoSuchCase
+
+    if isinstance(exc, CaseNameError | NoSuchCase):  # a case name typed wrong: usage
+        return EXIT_USAGE, str(exc)
+    if isinstance(exc, CaseWriteError):
+        return EXIT_ERROR, str(exc)
+    if isinstance(exc, CaseError):  # a case on disk that cannot be read or written
+        return EXIT_INPUT, str(exc)
     if isinstance(exc, UsageError | TimeParseError | ConfigError):
         return EXIT_USAGE, str(exc)
     if isinstance(exc, InputError | DecodeError):

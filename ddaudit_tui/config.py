@@ -68,6 +68,7 @@ class _FileSettings(BaseModel):
     max_events: int | None = Field(default=None, ge=1)
     export_dir: str | None = None
     local_time: bool | None = None
+    analyst: str | None = None  # who works the cases (default $USER)
     default_profile: str | None = None
 
 
@@ -104,6 +105,7 @@ class Settings:
     max_events: int | None = None
     export_dir: str | None = None
     local_time: bool = False
+    analyst: str | None = None  # the case journal's analyst (default: $USER)
     profile: str | None = None
     config_path: Path | None = None
     origins: dict[str, str] = field(default_factory=dict)
@@ -120,7 +122,7 @@ class Settings:
             "profile", "site", "api_url", "auth", "api_key", "app_key", "access_token", "proxy", "ca_bundle",
             "timeout", "deadline", "concurrency", "max_events", "export_dir", "local_time",
             "pagerduty_routing_key", "pagerduty_url", "state_dir", "rules_file",
-            "business_hours", "business_days", "business_timezone", "country_allowlist", "read_only",
+            "business_hours", "business_days", "business_timezone", "country_allowlist", "read_only", "analyst",
         ):  # fmt: skip
             value = getattr(self, name)
             # URLs may carry credentials (`https://user:password@gateway/`): masked like the proxy's.
@@ -241,6 +243,7 @@ _ENV: dict[str, tuple[str, ...]] = {
     "business_timezone": ("DDAUDIT_BUSINESS_TIMEZONE",),
     "country_allowlist": ("DDAUDIT_COUNTRY_ALLOWLIST",),
     "read_only": ("DDAUDIT_READ_ONLY",),
+    "analyst": ("DDAUDIT_ANALYST",),
 }
 
 _CONVERT = {"timeout": float, "deadline": float, "concurrency": int, "max_events": int}

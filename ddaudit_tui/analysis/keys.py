@@ -307,6 +307,8 @@ class KeyReport:
     baselines: dict[str, str]
     warnings: list[str]
     event_signals: dict[str, tuple[str, ...]]  # event id → signals of the flags citing it
+    # The key's creation/notification events (the key as an asset): flags cite them; a case keeps them.
+    related: list[Event] = field(default_factory=list)
 
     def __repr__(self) -> str:
         # Short on purpose: asyncio reprs a finished task's result (Python 3.11's Runner does when it
@@ -508,6 +510,7 @@ def analyze_key(
         baselines=baselines,
         warnings=list(warnings),
         event_signals={k: tuple(sorted(v)) for k, v in event_signals.items()},
+        related=rel,
     )
 
 

@@ -39,6 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--format", "-f", default="text", choices=FORMATS)
     parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE (mode 0600) instead of stdout")
+    from ddaudit_tui.commands.case import add_case_argument  # issue 15
+
+    add_case_argument(parser)
     a = parser.add_argument_group("analysis")
     a.add_argument(
         "--query",
@@ -93,6 +96,9 @@ def run(args: argparse.Namespace) -> int:
     if args.user is not None and not args.user.strip():
         raise UsageError("--user needs an email (or user id)")
     config = _config(args)
+    from ddaudit_tui.commands.case import check_case_args
+
+    check_case_args(args)
     settings = settings_from(args)
 
     async def go() -> AiActivity:
@@ -117,4 +123,8 @@ def run(args: argparse.Namespace) -> int:
     path = write_report("ai", args.format, result, args.output)
     if path is not None:
         err(f"wrote the AI activity report to {path}")
+    if getattr(args, "case", None):  # issue 15: the report and its flags land in the case
+        from ddaudit_tui.commands.case import journal_ai
+
+        journal_ai(args, settings, result)
     return EXIT_OK

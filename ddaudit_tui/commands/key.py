@@ -54,6 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=FAIL_ON,
         help="exit 5 when the verdict is 'likely compromised' (compromised) or at least 'suspicious' (suspicious)",
     )
+    from ddaudit_tui.commands.case import add_case_argument  # issue 15
+
+    add_case_argument(parser)
     b = parser.add_argument_group("baselines (default: config file, else learned from the data)")
     b.add_argument(
         "--business-hours",
@@ -130,6 +133,7 @@ def build_config(args: argparse.Namespace, settings: Any) -> tuple[KeyAnalysisCo
 
 def run(args: argparse.Namespace) -> int:
     from ddaudit_tui.analysis.key_investigation import investigate_key, load_files_for_key, validate_key_id
+    from ddaudit_tui.commands.case import check_case_args, journal_key
     from ddaudit_tui.report import key_report  # noqa: F401  (registers the "key" renderers)
     from ddaudit_tui.sources.select import open_source, resolve_source_window
 
@@ -137,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
         key_id = validate_key_id(args.key_id)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    check_case_args(args)
     if getattr(args, "demo", False) and getattr(args, "input", None):
         raise UsageError("--demo and --input are two different sources: choose one")
     settings = settings_from(args)
@@ -161,6 +166,8 @@ def run(args: argparse.Namespace) -> int:
     path = write_report("key", args.format, report, args.output)
     if path is not None:
         err(f"wrote the {args.format} report of key {key_id} to {path}")
+    if getattr(args, "case", None):  # issue 15: the lookup lands in the case
+        journal_key(args, settings, report)
     return exit_code(report.verdict, getattr(args, "fail_on", None))
 
 

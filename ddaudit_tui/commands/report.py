@@ -48,6 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_source_args(c, default_from="90d")
     c.add_argument("--format", "-f", default="text", choices=FORMATS)
     c.add_argument("--output", "-o", metavar="FILE", help="write to FILE (mode 0600) instead of stdout")
+    from ddaudit_tui.commands.case import add_case_argument  # issue 15
+
+    add_case_argument(c)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,6 +71,9 @@ def _run_compliance(args: argparse.Namespace) -> int:
         framework = normalise_framework(args.framework)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    from ddaudit_tui.commands.case import check_case_args
+
+    check_case_args(args)
     settings = settings_from(args)
     progress = progress_printer()
 
@@ -86,4 +92,8 @@ def _run_compliance(args: argparse.Namespace) -> int:
             f"wrote the {report.framework_name} evidence report ({report.total_events} events, "
             f"{len(report.gaps)} gaps) to {path}"
         )
+    if getattr(args, "case", None):  # issue 15: the report lands in the case
+        from ddaudit_tui.commands.case import journal_compliance
+
+        journal_compliance(args, settings, report)
     return EXIT_OK

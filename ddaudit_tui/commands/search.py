@@ -50,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--user", metavar="EMAIL", help="preset 'user': whose activity (incl. AI on their behalf)")
     p.add_argument("--ip", metavar="IP", help="preset 'ip': the client IP")
     p.add_argument("--resource", metavar="ID", help="preset 'resource': the resource (asset) id")
+    from ddaudit_tui.commands.case import add_case_argument  # issue 15
+
+    add_case_argument(parser, mark_all=True)
     parser.add_argument(
         "--copy-as",
         choices=COPY_FORMATS,
@@ -81,6 +84,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.list_presets:
         return _list_presets()
+    from ddaudit_tui.commands.case import check_case_args
+
+    check_case_args(args)
+    if getattr(args, "case", None) and args.copy_as:
+        raise UsageError("--case journals a search that runs; --copy-as runs none")
     preset = None
     values = _preset_values(args)
     if args.preset:
@@ -164,4 +172,10 @@ def _search(
             write_events(result.events, out, args.format, columns, local=local)
     if args.output:
         err(f"wrote {len(result.events)} events to {Path(args.output).expanduser().resolve()}")
+    if getattr(
+        args, "case", None
+    ):  # issue 15: the search (and with --mark-all its results) lands in the case
+        from ddaudit_tui.commands.case import journal_search
+
+        journal_search(args, settings, result, q, columns)
     return EXIT_OK

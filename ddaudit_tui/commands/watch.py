@@ -87,6 +87,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "130 interrupted."
     )
     add_source_args(p, default_from="the last --window")
+    from ddaudit_tui.commands.case import add_case_argument  # issue 15: `--once --case NAME`
+
+    add_case_argument(p)
     w = p.add_argument_group("watch")
     mode = w.add_mutually_exclusive_group()
     mode.add_argument(
@@ -280,6 +283,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--to applies to --input only: a live watch always runs up to now")
     if args.reset_state and args.no_state:
         raise UsageError("--reset-state and --no-state: choose one")
+    if getattr(args, "case", None):  # issue 15
+        from ddaudit_tui.commands.case import check_case_args
+
+        check_case_args(args)
+        if not args.once:
+            raise UsageError("--case journals one poll: use it with --once")
     if not has_input and not args.replay:
         # A live poll must end well inside its interval (or the next cron run finds the lock held).
         limit = interval_s / 2
@@ -426,7 +435,11 @@ async def _main(
         if args.dry_run and state is not None:
             err("dry run: nothing is sent and the state is not updated")
         if args.once:
-            return _report_once(await poller.poll_now(), output, source.label, hook)
+            outcome = await poller.poll_now()
+            code = _report_once(outcome, output, source.label, hook)
+            if getattr(args, "case", None) and outcome.error is None:  # issue 15: the poll lands in the case
+                await _journal_poll(args, settings, source, outcome)
+            return code
         return await _watch_forever(poller, output, args, hook)
     finally:
         await source.aclose()
@@ -434,6 +447,27 @@ async def _main(
             await pager.aclose()
         if state is not None:
             state.close()
+
+
+async def _journal_poll(
+    args: argparse.Namespace, settings: Settings, source: Any, outcome: PollOutcome
+) -> None:
+    """`--once --case NAME`: the alerts reported, with their events' raw items (from the loaded file, or
+    fetched again over the poll's window)."""
+    from ddaudit_tui.commands.case import journal_watch
+
+    alerts = _reported(outcome)
+    events: list[Any] = []
+    if alerts:
+        store = getattr(source, "store", None)
+        if store is not None:
+            events = list(store.events)
+        elif outcome.window is not None:
+            wanted = {i for a in alerts for i in a.event_ids}
+            lo = min(a.first_seen for a in alerts)
+            window = type(outcome.window)(min(lo, outcome.window.start), outcome.window.end)
+            events = [e for e in (await source.fetch("*", window)).events if e.id in wanted]
+    journal_watch(args, settings, alerts, events, outcome.window, outcome.complete)
 
 
 def _fixed_clock(end_ms: int) -> Any:

@@ -40,11 +40,22 @@ class InputError(Exception):
     """A file that cannot be read or is not audit data; one line, naming the file."""
 
 
+# An exported case folder (`ddaudit case export`) is read as its evidence file.
+CASE_EVIDENCE = "evidence.ndjson.gz"
+
+
+def case_evidence(path: str) -> str:
+    """`path`, or the evidence file inside it when it is a folder that has one."""
+    if path != "-" and (Path(path) / CASE_EVIDENCE).is_file():
+        return str(Path(path) / CASE_EVIDENCE)
+    return path
+
+
 def read_input(path: str) -> tuple[str, bytes]:
     """(display name, bytes) for a path or '-' (stdin); gzip input is decompressed."""
     if path == "-":
         return "<stdin>", _gunzip("<stdin>", sys.stdin.buffer.read())
-    p = Path(path)
+    p = Path(case_evidence(path))
     try:
         return str(p), _gunzip(str(p), p.read_bytes())
     except OSError as exc:
@@ -223,7 +234,7 @@ class _Input:
             self.file: BinaryIO = stdin if stdin is not None else sys.stdin.buffer
             self.size: int | None = None
             return
-        p = Path(path)
+        p = Path(case_evidence(path))
         self.name = str(p)
         try:
             # Opened now, so that a missing or unreadable file fails before the TUI starts.

@@ -15,15 +15,9 @@ What the report holds (the recipe's five steps, complete, plus findings):
    they caused, so one deletion is counted once);
 5. the key's creation (audit event and/or the API Keys endpoint).
 
-Flags (`Flag.signal`, default severity): `token_leaked` (critical), `new_country` (high), `vpn_asn`
-(high; info for a known corporate VPN), `hosting_asn` (info when the key's baseline already uses that
-network, medium when new, low with no baseline), `destructive_action` (high for monitors, dashboards, log
-pipelines and other monitoring/security configuration; medium otherwise), `burst` (high when above both
-the key's own rate and the absolute threshold, medium for one of them), `off_hours` (medium; high with a
-new country or an anonymising network), `concurrent_ips` (the §7.5 ladder), `impossible_travel` (high;
-low for GeoIP jitter; info when a VPN/hosting end is involved), `first_seen_asn` (medium),
-`first_seen_ip` (low). Verdict: `likely compromised` with a critical flag or high flags of ≥ 2 different
-signals; `suspicious` with any high or medium flag; otherwise `no evidence`.
+Flags: the key detections of `analysis/detections/` (analysis "key": one module each, with its
+severity rule and parameters; `ddaudit detections` lists them), run over one `KeyContext`. Verdict and
+recommended actions: `key_verdict.py`. The report's data: `key_model.py`.
 """
 
 from __future__ import annotations
@@ -64,6 +58,13 @@ from ddaudit_tui.analysis.key_model import (
     Resource,
     country_key,
 )
+from ddaudit_tui.analysis.key_verdict import (
+    VERDICT_COMPROMISED,
+    VERDICT_NONE,
+    VERDICT_SUSPICIOUS,
+    recommended_actions,
+    verdict,
+)
 from ddaudit_tui.analysis.signals import Flag, Severity, sort_flags
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.sources.api_keys import ApiKeyInfo
@@ -79,9 +80,7 @@ SIGNAL_ORDER = tuple(d.name for d in KEY_DETECTIONS)
 # What each signal means, in the recipe's words where it has them (reports show it next to the flag).
 SIGNAL_TITLES = {d.name: d.title for d in KEY_DETECTIONS}
 
-VERDICT_COMPROMISED = "likely compromised"
-VERDICT_SUSPICIOUS = "suspicious"
-VERDICT_NONE = "no evidence"
+_verdict = verdict  # the name tests and older callers use
 
 # Actions that change something (what "affected resources" lists); reads are excluded.
 READ_ACTIONS = frozenset({"accessed", "queried", "authorized", "login", "notification", "viewed"})
@@ -235,8 +234,8 @@ def analyze_key(
     order = {s: i for i, s in enumerate(SIGNAL_ORDER)}
     flags = sort_flags(sorted(flags, key=lambda f: (order.get(f.signal, 99), str(f.subject or ""))))
 
-    verdict, reasons = _verdict(flags, len(evs))
-    actions = _recommended_actions(key_id, evs, created, key_changes, destructive, affected, api_key)
+    verdict_word, reasons = verdict(flags, len(evs))
+    actions = recommended_actions(key_id, evs, created, key_changes, destructive, affected, api_key)
 
     event_signals: dict[str, set[str]] = defaultdict(set)
     for f in flags:
@@ -268,7 +267,7 @@ def analyze_key(
         destructive=destructive,
         affected=affected,
         flags=flags,
-        verdict=verdict,
+        verdict=verdict_word,
         verdict_reasons=reasons,
         recommended_actions=actions,
         baselines=baselines,
@@ -516,105 +515,6 @@ def _describe_learning(fs_asn: FirstSeenResult, fs_ip: FirstSeenResult, cfg: Key
         f"learning period {period} (first {cfg.learning_days:g} days of the key's activity in the window): "
         f"{len(fs_ip.known)} IPs, {len(fs_asn.known)} networks; values unused for {cfg.forget_days:g} days are forgotten"
     )
-
-
-# -- verdict and actions ------------------------------------------------------------------------------------
-
-
-def _verdict(flags: list[Flag], n_events: int) -> tuple[str, list[str]]:
-    critical = [f for f in flags if f.severity == Severity.CRITICAL]
-    high = [f for f in flags if f.severity == Severity.HIGH]
-    medium = [f for f in flags if f.severity == Severity.MEDIUM]
-    high_signals = sorted({f.signal for f in high}, key=SIGNAL_ORDER.index)
-    reasons: list[str] = []
-    for f in critical:
-        reasons.append(f"critical: {f.reason}")
-    if critical or len(high_signals) >= 2:
-        if high_signals:
-            reasons.append(
-                f"{len(high)} high-severity flags across {len(high_signals)} signals: "
-                + ", ".join(high_signals)
-            )
-        return VERDICT_COMPROMISED, reasons
-    if high or medium:
-        for f in high:
-            reasons.append(f"high: {f.reason}")
-        med_signals = sorted({f.signal for f in medium}, key=SIGNAL_ORDER.index)
-        if medium:
-            reasons.append(f"{len(medium)} medium-severity flags: " + ", ".join(med_signals))
-        if not high:
-            reasons.append("no high-severity flag: worth a look, not proof of compromise")
-        else:
-            reasons.append("only one high-severity signal: corroborate before revoking")
-        return VERDICT_SUSPICIOUS, reasons
-    if n_events == 0:
-        return VERDICT_NONE, ["no events for this key in the window"]
-    low = [f for f in flags if f.severity <= Severity.LOW]
-    if low:
-        reasons.append(
-            f"only {len(low)} low/informational flags (" + ", ".join(sorted({f.signal for f in low})) + ")"
-        )
-    else:
-        reasons.append(f"no anomaly in {n_events} events")
-    return VERDICT_NONE, reasons
-
-
-def _resource_label(rtype: str | None, rid: str | None, name: str | None) -> str:
-    text = " ".join(p for p in (rtype or "resource", rid) if p)
-    return f'{text} "{name}"' if name else text
-
-
-def _recommended_actions(
-    key_id: str,
-    evs: list[Event],
-    created: Creation | None,
-    changes: list[KeyChange],
-    destructive: list[Destructive],
-    affected: list[Resource],
-    api_key: ApiKeyInfo | None,
-) -> list[str]:
-    """The recipe's four actions, in its words, each completed with what this key actually did."""
-    deleted = [c for c in changes if c.action == "deleted"]
-    if deleted:
-        d = deleted[-1]
-        revoke = f"already revoked on {ts(d.ts)}" + (f" by {d.actor}" if d.actor else "")
-    else:
-        revoke = f"`ddaudit revoke {key_id}`, or Organization Settings > API Keys > Revoke"
-    actions = [f"Revoke the key immediately if not already done — {revoke}"]
-
-    if affected:
-        items = [
-            _resource_label(r.resource_type, r.resource_id, r.name) + f" ({', '.join(r.actions)})"
-            for r in affected[:10]
-        ]
-        more = f"; and {len(affected) - 10} more" if len(affected) > 10 else ""
-        actions.append("Review affected resources: " + "; ".join(items) + more)
-    else:
-        actions.append("Review affected resources: none recorded — the key only read data")
-
-    if destructive:
-        items = [_resource_label(d.resource_type, d.resource_id, d.resource_name) for d in destructive[:10]]
-        more = f"; and {len(destructive) - 10} more" if len(destructive) > 10 else ""
-        actions.append("Check if any deleted resources need restoration: " + "; ".join(items) + more)
-    else:
-        actions.append("Check if any deleted resources need restoration — no deletions recorded")
-
-    who: list[str] = []
-    if created is not None and created.created_by:
-        who.append(
-            f"created by {created.created_by}"
-            + (f" on {ts(created.created_at)}" if created.created_at else "")
-        )
-    users = sorted({e.actor for e in evs if e.actor != "(unknown)"})
-    if users:
-        who.append("used as " + ", ".join(users[:5]))
-    agents = [ua for ua, _ in Counter(e.useragent for e in evs if e.useragent).most_common(5)]
-    if agents:
-        who.append("clients: " + ", ".join(agents))
-    if api_key is not None and api_key.name:
-        who.insert(0, f"key name {api_key.name!r}")
-    actions.append("Audit who else had access to this key" + (" — " + "; ".join(who) if who else ""))
-    return actions
 
 
 def severity_counts(flags: Iterable[Flag]) -> dict[str, int]:

@@ -44,6 +44,7 @@ PLUGGED_COMMANDS: dict[str, str] = {
     "ai": "ai",
     "report": "report",
     "serve": "serve",
+    "detections": "detections",
 }
 COMMANDS = ("tui", "demo-data", "config", *PLUGGED_COMMANDS)
 

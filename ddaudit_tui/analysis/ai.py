@@ -258,7 +258,8 @@ def analyze_calls(
     ctx = AiContext(calls, baseline, cfg, modified, bursts)
     found: list[Flag] = []
     for detection in AI_DETECTIONS:
-        assert detection.detect is not None
+        if detection.detect is None:  # a definition only (the pack's tests forbid it here)
+            continue
         found += detection.detect(ctx)
     flags = sort_flags(found)
     result = _build(

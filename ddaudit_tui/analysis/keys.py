@@ -229,7 +229,8 @@ def analyze_key(
     )
     flags: list[Flag] = []
     for detection in KEY_DETECTIONS:
-        assert detection.detect is not None
+        if detection.detect is None:  # a definition only (the pack's tests forbid it here)
+            continue
         flags += detection.detect(ctx)
     order = {s: i for i, s in enumerate(SIGNAL_ORDER)}
     flags = sort_flags(sorted(flags, key=lambda f: (order.get(f.signal, 99), str(f.subject or ""))))

@@ -45,6 +45,7 @@ PLUGGED_COMMANDS: dict[str, str] = {
     "report": "report",
     "serve": "serve",
     "case": "case",  # issue 15: cases (list/show/export); `--case NAME` lives in each work command
+    "detections": "detections",
 }
 COMMANDS = ("tui", "demo-data", "config", *PLUGGED_COMMANDS)
 

@@ -112,7 +112,7 @@ async def _gather_limited(jobs: list[Callable[[], Awaitable[T]]], limit: int) ->
 
 def _needs_scope(calls: Iterable[AiCall], cfg: AiConfig) -> bool:
     """Whether a person's scope can matter: only AI changes, or touches of sensitive families, are ever
-    compared with it (`ai._scope_flags`), so the others are not asked about."""
+    compared with it (`detections/ai_out_of_scope.py`), so the others are not asked about."""
     return any(
         c.resource_type
         and c.resource_type not in AI_INTERNAL_TYPES

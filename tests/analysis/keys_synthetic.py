@@ -10,11 +10,13 @@ from typing import Any
 
 import msgspec
 
+from ddaudit_tui.analysis.keys import analyze_key
+from ddaudit_tui.analysis.signals import Flag
 from ddaudit_tui.events.decode import iter_decode
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.events.store import EventStore
 from ddaudit_tui.sources.files import FileSource
-from ddaudit_tui.timeutil import parse_instant
+from ddaudit_tui.timeutil import Window, parse_instant
 
 HERE = Path(__file__).parent
 if str(HERE) not in sys.path:
@@ -323,3 +325,23 @@ def api_key_doc(key_id: str, name: str = "ci", leaked: bool = False) -> dict[str
         },
         "included": included,
     }
+
+
+# -- running the analysis (tests/analysis/test_keys.py and the key detections' tests) ------------------
+
+NYC_2 = dict(NYC_VERIZON, ip="198.51.100.215")
+WIDE = Window(T0 - 400 * DAY, T0 + 400 * DAY)
+
+
+def run(items, **kw):
+    kw.setdefault("window", WIDE)
+    kw.setdefault("now_ms", T0)
+    evs = events(items)
+    related = kw.pop("related_items", None)
+    if related is not None:
+        kw["related"] = events(related)
+    return analyze_key(KEY, evs, **kw)
+
+
+def by_signal(report, signal: str) -> list[Flag]:
+    return [f for f in report.flags if f.signal == signal]

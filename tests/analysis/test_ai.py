@@ -11,14 +11,35 @@ import json
 import random
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
 
-from ddaudit_tui.analysis import ai
-from ddaudit_tui.analysis.ai import (
+sys.path.insert(0, str(Path(__file__).parent))
+
+from ai_synthetic import (  # noqa: E402
+    AGENT,
+    END,
+    PERIOD,
+    WINDOW,
+    D,
+    H,
+    M,
+    S,
+    _item,
+    analyze,
+    change,
+    decode,
+    mcp_tool,
+    quiet_org,
+    signals,
+)
+
+from ddaudit_tui.analysis import ai  # noqa: E402
+from ddaudit_tui.analysis.ai import (  # noqa: E402
     DEFAULT_BASE_QUERY,
     SUMMARY_QUERY,
     AiConfig,
@@ -26,33 +47,24 @@ from ddaudit_tui.analysis.ai import (
     analyze_ai,
     attribute_events,
     baseline_from_events,
-    find_bursts,
     jq_sort_key,
     recipe_summary,
     resource_family,
     tool_intent,
 )
-from ddaudit_tui.analysis.ai_investigation import fetch_baseline, identity_clause, investigate_ai, quote
-from ddaudit_tui.analysis.signals import Severity
-from ddaudit_tui.events.decode import decode_item, iter_decode
-from ddaudit_tui.events.query import parse_query
-from ddaudit_tui.events.record import Event
-from ddaudit_tui.events.store import EventStore
-from ddaudit_tui.sources.base import FetchResult
-from ddaudit_tui.sources.files import FileSource
-from ddaudit_tui.timeutil import Window, iso
+from ddaudit_tui.analysis.ai_investigation import fetch_baseline, identity_clause, investigate_ai, quote  # noqa: E402
+from ddaudit_tui.events.decode import iter_decode  # noqa: E402
+from ddaudit_tui.events.query import parse_query  # noqa: E402
+from ddaudit_tui.events.record import Event  # noqa: E402
+from ddaudit_tui.events.store import EventStore  # noqa: E402
+from ddaudit_tui.sources.base import FetchResult  # noqa: E402
+from ddaudit_tui.sources.files import FileSource  # noqa: E402
+from ddaudit_tui.timeutil import Window, iso  # noqa: E402
 
 REF = Path(__file__).parent.parent / "fixtures" / "reference"
 JQ = shutil.which("jq") or "/usr/bin/jq"
 needs_jq = pytest.mark.skipif(not Path(JQ).exists(), reason="jq not installed")
 
-S = 1000
-M = 60 * S
-H = 60 * M
-D = 24 * H
-END = 1_785_500_000_000 - 1_785_500_000_000 % H
-WINDOW = Window(END - 7 * D, END)
-PERIOD = Window(END - 37 * D, END - 7 * D)
 
 # The recipe's "Weekly summary report" jq program, verbatim (detections.md §4.3).
 RECIPE_JQ = """{
@@ -89,133 +101,6 @@ def run_jq(program: str, documents: list[Any]) -> list[Any]:
 
 
 # -- synthetic events in the real shapes ----------------------------------------------------------
-
-_ids = iter(range(10**9))
-
-
-def _item(ts: int, inner: dict[str, Any], message: str = "", mcp: bool = False) -> dict[str, Any]:
-    tags = ["source:audit"] + (["is_mcp_call:true"] if mcp else [])
-    return {
-        "id": f"ev-{next(_ids):08d}",
-        "type": "audit",
-        "attributes": {
-            "attributes": {**inner, "org": {"name": "Example Corp"}},
-            "message": message,
-            "service": "audit",
-            "tags": tags,
-            "timestamp": iso(ts),
-        },
-    }
-
-
-def usr(email: str) -> dict[str, Any]:
-    name = email.split("@")[0].replace(".", " ").title()
-    return {"id": email, "email": email, "name": name, "uuid": "uuid-" + email.split("@")[0]}
-
-
-def mcp_tool(
-    ts: int,
-    email: str,
-    tool: str,
-    args: dict[str, Any] | None = None,
-    client: str = "Cursor",
-    actor_type: str = "USER",
-) -> dict[str, Any]:
-    inner = {
-        "evt": {"actor": {"type": actor_type}, "name": "MCP Server"},
-        "metadata": {"oauth_client": {"name": client}, "tool": {"name": tool, "arguments": args or {}}},
-        "auth_method": "OAUTH_TOKEN",
-        "usr": usr(email),
-        "action": "executed",
-        "asset": {"type": "mcp"},
-    }
-    return _item(ts, inner, f"{email} successfully called tool '{tool}'", mcp=True)
-
-
-def mcp_init(
-    ts: int, email: str, client: str = "Cursor", mcp_client: str = "cursor-vscode"
-) -> dict[str, Any]:
-    inner = {
-        "evt": {"actor": {"type": "USER"}, "name": "MCP Server"},
-        "metadata": {"client": {"name": mcp_client, "version": "1.0.0"}, "oauth_client": {"name": client}},
-        "usr": usr(email),
-        "action": "executed",
-        "asset": {"type": "mcp"},
-    }
-    return _item(ts, inner, f"{email} initialized a connection", mcp=True)
-
-
-def change(
-    ts: int,
-    evt: str,
-    atype: str,
-    action: str,
-    aid: str | None,
-    *,
-    email: str | None = None,
-    user: dict[str, Any] | None = None,
-    mode: str | None = None,
-    delegator: dict[str, Any] | None = None,
-    mcp: bool = False,
-    actor_type: str = "USER",
-    name: str | None = None,
-) -> dict[str, Any]:
-    actor: dict[str, Any] = {"type": actor_type}
-    if mode:
-        actor["mode"] = mode
-    inner: dict[str, Any] = {"evt": {"actor": actor, "name": evt}, "action": action, "asset": {"type": atype}}
-    if aid is not None:
-        inner["asset"]["id"] = aid
-    if name is not None:
-        inner["asset"]["name"] = name
-    if email is not None:
-        inner["usr"] = usr(email)
-    if user is not None:
-        inner["usr"] = user
-    if delegator is not None:
-        inner["delegator"] = delegator
-    return _item(ts, inner, f"{action} {atype}", mcp=mcp)
-
-
-AGENT = {"id": "bits-ai", "uuid": "agent-uuid", "name": "Bits AI"}
-
-
-def decode(items: list[dict[str, Any]]) -> list[Event]:
-    return [decode_item(msgspec.json.encode(it)) for it in items]
-
-
-def quiet_org() -> list[dict[str, Any]]:
-    """Two regular AI users reading things, before and during the window; their own non-AI work."""
-    items: list[dict[str, Any]] = []
-    for who, client in (("alice@example.com", "Cursor"), ("bob@example.com", "Claude")):
-        for day in range(36, 0, -3):
-            t = END - day * D + 10 * H
-            items.append(mcp_init(t, who, client, "cursor-vscode" if client == "Cursor" else "claude-code"))
-            for i, tool in enumerate(
-                ("search_datadog_logs", "get_datadog_metric", "search_datadog_monitors")
-            ):
-                items.append(mcp_tool(t + (i + 1) * M, who, tool, {"query": "service:web"}, client))
-        for day in range(35, 8, -4):
-            items.append(change(END - day * D + 14 * H, "Monitor", "monitor", "modified", "m-1", email=who))
-            items.append(
-                change(END - day * D + 15 * H, "Dashboard", "dashboard", "modified", "d-1", email=who)
-            )
-            items.append(change(END - day * D + 9 * H, "Authentication", "user", "login", None, email=who))
-    return items
-
-
-def analyze(items: list[dict[str, Any]], **kw: Any) -> ai.AiActivity:
-    events = decode(items)
-    q = parse_query(DEFAULT_BASE_QUERY)
-    window_ai = [e for e in events if WINDOW.contains(e.ts) and q.matches(e)]
-    return analyze_ai(window_ai, WINDOW, baseline_from_events(PERIOD, events), identities=events, **kw)
-
-
-def signals(result: ai.AiActivity) -> dict[str, list[Any]]:
-    out: dict[str, list[Any]] = {}
-    for f in result.flags:
-        out.setdefault(f.signal, []).append(f)
-    return out
 
 
 # -- the recipe's summary, exactly as jq computes it ------------------------------------------------
@@ -421,44 +306,6 @@ def test_quiet_week_raises_nothing():
     assert not result.modified_resources and not result.bursts
 
 
-def test_destructive_by_tool_name_action_and_arguments():
-    t = WINDOW.start + 2 * D
-    items = quiet_org() + [
-        mcp_tool(t, "alice@example.com", "delete_monitor", {"monitor_id": 123}),
-        mcp_tool(t + M, "alice@example.com", "delete_monitor", {"monitor_id": 456}),
-        mcp_tool(t + 2 * M, "alice@example.com", "update_dashboard", {"dashboard_id": "abc-def", "title": "Ops"}),
-        # a product event tagged is_mcp_call (the change an MCP call made)
-        change(t + 3 * M, "Dashboard", "dashboard", "deleted", "d-9", email="bob@example.com", mcp=True),
-        # a generic tool whose arguments carry the verb
-        mcp_tool(t + 4 * M, "bob@example.com", "api_request", {"method": "DELETE", "resource_type": "monitors", "id": "m-7"}),
-        # creations and non-monitor/dashboard changes are listed, not flagged as destructive
-        mcp_tool(t + 5 * M, "alice@example.com", "create_monitor", {"name": "new"}),
-        mcp_tool(t + 6 * M, "alice@example.com", "delete_notebook", {"notebook_id": 5}),
-    ]  # fmt: skip
-    result = analyze(items)
-    destructive = signals(result)["ai_destructive"]
-    by = {(f.details["user"], f.details["action"]): f for f in destructive}
-    assert set(by) == {
-        ("alice@example.com", "deleted"),
-        ("alice@example.com", "modified"),
-        ("bob@example.com", "deleted"),
-    }
-    assert by[("alice@example.com", "deleted")].severity == Severity.HIGH
-    assert by[("alice@example.com", "modified")].severity == Severity.MEDIUM
-    assert {r["id"] for r in by[("alice@example.com", "deleted")].details["resources"]} == {"123", "456"}
-    assert {r["id"] for r in by[("bob@example.com", "deleted")].details["resources"]} == {"d-9", "m-7"}
-    rows = {(m.action, m.resource_type, m.resource_id, m.via) for m in result.modified_resources}
-    assert ("deleted", "monitor", "123", "tool_name") in rows
-    assert ("modified", "dashboard", "abc-def", "tool_name") in rows
-    assert ("deleted", "dashboard", "d-9", "action") in rows
-    assert ("deleted", "monitor", "m-7", "arguments") in rows
-    assert ("created", "monitor", None, "tool_name") in rows
-    assert ("deleted", "notebook", "5", "tool_name") in rows
-    # every flag names the events that prove it
-    ids = {c.id for c in result.calls}
-    assert all(f.event_ids and set(f.event_ids) <= ids for f in result.flags)
-
-
 def test_tool_call_and_resulting_event_are_one_change():
     t = WINDOW.start + D
     items = quiet_org() + [
@@ -469,99 +316,12 @@ def test_tool_call_and_resulting_event_are_one_change():
     assert [(m.action, m.resource_id) for m in result.modified_resources] == [("deleted", "m-1")]
 
 
-def test_support_user():
-    t = WINDOW.start + 3 * D
-    items = quiet_org() + [
-        mcp_tool(t + i * M, "support@datadoghq.com", tool, client="Datadog Generic MCP Client", actor_type="SUPPORT_USER")
-        for i, tool in enumerate(("search_datadog_logs", "get_datadog_metric"))
-    ]  # fmt: skip
-    flags = signals(analyze(items))
-    (support,) = flags["ai_support_user"]
-    assert support.severity == Severity.HIGH and len(support.event_ids) == 2
-    assert support.details["user"] == "support@datadoghq.com"
-    # also new to AI: no baseline activity
-    assert [f.details["user"] for f in flags["ai_first_time_user"]] == ["support@datadoghq.com"]
-
-
-def test_first_time_user_and_new_client_against_the_baseline():
-    t = WINDOW.end - D
-    items = quiet_org() + [
-        change(END - 20 * D, "Monitor", "monitor", "modified", "m-1", email="tom@example.com"),
-        mcp_init(t, "tom@example.com", "Windsurf", "windsurf"),
-        mcp_tool(t + M, "tom@example.com", "search_datadog_logs", client="Windsurf"),
-        # Alice used AI before: not first-time, even through a new client
-        mcp_tool(t + 2 * M, "alice@example.com", "search_datadog_logs", client="Windsurf"),
-    ]
-    flags = signals(analyze(items))
-    (first,) = flags["ai_first_time_user"]
-    assert first.details["user"] == "tom@example.com" and first.severity == Severity.LOW
-    assert "first time in 30 days" in first.reason
-    (client,) = flags["ai_new_client"]
-    assert client.subject == "Windsurf" and client.details["users"] == [
-        "alice@example.com",
-        "tom@example.com",
-    ]
-
-
 def test_no_baseline_data_skips_first_time_and_scope_with_a_note():
     items = [mcp_tool(WINDOW.start + H, "new@example.com", "list_users")]
     events = decode(items)
     result = analyze_ai(events, WINDOW, baseline_from_events(PERIOD, events))
     assert result.flags == []
     assert any("no audit events in the baseline period" in n for n in result.notes)
-
-
-def test_burst_threshold_and_window():
-    t = WINDOW.start + 4 * D
-    burst = [
-        mcp_tool(t + i * 2500, "bob@example.com", "search_datadog_logs", client="Claude") for i in range(120)
-    ]
-    slow = [
-        mcp_tool(t + i * 6 * S, "alice@example.com", "get_datadog_metric") for i in range(100)
-    ]  # 100 in 9m54s
-    result = analyze(quiet_org() + burst + slow)
-    (flag,) = signals(result)["ai_burst"]
-    assert flag.details["user"] == "bob@example.com" and flag.details["calls"] == 120
-    assert len(flag.event_ids) == 120 and flag.severity == Severity.MEDIUM
-    (b,) = result.bursts
-    assert b.peak == 120 and b.end - b.start < 5 * M
-    assert [x.burst for x in result.timeline.buckets].count(True) >= 1
-    assert sum(x.calls for x in result.timeline.buckets) == result.counts["calls"]
-
-
-def test_burst_exact_threshold_is_one_burst():
-    calls = attribute_events(
-        decode([mcp_tool(WINDOW.start + i * S, "a@example.com", "search_datadog_logs") for i in range(10)])
-    )
-    assert len(find_bursts(calls, 10, 10 * S)) == 1
-    assert find_bursts(calls, 11, 10 * S) == []
-    assert find_bursts(calls, 10, 9 * S) == []  # window (t-9s, t] holds 9
-
-
-def test_out_of_scope_types_resources_and_reads():
-    t = WINDOW.start + 5 * D
-    items = quiet_org() + [
-        # sensitive reads and a change outside alice's scope (monitor, dashboard)
-        mcp_tool(t, "alice@example.com", "list_users"),
-        mcp_tool(t + M, "alice@example.com", "get_security_rule", {"rule_id": "r-1"}),
-        mcp_tool(t + 2 * M, "alice@example.com", "update_synthetics_test", {"synthetics_test_id": "s-1"}),
-        # telemetry reads outside her screens are normal assistant use
-        mcp_tool(t + 3 * M, "alice@example.com", "search_datadog_spans"),
-        # bob: a change to a monitor he never touched (monitor is in his scope): weaker signal
-        mcp_tool(t + 4 * M, "bob@example.com", "update_monitor", {"monitor_id": "m-other"}, client="Claude"),
-        # somebody with no history of their own: nothing to compare with
-        mcp_tool(t + 5 * M, "carol@example.com", "list_users"),
-    ]
-    flags = {f.details["user"]: f for f in signals(analyze(items))["ai_out_of_scope"]}
-    assert set(flags) == {"alice@example.com", "bob@example.com"}
-    alice = flags["alice@example.com"]
-    assert alice.severity == Severity.MEDIUM
-    assert alice.details["outside_types"] == ["security_rule", "synthetics_test", "user"]
-    assert alice.details["scope_types"] == ["dashboard", "monitor"]
-    bob = flags["bob@example.com"]
-    assert bob.severity == Severity.LOW and bob.details["new_resources"] == [
-        {"type": "monitor", "id": "m-other"}
-    ]
 
 
 def test_delegated_agent_actions_count_for_the_delegator():

@@ -1,0 +1,131 @@
+"""What every key detection reads: the key's events and their network classes, the groupings the key
+lookup already made (origins, deletions, Datadog's notifications), the first-seen baselines and the
+parameters. `keys.analyze_key` builds one `KeyContext` and hands it to each key detection in turn.
+
+Also the few phrases every key flag words the same way (`asn_label`, `place`, `events_text`, `ts`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ddaudit_tui.analysis.asn import OriginClass
+from ddaudit_tui.analysis.baseline import FirstSeenResult
+from ddaudit_tui.analysis.detections import Param
+from ddaudit_tui.analysis.key_model import (
+    NO_COUNTRY_BASELINE,
+    CountryBaseline,
+    Destructive,
+    KeyAnalysisConfig,
+    Notification,
+    OriginGroup,
+)
+from ddaudit_tui.events.record import Event
+from ddaudit_tui.sources.api_keys import ApiKeyInfo
+from ddaudit_tui.timeutil import fmt_ts
+
+_DEFAULTS = KeyAnalysisConfig()
+
+
+@dataclass
+class KeyContext:
+    key_id: str
+    events: list[Event]  # the key's events in the window, oldest first
+    classes: dict[str, OriginClass]  # event id → network class
+    cfg: KeyAnalysisConfig
+    notifications: list[Notification] = field(default_factory=list)
+    api_key: ApiKeyInfo | None = None
+    origins: list[OriginGroup] = field(default_factory=list)
+    country_baseline: CountryBaseline = NO_COUNTRY_BASELINE
+    destructive: list[Destructive] = field(default_factory=list)
+    fs_asn: FirstSeenResult | None = None
+    fs_ip: FirstSeenResult | None = None
+    # Written by the detections that learn them, read into the report's `baselines`.
+    rate_description: str = "not computed"
+    hours_description: str = "not computed"
+
+    def ids(self, events: Iterable[Event]) -> tuple[str, ...]:
+        out: list[str] = []
+        for e in events:
+            if len(out) >= self.cfg.max_evidence:
+                break
+            out.append(e.id)
+        return tuple(out)
+
+
+def key_param(name: str, unit: str, description: str, config_key: str | None = None) -> Param:
+    """A `KeyAnalysisConfig` field as a parameter; its default is read from the config itself."""
+    return Param(name, getattr(_DEFAULTS, name), unit, config_key, description)
+
+
+def asn_key(e: Event) -> int | str | None:
+    return e.asn if e.asn is not None else e.asn_name
+
+
+def asn_label(asn: int | None, name: str | None) -> str:
+    if asn is not None and name:
+        return f"{name} (AS{asn})"
+    if asn is not None:
+        return f"AS{asn}"
+    return name or "unknown network"
+
+
+def place(e: Event) -> str:
+    parts = [p for p in (e.city, e.country) if p]
+    return ", ".join(parts) if parts else (e.client_ip or "unknown place")
+
+
+def events_text(n: int) -> str:
+    return f"{n} event" if n == 1 else f"{n} events"
+
+
+def ts(ms: int | None) -> str:
+    return fmt_ts(ms) if ms is not None else "?"
+
+
+@dataclass(frozen=True)
+class NetworkUse:
+    """The key's events through one non-eyeball network (VPN, proxy, hosting), as its flags word them."""
+
+    cls: OriginClass
+    events: list[Event]
+    label: str
+    ip_txt: str
+    span: str
+    subject: str | None
+    details: dict[str, Any]
+
+
+def network_uses(ctx: KeyContext) -> list[NetworkUse]:
+    """The key's non-eyeball networks, most events first (shared by `vpn_asn` and `hosting_asn`)."""
+    groups: dict[tuple[int | None, str | None, OriginClass], list[Event]] = defaultdict(list)
+    for e in ctx.events:
+        cls = ctx.classes[e.id]
+        if cls.non_eyeball:
+            groups[(e.asn, e.asn_name, cls)].append(e)
+    out = []
+    for (asn, name, cls), evs in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0][0] or 0)):
+        ips = sorted({e.client_ip for e in evs if e.client_ip})
+        details = {
+            "asn": asn,
+            "asn_name": name,
+            "class": cls.kind,
+            "classified_by": cls.source,
+            "ips": ips,
+            "events": len(evs),
+        }
+        out.append(
+            NetworkUse(
+                cls=cls,
+                events=evs,
+                label=asn_label(asn, name),
+                ip_txt=", ".join(ips[:3]) + (f" (+{len(ips) - 3})" if len(ips) > 3 else ""),
+                span=f"{ts(evs[0].ts)} → {ts(evs[-1].ts)}",
+                subject=f"AS{asn}" if asn is not None else (name or (ips[0] if ips else None)),
+                details=details,
+            )
+        )
+    return out

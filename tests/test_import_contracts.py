@@ -97,42 +97,31 @@ def test_the_package_has_no_import_circle() -> None:
         )
 
 
-def _write_package(base: Path, name: str, files: dict[str, str]) -> None:
-    pkg = base / name
-    pkg.mkdir()
-    for rel, text in {"__init__.py": "", **files}.items():
-        (pkg / rel).write_text(text, encoding="utf-8")
+TYPE_ONLY_CIRCLE = {  # and c -> a, a chain that is not a circle
+    "a.py": "from pkg.b import B\n",
+    "b.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.a import A\nB = 1\n",
+    "c.py": "from pkg.a import A\n",
+}
+# An __init__ re-exporting a: fine for b, which imports the package; a circle for a, which does too.
+INIT_CIRCLE = {"__init__.py": "from pkg.a import A\n", "a.py": "import pkg\nA = 1\n", "b.py": "import pkg\n"}
 
 
-def test_a_type_only_circle_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The finder sees a circle that exists only under TYPE_CHECKING, and a chain that is not a circle."""
-    _write_package(
-        tmp_path,
-        "circlepkg",
-        {
-            "a.py": "from circlepkg.b import B\n",
-            "b.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from circlepkg.a import A\nB = 1\n",
-            "c.py": "from circlepkg.a import A\n",
-        },
-    )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    assert import_cycles("circlepkg") == [["circlepkg.a", "circlepkg.b"]]
-
-
-def test_an_init_that_reexports_a_submodule_importing_it_back_is_a_circle(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("name", "files", "cycles"),
+    [
+        ("typeonly", TYPE_ONLY_CIRCLE, [["typeonly.a", "typeonly.b"]]),
+        ("initpkg", INIT_CIRCLE, [["initpkg", "initpkg.a"]]),
+    ],
+)
+def test_the_circle_finder(
+    name: str, files: dict[str, str], cycles: list[list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _write_package(
-        tmp_path,
-        "initpkg",
-        {
-            "__init__.py": "from initpkg.a import A\n",
-            "a.py": "import initpkg\nA = 1\n",
-            "b.py": "import initpkg\n",
-        },
-    )
+    """What `import_cycles` counts as a circle, on a throwaway package (`pkg` renamed to `name`)."""
+    (tmp_path / name).mkdir()
+    for rel, text in {"__init__.py": "", **files}.items():
+        (tmp_path / name / rel).write_text(text.replace("pkg", name), encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
-    assert import_cycles("initpkg") == [["initpkg", "initpkg.a"]]
+    assert import_cycles(name) == cycles
 
 
 def test_the_import_contracts_hold() -> None:

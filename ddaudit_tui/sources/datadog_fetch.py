@@ -143,16 +143,9 @@ class SearchClient(Protocol):
     concurrency: int
     deadline_s: float | None
 
+    # Only what a fetch passes; a coroutine, so that one past the deadline can be closed unawaited.
     def search_page(
-        self,
-        query: str,
-        window: Window,
-        *,
-        cursor: str | None = None,
-        limit: int | None = None,
-        sort: str = "-timestamp",
-        report: WaitReporter | None = None,
-        what: str | None = None,
+        self, query: str, window: Window, *, cursor: str | None, limit: int, report: WaitReporter, what: str
     ) -> Coroutine[Any, Any, SearchPage]: ...
 
 

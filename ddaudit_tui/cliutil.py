@@ -16,6 +16,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from ddaudit_tui.config import Settings, load_settings
+
+# Re-exported: commands import it from here; it lives in config.py, the bottom layer, so that
+# sources/select.py can raise it too.
+from ddaudit_tui.config import UsageError as UsageError
 from ddaudit_tui.safetext import clean
 
 EXIT_OK = 0
@@ -25,10 +29,6 @@ EXIT_AUTH = 3
 EXIT_INPUT = 4
 EXIT_FINDINGS = 5  # key --fail-on matched; watch --once: alerts fired
 EXIT_INTERRUPTED = 130
-
-
-class UsageError(Exception):
-    """A mistake in what the user typed; exit code 2."""
 
 
 def add_source_args(p: argparse.ArgumentParser, default_from: str = "90d") -> None:

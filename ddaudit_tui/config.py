@@ -31,6 +31,11 @@ class ConfigError(Exception):
     """A config problem, one line, naming the file and the field."""
 
 
+class UsageError(Exception):
+    """A mistake in what the user typed; exit code 2. (Here, at the bottom, so that any layer may raise
+    it — e.g. `sources/select.py`; commands import it from `cliutil`.)"""
+
+
 class _FileSettings(BaseModel):
     """One section of the TOML file (top level or `[profiles.NAME]`). Unknown keys are errors: typos
     in a config file should be caught, not silently ignored."""

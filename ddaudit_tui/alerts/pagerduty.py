@@ -24,6 +24,7 @@ from ddaudit_tui import __version__
 from ddaudit_tui.analysis.signals import Severity
 from ddaudit_tui.analysis.spikes import DEFAULT_WINDOW_MS, Alert, Rule
 from ddaudit_tui.safetext import Redactor, clean
+from ddaudit_tui.sources.sites import audit_trail_url
 from ddaudit_tui.timeutil import fmt_ts, human_duration, iso
 
 __all__ = [
@@ -93,10 +94,7 @@ def enqueue_url(url: str | None) -> str:
 
 def explorer_url(query: str, start_ms: int, end_ms: int, site: str | None = None) -> str:
     """A link to the Datadog Audit Trail explorer showing `query` over [start, end] on `site`."""
-    from ddaudit_tui.report.copy_as import explorer_url as url
-    from ddaudit_tui.timeutil import Window
-
-    return url(query, Window(start_ms, end_ms), site)
+    return audit_trail_url(query, start_ms, end_ms, site)
 
 
 def _quote(value: str) -> str:

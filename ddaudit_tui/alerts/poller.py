@@ -36,15 +36,9 @@ from ddaudit_tui.alerts.pagerduty import DryRunPager, Pager, build_resolve, buil
 from ddaudit_tui.alerts.state import StateError
 from ddaudit_tui.analysis.spikes import (
     DEFAULT_LATENESS_MS,
-    PAGE_DISABLED,
-    PAGE_DRY_RUN,
-    PAGE_FAILED,
-    PAGE_NEW,
-    PAGE_OFF,
-    PAGE_PENDING,
-    PAGE_SENT,
     ActorRow,
     Alert,
+    PageStatus,
     Rule,
     SpikeEngine,
     union_query,
@@ -411,15 +405,15 @@ class Poller:
     # -- paging ----------------------------------------------------------------------------------------
 
     def _decide_page(self, alert: Alert) -> None:
-        if alert.page_status != PAGE_NEW:
+        if alert.page_status != PageStatus.NEW:
             return
         rule = self._rule_by_name.get(alert.rule)
         if rule is not None and not rule.page:
-            alert.page_status = PAGE_DISABLED
+            alert.page_status = PageStatus.DISABLED
         elif self.pager is None:
-            alert.page_status = PAGE_OFF
+            alert.page_status = PageStatus.OFF
         else:
-            alert.page_status = PAGE_PENDING
+            alert.page_status = PageStatus.PENDING
 
     def _pager_fingerprint(self) -> str | None:
         return getattr(self.pager, "fingerprint", None)
@@ -441,14 +435,14 @@ class Poller:
         if self.pager is None:
             return
         alerts = self.engine.alerts()
-        refused = [a for a in alerts if a.page_status == PAGE_FAILED and self._retry_refused(a)]
+        refused = [a for a in alerts if a.page_status == PageStatus.FAILED and self._retry_refused(a)]
         for alert in refused:
-            alert.page_status = PAGE_PENDING
-        pending = [a for a in alerts if a.page_status == PAGE_PENDING]
+            alert.page_status = PageStatus.PENDING
+        pending = [a for a in alerts if a.page_status == PageStatus.PENDING]
         unwell = False
         for alert in reversed(pending):
             if self._remembered(alert.dedup_key, "trigger"):
-                alert.page_status = PAGE_SENT  # sent before a restart: never twice
+                alert.page_status = PageStatus.SENT  # sent before a restart: never twice
                 alert.page_error = None
                 continue
             if unwell:
@@ -472,10 +466,10 @@ class Poller:
                     continue
             result = await self.pager.send(body)
             if result.dry_run:
-                alert.page_status = PAGE_DRY_RUN
+                alert.page_status = PageStatus.DRY_RUN
                 outcome.paged.append(alert)
             elif result.ok:
-                alert.page_status = PAGE_SENT
+                alert.page_status = PageStatus.SENT
                 alert.page_error = None
                 outcome.paged.append(alert)
                 try:
@@ -492,16 +486,20 @@ class Poller:
                 except StateError as exc:
                     outcome.state_error = outcome.state_error or str(exc)
                 if not result.retryable:
-                    alert.page_status = PAGE_FAILED
+                    alert.page_status = PageStatus.FAILED
                     continue
                 unwell = True
-        outcome.undelivered = [a for a in alerts if a.page_status in (PAGE_PENDING, PAGE_FAILED)]
+        outcome.undelivered = [a for a in alerts if a.page_status in (PageStatus.PENDING, PageStatus.FAILED)]
 
     async def _send_resolves(self, outcome: PollOutcome) -> None:
         if self.pager is None:
             return
         for alert in self.engine.alerts():
-            if alert.is_open or alert.resolved or alert.page_status not in (PAGE_SENT, PAGE_DRY_RUN):
+            if (
+                alert.is_open
+                or alert.resolved
+                or alert.page_status not in (PageStatus.SENT, PageStatus.DRY_RUN)
+            ):
                 continue
             if self._remembered(alert.dedup_key, "resolve"):
                 alert.resolved = True

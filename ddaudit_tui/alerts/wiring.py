@@ -47,13 +47,7 @@ from ddaudit_tui.alerts.poller import (
 from ddaudit_tui.alerts.rules import RuleSet, default_rules_path, load_rules
 from ddaudit_tui.alerts.state import StateError, StateLocked, WatchState, default_state_dir
 from ddaudit_tui.analysis.spikes import (
-    PAGE_DISABLED,
-    PAGE_DRY_RUN,
-    PAGE_FAILED,
-    PAGE_NEW,
-    PAGE_OFF,
-    PAGE_PENDING,
-    PAGE_SENT,
+    PageStatus,
 )
 from ddaudit_tui.config import Settings
 from ddaudit_tui.sources.base import ProgressCallback, Source
@@ -82,13 +76,13 @@ DEMO_FIRST_LOOKBACK_S = 86_400.0  # the demo's planted bursts are spread over it
 
 # How an alert's page status reads, in lines and reports.
 PAGE_WORDS: dict[str, str] = {
-    PAGE_SENT: "paged",
-    PAGE_DRY_RUN: "dry-run (not sent)",
-    PAGE_OFF: "not paged",
-    PAGE_DISABLED: "not paged (rule: page = false)",
-    PAGE_PENDING: "page pending",
-    PAGE_FAILED: "page refused",
-    PAGE_NEW: "page pending",
+    PageStatus.SENT: "paged",
+    PageStatus.DRY_RUN: "dry-run (not sent)",
+    PageStatus.OFF: "not paged",
+    PageStatus.DISABLED: "not paged (rule: page = false)",
+    PageStatus.PENDING: "page pending",
+    PageStatus.FAILED: "page refused",
+    PageStatus.NEW: "page pending",
 }
 
 PAGING_OFF = "off"

@@ -26,6 +26,7 @@ from bisect import bisect_left, bisect_right, insort
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, NamedTuple
 
 from ddaudit_tui.analysis.signals import Severity
@@ -64,14 +65,18 @@ MAX_ALERT_IDS = 1000  # event ids kept per alert (the count goes on); a mass del
 MAX_DISTINCT = 10_000
 MAX_SAMPLES = 10  # "top events" carried into the page
 
-# page_status values (set by the poller; the engine only creates alerts as NEW)
-PAGE_NEW = "new"
-PAGE_PENDING = "pending"  # due: sent at the next chance, retried every poll until it goes through
-PAGE_SENT = "sent"
-PAGE_DRY_RUN = "dry-run"
-PAGE_OFF = "off"  # no PagerDuty routing key configured
-PAGE_DISABLED = "disabled"  # the rule says page = false
-PAGE_FAILED = "failed"  # PagerDuty refused the event (400): retrying cannot help
+
+class PageStatus(StrEnum):
+    """An alert's `page_status` (set by the poller; the engine only creates alerts as NEW). Strings: a
+    status read back from a state file is the plain string and compares equal."""
+
+    NEW = "new"
+    PENDING = "pending"  # due: sent at the next chance, retried every poll until it goes through
+    SENT = "sent"
+    DRY_RUN = "dry-run"
+    OFF = "off"  # no PagerDuty routing key configured
+    DISABLED = "disabled"  # the rule says page = false
+    FAILED = "failed"  # PagerDuty refused the event (400): retrying cannot help
 
 
 @dataclass(frozen=True)
@@ -199,7 +204,7 @@ class Alert:
     distinct_values: set[str] = field(default_factory=set)
     actions: Counter[str] = field(default_factory=Counter)
     samples: list[Entry] = field(default_factory=list)  # earliest events, for the page's "top events"
-    page_status: str = PAGE_NEW
+    page_status: str = PageStatus.NEW
     page_error: str | None = None
     resolved: bool = False
 
@@ -209,7 +214,7 @@ class Alert:
 
     @property
     def paged(self) -> bool:
-        return self.page_status == PAGE_SENT
+        return self.page_status == PageStatus.SENT
 
     @property
     def distinct_count(self) -> int:
@@ -330,7 +335,7 @@ class Alert:
             distinct_values={str(x) for x in d.get("distinct_values") or []},
             actions=Counter({str(k): int(v) for k, v in (d.get("actions") or {}).items()}),
             samples=[Entry(int(s[0]), str(s[1]), s[2], str(s[3]), s[4]) for s in d.get("samples") or []],
-            page_status=str(d.get("page_status") or PAGE_NEW),
+            page_status=str(d.get("page_status") or PageStatus.NEW),
             page_error=d.get("page_error"),
             resolved=bool(d.get("resolved")),
         )

@@ -56,7 +56,7 @@ from ddaudit_tui.alerts.wiring import (
     state_dir,
     state_scope,
 )
-from ddaudit_tui.analysis.spikes import PAGE_FAILED, Alert
+from ddaudit_tui.analysis.spikes import Alert, PageStatus
 from ddaudit_tui.cliutil import (
     EXIT_AUTH,
     EXIT_ERROR,
@@ -523,7 +523,7 @@ def _report_once(outcome: PollOutcome, output: _Output, label: str, hook: list[s
         if alert.dedup_key in failed:
             continue
         why = f" ({alert.page_error})" if alert.page_error else ""
-        if alert.page_status == PAGE_FAILED:
+        if alert.page_status == PageStatus.FAILED:
             err(
                 f"PagerDuty: {alert.dedup_key}: refused{why}; queued until the PagerDuty routing key or URL "
                 "changes"

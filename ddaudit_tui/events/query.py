@@ -329,22 +329,28 @@ class _Parser:
     def parse_and(self) -> Any:
         return self._conjunction(self.parse_unary, _And)
 
-    def parse_unary(self) -> Any:
-        self.skip_ws()
+    def _negation(self, what: str, operand: Callable[[], Any], negate: Callable[[Any], Any]) -> Any | None:
+        """`NOT x` or `-x` at the start of an operand → `negate(x)`; None when the operand is not negated.
+        Terms and values share it; `what` ("a search term", "a value") names the operand in errors."""
         kw = self.keyword()
         if kw is not None:
             if kw[0] != "NOT":
-                raise self.error(self.pos, f"{kw[1]} needs a search term before it")
+                raise self.error(self.pos, f"{kw[1]} needs {what} before it")
             self.pos = kw[2]
             self.expect_operand(kw[1])
-            return _Not(self.nested(self.parse_unary))
+            return negate(self.nested(operand))
         if self.text[self.pos] == "-":
             nxt = self.text[self.pos + 1] if self.pos + 1 < self.n else ""
             if not nxt or nxt.isspace() or nxt == ")":
-                raise self.error(self.pos, 'expected a search term right after "-"')
+                raise self.error(self.pos, f'expected {what} right after "-"')
             self.pos += 1
-            return _Not(self.nested(self.parse_unary))
-        return self.parse_primary()
+            return negate(self.nested(operand))
+        return None
+
+    def parse_unary(self) -> Any:
+        self.skip_ws()
+        negated = self._negation("a search term", self.parse_unary, _Not)
+        return negated if negated is not None else self.parse_primary()
 
     def parse_primary(self) -> Any:
         c = self.text[self.pos]
@@ -427,22 +433,12 @@ class _Parser:
 
     def parse_vunary(self) -> Any:
         self.skip_ws()
-        kw = self.keyword()
-        if kw is not None:
-            if kw[0] != "NOT":
-                raise self.error(self.pos, f"{kw[1]} needs a value before it")
-            self.pos = kw[2]
-            self.expect_operand(kw[1])
-            return _VNot(self.nested(self.parse_vunary))
-        c = self.text[self.pos]
         # Inside a group `-x` negates, as at the top level (`@f:(a -401)`); a negative number there is
         # written `\-5` or `"-5"`. Right after `field:` a leading `-` is literal (`@lon:-95.8`).
-        if c == "-":
-            nxt = self.text[self.pos + 1] if self.pos + 1 < self.n else ""
-            if not nxt or nxt.isspace() or nxt == ")":
-                raise self.error(self.pos, 'expected a value right after "-"')
-            self.pos += 1
-            return _VNot(self.nested(self.parse_vunary))
+        negated = self._negation("a value", self.parse_vunary, _VNot)
+        if negated is not None:
+            return negated
+        c = self.text[self.pos]
         if c == "(":
             return self.group(self.parse_vor)
         if c == ")":

@@ -16,11 +16,9 @@ import re
 import shlex
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from urllib.parse import quote, urlencode
 
 from ddaudit_tui.report.events_output import DEFAULT_COLUMNS
-from ddaudit_tui.sources.datadog_errors import DatadogError
-from ddaudit_tui.sources.sites import normalize_site, ui_base_url
+from ddaudit_tui.sources.sites import audit_trail_url, link_site
 from ddaudit_tui.timeutil import Window
 
 __all__ = ["FORMATS", "copy_as", "ddsql", "explorer_url", "pup_command", "rfc3339"]
@@ -65,19 +63,12 @@ def rfc3339(ms: int) -> str:
     return f"{base}.{ms % 1000:03d}Z" if ms % 1000 else f"{base}Z"
 
 
-def _site(site: str | None) -> str:
-    try:
-        return normalize_site(site or DEFAULT_SITE)
-    except DatadogError:  # an unknown site must not stop a link from being made: US1
-        return DEFAULT_SITE
-
-
 def pup_command(query: str, window: Window, site: str | None = None, limit: int = PUP_MAX_LIMIT) -> str:
     """The `pup audit-logs search` invocation for `query` over `window`, safe to paste in a POSIX shell.
 
     pup keeps whole seconds: the start is rounded down and the end up, so the newest event is not lost.
     """
-    s = _site(site)
+    s = link_site(site)
     prefix = "" if s == DEFAULT_SITE else f"DD_SITE={shlex.quote(s)} "
     q = query.strip() or "*"
     return (
@@ -89,14 +80,7 @@ def pup_command(query: str, window: Window, site: str | None = None, limit: int 
 
 def explorer_url(query: str, window: Window, site: str | None = None) -> str:
     """A link to the Audit Trail explorer showing `query` over `window` on `site` (frozen, not live)."""
-    base = ui_base_url(_site(site))
-    params = {
-        "query": query.strip() or "*",
-        "from_ts": str(window.start),
-        "to_ts": str(window.end),
-        "live": "false",
-    }
-    return f"{base}/audit-trail?{urlencode(params, quote_via=quote, safe='')}"
+    return audit_trail_url(query, window.start, window.end, site)
 
 
 def _sql_string(text: str) -> str:

@@ -23,7 +23,7 @@ import os
 import ssl
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
@@ -50,7 +50,7 @@ from ddaudit_tui.sources.datadog_errors import (
     Timeout,
     error_details,
 )
-from ddaudit_tui.sources.datadog_fetch import FetchRun
+from ddaudit_tui.sources.datadog_fetch import FetchRun, SearchPage
 from ddaudit_tui.sources.ratelimit import (
     Clock,
     RateLimiter,
@@ -187,24 +187,6 @@ def _url_secrets(url: str | None) -> list[str]:
 
 
 # -- one page -------------------------------------------------------------------------------------
-
-
-@dataclass
-class SearchPage:
-    """One response of the search endpoint, decoded."""
-
-    events: list[Event]
-    cursor: str | None = None  # meta.page.after; None when absent or empty
-    status: str | None = None  # meta.status: "done" | "timeout" | None
-    warnings: list[str] = field(default_factory=list)  # meta.warnings, one line each
-    request_id: str | None = None
-    elapsed_ms: int | None = None
-    # `links.next` given without a cursor ddaudit can follow: there IS a next page, it cannot be had.
-    next_unfollowable: bool = False
-
-    @property
-    def timed_out(self) -> bool:
-        return self.status == "timeout"
 
 
 def _meta_warning_text(item: Any) -> str | None:

@@ -37,17 +37,16 @@ import bisect
 import dataclasses
 import heapq
 import math
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Any, Protocol, runtime_checkable
 
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.sources.base import FetchResult, Progress, ProgressCallback
 from ddaudit_tui.sources.datadog_errors import AuthError, DatadogError, Timeout
-from ddaudit_tui.sources.ratelimit import seconds_text
+from ddaudit_tui.sources.ratelimit import WaitReporter, seconds_text
 from ddaudit_tui.timeutil import Window
-
-if TYPE_CHECKING:
-    from ddaudit_tui.sources.datadog import DatadogClient, SearchPage
 
 DAY_MS = 86_400_000
 INITIAL_SLICE_MIN_MS = DAY_MS  # up-front slices are at least this long
@@ -115,11 +114,46 @@ class _Slice:
         return f"slice {describe_window(self.window)}"
 
 
+@dataclass
+class SearchPage:
+    """One response of the search endpoint, decoded."""
+
+    events: list[Event]
+    cursor: str | None = None  # meta.page.after; None when absent or empty
+    status: str | None = None  # meta.status: "done" | "timeout" | None
+    warnings: list[str] = field(default_factory=list)  # meta.warnings, one line each
+    request_id: str | None = None
+    elapsed_ms: int | None = None
+    # `links.next` given without a cursor ddaudit can follow: there IS a next page, it cannot be had.
+    next_unfollowable: bool = False
+
+    @property
+    def timed_out(self) -> bool:
+        return self.status == "timeout"
+
+
+@runtime_checkable
+class SearchClient(Protocol):
+    """What a fetch needs of its client (`DatadogClient` is one): its limits and one page of the search.
+    Owned here, the lower module, so this engine never imports the client that runs it."""
+
+    host: str
+    page_limit: int
+    max_events: int | None
+    concurrency: int
+    deadline_s: float | None
+
+    # Only what a fetch passes; a coroutine, so that one past the deadline can be closed unawaited.
+    def search_page(
+        self, query: str, window: Window, *, cursor: str | None, limit: int, report: WaitReporter, what: str
+    ) -> Coroutine[Any, Any, SearchPage]: ...
+
+
 class FetchRun:
     """The state of one `fetch`: slices, workers, merged events, warnings, progress."""
 
     def __init__(
-        self, client: DatadogClient, query: str, window: Window, progress: ProgressCallback | None
+        self, client: SearchClient, query: str, window: Window, progress: ProgressCallback | None
     ) -> None:
         self.client = client
         self.query = query

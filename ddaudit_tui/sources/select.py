@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import BinaryIO
 
-from ddaudit_tui.config import Settings
+from ddaudit_tui.config import Settings, UsageError
 from ddaudit_tui.sources.base import Source
 from ddaudit_tui.timeutil import Window, parse_bound, resolve_window
 
@@ -22,8 +22,6 @@ def open_source(
     """The source the arguments name. `streaming`: files are read later, page by page, by the source's
     own thread (the TUI); otherwise they are decoded here. `stdin`: where `--input -` reads from."""
     if getattr(args, "demo", False) and getattr(args, "input", None):
-        from ddaudit_tui.cliutil import UsageError
-
         raise UsageError("--demo and --input are two different sources: choose one")
     if getattr(args, "input", None):
         from ddaudit_tui.sources.files import FileSource

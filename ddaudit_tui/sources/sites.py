@@ -7,7 +7,7 @@ this table was written still works.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from ddaudit_tui.sources.datadog_errors import ConfigurationError
 
@@ -111,6 +111,22 @@ def ui_base_url(site: str | None = "datadoghq.com") -> str:
     """The Datadog web app's base URL for the site, e.g. `https://app.datadoghq.eu`."""
     s = normalize_site(site)
     return "https://" + UI_HOSTS.get(s, s)
+
+
+def link_site(site: str | None) -> str:
+    """The site a link or command names: `site` normalised, US1 when unset or unknown (an unknown site
+    must not stop a link from being made)."""
+    try:
+        return normalize_site(site or "datadoghq.com")
+    except UnknownSite:
+        return "datadoghq.com"
+
+
+def audit_trail_url(query: str, start_ms: int, end_ms: int, site: str | None = None) -> str:
+    """A link to the Audit Trail explorer showing `query` over [start, end] on `site` (frozen, not live).
+    Here, not in `report/`, because both the copy-as formats and the PagerDuty alerts link to it."""
+    params = {"query": query.strip() or "*", "from_ts": str(start_ms), "to_ts": str(end_ms), "live": "false"}
+    return f"{ui_base_url(link_site(site))}/audit-trail?{urlencode(params, quote_via=quote, safe='')}"
 
 
 def join_url(base: str, path: str) -> str:

@@ -370,3 +370,14 @@ def test_demo_org_planted_bursts_fire_and_near_misses_do_not():
     minted = by_rule[("api_key_creation", planted.key_minting_user)]
     assert minted.count == len(planted.minted_keys) + 1
     assert any(a.rule == "leaked_key_notification" for a in result.alerts)
+
+
+def test_every_page_status_has_its_words():
+    """One owner of the page statuses (`PageStatus`); every one reads as words, and a status read back
+    from a state file (a plain string) finds the same words."""
+    from ddaudit_tui.alerts.wiring import PAGE_WORDS
+    from ddaudit_tui.analysis.spikes import PageStatus
+
+    assert set(PAGE_WORDS) == set(PageStatus)
+    assert PAGE_WORDS["sent"] == PAGE_WORDS[PageStatus.SENT] == "paged"
+    assert [str(s) for s in PageStatus] == ["new", "pending", "sent", "dry-run", "off", "disabled", "failed"]

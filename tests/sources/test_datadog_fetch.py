@@ -663,3 +663,13 @@ async def test_a_warning_repeated_on_every_page_is_reported_once() -> None:
         "page 1 of slice 2022-04-13T09:00Z→2022-04-13T10:00Z: server timed out (meta.status=timeout): "
         "results may be incomplete (also on 3 other pages)"
     ]
+
+
+def test_the_client_is_what_the_fetch_engine_asks_for() -> None:
+    """`datadog_fetch` owns the `SearchClient` protocol (it never imports the client that runs it); the
+    real client keeps to it."""
+    from ddaudit_tui.sources.datadog_fetch import SearchClient
+
+    client = make_client(lambda request: httpx.Response(500))
+    assert isinstance(client, SearchClient)
+    assert not isinstance(object(), SearchClient)

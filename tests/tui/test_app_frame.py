@@ -388,3 +388,12 @@ async def test_explore_screen_reports_window_of_the_app(make_app, items):
         assert "2026-07-01 00:00:00Z → 2026-07-01 01:00:00Z" in app.screen.query_one(PaneHeader).plain
         spark = app.screen.query_one("#sparkline")
         assert spark.histogram is not None and spark.histogram.bucket_ms == 60_000
+
+
+def test_the_app_is_what_the_panes_ask_for(make_app) -> None:
+    """`screens/base.py` owns `PaneHost` (screens never import app.py, which imports them); the app keeps
+    to it."""
+    from ddaudit_tui.tui.screens.base import PaneHost
+
+    assert isinstance(make_app(source=ScriptedSource()), PaneHost)
+    assert not isinstance(object(), PaneHost)

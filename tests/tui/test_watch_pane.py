@@ -668,3 +668,11 @@ def test_cli_passes_the_profile_and_scope_to_the_pane():
 def test_parse_instant_of_the_frozen_clock():
     # The snapshots and these tests assume the frozen clock sits on a whole minute.
     assert parse_instant("2026-07-04T12:00:00Z") % 60_000 == 0
+
+
+def test_every_page_status_has_a_cell():
+    from ddaudit_tui.analysis.spikes import PageStatus
+    from ddaudit_tui.tui.widgets.watch_tables import PAGE_CELLS
+
+    assert set(PAGE_CELLS) == set(PageStatus)
+    assert PAGE_CELLS["failed"] == "✖ refused"

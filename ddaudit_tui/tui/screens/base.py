@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from rich.text import Text
 from textual import events
@@ -14,13 +15,10 @@ from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
-from ddaudit_tui.sources.base import Progress
+from ddaudit_tui.sources.base import Progress, Source
 from ddaudit_tui.timeutil import Window
 from ddaudit_tui.tui.widgets.header import PaneHeader, Status
 from ddaudit_tui.tui.widgets.pane_bar import PaneBadge, PaneBar
-
-if TYPE_CHECKING:
-    from ddaudit_tui.tui.app import DdauditApp
 
 MIN_WIDTH = 60
 MIN_HEIGHT = 20
@@ -69,6 +67,24 @@ class PaneFooter(Footer):
         yield from sorted(items, key=rank)
 
 
+@runtime_checkable
+class PaneHost(Protocol):
+    """The app as the panes see it: what they read from and call on `DdauditApp` (tui/app.py), on top
+    of Textual's `App`. Owned here so that no screen imports app.py, which imports every screen."""
+
+    source: Source
+    window: Window
+    initial_query: str  # the query the app was started with (Explore runs it first)
+    export_dir: Path | None
+    clock: Callable[[], float]  # the only "now" for anything shown or written
+    local_time: bool
+
+    @property
+    def source_label(self) -> str: ...
+
+    async def action_open_key(self, key_id: str) -> None: ...
+
+
 class PaneScreen(Screen[None]):
     """Base class for panes. Subclasses set PANE_TITLE and implement `compose_body`; they may override
     `badge()` (what the pane bar shows next to their name) and `has_work` (what quitting would lose)."""
@@ -76,7 +92,7 @@ class PaneScreen(Screen[None]):
     PANE_TITLE: ClassVar[str] = ""
 
     @property
-    def ddaudit(self) -> DdauditApp:
+    def ddaudit(self) -> PaneHost:
         return self.app  # type: ignore[return-value]
 
     @property

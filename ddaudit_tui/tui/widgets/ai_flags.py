@@ -23,6 +23,7 @@ from ddaudit_tui.analysis import glossary as G
 from ddaudit_tui.analysis.ai import AiActivity
 from ddaudit_tui.analysis.signals import SEVERITY_STYLE, Flag, Severity
 from ddaudit_tui.tui.safe_text import clean
+from ddaudit_tui.tui.widgets.item_list import ItemList, nav_bindings
 
 _SEVERITY_WIDTH = max(cell_len(s.label) for s in Severity) + 1
 _SIGNAL_WIDTH = 16
@@ -163,7 +164,7 @@ class AiCounters(Static):
         return str(self.render())
 
 
-class AiFlagList(OptionList):
+class AiFlagList(ItemList[Flag]):
     """Flags, one option each. `wrap=False`: one line per flag, cut to the width (the pane's overview);
     `wrap=True`: full reasons (the drill-down, where there are few)."""
 
@@ -177,10 +178,7 @@ class AiFlagList(OptionList):
             id="ai-flags.open",
             tooltip="Drill into the flagged user (or open the flagged events)",
         ),
-        Binding("j,down", "cursor_down", "Next flag", show=False, id="ai-flags.down"),
-        Binding("k,up", "cursor_up", "Previous flag", show=False, id="ai-flags.up"),
-        Binding("g,home", "first", "First flag", show=False, id="ai-flags.top"),
-        Binding("G,end", "last", "Last flag", show=False, id="ai-flags.bottom"),
+        *nav_bindings("ai-flags", "flag"),
     ]
 
     DEFAULT_CSS = """
@@ -207,10 +205,9 @@ class AiFlagList(OptionList):
             return self.flags
 
     def __init__(self, *, wrap: bool = False, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes, markup=False)
+        super().__init__(id=id, classes=classes)
         self.wrap = wrap
         self._flags: list[Flag] = []
-        self._built_width = 0
 
     @property
     def flags(self) -> Sequence[Flag]:
@@ -225,27 +222,21 @@ class AiFlagList(OptionList):
         self._flags = list(flags)
         self._rebuild()
 
-    def on_resize(self, event: events.Resize) -> None:
-        if not self.wrap and event.size.width != self._built_width:
-            self._rebuild()
+    def fits_width(self) -> bool:
+        return not self.wrap  # wrapped reasons fit any width
 
     def _rebuild(self) -> None:
         highlighted = self.highlighted
-        self._built_width = self.size.width
         width = None if self.wrap else max(12, (self.scrollable_content_region.width or 80) - 1)
-        if self._flags:
-            options = [Option(flag_text(f, width), id=f"flag-{i}") for i, f in enumerate(self._flags)]
-        else:
-            options = [Option(Text("No flags.", style="dim"), id="none", disabled=True)]
-        self.set_options(options)
+        entries: list[tuple[Option, Flag | None]] = [
+            (Option(flag_text(f, width), id=f"flag-{i}"), f) for i, f in enumerate(self._flags)
+        ]
+        self._show(entries or [(Option(Text("No flags.", style="dim"), id="none", disabled=True), None)])
         if self._flags:
             self.highlighted = min(highlighted or 0, len(self._flags) - 1)
 
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        oid = event.option.id or ""
-        if oid.startswith("flag-"):
-            self.post_message(self.Chosen(self, self._flags[int(oid[5:])]))
+    def _chosen(self, item: Flag) -> Message:
+        return self.Chosen(self, item)
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()

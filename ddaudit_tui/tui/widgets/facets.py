@@ -8,21 +8,20 @@ from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from ddaudit_tui.analysis.explore import Facet, FacetValue
 from ddaudit_tui.tui.pivot import PivotTarget
 from ddaudit_tui.tui.safe_text import clean, fit
+from ddaudit_tui.tui.widgets.item_list import ItemList, nav_bindings
 
 NONE_LABEL = "(none)"  # the field is missing
 EMPTY_LABEL = '(empty "")'  # the field is an empty string
 
 
-class FacetPanel(OptionList):
+class FacetPanel(ItemList[FacetValue]):
     """One disabled heading option per facet, then one option per value."""
 
     HELP_GROUP: ClassVar[str] = "Facets"
@@ -32,10 +31,7 @@ class FacetPanel(OptionList):
         Binding(
             "minus", "exclude", "Exclude", id="facets.exclude", tooltip="Exclude this value from the query"
         ),
-        Binding("j,down", "cursor_down", "Next value", show=False, id="facets.down"),
-        Binding("k,up", "cursor_up", "Previous value", show=False, id="facets.up"),
-        Binding("g,home", "first", "First value", show=False, id="facets.top"),
-        Binding("G,end", "last", "Last value", show=False, id="facets.bottom"),
+        *nav_bindings("facets", "value"),
     ]
 
     DEFAULT_CSS = """
@@ -66,10 +62,8 @@ class FacetPanel(OptionList):
             return self.panel
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes, markup=False)
+        super().__init__(id=id, classes=classes)
         self._facets: list[Facet] = []
-        self._values: dict[str, FacetValue] = {}
-        self._built_width = 0
 
     @property
     def facets(self) -> Sequence[Facet]:
@@ -79,34 +73,25 @@ class FacetPanel(OptionList):
         self._facets = list(facets)
         self._rebuild()
 
-    def on_resize(self, event: events.Resize) -> None:
-        if event.size.width != self._built_width:
-            self._rebuild()
-
     def _rebuild(self) -> None:
         # Options have one cell of padding each side; the scrollbar gutter is reserved (stable).
         width = max(12, (self.scrollable_content_region.width or 30) - 2)
-        self._built_width = self.size.width
         highlighted = self.highlighted_value
-        options: list[Option] = []
-        values: dict[str, FacetValue] = {}
+        entries: list[tuple[Option, FacetValue | None]] = []
         for facet in self._facets:
             more = f"{facet.distinct:,} value{'s' if facet.distinct != 1 else ''}"
             heading = Text(no_wrap=True, end="")
             heading.append(fit(facet.title.upper(), max(1, width - len(more) - 1)))
             heading.append(" " + more, style="dim")
-            options.append(Option(heading, id=f"h:{facet.key}", disabled=True))
+            entries.append((Option(heading, id=f"h:{facet.key}", disabled=True), None))
             for i, fv in enumerate(facet.values):
-                option_id = f"v:{facet.key}:{i}"
-                values[option_id] = fv
-                options.append(Option(self._value_text(fv, width), id=option_id))
-        self._values = values
-        self.set_options(options)
+                entries.append((Option(self._value_text(fv, width), id=f"v:{facet.key}:{i}"), fv))
+        self._show(entries)
         if highlighted is not None:
             self._restore_highlight(highlighted)
         # The value that was highlighted may be gone (just excluded): then the first one, never none.
-        if values and self.highlighted is None:
-            self.highlighted = next(i for i, o in enumerate(options) if not o.disabled)
+        if self._items and self.highlighted is None:
+            self.highlighted = next(i for i, o in enumerate(self.options) if not o.disabled)
 
     @staticmethod
     def _value_text(fv: FacetValue, width: int) -> Text:
@@ -122,20 +107,14 @@ class FacetPanel(OptionList):
 
     def _restore_highlight(self, value: FacetValue) -> None:
         for i, option in enumerate(self.options):
-            fv = self._values.get(option.id or "")
+            fv = self._items.get(option.id or "")
             if fv is not None and fv.field == value.field and fv.value == value.value:
                 self.highlighted = i
                 return
 
     @property
     def highlighted_value(self) -> FacetValue | None:
-        if self.highlighted is None:
-            return None
-        try:
-            option = self.get_option_at_index(self.highlighted)
-        except Exception:
-            return None
-        return self._values.get(option.id or "")
+        return self.highlighted_item
 
     def pivot_targets(self) -> list[PivotTarget]:
         """The highlighted value, for `x` (see `tui.pivot`)."""
@@ -145,11 +124,8 @@ class FacetPanel(OptionList):
         title = next((f.title for f in self._facets if fv in f.values), fv.field)
         return [PivotTarget(fv.field, fv.value, title.lower())]
 
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        fv = self._values.get(event.option.id or "")
-        if fv is not None:
-            self.post_message(self.Chosen(self, fv, exclude=False))
+    def _chosen(self, item: FacetValue) -> Message:
+        return self.Chosen(self, item, exclude=False)
 
     def action_exclude(self) -> None:
         fv = self.highlighted_value

@@ -15,10 +15,8 @@ from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from ddaudit_tui.analysis.key_risk import KeyRisk, rank_keys
@@ -26,6 +24,7 @@ from ddaudit_tui.analysis.keys import VERDICT_COMPROMISED, VERDICT_NONE, VERDICT
 from ddaudit_tui.analysis.signals import Severity
 from ddaudit_tui.timeutil import fmt_ts
 from ddaudit_tui.tui.safe_text import clean
+from ddaudit_tui.tui.widgets.item_list import ItemList, nav_bindings
 
 # The verdict column: the card's glyph and a short word (readable without colour), a light style.
 VERDICT_CELLS: dict[str, tuple[str, str]] = {
@@ -124,17 +123,14 @@ def matches(k: KeySeen, needle: str) -> bool:
     return n in k.key_id.casefold() or any(n in a.casefold() for a in k.actors)
 
 
-class KeySuggestions(OptionList):
+class KeySuggestions(ItemList[KeySeen]):
     """Enter picks the highlighted key (the pane looks it up)."""
 
     HELP_GROUP: ClassVar[str] = "Keys seen"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select", "Look up", id="key-suggest.pick", tooltip="Look up the highlighted key"),
-        Binding("j,down", "cursor_down", "Next key", show=False, id="key-suggest.down"),
-        Binding("k,up", "cursor_up", "Previous key", show=False, id="key-suggest.up"),
-        Binding("g,home", "first", "First key", show=False, id="key-suggest.top"),
-        Binding("G,end", "last", "Last key", show=False, id="key-suggest.bottom"),
+        *nav_bindings("key-suggest", "key"),
     ]
 
     DEFAULT_CSS = """
@@ -162,7 +158,7 @@ class KeySuggestions(OptionList):
         """The rows changed (keys, filter, verdicts): whatever counts them must be updated."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes, markup=False)
+        super().__init__(id=id, classes=classes)
         self.keys: list[KeySeen] = []
         self.shown: list[KeySeen] = []
         self.risks: dict[str, KeyRisk] = {}
@@ -171,11 +167,6 @@ class KeySuggestions(OptionList):
         self.needle = ""
         self.local_time = False
         self.empty_text = "loading the keys seen in the loaded data…"
-        self._built_width = 0
-
-    def on_resize(self, event: events.Resize) -> None:
-        if event.size.width != self._built_width:
-            self._rebuild()
 
     def set_keys(self, keys: Sequence[KeySeen], empty_text: str | None = None) -> None:
         self.keys = list(keys)
@@ -224,7 +215,6 @@ class KeySuggestions(OptionList):
         self.shown = rank_keys((k for k in self.keys if matches(k, self.needle)), self.risks)
         # One line per key, cut with … (the list would wrap it: the users then look like keys).
         width = max(20, (self.scrollable_content_region.width or 80) - 2)
-        self._built_width = self.size.width
         short = width < 100
         marker_width = max(
             (cell_len(risk_cells(self.risks.get(k.key_id))[2].plain) for k in self.shown), default=0
@@ -240,7 +230,7 @@ class KeySuggestions(OptionList):
             else short_ids(k.key_id for k in self.keys)
         )
         id_width = max((cell_len(clean(names[k.key_id])) for k in self.shown), default=0)
-        options = []
+        entries: list[tuple[Option, KeySeen | None]] = []
         for i, k in enumerate(self.shown):
             text = suggestion_text(
                 k,
@@ -254,15 +244,15 @@ class KeySuggestions(OptionList):
                 count_width=count_width,
             )
             text.truncate(width, overflow="ellipsis")
-            options.append(Option(text, id=f"key:{i}"))
-        if not options:
+            entries.append((Option(text, id=f"key:{i}"), k))
+        if not entries:
             text = (
                 self.empty_text
                 if not self.keys
                 else f"no key seen matches {clean(self.needle, max_len=40)!r}"
             )
-            options = [Option(Text(text, style="dim italic"), id="none", disabled=True)]
-        self.set_options(options)
+            entries = [(Option(Text(text, style="dim italic"), id="none", disabled=True), None)]
+        self._show(entries)
         if self.shown:
             index = 0
             if not at_top and current is not None:
@@ -272,12 +262,7 @@ class KeySuggestions(OptionList):
 
     @property
     def highlighted_key(self) -> KeySeen | None:
-        if self.highlighted is None or not self.shown or self.highlighted >= len(self.shown):
-            return None
-        return self.shown[self.highlighted]
+        return self.highlighted_item
 
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        option_id = event.option.id or ""
-        if option_id.startswith("key:"):
-            self.post_message(self.Picked(self, self.shown[int(option_id[4:])]))
+    def _chosen(self, item: KeySeen) -> Message:
+        return self.Picked(self, item)

@@ -19,10 +19,8 @@ from typing import ClassVar, Generic, TypeVar
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
-from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from ddaudit_tui.analysis.keys import (
@@ -40,6 +38,7 @@ from ddaudit_tui.timeutil import fmt_ts
 from ddaudit_tui.tui.pivot import MAX_LIST_TARGETS, PivotTarget, row_targets
 from ddaudit_tui.tui.safe_text import clean
 from ddaudit_tui.tui.widgets.event_table import EXPLORE_COLUMNS, Column, EventTable
+from ddaudit_tui.tui.widgets.item_list import ItemList, nav_bindings
 from ddaudit_tui.tui.widgets.sortable_table import SortableTable as _SortableTable
 from ddaudit_tui.tui.widgets.sortable_table import TableColumn
 
@@ -265,7 +264,7 @@ def indented(text: str, width: int, indent: str = "   ") -> str:
     return "\n".join(indent + line for line in lines)
 
 
-class FlagList(OptionList):
+class FlagList(ItemList[Flag]):
     """The flags, most severe first (the report's order): severity word, glyph and colour, the signal,
     what it is about, then its one-line reason. Enter shows the events that prove it."""
 
@@ -273,10 +272,7 @@ class FlagList(OptionList):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select", "Evidence", id="key-flags.evidence", tooltip="Show the flag's events"),
-        Binding("j,down", "cursor_down", "Next flag", show=False, id="key-flags.down"),
-        Binding("k,up", "cursor_up", "Previous flag", show=False, id="key-flags.up"),
-        Binding("g,home", "first", "First flag", show=False, id="key-flags.top"),
-        Binding("G,end", "last", "Last flag", show=False, id="key-flags.bottom"),
+        *nav_bindings("key-flags", "flag"),
     ]
 
     DEFAULT_CSS = """
@@ -302,10 +298,9 @@ class FlagList(OptionList):
             return self.flags
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes, markup=False)
+        super().__init__(id=id, classes=classes)
         self._flags: list[Flag] = []
         self._empty_text = ""
-        self._built_width = 0
 
     @property
     def flags(self) -> list[Flag]:
@@ -317,10 +312,6 @@ class FlagList(OptionList):
         self._rebuild()
         if self._flags:
             self.highlighted = 0
-
-    def on_resize(self, event: events.Resize) -> None:
-        if event.size.width != self._built_width:
-            self._rebuild()
 
     def on_mount(self) -> None:
         # The severity badges are drawn in the theme's colours: a new theme redraws them.
@@ -334,10 +325,9 @@ class FlagList(OptionList):
 
     def _rebuild(self) -> None:
         # Reasons are wrapped here (not by the list) so their continuation lines stay indented.
-        self._built_width = self.size.width
         width = max(20, (self.scrollable_content_region.width or 80) - 2)
         highlighted = self.highlighted
-        options: list[Option] = []
+        entries: list[tuple[Option, Flag | None]] = []
         for i, f in enumerate(self._flags):
             prompt = flag_heading(f)
             badge = self._severity_style(f.severity)
@@ -347,24 +337,21 @@ class FlagList(OptionList):
             prompt.append("\n")
             style = "" if f.severity > Severity.INFO else "dim"
             prompt.append(indented(clean(f.reason), width), style=style)
-            options.append(Option(prompt, id=f"flag:{i}"))
-        if not options:
-            options.append(Option(Text(self._empty_text, style="dim italic"), id="none", disabled=True))
-        self.set_options(options)
+            entries.append((Option(prompt, id=f"flag:{i}"), f))
+        if not entries:
+            entries.append(
+                (Option(Text(self._empty_text, style="dim italic"), id="none", disabled=True), None)
+            )
+        self._show(entries)
         if self._flags and highlighted is not None and highlighted < len(self._flags):
             self.highlighted = highlighted
 
     @property
     def highlighted_flag(self) -> Flag | None:
-        if self.highlighted is None or not self._flags:
-            return None
-        return self._flags[self.highlighted] if self.highlighted < len(self._flags) else None
+        return self.highlighted_item
 
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        option_id = event.option.id or ""
-        if option_id.startswith("flag:"):
-            self.post_message(self.Chosen(self, self._flags[int(option_id[5:])]))
+    def _chosen(self, item: Flag) -> Message:
+        return self.Chosen(self, item)
 
 
 # -- the timeline -----------------------------------------------------------------------------------------

@@ -25,15 +25,9 @@ from ddaudit_tui.alerts.wiring import PAGE_WORDS
 from ddaudit_tui.analysis.signals import SEVERITY_STYLE
 from ddaudit_tui.analysis.spikes import (
     NO_GROUP,
-    PAGE_DISABLED,
-    PAGE_DRY_RUN,
-    PAGE_FAILED,
-    PAGE_NEW,
-    PAGE_OFF,
-    PAGE_PENDING,
-    PAGE_SENT,
     ActorRow,
     Alert,
+    PageStatus,
     Rule,
 )
 from ddaudit_tui.timeutil import fmt_ts
@@ -49,13 +43,13 @@ RULE_LABEL_MAX = 15
 
 # How an alert's page status reads in a cell: a glyph and a word.
 PAGE_CELLS: dict[str, str] = {
-    PAGE_SENT: "✓ paged",
-    PAGE_DRY_RUN: "◌ dry-run",
-    PAGE_OFF: "– off",
-    PAGE_DISABLED: "– rule off",
-    PAGE_PENDING: "… pending",
-    PAGE_NEW: "… pending",
-    PAGE_FAILED: "✖ refused",
+    PageStatus.SENT: "✓ paged",
+    PageStatus.DRY_RUN: "◌ dry-run",
+    PageStatus.OFF: "– off",
+    PageStatus.DISABLED: "– rule off",
+    PageStatus.PENDING: "… pending",
+    PageStatus.NEW: "… pending",
+    PageStatus.FAILED: "✖ refused",
 }
 ALERT_ACTOR_MAX = 28  # the alert table has eight columns to fit in 120
 ALERT_RULE_MAX = 22

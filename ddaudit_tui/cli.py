@@ -149,7 +149,7 @@ def _shield_negations(parser: argparse.ArgumentParser, argv: list[str]) -> tuple
 
 
 def _run_demo_data(args: argparse.Namespace) -> int:
-    from ddaudit_tui.sources.demo_org import write_demo_data
+    from ddaudit_tui.sources.select import write_demo_data
 
     if args.events is not None and args.events < 1:
         raise UsageError("--events must be at least 1")

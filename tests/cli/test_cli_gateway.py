@@ -13,8 +13,8 @@ import pytest
 from ddaudit_tui.cli import main
 from ddaudit_tui.cliutil import EXIT_AUTH, EXIT_OK
 from ddaudit_tui.config import ConfigError, load_settings
-from ddaudit_tui.sources.fake_api import FakeDatadog
-from ddaudit_tui.sources.fake_loopback import loopback
+from ddaudit_tui.demo.fake_datadog import FakeDatadog
+from ddaudit_tui.demo.loopback import loopback
 from ddaudit_tui.timeutil import iso, parse_instant
 
 T0 = parse_instant("2026-07-25T17:00:00Z")

@@ -83,7 +83,7 @@ def main() -> int:
         )
     key = args.key
     if key is None:
-        from ddaudit_tui.sources.demo_org import PLANTED
+        from ddaudit_tui.demo.org import PLANTED
 
         key = PLANTED.compromised_key
     size_mb = path.stat().st_size / 1e6

@@ -15,9 +15,9 @@ import subprocess
 import sys
 import time
 
+from ddaudit_tui.demo.fake_datadog import DEMO_API_KEY, DEMO_APP_KEY, FakeDatadog
+from ddaudit_tui.demo.org import generate
 from ddaudit_tui.sources.datadog import Credentials, DatadogClient
-from ddaudit_tui.sources.demo_org import generate
-from ddaudit_tui.sources.fake_api import DEMO_API_KEY, DEMO_APP_KEY, FakeDatadog
 from ddaudit_tui.timeutil import Window
 
 END_MS = 1_785_525_780_000  # fixed, so runs are comparable
@@ -25,8 +25,9 @@ END_MS = 1_785_525_780_000  # fixed, so runs are comparable
 
 SERVER = """
 import sys, time
-from ddaudit_tui.sources.demo_org import generate
-from ddaudit_tui.sources.fake_api import FakeDatadog, start_loopback
+from ddaudit_tui.demo.org import generate
+from ddaudit_tui.demo.fake_datadog import FakeDatadog
+from ddaudit_tui.demo.loopback import start_loopback
 fake = FakeDatadog(generate(seed=7, events={events}, end_ms={end}), latency_s={latency})
 url, stop = start_loopback(fake)
 print(url, flush=True)

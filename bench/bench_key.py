@@ -75,7 +75,7 @@ def main() -> int:
         )
     key = args.key
     if key is None:
-        from ddaudit_tui.sources.demo_org import PLANTED
+        from ddaudit_tui.demo.org import PLANTED
 
         key = PLANTED.compromised_key
     print(f"input: {path} ({path.stat().st_size / 1e6:.0f} MB)   key: {key}   load: {os.getloadavg()[0]:.2f}")

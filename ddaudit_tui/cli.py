@@ -151,7 +151,7 @@ def _shield_negations(parser: argparse.ArgumentParser, argv: list[str]) -> tuple
 
 
 def _run_demo_data(args: argparse.Namespace) -> int:
-    from ddaudit_tui.sources.demo_org import write_demo_data
+    from ddaudit_tui.source_select import write_demo_data
 
     if args.events is not None and args.events < 1:
         raise UsageError("--events must be at least 1")
@@ -192,7 +192,7 @@ def tui_start(args: argparse.Namespace) -> tuple[str, str | None]:
 
 def _run_tui(args: argparse.Namespace) -> int:
     from ddaudit_tui.events.query import parse_query
-    from ddaudit_tui.sources.select import open_source, resolve_source_window
+    from ddaudit_tui.source_select import open_source, resolve_source_window
 
     parse_query(args.query)
     start_pane, start_key = tui_start(args)
@@ -300,7 +300,7 @@ def classify_error(exc: BaseException) -> tuple[int | None, str]:
         return EXIT_USAGE, str(exc)
     if isinstance(exc, InputError | DecodeError):
         return EXIT_INPUT, str(exc)
-    from ddaudit_tui.sources.select import NoCredentials
+    from ddaudit_tui.source_select import NoCredentials
 
     if isinstance(exc, NoCredentials):
         return EXIT_AUTH, str(exc)

@@ -18,7 +18,7 @@ from typing import IO, Any
 from ddaudit_tui.config import Settings, load_settings
 
 # Re-exported: commands import it from here; it lives in config.py, the bottom layer, so that
-# sources/select.py can raise it too.
+# source_select.py can raise it too.
 from ddaudit_tui.config import UsageError as UsageError
 from ddaudit_tui.safetext import clean
 

@@ -33,7 +33,7 @@ class ConfigError(Exception):
 
 class UsageError(Exception):
     """A mistake in what the user typed; exit code 2. (Here, at the bottom, so that any layer may raise
-    it — e.g. `sources/select.py`; commands import it from `cliutil`.)"""
+    it — e.g. `source_select.py`; commands import it from `cliutil`.)"""
 
 
 class _FileSettings(BaseModel):

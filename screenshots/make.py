@@ -14,9 +14,9 @@ from pathlib import Path
 
 from textual.worker import WorkerCancelled
 
+from ddaudit_tui.demo.org import generate
 from ddaudit_tui.events.decode import iter_decode
 from ddaudit_tui.events.store import EventStore
-from ddaudit_tui.sources.demo_org import generate
 from ddaudit_tui.sources.files import FileSource
 from ddaudit_tui.timeutil import Window, parse_instant
 from ddaudit_tui.tui.app import DdauditApp

@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     from ddaudit_tui.analysis.ai_investigation import investigate_ai
     from ddaudit_tui.events.query import parse_query
     from ddaudit_tui.report import ai_report  # noqa: F401  (registers the "ai" renderers)
-    from ddaudit_tui.sources.select import open_source, resolve_source_window
+    from ddaudit_tui.source_select import open_source, resolve_source_window
 
     if args.query:
         parse_query(args.query)  # fail fast on a malformed query, before any I/O

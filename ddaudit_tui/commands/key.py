@@ -135,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     from ddaudit_tui.analysis.key_investigation import investigate_key, load_files_for_key, validate_key_id
     from ddaudit_tui.commands.case import check_case_args, journal_key
     from ddaudit_tui.report import key_report  # noqa: F401  (registers the "key" renderers)
-    from ddaudit_tui.sources.select import open_source, resolve_source_window
+    from ddaudit_tui.source_select import open_source, resolve_source_window
 
     try:
         key_id = validate_key_id(args.key_id)

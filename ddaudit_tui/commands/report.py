@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
 def _run_compliance(args: argparse.Namespace) -> int:
     from ddaudit_tui.analysis.compliance import build_compliance, normalise_framework
     from ddaudit_tui.report import compliance_report  # noqa: F401  (registers the "compliance" renderers)
-    from ddaudit_tui.sources.select import open_source, resolve_source_window
+    from ddaudit_tui.source_select import open_source, resolve_source_window
 
     if not args.framework:
         raise UsageError("report compliance needs --framework soc2 or --framework pci")

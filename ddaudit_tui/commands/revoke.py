@@ -91,8 +91,8 @@ def confirmed(answer: str, key_id: str) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     from ddaudit_tui.analysis.key_investigation import validate_key_id
+    from ddaudit_tui.source_select import open_source
     from ddaudit_tui.sources.datadog_errors import AuthError, DatadogError
-    from ddaudit_tui.sources.select import open_source
 
     try:
         key_id = validate_key_id(args.key_id)

@@ -139,7 +139,7 @@ def _search(
 ) -> int:
     from ddaudit_tui.analysis.explore import add_term
     from ddaudit_tui.report.events_output import write_events, write_ndjson
-    from ddaudit_tui.sources.select import open_source, resolve_source_window
+    from ddaudit_tui.source_select import open_source, resolve_source_window
 
     async def go() -> tuple[Any, Any, str]:
         source = open_source(args, settings)

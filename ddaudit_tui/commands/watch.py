@@ -347,7 +347,7 @@ async def _main(
     window_s: float,
     overlap_s: float,
 ) -> int:
-    from ddaudit_tui.sources.select import open_source, resolve_source_window
+    from ddaudit_tui.source_select import open_source, resolve_source_window
 
     output = _Output(args.format, rules, int(window_s * 1000))
     try:

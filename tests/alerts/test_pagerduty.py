@@ -22,9 +22,9 @@ from ddaudit_tui.alerts.pagerduty import (
     routing_key_from_env,
     summarize,
 )
-from ddaudit_tui.alerts.pagerduty_fake import FakePagerDuty, validate_event
 from ddaudit_tui.analysis.signals import Severity
 from ddaudit_tui.analysis.spikes import Alert, Rule, SpikeEngine
+from ddaudit_tui.demo.fake_pagerduty import FakePagerDuty, validate_event
 from ddaudit_tui.events.record import Event
 
 KEY = "R0UT1NGKEY0123456789abcdefABCDEF"  # 32 characters, like a real integration key

@@ -21,12 +21,12 @@ from watch_helpers import (
 )
 
 from ddaudit_tui.alerts.pagerduty import PagerDutyClient, PageResult
-from ddaudit_tui.alerts.pagerduty_fake import FakePagerDuty
 from ddaudit_tui.alerts.poller import Poller, replay
 from ddaudit_tui.alerts.rules import default_rules
 from ddaudit_tui.alerts.state import WatchState
 from ddaudit_tui.analysis.signals import Severity
 from ddaudit_tui.analysis.spikes import Rule
+from ddaudit_tui.demo.fake_pagerduty import FakePagerDuty
 from ddaudit_tui.sources.datadog_errors import AuthError, RateLimited
 from ddaudit_tui.sources.files import FileSource
 
@@ -336,7 +336,7 @@ async def test_replay_gives_the_same_alerts_whatever_the_interval(tmp_path):
 
 
 def test_demo_org_planted_bursts_fire_and_near_misses_do_not():
-    demo_org = pytest.importorskip("ddaudit_tui.sources.demo_org")
+    demo_org = pytest.importorskip("ddaudit_tui.demo.org")
     planted = demo_org.PLANTED
     end_ms = 1_785_000_000_000 - (1_785_000_000_000 % 60_000)
     events = decode_items(demo_org.generate(seed=7, end_ms=end_ms, days=2))

@@ -20,13 +20,13 @@ import pytest
 from watch_helpers import KEY, T0, FakeClock, M, api_item
 
 from ddaudit_tui.alerts.pagerduty import PagerDutyClient
-from ddaudit_tui.alerts.pagerduty_fake import FakePagerDuty
 from ddaudit_tui.alerts.poller import Poller, PollOutcome
 from ddaudit_tui.alerts.state import WatchState
 from ddaudit_tui.analysis.signals import Severity
 from ddaudit_tui.analysis.spikes import Rule
+from ddaudit_tui.demo.fake_datadog import DEMO_API_KEY, DEMO_APP_KEY, FakeDatadog, FaultPlan
+from ddaudit_tui.demo.fake_pagerduty import FakePagerDuty
 from ddaudit_tui.sources.datadog import Credentials, DatadogClient
-from ddaudit_tui.sources.fake_api import DEMO_API_KEY, DEMO_APP_KEY, FakeDatadog, FaultPlan
 from ddaudit_tui.timeutil import Window
 
 ROLE = Rule(

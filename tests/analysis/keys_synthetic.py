@@ -193,7 +193,7 @@ DEMO_EVENTS = 4000
 
 @functools.lru_cache(maxsize=4)
 def demo_items(end_ms: int = DEMO_END, n: int = DEMO_EVENTS) -> tuple[dict[str, Any], ...]:
-    from ddaudit_tui.sources.demo_org import generate
+    from ddaudit_tui.demo.org import generate
 
     return tuple(generate(seed=7, events=n, end_ms=end_ms))
 

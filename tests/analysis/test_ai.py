@@ -517,7 +517,7 @@ def test_quote_and_identity_clause_escape_values():
 
 def _demo() -> tuple[Any, list[dict[str, Any]], Window] | None:
     try:
-        from ddaudit_tui.sources import demo_org as mod
+        from ddaudit_tui.demo import org as mod
     except ImportError:
         return None
     end = END

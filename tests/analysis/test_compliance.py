@@ -25,13 +25,13 @@ from ddaudit_tui.analysis.compliance import (
     catalogue,
     normalise_framework,
 )
+from ddaudit_tui.demo.org import PLANTED as P
+from ddaudit_tui.demo.org import generate
+from ddaudit_tui.demo.shapes import ORG_NAME
 from ddaudit_tui.events.decode import iter_decode
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.events.store import EventStore
 from ddaudit_tui.sources.base import FetchResult, Progress
-from ddaudit_tui.sources.demo_org import PLANTED as P
-from ddaudit_tui.sources.demo_org import generate
-from ddaudit_tui.sources.demo_shapes import ORG_NAME
 from ddaudit_tui.sources.files import FileSource
 from ddaudit_tui.timeutil import Window, iso, parse_instant
 
@@ -436,7 +436,7 @@ def test_events_found_by_two_queries_of_a_control_count_once():
 
 def test_through_the_demo_api_the_counts_equal_local_evaluation():
     """Pushdown: the real client against the fake API answers each control like local evaluation does."""
-    from ddaudit_tui.sources.demo import open_demo
+    from ddaudit_tui.demo.source import open_demo
 
     async def go() -> ComplianceReport:
         source = open_demo(seed=7, events=DEMO_EVENTS, end_ms=END)

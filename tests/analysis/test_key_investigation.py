@@ -45,8 +45,8 @@ from ddaudit_tui.analysis.key_investigation import (  # noqa: E402
     validate_key_id,
 )
 from ddaudit_tui.analysis.keys import NEW_COUNTRY, TOKEN_LEAKED, VERDICT_COMPROMISED  # noqa: E402
+from ddaudit_tui.demo.org import PLANTED  # noqa: E402
 from ddaudit_tui.events.decode import DecodeError  # noqa: E402
-from ddaudit_tui.sources.demo_org import PLANTED  # noqa: E402
 from ddaudit_tui.sources.files import InputError  # noqa: E402
 from ddaudit_tui.timeutil import Window  # noqa: E402
 

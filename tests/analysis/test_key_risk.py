@@ -26,8 +26,8 @@ from ddaudit_tui.analysis.keys import (  # noqa: E402
     KeySeen,
     keys_seen,
 )
+from ddaudit_tui.demo.org import PLANTED  # noqa: E402
 from ddaudit_tui.sources.base import FetchResult  # noqa: E402
-from ddaudit_tui.sources.demo_org import PLANTED  # noqa: E402
 from ddaudit_tui.timeutil import Window  # noqa: E402
 
 WINDOW = Window(DEMO_END - 90 * DAY, DEMO_END)

@@ -54,7 +54,7 @@ from ddaudit_tui.analysis.keys import (  # noqa: E402
     timeline_row,
 )
 from ddaudit_tui.analysis.signals import Flag, Severity  # noqa: E402
-from ddaudit_tui.sources.demo_org import PLANTED  # noqa: E402
+from ddaudit_tui.demo.org import PLANTED  # noqa: E402
 from ddaudit_tui.timeutil import Window, iso  # noqa: E402
 
 # -- steps 1-3: timeline, origins, endpoints ---------------------------------------------------------------

@@ -16,11 +16,11 @@ from ddaudit_tui.analysis.presets import (
     identities,
     user_query,
 )
+from ddaudit_tui.demo.fake_datadog import DEMO_API_KEY, DEMO_APP_KEY, FakeDatadog
+from ddaudit_tui.demo.incidents import HOSTILE_NAME, PLANTED
+from ddaudit_tui.demo.org import generate
 from ddaudit_tui.events.query import parse_query
 from ddaudit_tui.sources.datadog import Credentials, DatadogClient
-from ddaudit_tui.sources.demo_incidents import HOSTILE_NAME, PLANTED
-from ddaudit_tui.sources.demo_org import generate
-from ddaudit_tui.sources.fake_api import DEMO_API_KEY, DEMO_APP_KEY, FakeDatadog
 from ddaudit_tui.timeutil import Window, resolve_window
 
 END = 1_785_500_000_000
@@ -148,7 +148,7 @@ def test_user_includes_what_ai_agents_did_on_their_behalf(api):
     own = [e for e in events if e.usr_email == user]
     delegated = [e for e in events if e.usr_email != user]
     assert own and delegated
-    # The Bits agent modified a monitor and a security rule for her (demo_incidents: ai_out_of_scope).
+    # The Bits agent modified a monitor and a security rule for her (demo/incidents.py: ai_out_of_scope).
     assert {e.asset_type for e in delegated} >= {"monitor", "security_rule"}
     assert all(e.delegator_id == user or e.delegator_name for e in delegated)
     # The plain email query alone would have missed them.

@@ -260,7 +260,7 @@ def test_through_main(capsys, week):
 @pytest.fixture(scope="module")
 def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     try:
-        from ddaudit_tui.sources.demo_org import write_demo_data
+        from ddaudit_tui.demo.org import write_demo_data
     except ImportError:
         pytest.skip("the demo org is not available")
     path = tmp_path_factory.mktemp("demo") / "demo.json"
@@ -287,7 +287,7 @@ def test_demo_json_equals_the_recipe_jq(capsys, demo_file):
 
 
 def test_demo_flags_every_planted_signal(capsys, demo_file):
-    from ddaudit_tui.sources.demo_org import PLANTED as P
+    from ddaudit_tui.demo.org import PLANTED as P
 
     code, out, _ = run(capsys, "--input", str(demo_file), *window_args(), "--format", "json")
     assert code == EXIT_OK
@@ -319,8 +319,8 @@ def test_demo_source_json_equals_jq_and_flags_every_planted_signal():
     import asyncio
 
     try:
-        from ddaudit_tui.sources.demo import open_demo
-        from ddaudit_tui.sources.demo_org import PLANTED as P
+        from ddaudit_tui.demo.org import PLANTED as P
+        from ddaudit_tui.demo.source import open_demo
     except ImportError:
         pytest.skip("the demo source is not available")
     from ddaudit_tui.analysis.ai import SUMMARY_QUERY

@@ -11,7 +11,7 @@ import pytest
 from ddaudit_tui import cli
 from ddaudit_tui.case.store import CaseStore
 from ddaudit_tui.cliutil import EXIT_INPUT, EXIT_OK, EXIT_USAGE
-from ddaudit_tui.sources.demo_org import PLANTED
+from ddaudit_tui.demo.org import PLANTED
 
 KEY = PLANTED.compromised_key
 IP = PLANTED.attacker_vpn_ip
@@ -169,8 +169,8 @@ def test_corrupt_case_is_one_line_never_a_traceback(capsys):
 def test_no_secret_is_ever_written_to_a_case_or_its_export(capsys, tmp_path, monkeypatch):
     """Work against a loopback API that accepts only our keys, through a gateway URL with a password:
     neither the keys nor the password (nor 8 characters of any) are in the case or its export."""
-    from ddaudit_tui.sources.fake_api import FakeCredentials, FakeDatadog
-    from ddaudit_tui.sources.fake_loopback import loopback
+    from ddaudit_tui.demo.fake_datadog import FakeCredentials, FakeDatadog
+    from ddaudit_tui.demo.loopback import loopback
 
     api_key, app_key, password = (
         "5ec7e7a91b0c4d2e8f3a6b5c4d3e2f1a",

@@ -13,8 +13,8 @@ import pytest
 from ddaudit_tui.cli import main
 from ddaudit_tui.cliutil import EXIT_AUTH, EXIT_OK
 from ddaudit_tui.config import ConfigError, load_settings
-from ddaudit_tui.sources.fake_api import FakeDatadog
-from ddaudit_tui.sources.fake_loopback import loopback
+from ddaudit_tui.demo.fake_datadog import FakeDatadog
+from ddaudit_tui.demo.loopback import loopback
 from ddaudit_tui.timeutil import iso, parse_instant
 
 T0 = parse_instant("2026-07-25T17:00:00Z")
@@ -117,7 +117,7 @@ def test_auth_and_deadline_settings(tmp_path) -> None:
 def test_the_deadline_reaches_the_client(monkeypatch) -> None:
     import argparse
 
-    from ddaudit_tui.sources.select import open_source
+    from ddaudit_tui.source_select import open_source
 
     s = load_settings({"api_url": "http://gw.example"}, env={"DDAUDIT_DEADLINE": "7", "DD_API_KEY": "k" * 32,
                       "DD_APP_KEY": "a" * 40}, path=Path("/nonexistent.toml"))  # fmt: skip

@@ -17,11 +17,11 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "analysis"))
 
 from keys_synthetic import DAY, KEY, NYC_VERIZON, T0, FakeApi, api_key_doc, demo_page, file_source, item  # noqa: E402
 
+from ddaudit_tui import source_select as select  # noqa: E402
 from ddaudit_tui.cliutil import EXIT_AUTH, EXIT_ERROR, EXIT_OK, EXIT_USAGE, UsageError  # noqa: E402
 from ddaudit_tui.commands import key as key_cmd  # noqa: E402
 from ddaudit_tui.commands import revoke as revoke_cmd  # noqa: E402
-from ddaudit_tui.sources import select  # noqa: E402
-from ddaudit_tui.sources.demo_org import PLANTED  # noqa: E402
+from ddaudit_tui.demo.org import PLANTED  # noqa: E402
 from ddaudit_tui.sources.files import InputError  # noqa: E402
 
 
@@ -190,7 +190,7 @@ def test_key_through_the_api_with_key_metadata(monkeypatch, capsys):
 
 
 def test_key_with_the_demo_source(capsys):
-    pytest.importorskip("ddaudit_tui.sources.demo")
+    pytest.importorskip("ddaudit_tui.demo.source")
     assert key_cmd.run(parse(key_cmd, PLANTED.compromised_key, "--demo", "-f", "json")) == EXIT_OK
     data = json.loads(capsys.readouterr().out)
     assert data["verdict"] == "likely compromised"

@@ -12,8 +12,8 @@ import pytest
 
 from ddaudit_tui.cli import main
 from ddaudit_tui.cliutil import EXIT_INPUT, EXIT_OK, EXIT_USAGE
-from ddaudit_tui.sources import demo as demo_module
-from ddaudit_tui.sources.demo_org import PLANTED as P
+from ddaudit_tui.demo import source as demo_module
+from ddaudit_tui.demo.org import PLANTED as P
 from ddaudit_tui.timeutil import iso, parse_instant
 
 BROKEN = Path(__file__).parent.parent / "fixtures" / "broken"

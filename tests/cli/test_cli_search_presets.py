@@ -11,7 +11,7 @@ import pytest
 from ddaudit_tui.analysis.presets import PRESETS
 from ddaudit_tui.cli import main
 from ddaudit_tui.cliutil import EXIT_OK, EXIT_USAGE
-from ddaudit_tui.sources.demo_incidents import PLANTED
+from ddaudit_tui.demo.incidents import PLANTED
 
 
 @pytest.fixture(autouse=True)

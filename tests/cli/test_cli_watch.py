@@ -16,11 +16,11 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "alerts"))
 from watch_helpers import KEY, T0, FakeClock, M, api_item, planted_items, write_items  # noqa: E402
 
 from ddaudit_tui.alerts.pagerduty import PagerDutyClient  # noqa: E402
-from ddaudit_tui.alerts.pagerduty_fake import FakePagerDuty  # noqa: E402
 from ddaudit_tui.alerts.poller import PollOutcome  # noqa: E402
 from ddaudit_tui.cli import classify_error  # noqa: E402
 from ddaudit_tui.cliutil import EXIT_AUTH, EXIT_INPUT, EXIT_OK, EXIT_USAGE  # noqa: E402
 from ddaudit_tui.commands import watch  # noqa: E402
+from ddaudit_tui.demo.fake_pagerduty import FakePagerDuty  # noqa: E402
 from ddaudit_tui.sources.datadog_errors import AuthError  # noqa: E402
 from ddaudit_tui.timeutil import iso  # noqa: E402
 
@@ -274,8 +274,8 @@ def test_continuous_watch_prints_alerts_as_they_open(capsys, tmp_path, monkeypat
     """The default mode against a live source, on a simulated clock: nothing waits for real."""
     from watch_helpers import FakeSource, event
 
+    from ddaudit_tui import source_select as select
     from ddaudit_tui.alerts.poller import Poller
-    from ddaudit_tui.sources import select
 
     # A burst that happens 7-9 minutes after the watch starts, and a failed poll in between.
     source = FakeSource([event(7, "eve@x"), event(8, "eve@x"), event(9, "eve@x")])

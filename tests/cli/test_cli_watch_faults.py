@@ -17,15 +17,15 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "alerts"))
 from watch_helpers import KEY, FakeClock, api_item, planted_items, write_items  # noqa: E402
 
 from ddaudit_tui.alerts.pagerduty import PagerDutyClient  # noqa: E402
-from ddaudit_tui.alerts.pagerduty_fake import FakePagerDuty  # noqa: E402
 from ddaudit_tui.alerts.state import StateError, WatchState  # noqa: E402
 from ddaudit_tui.alerts.wiring import legacy_state_scope, state_scope  # noqa: E402
 from ddaudit_tui.cli import classify_error  # noqa: E402
 from ddaudit_tui.cliutil import EXIT_ERROR, EXIT_OK  # noqa: E402
 from ddaudit_tui.commands import watch  # noqa: E402
 from ddaudit_tui.config import load_settings  # noqa: E402
-from ddaudit_tui.sources.fake_api import DEMO_API_KEY, DEMO_APP_KEY, FakeDatadog, FaultPlan  # noqa: E402
-from ddaudit_tui.sources.fake_loopback import loopback  # noqa: E402
+from ddaudit_tui.demo.fake_datadog import DEMO_API_KEY, DEMO_APP_KEY, FakeDatadog, FaultPlan  # noqa: E402
+from ddaudit_tui.demo.fake_pagerduty import FakePagerDuty  # noqa: E402
+from ddaudit_tui.demo.loopback import loopback  # noqa: E402
 
 EXIT_FIRED, EXIT_UNDELIVERED = 5, 6
 BAD_KEY = "W0NGKEY0123456789abcdefABCDEF999"

@@ -420,8 +420,8 @@ def test_json_safe_escapes_what_json_leaves_raw_and_keeps_the_value():
 
 
 def test_key_and_revoke_against_the_api_show_the_hostile_key_name_safely(capsysbinary, monkeypatch):
-    from ddaudit_tui.sources.fake_api import DEMO_API_KEY, DEMO_APP_KEY, FakeDatadog
-    from ddaudit_tui.sources.fake_loopback import loopback
+    from ddaudit_tui.demo.fake_datadog import DEMO_API_KEY, DEMO_APP_KEY, FakeDatadog
+    from ddaudit_tui.demo.loopback import loopback
 
     monkeypatch.setenv("DD_API_KEY", DEMO_API_KEY)
     monkeypatch.setenv("DD_APP_KEY", DEMO_APP_KEY)

@@ -32,20 +32,20 @@ import pytest
 
 from ddaudit_tui import cli
 from ddaudit_tui.alerts.pagerduty import PagerDutyClient
-from ddaudit_tui.alerts.pagerduty_fake import FakePagerDuty
 from ddaudit_tui.cliutil import EXIT_AUTH, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 from ddaudit_tui.commands import watch as watch_cmd
 from ddaudit_tui.commands.watch import EXIT_UNDELIVERED
 from ddaudit_tui.config import load_settings
-from ddaudit_tui.sources.demo_org import PLANTED
-from ddaudit_tui.sources.fake_api import (
+from ddaudit_tui.demo.fake_datadog import (
     DEMO_API_KEY,
     DEMO_APP_KEY,
     DEMO_TOKEN,
     FakeCredentials,
     FakeDatadog,
 )
-from ddaudit_tui.sources.fake_loopback import loopback
+from ddaudit_tui.demo.fake_pagerduty import FakePagerDuty
+from ddaudit_tui.demo.loopback import loopback
+from ddaudit_tui.demo.org import PLANTED
 
 # Distinctive fake secrets (real formats: 32/40 hex for keys, 32 characters for routing keys).
 API_KEY = "5ec7e7a91b0c4d2e8f3a6b5c4d3e2f1a"

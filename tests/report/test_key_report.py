@@ -28,11 +28,11 @@ from keys_synthetic import (  # noqa: E402
 )
 
 from ddaudit_tui.analysis.keys import CountryBaseline, analyze_key  # noqa: E402
+from ddaudit_tui.demo.org import PLANTED  # noqa: E402
 from ddaudit_tui.report import key_report  # noqa: E402
 from ddaudit_tui.report.html import Markup, esc, page, table  # noqa: E402
 from ddaudit_tui.report.registry import formats, render  # noqa: E402
 from ddaudit_tui.sources.api_keys import ApiKeyInfo, UserRef  # noqa: E402
-from ddaudit_tui.sources.demo_org import PLANTED  # noqa: E402
 from ddaudit_tui.timeutil import Window  # noqa: E402
 
 HOSTILE = "[x] <script>alert(1)</script> |evil| `tick` \x1b]52;c;Y3VybA==\x07\x1b[31mred \u202egpj.exe"

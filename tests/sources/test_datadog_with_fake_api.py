@@ -1,4 +1,4 @@
-"""DatadogClient end to end against the fake Datadog API (`sources/fake_api.py`) and the demo org.
+"""DatadogClient end to end against the fake Datadog API (`demo/fake_datadog.py`) and the demo org.
 
 The fake implements the real endpoints, shapes, paging quirks, auth, rate-limit headers and scripted
 faults; here the real client runs its real code against it. Sleeps are recorded, never slept.
@@ -11,10 +11,8 @@ from typing import Any
 
 import pytest
 
-from ddaudit_tui.sources.datadog import AuthError, Credentials, DatadogClient, NotFound
-from ddaudit_tui.sources.demo_catalog import COMPROMISED_KEY
-from ddaudit_tui.sources.demo_org import generate
-from ddaudit_tui.sources.fake_api import (
+from ddaudit_tui.demo.catalog import COMPROMISED_KEY
+from ddaudit_tui.demo.fake_datadog import (
     DEMO_API_KEY,
     DEMO_APP_KEY,
     DEMO_TOKEN,
@@ -22,6 +20,8 @@ from ddaudit_tui.sources.fake_api import (
     FaultPlan,
     RateLimit,
 )
+from ddaudit_tui.demo.org import generate
+from ddaudit_tui.sources.datadog import AuthError, Credentials, DatadogClient, NotFound
 from ddaudit_tui.timeutil import Window
 
 END = 1_785_500_000_000

@@ -26,6 +26,16 @@ import pytest
 
 from ddaudit_tui.cli import main
 from ddaudit_tui.cliutil import EXIT_AUTH, EXIT_ERROR, EXIT_OK
+from ddaudit_tui.demo.fake_datadog import (
+    DEMO_API_KEY,
+    DEMO_APP_KEY,
+    FAULT_KINDS,
+    FakeDatadog,
+    Fault,
+    FaultPlan,
+    LoggedRequest,
+)
+from ddaudit_tui.demo.loopback import loopback
 from ddaudit_tui.sources import datadog as datadog_module
 from ddaudit_tui.sources.datadog import (
     AuthError,
@@ -39,16 +49,6 @@ from ddaudit_tui.sources.datadog import (
     Timeout,
 )
 from ddaudit_tui.sources.datadog_fetch import describe_window
-from ddaudit_tui.sources.fake_api import (
-    DEMO_API_KEY,
-    DEMO_APP_KEY,
-    FAULT_KINDS,
-    FakeDatadog,
-    Fault,
-    FaultPlan,
-    LoggedRequest,
-    loopback,
-)
 from ddaudit_tui.timeutil import Window, iso, parse_instant
 
 S, M, H, D = 1_000, 60_000, 3_600_000, 86_400_000

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from ddaudit_tui.demo.org import write_demo_data
 from ddaudit_tui.events.decode import DecodeError, iter_decode
 from ddaudit_tui.sources import files
 from ddaudit_tui.sources.base import FetchResult
-from ddaudit_tui.sources.demo_org import write_demo_data
 from ddaudit_tui.sources.files import (
     FileSource,
     InputError,

@@ -58,11 +58,11 @@ sys.path.insert(0, str(Path(__file__).parent))  # watch_pane_helpers, also under
 
 from watch_pane_helpers import settle_watch, watch_screen  # noqa: E402
 
+from ddaudit_tui.demo.fake_datadog import DEMO_API_KEY, DEMO_APP_KEY, FakeDatadog  # noqa: E402
+from ddaudit_tui.demo.org import PLANTED, generate  # noqa: E402
+from ddaudit_tui.demo.source import DEMO_LABEL  # noqa: E402
 from ddaudit_tui.events.record import Event  # noqa: E402
 from ddaudit_tui.sources.datadog import Credentials, DatadogClient  # noqa: E402
-from ddaudit_tui.sources.demo import DEMO_LABEL  # noqa: E402
-from ddaudit_tui.sources.demo_org import PLANTED, generate  # noqa: E402
-from ddaudit_tui.sources.fake_api import DEMO_API_KEY, DEMO_APP_KEY, FakeDatadog  # noqa: E402
 from ddaudit_tui.timeutil import Window, parse_instant  # noqa: E402
 from ddaudit_tui.tui.app import DdauditApp  # noqa: E402
 from ddaudit_tui.tui.safe_text import clean  # noqa: E402

@@ -55,7 +55,7 @@ STAMP = "20260704T120000Z"  # FROZEN_NOW, in export names
 
 @cache
 def demo_bytes() -> bytes:
-    from ddaudit_tui.sources import demo_org
+    from ddaudit_tui.demo import org as demo_org
 
     return msgspec.json.encode({"data": demo_org.generate(seed=7, end_ms=END)})
 
@@ -66,7 +66,7 @@ def demo_source() -> FileSource:
 
 @pytest.fixture(scope="module")
 def planted() -> Any:
-    from ddaudit_tui.sources.demo_org import PLANTED
+    from ddaudit_tui.demo.org import PLANTED
 
     return PLANTED
 

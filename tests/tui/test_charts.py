@@ -23,10 +23,10 @@ from ddaudit_tui.analysis.ai import attribute_events, find_bursts
 from ddaudit_tui.analysis.buckets import DAY_MS, HOUR_MS, MINUTE_MS
 from ddaudit_tui.analysis.key_investigation import investigate_key
 from ddaudit_tui.analysis.keys import KeyReport
+from ddaudit_tui.demo.org import PLANTED, generate
 from ddaudit_tui.events.decode import iter_decode
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.events.store import EventStore
-from ddaudit_tui.sources.demo_org import PLANTED, generate
 from ddaudit_tui.sources.files import FileSource
 from ddaudit_tui.timeutil import Window, fmt_ts, parse_instant
 from ddaudit_tui.tui.screens.key_chart import KeyChartScreen

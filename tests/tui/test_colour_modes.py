@@ -16,8 +16,8 @@ import textual.constants
 from tui_helpers import screen_lines
 from watch_pane_helpers import TestClock, polled, settle_watch
 
-from ddaudit_tui.sources.demo import open_demo
-from ddaudit_tui.sources.demo_org import PLANTED
+from ddaudit_tui.demo.org import PLANTED
+from ddaudit_tui.demo.source import open_demo
 from ddaudit_tui.timeutil import Window, parse_instant
 from ddaudit_tui.tui.app import DdauditApp
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from textual.app import App
 from tui_helpers import screen_text, settle
 
-from ddaudit_tui.sources.demo import open_demo
-from ddaudit_tui.sources.demo_org import PLANTED as P
+from ddaudit_tui.demo.org import PLANTED as P
+from ddaudit_tui.demo.source import open_demo
 from ddaudit_tui.timeutil import Window, parse_instant
 from ddaudit_tui.tui.app import DdauditApp
 from ddaudit_tui.tui.screens.compliance_dialog import ComplianceDialog

@@ -25,12 +25,12 @@ from ddaudit_tui.alerts.pagerduty import alert_query
 from ddaudit_tui.alerts.wiring import WatchOptions
 from ddaudit_tui.analysis.ai import DEFAULT_BASE_QUERY
 from ddaudit_tui.analysis.spikes import union_query
+from ddaudit_tui.demo.org import PLANTED, generate
 from ddaudit_tui.events.decode import iter_decode
 from ddaudit_tui.events.query import parse_query
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.events.store import EventStore
 from ddaudit_tui.report.copy_as import FORMATS, copy_as
-from ddaudit_tui.sources.demo_org import PLANTED, generate
 from ddaudit_tui.sources.files import FileSource
 from ddaudit_tui.timeutil import Window, parse_instant, resolve_window
 from ddaudit_tui.tui.app import DdauditApp

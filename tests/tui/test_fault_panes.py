@@ -18,9 +18,9 @@ from textual.widgets import Static
 from tui_helpers import settle
 from tui_synthetic import T0, WINDOW, decode_items, make_item
 
+from ddaudit_tui.demo.fake_datadog import ALL_PERMISSIONS, DEMO_API_KEY, DEMO_APP_KEY, FakeDatadog, FaultPlan
 from ddaudit_tui.sources.datadog import Credentials, DatadogClient
 from ddaudit_tui.sources.datadog_fetch import describe_window
-from ddaudit_tui.sources.fake_api import ALL_PERMISSIONS, DEMO_API_KEY, DEMO_APP_KEY, FakeDatadog, FaultPlan
 from ddaudit_tui.tui.app import DdauditApp
 from ddaudit_tui.tui.screens.explore import ExploreScreen, QueryInput
 from ddaudit_tui.tui.screens.key_lookup import KeyInput, KeyLookupScreen

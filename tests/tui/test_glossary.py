@@ -17,7 +17,7 @@ from textual.widgets import Static
 from tui_helpers import screen_text, settle
 
 from ddaudit_tui.analysis import glossary as G
-from ddaudit_tui.sources.demo_incidents import PLANTED
+from ddaudit_tui.demo.incidents import PLANTED
 from ddaudit_tui.tui.screens.ai import USER_SUMMARY_NAMES, AiUserScreen
 from ddaudit_tui.tui.screens.help import HelpScreen
 from ddaudit_tui.tui.widgets.ai_calls import CLIENT_COLUMNS, TOOL_COLUMNS, USER_COLUMNS

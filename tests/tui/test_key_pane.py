@@ -25,11 +25,11 @@ from ddaudit_tui.analysis.keys import (
     KeyReport,
     keys_seen,
 )
+from ddaudit_tui.demo.org import PLANTED, generate
 from ddaudit_tui.events.decode import iter_decode
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.events.store import EventStore
 from ddaudit_tui.report.key_report import key_report_json, summary_line
-from ddaudit_tui.sources.demo_org import PLANTED, generate
 from ddaudit_tui.sources.files import FileSource
 from ddaudit_tui.timeutil import Window, parse_instant
 from ddaudit_tui.tui.app import DdauditApp
@@ -476,7 +476,7 @@ async def test_local_time_toggle_changes_every_timestamp_zone():
 
 
 async def test_revoke_needs_the_last_four_characters_and_goes_through_the_fake_api():
-    from ddaudit_tui.sources.demo import open_demo
+    from ddaudit_tui.demo.source import open_demo
 
     source = open_demo(events=DEMO_EVENTS, end_ms=DEMO_END)
     app = key_app(source=source)
@@ -514,7 +514,7 @@ async def test_revoke_needs_the_last_four_characters_and_goes_through_the_fake_a
 
 
 async def test_revoke_failure_is_explained():
-    from ddaudit_tui.sources.demo import open_demo
+    from ddaudit_tui.demo.source import open_demo
 
     source = open_demo(events=DEMO_EVENTS, end_ms=DEMO_END)
     app = key_app(source=source)
@@ -531,7 +531,7 @@ async def test_revoke_failure_is_explained():
 
 
 async def test_escape_cancels_the_revoke_dialog():
-    from ddaudit_tui.sources.demo import open_demo
+    from ddaudit_tui.demo.source import open_demo
 
     source = open_demo(events=DEMO_EVENTS, end_ms=DEMO_END)
     app = key_app(source=source)
@@ -548,7 +548,7 @@ async def test_escape_cancels_the_revoke_dialog():
 
 @pytest.mark.parametrize("case", ["read_only", "no_api"])
 async def test_revoke_is_refused_in_read_only_mode_and_without_an_api(case):
-    from ddaudit_tui.sources.demo import open_demo
+    from ddaudit_tui.demo.source import open_demo
 
     if case == "read_only":
         source = open_demo(events=DEMO_EVENTS, end_ms=DEMO_END)
@@ -729,7 +729,7 @@ def test_key_timeline_filtered_120x35(snap_compare):
 
 def test_key_revoke_dialog_80x24(snap_compare):
     async def run_before(pilot) -> None:
-        from ddaudit_tui.sources.demo import open_demo
+        from ddaudit_tui.demo.source import open_demo
 
         pilot.app.source = open_demo(events=DEMO_EVENTS, end_ms=DEMO_END)
         await lookup_compromised(pilot)

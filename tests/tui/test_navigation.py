@@ -17,10 +17,10 @@ from tui_helpers import screen_lines, screen_text, settle
 from watch_pane_helpers import MemorySource, TestClock, polled, settle_watch, until
 
 from ddaudit_tui.analysis.signals import Severity
+from ddaudit_tui.demo.org import PLANTED, generate
 from ddaudit_tui.events.decode import iter_decode
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.events.store import EventStore
-from ddaudit_tui.sources.demo_org import PLANTED, generate
 from ddaudit_tui.sources.files import FileSource
 from ddaudit_tui.timeutil import Window, parse_instant
 from ddaudit_tui.tui.app import PANES, DdauditApp
@@ -267,7 +267,7 @@ async def open_menu(pilot: Any) -> PivotMenu:
 
 
 async def test_the_leaked_key_alert_offers_investigate_key_and_esc_comes_back(tmp_path: Path):
-    from ddaudit_tui.sources.demo import open_demo
+    from ddaudit_tui.demo.source import open_demo
 
     clock = TestClock(FROZEN_NOW)
     source = open_demo(seed=7, events=3000, end_ms=NOW_MS, clock=clock)

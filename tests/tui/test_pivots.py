@@ -23,11 +23,11 @@ from watch_pane_helpers import MemorySource, TestClock, polled, role_grants, set
 
 from ddaudit_tui.alerts.wiring import WatchOptions
 from ddaudit_tui.analysis.explore import facet_term
+from ddaudit_tui.demo.org import PLANTED, generate
 from ddaudit_tui.events.decode import iter_decode
 from ddaudit_tui.events.query import parse_query
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.events.store import EventStore
-from ddaudit_tui.sources.demo_org import PLANTED, generate
 from ddaudit_tui.sources.files import FileSource
 from ddaudit_tui.timeutil import Window, parse_instant
 from ddaudit_tui.tui.app import DdauditApp
@@ -197,7 +197,7 @@ async def test_what_did_u_do_includes_what_agents_did_on_their_behalf():
         delegated = [e for e in rows if e.usr_email != user]
         assert len(rows) - len(delegated) == own
         assert delegated and all(e.delegator_id == user or e.delegator_name for e in delegated)
-        # The Bits agent changed a monitor and a security rule for her (demo_incidents: ai_out_of_scope).
+        # The Bits agent changed a monitor and a security rule for her (demo/incidents.py: ai_out_of_scope).
         assert {e.asset_type for e in delegated} >= {"monitor", "security_rule"}
 
 

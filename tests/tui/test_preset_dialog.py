@@ -19,10 +19,10 @@ from textual.widgets import Input
 from tui_helpers import screen_text, settle
 
 from ddaudit_tui.analysis.presets import PRESETS, expand_user, get_preset
+from ddaudit_tui.demo.org import PLANTED, generate
 from ddaudit_tui.events.decode import iter_decode
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.events.store import EventStore
-from ddaudit_tui.sources.demo_org import PLANTED, generate
 from ddaudit_tui.sources.files import FileSource
 from ddaudit_tui.timeutil import Window, parse_instant, resolve_window
 from ddaudit_tui.tui.app import DdauditApp

@@ -17,9 +17,9 @@ from textual.css.query import NoMatches
 from textual.widgets._toast import Toast, ToastRack
 from tui_helpers import screen_text, settle
 
+from ddaudit_tui.demo.org import PLANTED
+from ddaudit_tui.demo.source import open_demo
 from ddaudit_tui.outcome import parse_hex
-from ddaudit_tui.sources.demo import open_demo
-from ddaudit_tui.sources.demo_org import PLANTED
 from ddaudit_tui.tui.screens.export_dialog import ExportDialog
 from ddaudit_tui.tui.screens.key_revoke import KeyRevokeScreen
 from ddaudit_tui.tui.widgets.header import PaneHeader

@@ -20,10 +20,10 @@ from textual.widgets import Footer
 from tui_helpers import screen_lines
 from watch_pane_helpers import polled, settle_watch
 
+from ddaudit_tui.demo.org import generate
 from ddaudit_tui.events.decode import iter_decode
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.events.store import EventStore
-from ddaudit_tui.sources.demo_org import generate
 from ddaudit_tui.sources.files import FileSource
 from ddaudit_tui.timeutil import Window, parse_instant
 from ddaudit_tui.tui.app import DdauditApp

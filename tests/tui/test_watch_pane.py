@@ -82,8 +82,8 @@ def actor_counts(screen: WatchScreen) -> dict[str, dict[str, int]]:
 
 
 async def test_demo_first_poll_shows_the_planted_bursts(tmp_path):
-    from ddaudit_tui.sources.demo import open_demo
-    from ddaudit_tui.sources.demo_org import PLANTED
+    from ddaudit_tui.demo.org import PLANTED
+    from ddaudit_tui.demo.source import open_demo
 
     clock = TestClock(FROZEN_NOW)
     source = open_demo(seed=7, events=3000, end_ms=NOW_MS, clock=clock)

@@ -12,7 +12,7 @@ from conftest import FROZEN_NOW
 from watch_pane_helpers import MemorySource, TestClock, polled, role_grants, settle_watch
 
 from ddaudit_tui.alerts.wiring import WatchOptions
-from ddaudit_tui.sources.demo import open_demo
+from ddaudit_tui.demo.source import open_demo
 from ddaudit_tui.timeutil import Window
 from ddaudit_tui.tui.app import DdauditApp
 

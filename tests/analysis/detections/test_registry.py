@@ -22,7 +22,7 @@ from ddaudit_tui.analysis.ai_model import AiConfig  # noqa: E402
 from ddaudit_tui.analysis.key_investigation import investigate_key  # noqa: E402
 from ddaudit_tui.analysis.key_model import KeyAnalysisConfig  # noqa: E402
 from ddaudit_tui.analysis.keys import SIGNAL_ORDER, SIGNAL_TITLES  # noqa: E402
-from ddaudit_tui.sources.demo_org import PLANTED  # noqa: E402
+from ddaudit_tui.demo.org import PLANTED  # noqa: E402
 
 PACKAGE = Path(detections.__file__).parent
 ANALYSIS = PACKAGE.parent

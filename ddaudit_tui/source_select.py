@@ -1,9 +1,14 @@
-"""Choosing the source from the command line: `--demo`, `--input FILE…`, or the Datadog API."""
+"""Choosing the source from the command line: `--demo`, `--input FILE…`, or the Datadog API.
+
+The one module outside `ddaudit_tui/demo/` that imports it (tests/demo/test_boundary.py checks): the
+rest of the package reaches the demo only as the `Source` chosen here, or through `write_demo_data`.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import BinaryIO
+from pathlib import Path
+from typing import IO, BinaryIO
 
 from ddaudit_tui.config import Settings, UsageError
 from ddaudit_tui.sources.base import Source
@@ -36,7 +41,7 @@ def open_source(
             )
         return FileSource.open(args.input)
     if getattr(args, "demo", False):
-        from ddaudit_tui.sources.demo import open_demo
+        from ddaudit_tui.demo.source import open_demo
 
         return open_demo(seed=args.seed, live=getattr(args, "live", False), max_events=settings.max_events)
     if not settings.has_credentials():
@@ -66,6 +71,14 @@ def open_source(
         concurrency=settings.concurrency,
         max_events=settings.max_events or DEFAULT_MAX_EVENTS,
     )
+
+
+def write_demo_data(out: str | Path | IO[bytes], *, events: int | None, seed: int, fmt: str) -> int:
+    """`ddaudit demo-data`: the demo org's events written as a file the `--input` source reads
+    (a JSON document or NDJSON). Returns how many were written."""
+    from ddaudit_tui.demo.org import write_demo_data as write
+
+    return write(out, events=events, seed=seed, fmt=fmt)
 
 
 def resolve_source_window(args: argparse.Namespace, source: Source) -> Window:

@@ -1,7 +1,7 @@
 """The static cast of the demo org "Example Corp": places, networks, people, service accounts, keys.
 
 Everything here is fixed data (no randomness) so that the planted incidents can name their actors and
-keys in `demo_org.PLANTED`, and tests of other modules can assert on them.
+keys in `demo.org.PLANTED`, and tests of other modules can assert on them.
 
 Addresses: residential, VPN and attacker networks use the documentation ranges (RFC 5737:
 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24) so no real person's address appears; cloud networks use

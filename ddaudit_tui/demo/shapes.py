@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ddaudit_tui.sources.demo_catalog import (
+from ddaudit_tui.demo.catalog import (
     AGENT_USR_UUID,
     ASNS,
     CITIES,

@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 
+from ddaudit_tui.demo.fake_datadog import DEMO_API_KEY, DEMO_APP_KEY, FakeDatadog
 from ddaudit_tui.sources.datadog import Credentials, DatadogClient
-from ddaudit_tui.sources.fake_api import DEMO_API_KEY, DEMO_APP_KEY, FakeDatadog
 
 DEMO_LABEL = "demo"
 

@@ -2,13 +2,13 @@
 
 `generate()` returns API items (newest first) for `days` days ending at `end_ms`: background traffic
 (people in their own time zones browsing and changing things, service accounts, Agents, workflows)
-plus the planted incidents and steady key usage of `demo_incidents` (named in `PLANTED`).
+plus the planted incidents and steady key usage of `demo.incidents` (named in `PLANTED`).
 `write_demo_data()` streams the same items to a file — a `pup -o json`-like document or NDJSON — in
 day-sized chunks, so 200,000 events never sit in memory at once. `LiveDemo` keeps an org "alive":
 new events stamped with the wall-clock time, for the fake API's live mode.
 
-Module map: `demo_catalog` (the cast: places, networks, people, keys, assets), `demo_shapes` (item
-builders in the real event shapes), `demo_incidents` (planted incidents and `PLANTED`), this module
+Module map (`ddaudit_tui/demo/`): `catalog` (the cast: places, networks, people, keys, assets), `shapes`
+(item builders in the real event shapes), `incidents` (planted incidents and `PLANTED`), this module
 (background volume, ordering, output, live mode).
 """
 
@@ -28,8 +28,7 @@ from typing import IO, Any
 
 import msgspec
 
-from ddaudit_tui.events.decode import parse_timestamp
-from ddaudit_tui.sources.demo_catalog import (
+from ddaudit_tui.demo.catalog import (
     API_KEYS,
     BROWSER_UAS,
     CITIES,
@@ -53,13 +52,13 @@ from ddaudit_tui.sources.demo_catalog import (
     Origin,
     Person,
 )
-from ddaudit_tui.sources.demo_incidents import (
+from ddaudit_tui.demo.incidents import (
     PLANTED,
     Planted,
     build_planted,
     zone,
 )
-from ddaudit_tui.sources.demo_shapes import (
+from ddaudit_tui.demo.shapes import (
     TAGS_NOTABLE,
     TAGS_PREVIEW,
     Shapes,
@@ -68,6 +67,7 @@ from ddaudit_tui.sources.demo_shapes import (
     person_usr,
     sa_usr,
 )
+from ddaudit_tui.events.decode import parse_timestamp
 
 __all__ = [
     "PLANTED",
@@ -120,7 +120,7 @@ _OFFICE = [0.0] * 8 + [0.3, 1.0, 1.0, 1.0, 0.8, 1.0, 1.0, 1.0, 0.8, 0.3] + [0.0]
 
 class _Who:
     """What never changes between one person's events, built once and shared by all their items (which are
-    read-only: see `demo_shapes`)."""
+    read-only: see `demo.shapes`)."""
 
     __slots__ = ("person", "usr", "usr_full", "home", "vpn", "ua")
 

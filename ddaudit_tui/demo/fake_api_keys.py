@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ddaudit_tui.demo.catalog import API_KEYS, PEOPLE, SERVICE_ACCOUNTS
 from ddaudit_tui.events.decode import parse_timestamp
 from ddaudit_tui.events.record import Event
-from ddaudit_tui.sources.demo_catalog import API_KEYS, PEOPLE, SERVICE_ACCOUNTS
 
 SCRUBBED_SECRET = "x" * 32
 LAST_USED_DESCRIPTION = (

@@ -1,12 +1,12 @@
 """A fake of the Datadog API, in-process (an httpx transport) or on a loopback port.
 
 It serves any list of audit events through the real endpoints and the real response shapes, so the real
-client (`httpx.AsyncClient(transport=fake)`, or a plain client against `start_loopback(fake)`) runs its
-real code: request bodies and query strings, date math, the `[from, to)` window, sort, cursor paging
-with the recorded quirks (a short page still has a cursor; the terminal page is exactly `{"data":[]}`),
-auth headers, `X-RateLimit-*` headers and the empty-bodied 429, the API Keys API and the validate
-endpoints — and scripted faults (5xx, timeouts, resets, truncated bodies, partial pages, duplicates,
-rejected cursors). Shapes: `reference/datadog-api.md` §1–3.
+client (`httpx.AsyncClient(transport=fake)`, or a plain client against `start_loopback(fake)` from
+`demo/loopback.py`) runs its real code: request bodies and query strings, date math, the `[from, to)`
+window, sort, cursor paging with the recorded quirks (a short page still has a cursor; the terminal page
+is exactly `{"data":[]}`), auth headers, `X-RateLimit-*` headers and the empty-bodied 429, the API Keys
+API and the validate endpoints — and scripted faults (5xx, timeouts, resets, truncated bodies, partial
+pages, duplicates, rejected cursors). Shapes: `reference/datadog-api.md` §1–3.
 
 Endpoints:
     POST   /api/v2/audit/events/search      GET /api/v2/audit/events
@@ -35,10 +35,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import httpx
 import msgspec
 
+from ddaudit_tui.demo.fake_api_keys import KeyTable
+from ddaudit_tui.demo.shapes import gc_paused
 from ddaudit_tui.events.decode import decode_item, parse_timestamp
 from ddaudit_tui.events.record import KIND_API, Event
-from ddaudit_tui.sources.demo_shapes import gc_paused
-from ddaudit_tui.sources.fake_keys import KeyTable
 
 __all__ = [
     "DEMO_API_KEY",
@@ -51,8 +51,6 @@ __all__ = [
     "FakeDatadog",
     "LoggedRequest",
     "RateLimit",
-    "loopback",
-    "start_loopback",
 ]
 
 # Credentials the fake accepts by default (fake values in the real formats: 32 / 40 hex characters).
@@ -306,7 +304,8 @@ class _Trickle(httpx.AsyncByteStream):
 class FakeDatadog(httpx.AsyncBaseTransport):
     """A fake Datadog API over a list of audit events (API items as dicts, or `Event` records).
 
-    Use in-process as the transport of an `httpx.AsyncClient`, or over a socket with `start_loopback`.
+    Use in-process as the transport of an `httpx.AsyncClient`, or over a socket with
+    `demo.loopback.start_loopback`.
     `requests` logs every request received. Thread-safe (the loopback server is threaded).
     """
 
@@ -343,7 +342,7 @@ class FakeDatadog(httpx.AsyncBaseTransport):
         self.permissions = set(permissions)
         self.rate_limit = rate_limit or RateLimit()
         self.other_rate_limit = RateLimit(limit=1000, period_s=60, name="api_keys")
-        self.live = live  # anything with `.advance(now_ms) -> list[dict]` (demo_org.LiveDemo)
+        self.live = live  # anything with `.advance(now_ms) -> list[dict]` (demo.org.LiveDemo)
         self.meta_style = meta  # "full" (elapsed, request_id, status) or "recorded" (page.after only)
         self.default_sort = default_sort
         self.org_uuid = org_uuid
@@ -377,7 +376,7 @@ class FakeDatadog(httpx.AsyncBaseTransport):
         **kwargs: Any,
     ) -> FakeDatadog:
         """The demo org behind a fake API (optionally alive: new events keep arriving)."""
-        from ddaudit_tui.sources.demo_org import LiveDemo, generate
+        from ddaudit_tui.demo.org import LiveDemo, generate
 
         # The items only live until they are encoded: with the cyclic GC paused throughout, they are
         # freed by reference counting without the collector ever walking them.
@@ -868,7 +867,3 @@ class FakeDatadog(httpx.AsyncBaseTransport):
                 return 204, b""
             return _error(405, "Method Not Allowed")
         return _error(404, "Not found")
-
-
-# The loopback server lives in its own module; re-exported here for one import.
-from ddaudit_tui.sources.fake_loopback import loopback, start_loopback  # noqa: E402

@@ -12,11 +12,9 @@ import httpx
 import msgspec
 import pytest
 
-from ddaudit_tui.events.decode import DecodeError, decode_item, decode_page, parse_timestamp
-from ddaudit_tui.events.record import KIND_API, Event
-from ddaudit_tui.sources import fake_api
-from ddaudit_tui.sources.demo_org import PLANTED, LiveDemo, generate
-from ddaudit_tui.sources.fake_api import (
+from ddaudit_tui.demo import fake_datadog
+from ddaudit_tui.demo.fake_api_keys import SCRUBBED_SECRET
+from ddaudit_tui.demo.fake_datadog import (
     DEMO_API_KEY,
     DEMO_APP_KEY,
     DEMO_TOKEN,
@@ -25,11 +23,12 @@ from ddaudit_tui.sources.fake_api import (
     Fault,
     FaultPlan,
     RateLimit,
-    loopback,
     parse_api_time,
-    start_loopback,
 )
-from ddaudit_tui.sources.fake_keys import SCRUBBED_SECRET
+from ddaudit_tui.demo.loopback import loopback, start_loopback
+from ddaudit_tui.demo.org import PLANTED, LiveDemo, generate
+from ddaudit_tui.events.decode import DecodeError, decode_item, decode_page, parse_timestamp
+from ddaudit_tui.events.record import KIND_API, Event
 
 END = 1_785_500_000_000
 M, H, D = 60_000, 3_600_000, 86_400_000
@@ -629,7 +628,7 @@ async def test_paging_everything_decodes_nothing_and_a_query_decodes_only_its_wi
         decoded.append(raw)
         return decode_item(raw, source, kind)
 
-    monkeypatch.setattr(fake_api, "decode_item", counting)
+    monkeypatch.setattr(fake_datadog, "decode_item", counting)
     fake = make(items)
     async with fake.client() as c:
         ids, _ = await page_all(c, {"filter": dict(WIDE), "page": {"limit": 100}, "sort": "-timestamp"})

@@ -4,6 +4,9 @@ A threaded stdlib HTTP server that hands every request to `FakeDatadog.handle` �
 in-process transport uses — so integration tests exercise the client's real socket path (connection
 pooling, timeouts, resets). Transport faults become real ones here: a "timeout" stalls without answering,
 a "reset" closes the socket with a TCP RST.
+
+The server knows the fake only through `ServedApi` (below), which this module owns: `fake_datadog` and
+this module do not import each other, in either direction.
 """
 
 from __future__ import annotations
@@ -17,10 +20,26 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from ddaudit_tui.sources.fake_api import FakeDatadog
+
+class Answer(Protocol):
+    """What the fake answers one request with (`fake_datadog.Outcome`): a response, or a transport
+    failure to act out (`action` "timeout" / "reset" / "trickle", pausing `sleep_s`)."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    action: str | None
+    sleep_s: float
+
+
+class ServedApi(Protocol):
+    """What the server needs of the fake it serves (`fake_datadog.FakeDatadog`)."""
+
+    latency_s: float
+
+    def handle(self, method: str, raw_path: str, headers: Any, body: bytes, base_url: str) -> Answer: ...
 
 
 # -- loopback server ----------------------------------------------------------------------------------
@@ -93,7 +112,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    fake: FakeDatadog
+    fake: ServedApi
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hangs up mid-answer (a fetch aborted by a 403 on another slice) is ordinary for a
@@ -103,7 +122,7 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-def start_loopback(fake: FakeDatadog, port: int = 0) -> tuple[str, Callable[[], None]]:
+def start_loopback(fake: ServedApi, port: int = 0) -> tuple[str, Callable[[], None]]:
     """Serve `fake` on 127.0.0.1 (an ephemeral port by default). Returns (base_url, stop)."""
     server = _Server(("127.0.0.1", port), _Handler)
     server.fake = fake
@@ -124,7 +143,7 @@ def start_loopback(fake: FakeDatadog, port: int = 0) -> tuple[str, Callable[[], 
 
 
 @contextmanager
-def loopback(fake: FakeDatadog, port: int = 0) -> Iterator[str]:
+def loopback(fake: ServedApi, port: int = 0) -> Iterator[str]:
     """`with loopback(fake) as base_url:` — the fake on a real socket for the duration of the block."""
     base_url, stop = start_loopback(fake, port)
     try:

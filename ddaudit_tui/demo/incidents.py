@@ -16,8 +16,7 @@ from datetime import time as dtime
 from datetime import timezone as dt_timezone
 from typing import Any
 
-from ddaudit_tui.events.decode import parse_timestamp
-from ddaudit_tui.sources.demo_catalog import (
+from ddaudit_tui.demo.catalog import (
     AI_DELETED_MONITORS,
     API_KEYS,
     BITS_AGENT,
@@ -48,13 +47,14 @@ from ddaudit_tui.sources.demo_catalog import (
     Person,
     ServiceAccount,
 )
-from ddaudit_tui.sources.demo_shapes import (
+from ddaudit_tui.demo.shapes import (
     TAGS_NOTABLE,
     Shapes,
     person_origin,
     person_usr,
     sa_usr,
 )
+from ddaudit_tui.events.decode import parse_timestamp
 
 S = 1000
 M = 60 * S

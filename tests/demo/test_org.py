@@ -15,12 +15,10 @@ from zoneinfo import ZoneInfo
 import msgspec
 import pytest
 
+import ddaudit_tui.demo.org as demo_org
+import ddaudit_tui.demo.shapes as shapes
 import ddaudit_tui.events.decode as decode_mod
-import ddaudit_tui.sources.demo_org as demo_org
-import ddaudit_tui.sources.demo_shapes as shapes
-from ddaudit_tui.events.decode import iter_decode
-from ddaudit_tui.events.record import Event
-from ddaudit_tui.sources.demo_org import (
+from ddaudit_tui.demo.org import (
     PLANTED,
     LiveDemo,
     default_events,
@@ -28,6 +26,8 @@ from ddaudit_tui.sources.demo_org import (
     iter_items,
     write_demo_data,
 )
+from ddaudit_tui.events.decode import iter_decode
+from ddaudit_tui.events.record import Event
 
 END = 1_785_500_000_000  # 2026-07-31T12:13:20Z, a Friday
 S, M, H, D = 1000, 60_000, 3_600_000, 86_400_000

@@ -24,10 +24,14 @@ if TYPE_CHECKING:
 
 MIN_WIDTH = 60
 MIN_HEIGHT = 20
+# Down to this size the Spike watch shows, compact (widgets/watch_compact.py): a small tmux pane.
+COMPACT_MIN_WIDTH = 40
+COMPACT_MIN_HEIGHT = 6
 
 
 class TooSmall(Static):
-    """Shown instead of the pane when the terminal is below MIN_WIDTH × MIN_HEIGHT."""
+    """Shown instead of the pane when the terminal is below MIN_WIDTH × MIN_HEIGHT (and, in the Spike
+    watch, which has a compact layout, below COMPACT_MIN_WIDTH × COMPACT_MIN_HEIGHT)."""
 
     DEFAULT_CSS = """
     TooSmall {
@@ -44,8 +48,9 @@ class TooSmall(Static):
         self.update(
             Text(
                 f"Terminal too small: {width}×{height}.\n"
-                f"ddaudit needs at least {MIN_WIDTH}×{MIN_HEIGHT} — enlarge the window or pane.\n"
-                "q quits."
+                f"ddaudit needs at least {MIN_WIDTH}×{MIN_HEIGHT},\n"
+                f"the Spike watch {COMPACT_MIN_WIDTH}×{COMPACT_MIN_HEIGHT}.\n"
+                "Enlarge the window or pane; q quits."
             )
         )
 
@@ -147,7 +152,10 @@ class PaneScreen(Screen[None]):
         return self.query_one(PaneHeader).status
 
     def on_resize(self, event: events.Resize) -> None:
-        self.query_one(TooSmall).show_size(event.size.width, event.size.height)
+        width, height = event.size
+        self.query_one(TooSmall).show_size(width, height)
+        # Below the compact watch's floor the notice is all there is room for (app.tcss).
+        self.set_class(width < COMPACT_MIN_WIDTH or height < COMPACT_MIN_HEIGHT, "-tiny")
 
     # -- "copy as" (the app's `Y`) -------------------------------------------------------------
 

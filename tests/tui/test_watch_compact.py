@@ -155,6 +155,25 @@ async def test_the_status_line_says_paging_last_poll_and_stale(tmp_path):
         assert "! HIGH" in "\n".join(screen_lines(app))  # the alerts stay
 
 
+async def test_space_pauses_the_compact_list_and_counts_what_waits():
+    clock = TestClock(FROZEN_NOW)
+    source = MemorySource(three_severities())
+    app = memory_app(source, clock)
+    async with app.run_test(size=(80, 10)) as pilot:
+        await polled(pilot, 1)
+        await pilot.press("space")
+        source.events += role_grants(NOW_MS + 20_000, "trent@example.com", [0.1, 0.05, 0.01])
+        clock.advance(30)
+        await polled(pilot, 2)
+        lines = assert_compact(app, (80, 10))
+        assert lines[0].startswith(" ⏸ PAUSED +3"), lines[0]
+        assert not any("trent" in line for line in lines)  # frozen, as the full tables are
+        await pilot.press("space")
+        await settle_watch(pilot)
+        lines = assert_compact(app, (80, 10))
+        assert lines[0].startswith(" ● LIVE") and any("trent" in line for line in lines), lines
+
+
 async def test_hostile_actor_names_render_literally():
     clock = TestClock(FROZEN_NOW)
     actor = "[@click=app.quit]x[/]\x1b[2J\u202eevil"

@@ -114,9 +114,11 @@ class CompactWatch(Widget):
         note: str = "",
     ) -> None:
         """New content; repaints only when it changed (the countdown changes it once a second)."""
-        state = (tuple(parts), snapshot, now_ms // 1000, note)
-        if state != (self.parts, self.snapshot, self.now_ms // 1000, self.note):
-            self.parts, self.snapshot, self.now_ms, self.note = state[0], snapshot, now_ms, note
+        new_parts = tuple(parts)
+        # Snapshots are immutable: a new one is a new object (no deep comparison once a second).
+        same_snapshot = snapshot is self.snapshot and note == self.note
+        if not (same_snapshot and new_parts == self.parts and now_ms // 1000 == self.now_ms // 1000):
+            self.parts, self.snapshot, self.now_ms, self.note = new_parts, snapshot, now_ms, note
             if self.display:
                 self.refresh()
 

@@ -1,4 +1,4 @@
-"""Regenerate the README screenshots: `.venv/bin/python screenshots/make.py`.
+"""Regenerate the README screenshots: `.venv/bin/python screenshots/make.py [NAME...]` (none: all).
 
 Runs the app headless on the demo org (a fixed seed, window and clock, so the picture only changes when
 the app or the demo does) and writes SVGs next to this file.
@@ -14,7 +14,9 @@ from pathlib import Path
 
 from textual.worker import WorkerCancelled
 
+from ddaudit_tui.alerts.wiring import WatchOptions
 from ddaudit_tui.demo.org import generate
+from ddaudit_tui.demo.source import open_demo
 from ddaudit_tui.events.decode import iter_decode
 from ddaudit_tui.events.store import EventStore
 from ddaudit_tui.sources.files import FileSource
@@ -55,7 +57,47 @@ async def shoot(name: str, query: str, keys: tuple[str, ...] = ()) -> Path:
     return path
 
 
+# The compact Spike watch, as `ddaudit --demo --live --pane watch` shows it in a small tmux pane.
+COMPACT_SHOTS = (
+    ("watch-compact-100x15", (100, 15)),
+    ("watch-compact-80x10", (80, 10)),
+    ("watch-compact-40x6", (40, 6)),
+)
+
+
+async def _never(_seconds: float) -> None:
+    """The poller's sleep: one poll is all a picture needs."""
+    await asyncio.Event().wait()
+
+
+async def shoot_compact(name: str, size: tuple[int, int]) -> Path:
+    def clock() -> float:
+        return END_MS / 1000
+
+    source = open_demo(seed=7, events=3000, end_ms=END_MS, live=True, clock=clock)
+    window = Window(END_MS - 7 * 86_400_000, END_MS)
+    app = DdauditApp(source, window, clock=clock, start_pane="watch")
+    app.watch_options = WatchOptions(demo=True, clock=clock, sleep=_never)  # type: ignore[attr-defined]
+    async with app.run_test(size=size) as pilot:
+        app.theme = "textual-dark"
+        screen = app.screen
+        for _ in range(3000):  # the first poll (the demo's look-back), then its drawing
+            latest = getattr(screen, "latest", None)
+            if latest is not None and latest.polls >= 1 and not latest.polling:
+                break
+            await pilot.pause(0.01)
+        app.clear_notifications()
+        await pilot.pause(0.3)
+        path = HERE / f"{name}.svg"
+        path.write_text(app.export_screenshot(title=f"ddaudit — {name}"))
+    return path
+
+
 def main() -> int:
+    only = set(sys.argv[1:])  # names to make; none: all
+    for name, size in COMPACT_SHOTS:
+        if not only or name in only:
+            print(f"wrote {asyncio.run(shoot_compact(name, size))}", file=sys.stderr)
     shots = [
         # The start pane: the keys seen, riskiest first; Enter looks up the top one.
         ("keys", "*", ()),
@@ -67,6 +109,8 @@ def main() -> int:
         ("presets", "-@evt.name:Request", ("4", "i", "j", "j", "j", "j")),
     ]
     for name, query, keys in shots:
+        if only and name not in only:
+            continue
         path = asyncio.run(shoot(name, query, keys=keys))
         print(f"wrote {path}", file=sys.stderr)
     return 0

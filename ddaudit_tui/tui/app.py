@@ -250,6 +250,12 @@ class DdauditApp(WaitForInput, App[int]):
         await self._close_source()
         self.exit(return_code=code)
 
+    def on_resize(self, event: events.Resize) -> None:
+        # A small tmux pane shows the compact Spike watch; the pane shown before returns when it grows.
+        from ddaudit_tui.tui.widgets.watch_compact import follow_size
+
+        follow_size(self, event.size)
+
     async def on_event(self, event: events.Event) -> None:
         # Once the app is leaving, the rest of a burst of keys (a paste, `q` typed with the next key) is
         # dropped: a dialog opened while the screens are torn down would crash the exit.

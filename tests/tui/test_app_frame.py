@@ -8,6 +8,7 @@ import random
 from rich.segment import Segment
 from tui_helpers import screen_lines, screen_text, settle
 from tui_synthetic import T0, WINDOW, decode_items, make_item
+from watch_pane_helpers import settle_watch
 
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.sources.base import FetchResult, Progress, ProgressCallback
@@ -226,16 +227,23 @@ async def test_no_color_still_marks_the_cursor(make_app, items, monkeypatch):
 
 
 async def test_terminal_too_small_notice(make_app, items):
+    # settle_watch: the Spike watch, shown at a compact size, polls for ever (settle would wait on it).
     app = make_app(items)
-    async with app.run_test(size=(59, 24)) as pilot:
-        await settle(pilot)
+    async with app.run_test(size=(39, 24)) as pilot:
+        await settle_watch(pilot)
         assert app.screen.query_one(TooSmall).display
-        assert "Terminal too small: 59×24" in screen_text(app)
-        await pilot.resize_terminal(80, 19)
-        await settle(pilot)
-        assert "Terminal too small: 80×19" in screen_text(app)
+        assert "Terminal too small: 39×24" in screen_text(app)
+        await pilot.resize_terminal(80, 5)
+        await settle_watch(pilot)
+        assert "Terminal too small: 80×5" in screen_text(app)
+        # Just below the full layout (59×24, 80×19), the compact Spike watch shows instead.
+        for size in ((59, 24), (80, 19)):
+            await pilot.resize_terminal(*size)
+            await settle_watch(pilot)
+            assert app.current_mode == "watch" and "Terminal too small" not in screen_text(app)
         await pilot.resize_terminal(80, 24)
-        await settle(pilot)
+        await settle_watch(pilot)
+        assert app.current_mode == "explore"
         assert not app.screen.query_one(TooSmall).display
         assert app.screen.query_one(EventTable).display
 

@@ -174,8 +174,9 @@ async def test_every_screen_renders_at(size: tuple[int, int]):
 
 
 async def test_below_the_floor_every_pane_shows_the_too_small_notice():
-    """50×15 (the exact edges, 59×24 and 80×19, are in test_app_frame.py)."""
-    size = width, height = (50, 15)
+    """39×15 (the exact edges are in test_app_frame.py; from 40×6 to 60×20 every pane gives way to the
+    compact Spike watch: test_watch_compact.py)."""
+    size = width, height = (39, 15)
     app = demo_app()
     async with app.run_test(size=size) as pilot:
         await settle_watch(pilot)

@@ -17,15 +17,14 @@ from textual.widgets import Footer, Static
 
 from ddaudit_tui.sources.base import Progress, Source
 from ddaudit_tui.timeutil import Window
+from ddaudit_tui.tui.sizes import COMPACT_MIN_HEIGHT, COMPACT_MIN_WIDTH, MIN_HEIGHT, MIN_WIDTH
 from ddaudit_tui.tui.widgets.header import PaneHeader, Status
 from ddaudit_tui.tui.widgets.pane_bar import PaneBadge, PaneBar
 
-MIN_WIDTH = 60
-MIN_HEIGHT = 20
-
 
 class TooSmall(Static):
-    """Shown instead of the pane when the terminal is below MIN_WIDTH × MIN_HEIGHT."""
+    """Shown instead of the pane when the terminal is below MIN_WIDTH × MIN_HEIGHT (and, in the Spike
+    watch, which has a compact layout, below COMPACT_MIN_WIDTH × COMPACT_MIN_HEIGHT)."""
 
     DEFAULT_CSS = """
     TooSmall {
@@ -42,8 +41,9 @@ class TooSmall(Static):
         self.update(
             Text(
                 f"Terminal too small: {width}×{height}.\n"
-                f"ddaudit needs at least {MIN_WIDTH}×{MIN_HEIGHT} — enlarge the window or pane.\n"
-                "q quits."
+                f"ddaudit needs at least {MIN_WIDTH}×{MIN_HEIGHT},\n"
+                f"the Spike watch {COMPACT_MIN_WIDTH}×{COMPACT_MIN_HEIGHT}.\n"
+                "Enlarge the window or pane; q quits."
             )
         )
 
@@ -163,7 +163,10 @@ class PaneScreen(Screen[None]):
         return self.query_one(PaneHeader).status
 
     def on_resize(self, event: events.Resize) -> None:
-        self.query_one(TooSmall).show_size(event.size.width, event.size.height)
+        width, height = event.size
+        self.query_one(TooSmall).show_size(width, height)
+        # Below the compact watch's floor the notice is all there is room for (app.tcss).
+        self.set_class(width < COMPACT_MIN_WIDTH or height < COMPACT_MIN_HEIGHT, "-tiny")
 
     # -- "copy as" (the app's `Y`) -------------------------------------------------------------
 

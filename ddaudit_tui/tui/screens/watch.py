@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -47,6 +47,7 @@ from ddaudit_tui.tui.screens.export_dialog import ExportDialog
 from ddaudit_tui.tui.widgets.event_table import EventTable
 from ddaudit_tui.tui.widgets.header import PaneHeader, Status
 from ddaudit_tui.tui.widgets.pane_bar import PaneBadge
+from ddaudit_tui.tui.widgets.watch_compact import COMPACT, TOO_SMALL, CompactWatch, StatusPart, layout_for
 from ddaudit_tui.tui.widgets.watch_sparklines import HotActorSparklines, RateSparkline
 from ddaudit_tui.tui.widgets.watch_status import TextLine
 from ddaudit_tui.tui.widgets.watch_tables import ActorTable, AlertTable, alert_line
@@ -168,6 +169,11 @@ class WatchScreen(PaneScreen):
 
     # -- layout ------------------------------------------------------------------------------------
 
+    def compose(self) -> ComposeResult:
+        yield from super().compose()
+        # What a small pane shows instead of the frame (the `-compact` class; app.tcss).
+        yield CompactWatch(id="watch-compact")
+
     def compose_body(self) -> ComposeResult:
         yield TextLine(id="watch-status")
         yield TextLine(id="watch-stale")
@@ -195,6 +201,7 @@ class WatchScreen(PaneScreen):
         return self.watch_setup.poller if self.watch_setup is not None else None
 
     def on_mount(self) -> None:
+        self._apply_size()
         self.alert_table.focus()
         self.watch(self.app, "local_time", self._on_local_time, init=False)
         self.query_one("#watch-actors-title", TextLine).set_text(Text("ACTORS · starting…", end=""))
@@ -264,7 +271,25 @@ class WatchScreen(PaneScreen):
         if self._countdown_timer is not None:
             self._countdown_timer.pause()
 
+    def on_resize(self, event: events.Resize) -> None:
+        super().on_resize(event)
+        self._apply_size()
+
+    def _apply_size(self) -> None:
+        """`-compact` below the full layout, down to 40×6 (app.tcss); `-tiny` below that."""
+        layout = layout_for(*self.app.size)
+        compact = layout == COMPACT
+        self.set_class(compact, "-compact")
+        self.set_class(layout == TOO_SMALL, "-tiny")
+        if compact:
+            self._draw_compact()
+
+    @property
+    def is_compact(self) -> bool:
+        return self.has_class("-compact")
+
     def on_screen_resume(self) -> None:
+        self._apply_size()
         if self._countdown_timer is not None:
             self._countdown_timer.resume()
         if self._dirty and self.latest is not None:
@@ -361,7 +386,7 @@ class WatchScreen(PaneScreen):
         self.query_one(HotActorSparklines).set_series(snap.actor_series, snap.series_start_ms, local)
         if not self.paused and self.shown is not None:
             self._render_tables(self.shown, local)
-        self._tick()
+        self._tick()  # the compact watch too
 
     def _render_tables(self, snap: WatchSnapshot, local: bool) -> None:
         self.actor_table.show_snapshot(snap)
@@ -440,7 +465,10 @@ class WatchScreen(PaneScreen):
     def _tick(self) -> None:
         """The status and stale lines (the countdown moves every second)."""
         snap = self.latest
-        if snap is None or not self.is_mounted:
+        if not self.is_mounted:
+            return
+        self._draw_compact()
+        if snap is None:
             return
         now = self._now()
         self.query_one("#watch-status", TextLine).set_text(self.status_text(snap, now))
@@ -452,6 +480,53 @@ class WatchScreen(PaneScreen):
             stale.add_class("-visible")
         else:
             stale.remove_class("-visible")
+
+    def _draw_compact(self) -> None:
+        """The compact watch (shown at a small size; kept current only while it is)."""
+        if not self.is_compact:
+            return
+        compact = self.query_one(CompactWatch)
+        snap = self.latest
+        now = self._now()
+        if self.setup_error is not None:
+            note = f"the watch could not start: {self.setup_error}"
+            compact.show([StatusPart("✖ not watching", "stale")], None, round(now * 1000), note=note)
+            return
+        if snap is None:
+            compact.show([StatusPart("● LIVE", "lead"), StatusPart("first poll…")], None, round(now * 1000))
+            return
+        compact.show(self.compact_status(snap, now), self.shown or snap, round(now * 1000))
+
+    def compact_status(self, snap: WatchSnapshot, now: float) -> list[StatusPart]:
+        """The status line's parts in short words, most important first (the line drops from the end):
+        live or paused, stale, next poll, paging, last successful poll."""
+        setup = self.watch_setup
+        local = self.ddaudit.local_time
+        fixed = setup is not None and setup.fixed_now_ms is not None
+        if self.paused and self.shown is not None:
+            waiting = max(0, snap.events_total - self.shown.events_total)
+            parts = [StatusPart(f"⏸ PAUSED +{waiting:,}", "paused")]
+        else:
+            parts = [StatusPart("■ FILE" if fixed else "● LIVE", "lead")]
+        ok = ""
+        if snap.last_success is not None:
+            ok = f"ok {fmt_ts(round(snap.last_success * 1000), local, seconds=False)[11:]}"
+        stale = self._is_stale(snap, now)
+        if stale:
+            # The last successful poll is what makes data stale: it goes with the warning.
+            parts.append(StatusPart(f"⚠ STALE · {ok or 'no poll yet'}", "stale"))
+        if fixed:
+            assert setup is not None and setup.fixed_now_ms is not None
+            parts.append(StatusPart(f"as of {fmt_ts(setup.fixed_now_ms, local, seconds=False)}"))
+        elif snap.polling:
+            parts.append(StatusPart("⟳ polling"))
+        elif snap.next_poll is not None:
+            left = max(0, int(snap.next_poll - now + 0.999))
+            parts.append(StatusPart(f"next {left // 60}:{left % 60:02d}"))
+        parts.append(StatusPart(f"paging {setup.paging}" if setup is not None else "paging off"))
+        if ok and not fixed and not stale:
+            parts.append(StatusPart(ok))
+        return parts
 
     def status_text(self, snap: WatchSnapshot, now: float) -> Text:
         setup = self.watch_setup

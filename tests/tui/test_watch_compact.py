@@ -362,3 +362,19 @@ def test_snapshot_compact_three_severities_80x10(snap_compare):
 
 def test_snapshot_compact_three_severities_40x6(snap_compare):
     assert snap_compare(_three_severities_app(), terminal_size=(40, 6), run_before=_three)
+
+
+async def test_no_open_alert_after_a_critical_one_closed_says_so_and_names_the_worst():
+    # A quiet pane after a CRITICAL burst closed must not read like a quiet day: the full pane says
+    # "0 open alerts · N closed, worst CRITICAL" as a warning; the compact one says the same.
+    clock = TestClock(FROZEN_NOW)
+    app = memory_app(MemorySource(three_severities()), clock)
+    async with app.run_test(size=(80, 10)) as pilot:
+        await polled(pilot, 1)
+        clock.advance(3 * 3600)  # hours later: every burst has closed
+        screen = await polled(pilot, 2)
+        assert screen.latest is not None and screen.latest.alerts
+        assert not any(a.is_open for a in screen.latest.alerts)
+        lines = assert_compact(app, (80, 10))
+        line = lines[row_of(lines, "no open alerts")]
+        assert "closed (24h), worst ‼ CRITICAL" in line, line

@@ -26,7 +26,7 @@ from textual.widget import Widget
 
 from ddaudit_tui.alerts.poller import WatchSnapshot
 from ddaudit_tui.analysis.buckets import size_label
-from ddaudit_tui.analysis.signals import SEVERITY_STYLE
+from ddaudit_tui.analysis.signals import SEVERITY_STYLE, Severity
 from ddaudit_tui.analysis.spikes import Alert
 from ddaudit_tui.tui.safe_text import clean, fit
 from ddaudit_tui.tui.sizes import COMPACT_MIN_HEIGHT, COMPACT_MIN_WIDTH, MIN_HEIGHT, MIN_WIDTH
@@ -80,6 +80,7 @@ class CompactWatch(Widget):
         "compact-watch--stale",
         "compact-watch--actor",
         "compact-watch--muted",
+        "compact-watch--recent",
         "compact-watch--bars",
     }
 
@@ -93,6 +94,7 @@ class CompactWatch(Widget):
         & > .compact-watch--stale { background: $error 25%; color: $text-error; text-style: bold; }
         & > .compact-watch--actor { text-style: bold; }
         & > .compact-watch--muted { color: $text-muted; }
+        & > .compact-watch--recent { color: $text-warning; text-style: bold; }
         & > .compact-watch--bars { color: $primary; }
     }
     App:nocolor CompactWatch > .compact-watch--paused { text-style: reverse bold; }
@@ -170,9 +172,15 @@ class CompactWatch(Widget):
         alerts = worst_first(snap.alerts)
         out: list[Text] = []
         if not alerts:
-            closed = len(snap.alerts)
-            words = " no open alerts" + (f" · {closed:,} closed (24h)" if closed else "")
-            out.append(Text(fit(words, width), style=muted, end=""))
+            words, style = " no open alerts", muted
+            if snap.alerts:
+                # The same news as the full pane's header: a quiet pane after a HIGH or CRITICAL burst
+                # closed is not a quiet day, so the worst is named and the line is not muted.
+                worst = max(snap.alerts, key=lambda a: int(a.severity)).severity
+                words += f" · {len(snap.alerts):,} closed (24h), worst {worst.label}"
+                if worst >= Severity.HIGH:
+                    style = self._style("recent")
+            out.append(Text(fit(words, width), style=style, end=""))
         else:
             fits = rows if len(alerts) <= rows else max(0, rows - 1)
             shown = alerts[:fits]

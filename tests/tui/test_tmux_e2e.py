@@ -171,3 +171,26 @@ def test_every_pane_an_export_and_quit_in_tmux(tmux: Tmux, tmp_path: Path):
     tmux.keys("q")
     screen = tmux.wait_for("ddaudit exited with 0")
     assert "Traceback" not in screen
+
+
+def test_the_compact_watch_in_small_tmux_panes(tmux: Tmux, tmp_path: Path):
+    # A monitor pane: `--demo --live --pane watch` in a 100×15 split, then a 40×6 corner, then back to a
+    # full window. The compact watch's status line and its alerts (or the closed ones' summary) are on
+    # screen at each small size; the full layout with its pane bar returns when the pane grows.
+    (tmp_path / "home").mkdir()
+    tmux.start(
+        [sys.executable, "-m", "ddaudit_tui", "--demo", "--live", "--pane", "watch"], app_env(tmp_path)
+    )
+    for width, height in ((100, 15), (80, 10), (40, 6)):
+        tmux.run("resize-window", "-t", "e2e", "-x", str(width), "-y", str(height))
+        screen = tmux.wait_for("● LIVE", "next ", gone=("Terminal too small", "needs at least"))
+        lines = screen.splitlines()
+        assert re.search(r"(HIGH|CRITICAL|MEDIUM|no open alerts)", screen), screen
+        assert "1 Key lookup" not in screen  # the chrome folded away
+        assert all(len(line) <= width for line in lines)
+    tmux.run("resize-window", "-t", "e2e", "-x", "120", "-y", "35")
+    tmux.wait_for("1 Key lookup", "2 Spike watch", "ALERTS")
+    tmux.run("resize-window", "-t", "e2e", "-x", "39", "-y", "6")
+    tmux.wait_for("40×6")
+    tmux.keys("q")
+    tmux.wait_for("ddaudit exited with 0")

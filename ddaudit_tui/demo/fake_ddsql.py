@@ -289,6 +289,8 @@ class _Run:
     def __init__(self, store: EventStore, start: int, end: int, now_ms: int) -> None:
         self.store, self.start, self.end, self.now_ms = store, start, end, now_ms
         self.db = sqlite3.connect(":memory:")
+        # PostgreSQL's LIKE is case-sensitive, SQLite's is not unless asked (ILIKE is transpiled apart).
+        self.db.execute("PRAGMA case_sensitive_like = ON")
         self.declared: dict[str, str] = {}  # output name -> DDSQL type, from every AS list
 
     def execute(self, sql: str, row_limit: int) -> tuple[list[dict[str, Any]], bool]:

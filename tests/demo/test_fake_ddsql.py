@@ -365,3 +365,14 @@ async def test_count_star_equals_what_the_search_endpoint_pages(demo_items: list
     assert r.status_code == 200, r.text
     assert r.json()["data"]["attributes"]["columns"][0]["values"] == [len(searched.events)]
     assert searched.complete
+
+
+async def test_postgres_semantics_where_sqlite_differs(demo_items: list[dict]) -> None:
+    fake = make(demo_items)
+    src = audit({"@network.client.geoip.country.name": "country VARCHAR"})
+    like = await run(fake, f"SELECT count(*), max(country) FROM {src} WHERE country LIKE 'united%'")
+    ilike = await run(fake, f"SELECT count(*) FROM {src} WHERE country ILIKE 'united%'")
+    cols = like["data"]["attributes"]["columns"]
+    assert [c["name"] for c in cols] == ["count", "max"]  # PostgreSQL's names for unaliased aggregates
+    assert rows(like) == [(0, None)]  # LIKE is case-sensitive in PostgreSQL
+    assert rows(ilike)[0][0] > 0

@@ -446,8 +446,9 @@ class _Run:
             return "TIMESTAMP"
         if isinstance(node, exp.Avg):
             return "DECIMAL"
-        if isinstance(node, exp.Sum):
-            return "BIGINT" if self._type(node.this) == "BIGINT" else "DECIMAL"
+        if isinstance(node, exp.Sum):  # PostgreSQL: sum of integers is an integer, of floats a float
+            inner = self._type(node.this)
+            return inner if inner in ("BIGINT", "DECIMAL") else None
         if isinstance(node, exp.Cast):
             target = node.to.this.name if isinstance(node.to.this, exp.DataType.Type) else ""
             return {"BIGINT": "BIGINT", "INT": "BIGINT", "DECIMAL": "DECIMAL", "DOUBLE": "DECIMAL",

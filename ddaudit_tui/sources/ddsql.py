@@ -23,7 +23,6 @@ the search syntax and then for the SQL string literal.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from collections.abc import Sequence
@@ -160,14 +159,16 @@ class DdsqlClient:
         poll_s: float = 0.5,
         max_poll_s: float = 4.0,
         deadline_s: float = 120.0,
-        sleep: Sleep = asyncio.sleep,
+        sleep: Sleep | None = None,
         clock: Clock = time.monotonic,
     ) -> None:
         if poll_s <= 0 or max_poll_s < poll_s or deadline_s <= 0:
             raise ValueError("expected 0 < poll_s <= max_poll_s and deadline_s > 0")
         self.client = client
         self.poll_s, self.max_poll_s, self.deadline_s = poll_s, max_poll_s, deadline_s
-        self._sleep, self._clock = sleep, clock
+        # The DatadogClient's own sleep by default: tests that record its waits record these too.
+        self._sleep: Sleep = sleep if sleep is not None else client._sleep
+        self._clock = clock
         self.requests = 0
 
     async def query(self, sql: str, window: Window, *, limit: int = DEFAULT_LIMIT) -> DdsqlResult:

@@ -12,6 +12,7 @@ Endpoints:
     POST   /api/v2/audit/events/search      GET /api/v2/audit/events
     GET    /api/v2/api_keys/{id}            DELETE /api/v2/api_keys/{id}       GET /api/v2/api_keys
     GET    /api/v2/validate_keys            GET /api/v1/validate               GET /api/v2/validate
+    POST   /api/v2/ddsql/query/tabular      POST /api/v2/ddsql/query/tabular/fetch   (`fake_ddsql`)
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import httpx
 import msgspec
 
 from ddaudit_tui.demo.fake_api_keys import KeyTable
+from ddaudit_tui.demo.fake_ddsql import DDSQL_PERMISSION, EXECUTE_PATH, FETCH_PATH, DdsqlConfig, FakeDdsql
 from ddaudit_tui.demo.shapes import gc_paused
 from ddaudit_tui.events.decode import decode_item, parse_timestamp
 from ddaudit_tui.events.record import KIND_API, Event
@@ -59,11 +61,14 @@ DEMO_APP_KEY = "aaaa0000demo0000fake0000applicationkey00"
 DEMO_TOKEN = "ddat_demo-fake-access-token"
 
 AUDIT_PERMISSION = "audit_logs_read"
-ALL_PERMISSIONS = frozenset({AUDIT_PERMISSION, "api_keys_read", "api_keys_write", "api_keys_delete"})
+ALL_PERMISSIONS = frozenset(
+    {AUDIT_PERMISSION, "api_keys_read", "api_keys_write", "api_keys_delete", DDSQL_PERMISSION}
+)
 
 SEARCH_PATH = "/api/v2/audit/events/search"
 LIST_PATH = "/api/v2/audit/events"
 KEYS_PATH = "/api/v2/api_keys"
+DDSQL_PATHS = (EXECUTE_PATH, FETCH_PATH)
 
 _enc = msgspec.json.Encoder()
 _dec = msgspec.json.Decoder()
@@ -328,6 +333,8 @@ class FakeDatadog(httpx.AsyncBaseTransport):
         org_uuid: str = "4f6b2c1e-7d3a-4e89-9b21-5c0d8a7e3f10",
         log_limit: int | None = 10_000,
         auth_echo: str | None = None,
+        ddsql: DdsqlConfig | None = None,
+        ddsql_rate_limit: RateLimit | None = None,
     ) -> None:
         self.latency_s = latency_s
         # How a refusal echoes what it was sent (gateways do), with a 401: None; "after160" (the API
@@ -342,6 +349,9 @@ class FakeDatadog(httpx.AsyncBaseTransport):
         self.permissions = set(permissions)
         self.rate_limit = rate_limit or RateLimit()
         self.other_rate_limit = RateLimit(limit=1000, period_s=60, name="api_keys")
+        # DDSQL has its own budget, observed as 60 per 20 s (ddsql-api.md §7.4 [3P]).
+        self.ddsql_rate_limit = ddsql_rate_limit or RateLimit(60, 20, "logs_advanced_query_api_query")
+        self.ddsql = FakeDdsql(self, ddsql)
         self.live = live  # anything with `.advance(now_ms) -> list[dict]` (demo.org.LiveDemo)
         self.meta_style = meta  # "full" (elapsed, request_id, status) or "recorded" (page.after only)
         self.default_sort = default_sort
@@ -452,6 +462,15 @@ class FakeDatadog(httpx.AsyncBaseTransport):
             out.append(ev)
         return out
 
+    def matching_events(self, query: str, start: int, end: int) -> list[Event]:
+        """The events in [start, end) matching `query`, oldest first: what the search endpoint serves
+        (the same matcher, the same cache), for DDSQL's `dd.audit(filter => ...)`."""
+        with self._lock:
+            matched = self._match(query, start, end)
+            if isinstance(matched, range):
+                return self._decoded(matched.start, matched.stop)
+            return [self._decoded(i, i + 1)[0] for i in matched]
+
     @property
     def key_table(self) -> KeyTable:
         with self._lock:
@@ -524,7 +543,8 @@ class FakeDatadog(httpx.AsyncBaseTransport):
         if fault is not None:
             req.fault = fault.kind
 
-        bucket = self.rate_limit if is_audit else self.other_rate_limit
+        is_ddsql = req.path in DDSQL_PATHS
+        bucket = self.rate_limit if is_audit else self.ddsql_rate_limit if is_ddsql else self.other_rate_limit
         # Authentication first (a 403 still carries rate-limit headers on the real API).
         auth = self._authenticate(req)
         if auth is not None:
@@ -548,6 +568,12 @@ class FakeDatadog(httpx.AsyncBaseTransport):
                 if req.method not in ("GET", "POST") or (req.path == SEARCH_PATH) != (req.method == "POST"):
                     return self._respond(*_error(405, "Method Not Allowed"), bucket)
                 status, payload = self._audit(req, base_url, fault)
+            elif is_ddsql:
+                if self.live is not None:
+                    new = self.live.advance(self._now_ms())
+                    if new:
+                        self.add_events(new)
+                status, payload = self.ddsql.handle(req.method, req.path, req.headers, req.body)
             else:
                 status, payload = self._other(req)
         except _BadRequest as exc:
@@ -602,6 +628,8 @@ class FakeDatadog(httpx.AsyncBaseTransport):
     def _permission_for(req: LoggedRequest) -> str | None:
         if req.path in (SEARCH_PATH, LIST_PATH):
             return AUDIT_PERMISSION
+        if req.path in DDSQL_PATHS:
+            return DDSQL_PERMISSION  # the data source's own permission is checked by fake_ddsql
         if req.path.startswith(KEYS_PATH):
             return {"DELETE": "api_keys_delete", "GET": "api_keys_read"}.get(req.method, "api_keys_write")
         return None

@@ -65,6 +65,28 @@ class PaneFooter(Footer):
             return FOOTER_FIRST.index(action) if action in FOOTER_FIRST else len(FOOTER_FIRST)
 
         yield from sorted(items, key=rank)
+        # Laid out, the keys that run past the palette's edge are dropped whole (see `_drop_overflow`).
+        self.call_after_refresh(self._drop_overflow)
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Every key back, then drop again for the new width (a wider terminal shows more of them).
+        self.call_after_refresh(self.recompose)
+
+    def _drop_overflow(self) -> None:
+        """Hide each key that does not fit whole left of the palette key, and every key after it: a
+        footer never shows `z UTC/loca` (each key is in `?` help and the palette anyway)."""
+        if not self.is_attached or self.size.width <= 0:
+            return
+        keys = [k for k in self.children if not k.has_class("-command-palette")]
+        palette = [k for k in self.children if k.has_class("-command-palette")]
+        edge = palette[0].region.x if palette and palette[0].region.width else self.region.right
+        dropping = False
+        for key in keys:
+            if key.region.width == 0 and not dropping:
+                return  # not laid out yet: the next refresh (recompose, resize) comes back here
+            dropping = dropping or key.region.right > edge
+            if dropping and key.display:
+                key.display = False
 
 
 @runtime_checkable

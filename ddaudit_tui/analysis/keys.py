@@ -51,6 +51,7 @@ from ddaudit_tui.analysis.geo import haversine_km, speed_kmh, valid_coordinates
 from ddaudit_tui.analysis.signals import Flag, Severity, sort_flags
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.sources.api_keys import ApiKeyInfo
+from ddaudit_tui.sources.completeness import Completeness
 from ddaudit_tui.timeutil import Window, fmt_ts, human_duration, iso
 
 # -- names -----------------------------------------------------------------------------------------
@@ -307,6 +308,7 @@ class KeyReport:
     baselines: dict[str, str]
     warnings: list[str]
     event_signals: dict[str, tuple[str, ...]]  # event id → signals of the flags citing it
+    completeness: Completeness | None = None  # set by investigate_key: how complete the answer is
 
     def __repr__(self) -> str:
         # Short on purpose: asyncio reprs a finished task's result (Python 3.11's Runner does when it

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING
 from ddaudit_tui.cliutil import (
     EXIT_OK,
     UsageError,
+    add_fail_on,
     add_source_args,
     err,
+    partial_exit,
     progress_printer,
     settings_from,
     write_report,
@@ -39,6 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--format", "-f", default="text", choices=FORMATS)
     parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE (mode 0600) instead of stdout")
+    add_fail_on(parser, ("partial",), "exit 7 when the answer is partial (the report is still written)")
     a = parser.add_argument_group("analysis")
     a.add_argument(
         "--query",
@@ -117,4 +120,4 @@ def run(args: argparse.Namespace) -> int:
     path = write_report("ai", args.format, result, args.output)
     if path is not None:
         err(f"wrote the AI activity report to {path}")
-    return EXIT_OK
+    return partial_exit(getattr(args, "fail_on", None), result.completeness or result) or EXIT_OK

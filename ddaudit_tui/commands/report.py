@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING
 from ddaudit_tui.cliutil import (
     EXIT_OK,
     UsageError,
+    add_fail_on,
     add_source_args,
     err,
+    partial_exit,
     progress_printer,
     run_with_progress,
     settings_from,
@@ -48,6 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_source_args(c, default_from="90d")
     c.add_argument("--format", "-f", default="text", choices=FORMATS)
     c.add_argument("--output", "-o", metavar="FILE", help="write to FILE (mode 0600) instead of stdout")
+    add_fail_on(c, ("partial",), "exit 7 when the answer is partial (the report is still written)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,4 +89,4 @@ def _run_compliance(args: argparse.Namespace) -> int:
             f"wrote the {report.framework_name} evidence report ({report.total_events} events, "
             f"{len(report.gaps)} gaps) to {path}"
         )
-    return EXIT_OK
+    return partial_exit(getattr(args, "fail_on", None), report.completeness or report) or EXIT_OK

@@ -30,6 +30,14 @@ DEFAULT_RETENTION_DAYS = 90  # Audit Trail enabled; 7 days without (config `audi
 RETENTION_SLACK_MS = 3_600_000
 
 
+def _monotonic() -> float:
+    return CLOCK()
+
+
+# What elapsed times are measured with (screenshot tests pin it: a header must not depend on speed).
+CLOCK = time.monotonic
+
+
 @dataclass(frozen=True)
 class RateLimitSeen:
     """The `X-RateLimit-*` headers of the response with the least headroom left."""
@@ -198,21 +206,19 @@ class Completeness:
             text += f"; {retention}"
         return text
 
-    def header_text(self) -> str:
-        """Compact, for a pane's header: `complete · 3 requests · 1,234 events · 2.1 s`, or the first
-        reason it is partial (the glyph comes from the status's outcome)."""
+    def header_text(self, events: bool = True) -> str:
+        """Compact, for a pane's header: `1,234 events · complete · 3 requests · 2.1 s` (the count first:
+        a narrow header keeps only the first part), or the first reason it is partial (the glyph comes
+        from the status's outcome). `events=False` when the pane leads with its own count."""
         if self.partial:
             first = self.reasons[0] if self.reasons else "some events could not be fetched"
             more = f" (+{len(self.reasons) - 1} more)" if len(self.reasons) > 1 else ""
             return f"PARTIAL: {first}{more}"
-        parts = [
-            "complete",
-            f"{self.requests:,} request{'s' if self.requests != 1 else ''}",
-            f"{self.events_fetched:,} event{'s' if self.events_fetched != 1 else ''}",
-            elapsed_text(self.elapsed_ms),
-        ]
-        if self.engine == ENGINE_FILE:
-            parts[1] = "file"
+        parts = [f"{self.events_fetched:,} event{'s' if self.events_fetched != 1 else ''}"] if events else []
+        parts.append("complete")
+        if self.engine != ENGINE_FILE:  # files are read from memory: no request, no time worth saying
+            parts.append(f"{self.requests:,} request{'s' if self.requests != 1 else ''}")
+            parts.append(elapsed_text(self.elapsed_ms))
         if self.retention_cutoff_ms is not None:
             parts.append(f"before {fmt_ts(self.retention_cutoff_ms, seconds=False)} outside retention")
         return " · ".join(parts)
@@ -269,7 +275,7 @@ class RequestMeter:
 
     requests: int = 0
     rate_limit: RateLimitSeen | None = None
-    started: float = field(default_factory=time.monotonic)
+    started: float = field(default_factory=_monotonic)
 
     def record(self, rate_limit: RateLimitSeen | None) -> None:
         self.requests += 1
@@ -277,7 +283,7 @@ class RequestMeter:
             self.rate_limit = rate_limit if self.rate_limit is None else self.rate_limit.lower(rate_limit)
 
     def elapsed_ms(self) -> int:
-        return int((time.monotonic() - self.started) * 1000)
+        return int((_monotonic() - self.started) * 1000)
 
 
 _METERS: contextvars.ContextVar[tuple[RequestMeter, ...]] = contextvars.ContextVar(

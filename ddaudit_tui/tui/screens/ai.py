@@ -386,7 +386,9 @@ class AiScreen(_AiPaneMixin, PaneScreen):
         self.result = result
         local = bool(self.ddaudit.local_time)
         n_events = len(result.calls)
-        if result.complete:
+        if result.completeness is not None:  # issue 16: requests, events, time — or why partial
+            self.set_status(Status.from_completeness(result.completeness, f"{n_events:,} AI events"))
+        elif result.complete:
             self.set_status(Status("complete", f"{n_events:,} AI events · complete"))
         else:
             first = result.warnings[0] if result.warnings else "some events could not be fetched"

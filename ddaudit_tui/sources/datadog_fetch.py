@@ -148,6 +148,7 @@ class FetchRun:
         # The same, short (no slice, no boilerplate): the completeness record's reasons.
         self._reasons: list[tuple[int, int, str]] = []
         self._meta_reasons: dict[str, list[tuple[int, int, str]]] = {}
+        self._cap_reason = ""
         self.pages = 0
         deadline_s = getattr(client, "deadline_s", None)
         self._deadline_s: float | None = deadline_s
@@ -188,8 +189,8 @@ class FetchRun:
             if len(occurrences) > 1:
                 first += f" (and {plural(len(occurrences) - 1, 'other page')})"
             reasons.append(first)
-        if not result.complete and len(result.warnings) > len(self._warnings) + len(self._meta_warnings):
-            reasons.append(result.warnings[-1].split(":")[0])  # the event cap's "showing N of more than N…"
+        if self._cap_reason:
+            reasons.append(self._cap_reason)
         retention = getattr(self.client, "retention_days", None)
         completeness = Completeness(
             engine=ENGINE_SEARCH,
@@ -219,8 +220,12 @@ class FetchRun:
                 "query, or raise max_events"
             )
             events = events[:cap]
+            self._cap_reason = (
+                f"event cap reached: the newest {cap:,} of more than {cap:,} events (max_events)"
+            )
         elif cap is not None and self._pruned:
             warnings.append(f"showing {cap:,} events, the most allowed (max_events): older events may exist")
+            self._cap_reason = f"event cap reached: {cap:,} events (max_events), older ones may exist"
         complete = not warnings
         return FetchResult(
             events=events,

@@ -208,3 +208,38 @@ def test_a_fetch_result_built_without_one_derives_it(complete: bool) -> None:
     assert r.completeness.partial is (not complete)
     assert r.completeness.requests == 2
     assert r.completeness.reasons == (() if complete else ("cut",))
+
+
+# -- the org's retention, from the configuration ---------------------------------------------------------
+
+
+def test_audit_retention_days_comes_from_the_environment_or_the_config_file(tmp_path) -> None:
+    import argparse
+
+    from ddaudit_tui.config import ConfigError, load_settings
+    from ddaudit_tui.sources.select import open_source
+
+    none = tmp_path / "none.toml"
+    keys = {"DD_API_KEY": DEMO_API_KEY, "DD_APP_KEY": DEMO_APP_KEY}
+    assert load_settings(env=keys, path=none).audit_retention_days == 90  # Audit Trail's default
+    settings = load_settings(env={**keys, "DDAUDIT_AUDIT_RETENTION_DAYS": "7"}, path=none)
+    assert settings.audit_retention_days == 7
+    client = open_source(argparse.Namespace(demo=False, input=None), settings)
+    assert client.retention_days == 7  # type: ignore[attr-defined]
+    asyncio.run(client.aclose())
+    config = tmp_path / "config.toml"
+    config.write_text("audit_retention_days = 30\n")
+    assert load_settings(env=keys, path=config).audit_retention_days == 30
+    config.write_text("audit_retention_days = 0\n")
+    with pytest.raises(ConfigError):
+        load_settings(env=keys, path=config)
+
+
+async def test_the_event_cap_is_a_reason_too() -> None:
+    fake = FakeDatadog([item(n) for n in range(40)])
+    client = DatadogClient(KEYS, transport=fake, concurrency=1, page_limit=10, max_events=15)
+    async with client:
+        result = await client.fetch("*", WINDOW)
+    c = result.completeness
+    assert c.partial and len(c.reasons) == 1
+    assert c.reasons == ("event cap reached: the newest 15 of more than 15 events (max_events)",)

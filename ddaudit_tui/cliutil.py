@@ -28,6 +28,7 @@ EXIT_USAGE = 2
 EXIT_AUTH = 3
 EXIT_INPUT = 4
 EXIT_FINDINGS = 5  # key --fail-on matched; watch --once: alerts fired
+EXIT_PARTIAL = 7  # --fail-on partial: the answer is partial (what was fetched is still written)
 EXIT_INTERRUPTED = 130
 
 
@@ -151,3 +152,50 @@ def write_report(kind: str, fmt: str, result: Any, output: str | None) -> Path |
     with open_output(output) as out:
         out.write(text)
     return Path(output).expanduser().resolve() if output and output != "-" else None
+
+
+# -- --fail-on ------------------------------------------------------------------------------------------
+
+
+def add_fail_on(parser: argparse.ArgumentParser, choices: tuple[str, ...], help_text: str) -> None:
+    """`--fail-on A[,B]`: each of `choices`; kept as the comma-joined string (one value reads as before)."""
+
+    def parse(value: str) -> str:
+        items = [v.strip().lower() for v in value.split(",") if v.strip()]
+        bad = [v for v in items if v not in choices] or ([] if items else [value])
+        if bad:
+            raise argparse.ArgumentTypeError(
+                f"invalid choice: {bad[0]!r} (choose from {', '.join(choices)}; several with commas)"
+            )
+        return ",".join(dict.fromkeys(items))
+
+    parser.add_argument("--fail-on", type=parse, metavar="{" + ",".join(choices) + "}", help=help_text)
+
+
+def fail_on_set(value: str | None) -> frozenset[str]:
+    return frozenset(v for v in (value or "").split(",") if v)
+
+
+def completeness_to_stderr(completeness: Any) -> None:
+    """`search` keeps stdout pure data (CSV, NDJSON that `--input` reads back): its completeness line
+    goes to stderr — always when the answer is partial, else only to a terminal (no noise in CI logs)."""
+    if completeness is None:
+        return
+    if getattr(completeness, "partial", False) or sys.stderr.isatty():
+        err(f"completeness: {completeness.line()}")
+
+
+def partial_exit(fail_on: str | None, completeness: Any) -> int | None:
+    """EXIT_PARTIAL (and one line on stderr saying why) when `--fail-on partial` and the answer is
+    partial; None otherwise. A result without a completeness record counts as partial only if it says
+    so (`complete` False)."""
+    if "partial" not in fail_on_set(fail_on):
+        return None
+    partial = getattr(completeness, "partial", None)
+    if partial is None:
+        partial = completeness is not None and getattr(completeness, "complete", True) is False
+    if not partial:
+        return None
+    reasons = "; ".join(getattr(completeness, "reasons", ()) or ()) or "some events could not be fetched"
+    err(f"the answer is partial (--fail-on partial, exit {EXIT_PARTIAL}): {reasons}")
+    return EXIT_PARTIAL

@@ -70,6 +70,7 @@ def open_source(
         no_dd_auth=settings.auth == "none",
         concurrency=settings.concurrency,
         max_events=settings.max_events or DEFAULT_MAX_EVENTS,
+        retention_days=settings.audit_retention_days,
     )
 
 

@@ -85,6 +85,7 @@ from ddaudit_tui.analysis.detections.ai_context import AiContext
 from ddaudit_tui.analysis.signals import Flag, Severity, max_severity, sort_flags
 from ddaudit_tui.events.query import parse_query
 from ddaudit_tui.events.record import Event
+from ddaudit_tui.sources.completeness import Completeness
 from ddaudit_tui.timeutil import Window, fmt_ts
 
 __all__ = [
@@ -153,6 +154,7 @@ class AiActivity:
     complete: bool = True
     user: str | None = None  # set on a per-user drill-down
     user_detail: UserDetail | None = None
+    completeness: Completeness | None = None  # set by investigate_ai: how complete the answer is
     _by_id: dict[str, AiCall] = field(default_factory=dict, repr=False)
 
     def call(self, event_id: str) -> AiCall | None:
@@ -183,6 +185,7 @@ class AiActivity:
             complete=self.complete,
         )
         sub.org = self.org
+        sub.completeness = self.completeness
         sub.user = display
         sub.user_detail = _user_detail(display, calls, self.baseline)
         return sub

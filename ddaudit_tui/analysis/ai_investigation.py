@@ -41,6 +41,7 @@ from ddaudit_tui.events.query import parse_query
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.events.store import EventStore
 from ddaudit_tui.sources.base import ProgressCallback, Source
+from ddaudit_tui.sources.completeness import RequestMeter, metering
 from ddaudit_tui.timeutil import Window
 
 __all__ = ["investigate_ai", "fetch_baseline", "quote", "identity_clause"]
@@ -222,6 +223,21 @@ async def investigate_ai(
     cfg = config or AiConfig()
     q = (query or "").strip() or DEFAULT_BASE_QUERY
     parse_query(q)  # a malformed query fails here, before any request
+    with metering() as meter:  # the fetch and every baseline question count
+        return await _investigate(source, window, q, cfg, user, progress, baseline, concurrency, meter)
+
+
+async def _investigate(
+    source: Source,
+    window: Window,
+    q: str,
+    cfg: AiConfig,
+    user: str | None,
+    progress: ProgressCallback | None,
+    baseline: bool,
+    concurrency: int,
+    meter: RequestMeter,
+) -> AiActivity:
     fetched = await source.fetch(q, window, progress)
     warnings = list(fetched.warnings)
     if not fetched.complete and not warnings:
@@ -239,6 +255,10 @@ async def investigate_ai(
             base = await fetch_baseline(
                 source, q, period, calls, config=cfg, user=user, concurrency=concurrency, warnings=warnings
             )
-    return analyze_calls(
+    activity = analyze_calls(
         calls, window, base, cfg, query=q, user=user, warnings=warnings, complete=fetched.complete
     )
+    done = fetched.completeness.with_reasons(*(w for w in warnings if w.startswith("baseline scope of")))
+    retention = getattr(source, "retention_days", None)
+    activity.completeness = done.with_retention(window, retention).timed(meter)
+    return activity

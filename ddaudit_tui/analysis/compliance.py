@@ -27,6 +27,7 @@ from typing import Any
 
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.sources.base import FetchResult, Progress, ProgressCallback, Source
+from ddaudit_tui.sources.completeness import Completeness, metering
 from ddaudit_tui.timeutil import Window, fmt_ts
 
 __all__ = [
@@ -370,6 +371,7 @@ class ComplianceReport:
     gaps: list[Gap]
     warnings: list[str]  # partial/failed fetches, for stderr
     total_events: int  # distinct events behind the report
+    completeness: Completeness | None = None  # requests, rate limit, partial reasons, retention, time
 
     @property
     def complete(self) -> bool:
@@ -774,7 +776,8 @@ async def build_compliance(
     fetched_task: Awaitable[dict[str, FetchResult | BaseException]] = _fetch_all(
         source, queries, window, progress, concurrency
     )
-    fetched, coverage = await asyncio.gather(fetched_task, _coverage(source, window))
+    with metering() as meter:  # every control query and coverage probe counts
+        fetched, coverage = await asyncio.gather(fetched_task, _coverage(source, window))
     if queries and all(isinstance(v, BaseException) for v in fetched.values()):
         first = next(iter(fetched.values()))
         assert isinstance(first, BaseException)
@@ -812,6 +815,16 @@ async def build_compliance(
     warnings = [f"{c.id}: {w}" for c in controls for w in c.warnings]
     warnings += [f"{c.id}: query failed: {f}" for c in controls for f in c.failed]
     org, org_uuid = _organization(all_events)
+    done = Completeness.combine(
+        (got.completeness.labelled(q) for q, got in fetched.items() if not isinstance(got, BaseException))
+    ).with_reasons(
+        *(
+            f"{q}: query failed: {_one_line(got)}"
+            for q, got in fetched.items()
+            if isinstance(got, BaseException)
+        )
+    )
+    done = done.with_retention(window, getattr(source, "retention_days", None), now_ms).timed(meter)
     return ComplianceReport(
         framework=fw,
         framework_name=FRAMEWORK_NAMES[fw],
@@ -826,4 +839,5 @@ async def build_compliance(
         gaps=_gaps(fw, controls, checks, retention, any_events, window),
         warnings=list(dict.fromkeys(warnings)),
         total_events=len(all_events),
+        completeness=done,
     )

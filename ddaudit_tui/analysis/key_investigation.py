@@ -50,6 +50,7 @@ from ddaudit_tui.events.store import EventStore
 from ddaudit_tui.safetext import clean
 from ddaudit_tui.sources.api_keys import ApiKeyInfo
 from ddaudit_tui.sources.base import FetchResult, Progress, ProgressCallback, Source
+from ddaudit_tui.sources.completeness import ENGINE_FILE, Completeness, metering
 from ddaudit_tui.sources.files import InputError, read_input
 from ddaudit_tui.timeutil import Window, fmt_ts
 
@@ -118,19 +119,25 @@ async def investigate_key(
     opts = options or InvestigationOptions()
     warnings: list[str] = []
     rel_window = Window(max(0, window.start - int(opts.related_lookback_days * DAY_MS)), window.end)
-    main, related, (info, status) = await asyncio.gather(
-        source.fetch(key_query(key), window, progress),
-        _fetch_related(source, key, rel_window, warnings),
-        _api_key(source, key),
-    )
-    warnings.extend(f"key events: {w}" for w in main.warnings)
-    if not main.complete:
-        warnings.append("the key's events are incomplete (see the warnings above): findings may be missing")
-    events = main.events
-    if not events:
-        warnings.append(f"no events for key {key} between {fmt_ts(window.start)} and {fmt_ts(window.end)}")
-    baseline = await country_baseline(source, key, events, window, opts, warnings)
-    return analyze_key(
+    # Everything asked below (both fetches, the key lookup, the existence checks) is counted by the meter.
+    with metering() as meter:
+        main, (related, related_done), (info, status) = await asyncio.gather(
+            source.fetch(key_query(key), window, progress),
+            _fetch_related(source, key, rel_window, warnings),
+            _api_key(source, key),
+        )
+        warnings.extend(f"key events: {w}" for w in main.warnings)
+        if not main.complete:
+            warnings.append(
+                "the key's events are incomplete (see the warnings above): findings may be missing"
+            )
+        events = main.events
+        if not events:
+            warnings.append(
+                f"no events for key {key} between {fmt_ts(window.start)} and {fmt_ts(window.end)}"
+            )
+        baseline = await country_baseline(source, key, events, window, opts, warnings)
+    report = analyze_key(
         key,
         events,
         window=window,
@@ -143,16 +150,32 @@ async def investigate_key(
         warnings=warnings,
         now_ms=now_ms,
     )
+    completeness = Completeness.combine(
+        [
+            main.completeness.labelled("key events"),
+            related_done.completeness.labelled("creation/notification events"),
+        ]
+    )
+    lost = [
+        w for w in warnings if w.startswith(("creation/notification events unavailable", "country baseline"))
+    ]
+    completeness = completeness.with_reasons(*lost)
+    report.completeness = completeness.with_retention(
+        window, getattr(source, "retention_days", None), now_ms
+    ).timed(meter)
+    return report
 
 
-async def _fetch_related(source: Source, key: str, window: Window, warnings: list[str]) -> list[Event]:
+async def _fetch_related(
+    source: Source, key: str, window: Window, warnings: list[str]
+) -> tuple[list[Event], FetchResult]:
     try:
         result = await source.fetch(asset_query(key), window)
     except Exception as exc:  # the creation and notification events enrich the report; never fatal
         warnings.append(f"creation/notification events unavailable: {_one_line(exc)}")
-        return []
+        return [], FetchResult(events=[], window=window, query=asset_query(key))  # the reason: its warning
     warnings.extend(f"creation/notification events: {w}" for w in result.warnings)
-    return result.events
+    return result.events, result
 
 
 async def _api_key(source: Source, key: str) -> tuple[ApiKeyInfo | None, str]:
@@ -298,7 +321,10 @@ class KeyFileSource:
         warnings = []
         if self.key_id.lower() not in query.lower():
             warnings.append(f"only the input's events that mention key {self.key_id} were loaded")
-        return FetchResult(events=events, window=window, query=query, pages=1, warnings=warnings)
+        completeness = Completeness(engine=ENGINE_FILE, events_fetched=len(events))
+        return FetchResult(
+            events=events, window=window, query=query, pages=1, warnings=warnings, completeness=completeness
+        )
 
     async def exists(self, query: str, window: Window) -> bool:
         q = parse_query(query)

@@ -13,6 +13,7 @@ from ddaudit_tui.analysis.baseline import BusinessHours
 from ddaudit_tui.analysis.signals import Flag, Severity
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.sources.api_keys import ApiKeyInfo
+from ddaudit_tui.sources.completeness import Completeness
 from ddaudit_tui.timeutil import Window
 
 # -- configuration -----------------------------------------------------------------------------------
@@ -214,6 +215,7 @@ class KeyReport:
     event_signals: dict[str, tuple[str, ...]]  # event id → signals of the flags citing it
     # The key's creation/notification events (the key as an asset): flags cite them; a case keeps them.
     related: list[Event] = field(default_factory=list)
+    completeness: Completeness | None = None  # set by investigate_key: how complete the answer is
 
     def __repr__(self) -> str:
         # Short on purpose: asyncio reprs a finished task's result (Python 3.11's Runner does when it

@@ -15,6 +15,7 @@ scoring: the picker must never disagree with the lookup it leads to.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -109,7 +110,9 @@ class PreloadedKeySource:
         # The local engine compares case-insensitively: the candidates are grouped the same way.
         events = [e for e in self._by_key.get(key.casefold(), ()) if match(e)]
         p = self.preloaded
-        return FetchResult(events, window, query, p.complete, list(p.warnings), 0)
+        # Answered from memory: no request, the preloaded search's engine and partial reasons.
+        done = dataclasses.replace(p.completeness, requests=0, events_fetched=len(events), elapsed_ms=0)
+        return FetchResult(events, window, query, p.complete, list(p.warnings), 0, done)
 
 
 def _own_events_key(query: str) -> str | None:

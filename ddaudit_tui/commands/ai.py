@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING
 from ddaudit_tui.cliutil import (
     EXIT_OK,
     UsageError,
+    add_fail_on,
     add_source_args,
     err,
+    partial_exit,
     progress_printer,
     settings_from,
     write_report,
@@ -42,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ddaudit_tui.commands.case import add_case_argument  # issue 15
 
     add_case_argument(parser)
+    add_fail_on(parser, ("partial",), "exit 7 when the answer is partial (the report is still written)")
     a = parser.add_argument_group("analysis")
     a.add_argument(
         "--query",
@@ -127,4 +130,4 @@ def run(args: argparse.Namespace) -> int:
         from ddaudit_tui.commands.case import journal_ai
 
         journal_ai(args, settings, result)
-    return EXIT_OK
+    return partial_exit(getattr(args, "fail_on", None), result.completeness or result) or EXIT_OK

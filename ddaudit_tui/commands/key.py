@@ -1,7 +1,7 @@
 """`ddaudit key`: was API key K compromised? What did it do, from where, what did it destroy, who made it.
 
     ddaudit key KEY_ID [SOURCE] [--from 90d] [--to now] [--format text|md|json|html] [-o FILE]
-                [--fail-on compromised|suspicious]
+                [--fail-on compromised|suspicious|partial[,…]]
 
 The recipe is dd-audit-key-compromise (`detections.md` §3); `--format md`/`text` follow its output
 format, `--format json` carries its jq field names. With `--input`, only the items mentioning the key are
@@ -10,7 +10,8 @@ baseline.
 
 Exit codes: 0 — the report was written, whatever the verdict (a data command; scripts read `verdict` in
 the JSON); 5 — with `--fail-on compromised` the verdict is "likely compromised", with `--fail-on
-suspicious` it is "suspicious" or worse (the report is still written first); 2 usage (bad key id, flags,
+suspicious` it is "suspicious" or worse (the report is still written first); 7 — with `--fail-on partial`
+the answer is partial (a finding's 5 comes first); 2 usage (bad key id, flags,
 times, config); 3 authentication/permission; 4 unreadable input; 1 other errors.
 """
 
@@ -23,8 +24,11 @@ from ddaudit_tui.cliutil import (
     EXIT_FINDINGS,
     EXIT_OK,
     UsageError,
+    add_fail_on,
     add_source_args,
     err,
+    fail_on_set,
+    partial_exit,
     progress_printer,
     run_with_progress,
     settings_from,
@@ -39,7 +43,7 @@ HELP = "investigate an API key: timeline, origins, endpoints, deletions, creator
 
 FORMATS = ("text", "md", "json", "html")
 
-FAIL_ON = ("compromised", "suspicious")
+FAIL_ON = ("compromised", "suspicious", "partial")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,10 +53,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_source_args(parser, default_from="90d")
     parser.add_argument("--format", "-f", default="text", choices=FORMATS)
     parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE (mode 0600) instead of stdout")
-    parser.add_argument(
-        "--fail-on",
-        choices=FAIL_ON,
-        help="exit 5 when the verdict is 'likely compromised' (compromised) or at least 'suspicious' (suspicious)",
+    add_fail_on(
+        parser,
+        FAIL_ON,
+        "exit 5 when the verdict is 'likely compromised' (compromised) or at least 'suspicious' (suspicious); "
+        "exit 7 when the answer is partial (partial); several with commas, e.g. suspicious,partial",
     )
     from ddaudit_tui.commands.case import add_case_argument  # issue 15
 
@@ -168,15 +173,20 @@ def run(args: argparse.Namespace) -> int:
         err(f"wrote the {args.format} report of key {key_id} to {path}")
     if getattr(args, "case", None):  # issue 15: the lookup lands in the case
         journal_key(args, settings, report)
-    return exit_code(report.verdict, getattr(args, "fail_on", None))
+    fail_on = getattr(args, "fail_on", None)
+    code = exit_code(report.verdict, fail_on)
+    if code == EXIT_OK:
+        code = partial_exit(fail_on, report.completeness) or EXIT_OK
+    return code
 
 
 def exit_code(verdict: str, fail_on: str | None) -> int:
-    """EXIT_OK, or EXIT_FINDINGS when `--fail-on` is met."""
+    """EXIT_OK, or EXIT_FINDINGS when `--fail-on` is met by the verdict (a finding outranks `partial`)."""
     from ddaudit_tui.analysis.keys import VERDICT_COMPROMISED, VERDICT_SUSPICIOUS
 
-    if fail_on == "compromised" and verdict == VERDICT_COMPROMISED:
+    wanted = fail_on_set(fail_on)
+    if "compromised" in wanted and verdict == VERDICT_COMPROMISED:
         return EXIT_FINDINGS
-    if fail_on == "suspicious" and verdict in (VERDICT_COMPROMISED, VERDICT_SUSPICIOUS):
+    if "suspicious" in wanted and verdict in (VERDICT_COMPROMISED, VERDICT_SUSPICIOUS):
         return EXIT_FINDINGS
     return EXIT_OK

@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING
 from ddaudit_tui.cliutil import (
     EXIT_OK,
     UsageError,
+    add_fail_on,
     add_source_args,
     err,
+    partial_exit,
     progress_printer,
     run_with_progress,
     settings_from,
@@ -51,6 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ddaudit_tui.commands.case import add_case_argument  # issue 15
 
     add_case_argument(c)
+    add_fail_on(c, ("partial",), "exit 7 when the answer is partial (the report is still written)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -96,4 +99,4 @@ def _run_compliance(args: argparse.Namespace) -> int:
         from ddaudit_tui.commands.case import journal_compliance
 
         journal_compliance(args, settings, report)
-    return EXIT_OK
+    return partial_exit(getattr(args, "fail_on", None), report.completeness or report) or EXIT_OK

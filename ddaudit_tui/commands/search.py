@@ -20,9 +20,12 @@ from typing import Any
 from ddaudit_tui.cliutil import (
     EXIT_OK,
     UsageError,
+    add_fail_on,
     add_source_args,
+    completeness_to_stderr,
     err,
     open_output,
+    partial_exit,
     progress_printer,
     settings_from,
 )
@@ -44,6 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", "-f", default="table", choices=FORMATS)
     parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE (mode 0600) instead of stdout")
     parser.add_argument("--local-time", action="store_true", default=None, help="table/csv: local timestamps")
+    add_fail_on(
+        parser, ("partial",), "exit 7 when the answer is partial (the events fetched are still written)"
+    )
     p = parser.add_argument_group("presets (the security-investigation recipe's questions)")
     p.add_argument("--preset", metavar="NAME", help="run a named investigation; see --list-presets")
     p.add_argument("--list-presets", action="store_true", help="list the presets with their queries and exit")
@@ -163,6 +169,7 @@ def _search(
         return _print_copy(args.copy_as, q, window, settings.site, columns)
     for warning in result.warnings:
         err(f"warning: {warning}")
+    completeness_to_stderr(result.completeness)
     local = bool(settings.local_time)
     if args.format == "ndjson":
         with open_output(args.output, binary=True) as out:
@@ -178,4 +185,4 @@ def _search(
         from ddaudit_tui.commands.case import journal_search
 
         journal_search(args, settings, result, q, columns)
-    return EXIT_OK
+    return partial_exit(getattr(args, "fail_on", None), result.completeness) or EXIT_OK

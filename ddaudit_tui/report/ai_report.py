@@ -21,6 +21,7 @@ from typing import Any
 
 from ddaudit_tui.analysis.ai import CONNECTION, AiActivity, AiCall, Timeline
 from ddaudit_tui.analysis.signals import Flag
+from ddaudit_tui.report import completeness as done
 from ddaudit_tui.report import html as hp
 from ddaudit_tui.report.html import Markup
 from ddaudit_tui.report.registry import register
@@ -144,7 +145,7 @@ def _n(count: int, word: str) -> str:
 @register("ai", "text")
 def render_text(r: AiActivity) -> str:
     s = r.summary
-    out: list[str] = [_t(_title(r)), ""]
+    out: list[str] = [*done.text_lines(done.of(r), top=True), _t(_title(r)), ""]
     out.append(f"Total MCP tool calls: {s['total_tool_calls']}")
     out.append(f"Unique users: {s['unique_users']}")
     out += ["", "Top users:"]
@@ -222,6 +223,7 @@ def render_text(r: AiActivity) -> str:
         out.append(f"Note: {_t(note)}")
     for w in r.warnings:
         out.append(f"Warning: {_t(w)}")
+    out += done.text_lines(done.of(r))
     return "\n".join(out) + "\n"
 
 
@@ -267,7 +269,7 @@ def _md_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[
 @register("ai", "md")
 def render_md(r: AiActivity) -> str:
     s = r.summary
-    out: list[str] = [f"# {_m(_title(r))}", ""]
+    out: list[str] = [f"# {_m(_title(r))}", "", *done.md_lines(done.of(r), _m, top=True)]
     out += [f"Total MCP tool calls: {s['total_tool_calls']}  ", f"Unique users: {s['unique_users']}", ""]
     out += ["## Top users", ""]
     out += [f"- {_m(_jq_text(u['user']))}: {u['calls']} calls" for u in s["top_users"]] or ["- (none)"]
@@ -372,6 +374,7 @@ def render_md(r: AiActivity) -> str:
     )
     if tail:
         out += [""] + [f"{_m(x)}  " for x in tail]
+    out += ["", *done.md_lines(done.of(r), _m)]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -504,6 +507,7 @@ def ai_json(r: AiActivity) -> dict[str, Any]:
             "notes": list(r.notes),
             "warnings": list(r.warnings),
             "complete": r.complete,
+            "completeness": done.json_object(done.of(r)),
         }
     )
     if r.user_detail is not None:
@@ -550,6 +554,7 @@ def _summary_list(rows: Sequence[dict[str, Any]], key: str, value: str, suffix: 
 def render_html(r: AiActivity) -> str:
     s = r.summary
     body: list[Markup] = [
+        done.html_part(done.of(r), top=True),
         hp.paragraph(
             Markup(
                 hp.esc(f"Total MCP tool calls: {s['total_tool_calls']}")
@@ -665,4 +670,5 @@ def render_html(r: AiActivity) -> str:
     tail += [f"Warning: {w}" for w in r.warnings]
     if tail:
         body.append(hp.paragraph(Markup(Markup("<br>").join(hp.esc(x) for x in tail)), "muted small"))
+    body.append(done.html_part(done.of(r)))
     return hp.page(_title(r), Markup("".join(body)))

@@ -27,6 +27,7 @@ from ddaudit_tui.analysis.compliance import (
     FieldCheck,
 )
 from ddaudit_tui.outcome import look
+from ddaudit_tui.report import completeness as done
 from ddaudit_tui.report import html as hp
 from ddaudit_tui.report.html import Markup
 from ddaudit_tui.report.registry import register
@@ -174,7 +175,11 @@ def _document(r: ComplianceReport, md: bool) -> str:
         return (_md_cell(text) if md else clean(text)) + br
 
     out: list[str] = [f"# {TITLE}"]
+    c_ = done.of(r)
+    out += done.md_lines(c_, _md_cell, top=True) if md else done.text_lines(c_, top=True)
     out += [line(f"{k}: {v}") for k, v in _header(r)]
+    if c_ is not None:
+        out.append(line(f"Completeness: {c_.line()}"))
     out += ["", "## Scope Boundary", *(s + br for s in SCOPE_BOUNDARY)]
     out += ["", "## Retention Status", *(line(x) for x in r.retention.lines)]
     if r.retention.settings_changes:
@@ -313,6 +318,7 @@ def compliance_json(r: ComplianceReport) -> dict[str, Any]:
         "warnings": list(r.warnings),
         "total_events": r.total_events,
         "complete": r.complete,
+        "completeness": done.json_object(done.of(r)),
     }
 
 
@@ -342,7 +348,7 @@ def _status_line(text: str) -> Markup:
 
 @register("compliance", "html")
 def render_html(r: ComplianceReport) -> str:
-    body: list[Markup] = [hp.dl(_header(r))]
+    body: list[Markup] = [done.html_part(done.of(r), top=True), hp.dl(_header(r)), done.html_part(done.of(r))]
     body.append(hp.section("Scope Boundary", hp.paragraph(" ".join(SCOPE_BOUNDARY))))
     retention: list[Markup] = [hp.ul(_status_line(x) for x in r.retention.lines)]
     if r.retention.settings_changes:

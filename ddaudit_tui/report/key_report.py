@@ -32,6 +32,7 @@ from ddaudit_tui.analysis.keys import (
 from ddaudit_tui.analysis.signals import Flag
 from ddaudit_tui.outcome import look
 from ddaudit_tui.outcome import verdict_label as outcome_verdict_label
+from ddaudit_tui.report import completeness as done
 from ddaudit_tui.report import html as h
 from ddaudit_tui.report.registry import register
 from ddaudit_tui.safetext import clean, json_safe
@@ -296,6 +297,7 @@ def key_report_json(r: KeyReport) -> dict[str, Any]:
         ],
         "baselines": dict(r.baselines),
         "warnings": list(r.warnings),
+        "completeness": done.json_object(done.of(r)),
     }
 
 
@@ -311,7 +313,7 @@ def render_json(r: KeyReport) -> str:
 
 @register("key", "text")
 def render_text(r: KeyReport) -> str:
-    out: list[str] = []
+    out: list[str] = done.text_lines(done.of(r), top=True)
     w = out.append
     w(f"Key ID: {_t(r.key_id)}")
     w(f"Created: {_t(_created_line(r))}")
@@ -395,6 +397,7 @@ def render_text(r: KeyReport) -> str:
     w(
         f"Window: {_ts(r.window.start)} → {_ts(r.window.end)}; source: {_t(r.source_label)}; generated {_ts(r.generated_at)}"
     )
+    out.extend(done.text_lines(done.of(r)))
     for warning in r.warnings:
         w(f"Warning: {_t(warning)}")
     return "\n".join(out) + "\n"
@@ -430,6 +433,7 @@ def render_md(r: KeyReport) -> str:
     w = out.append
     w(f"# API key investigation: {md_code(r.key_id)}")
     w("")
+    out.extend(done.md_lines(done.of(r), md, top=True))
     counts = ", ".join(f"{n} {s}" for s, n in severity_counts(r.flags).items() if n)
     w(f"**Verdict: {verdict_label(r.verdict)}**" + (f" — flags: {counts}" if counts else ""))
     w("")
@@ -531,6 +535,9 @@ def render_md(r: KeyReport) -> str:
     w(
         f"_Window: {_ts(r.window.start)} → {_ts(r.window.end)}; source: {md(r.source_label)}; generated {_ts(r.generated_at)}._"
     )
+    for line in done.md_lines(done.of(r), md):
+        w("")
+        w(line)
     if r.warnings:
         w("")
         for warning in r.warnings:
@@ -548,6 +555,7 @@ def render_html(r: KeyReport) -> str:
     parts: list[str] = []
     add = parts.append
     counts = ", ".join(f"{n} {s}" for s, n in severity_counts(r.flags).items() if n)
+    add(done.html_part(done.of(r), top=True))
     add(
         h.tag(
             "div",
@@ -704,6 +712,7 @@ def render_html(r: KeyReport) -> str:
     )
     footer = f"Window {_ts(r.window.start)} → {_ts(r.window.end)}; source: {r.source_label}; generated {_ts(r.generated_at)} by ddaudit."
     add(h.paragraph(footer, "muted small"))
+    add(done.html_part(done.of(r)))
     for warning in r.warnings:
         add(h.paragraph(f"Warning: {warning}", "small"))
     return h.page(

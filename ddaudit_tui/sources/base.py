@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ddaudit_tui.events.record import Event
+from ddaudit_tui.sources.completeness import Completeness, derived
 from ddaudit_tui.timeutil import Window
 
 
@@ -48,6 +49,13 @@ class FetchResult:
     complete: bool = True
     warnings: list[str] = field(default_factory=list)
     pages: int = 0
+    # How complete the answer is (engine, requests, rate-limit headroom, retention…). A result built
+    # without one (a test, a cache) gets one derived from the fields above, so it is never missing.
+    completeness: Completeness = field(default=None, repr=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.completeness is None:
+            self.completeness = derived(len(self.events), self.pages, self.complete, self.warnings)
 
 
 class Source(Protocol):

@@ -36,6 +36,7 @@ from ddaudit_tui.events.record import Event
 from ddaudit_tui.safetext import clean
 from ddaudit_tui.sources.api_keys import ApiKeyInfo, UserRef, parse_api_key
 from ddaudit_tui.sources.base import FetchResult, ProgressCallback
+from ddaudit_tui.sources.completeness import DEFAULT_RETENTION_DAYS, record_request
 from ddaudit_tui.sources.datadog_errors import (
     AuthError,
     BadRequest,
@@ -228,6 +229,7 @@ class DatadogClient:
         sleep: Sleep = asyncio.sleep,
         clock: Clock = time.monotonic,
         label: str | None = None,
+        retention_days: int | None = DEFAULT_RETENTION_DAYS,
     ) -> None:
         if not 1 <= page_limit <= MAX_PAGE_LIMIT:
             raise ConfigurationError(f"page limit {page_limit} out of range", hint="expected 1 to 1000")
@@ -254,6 +256,9 @@ class DatadogClient:
         self.page_limit = page_limit
         self.concurrency = concurrency
         self.max_events = max_events
+        # The org's Audit Trail retention (config audit_retention_days): answers over a window that
+        # starts before now − retention say which events are out of reach.
+        self.retention_days = retention_days
         self.max_retries = max(0, max_retries)
         self.max_rate_limit_waits = max(0, max_rate_limit_waits)
         # `timeout_s` bounds each read, and twice that each request as a whole (a body trickling in a
@@ -516,6 +521,7 @@ class DatadogClient:
                 async with asyncio.timeout(self.request_timeout_s):
                     response = await self._http.request(method, url, json=json, params=params)
             except TimeoutError:
+                record_request()
                 total = seconds_text(self.request_timeout_s)
                 fault = Timeout(
                     f"no complete answer from {self.host} within {total}",
@@ -523,16 +529,19 @@ class DatadogClient:
                     hint="the server sends too slowly: a request may take twice DDAUDIT_TIMEOUT in all",
                 )
             except httpx.TimeoutException:
+                record_request()
                 fault = Timeout(
                     f"no answer from {self.host} within {seconds_text(self.timeout_s)}",
                     reason=f"timed out after {seconds_text(self.timeout_s)}",
                     hint="the query may be too broad: narrow the window or add filters (DDAUDIT_TIMEOUT)",
                 )
             except httpx.HTTPError as exc:
+                record_request()
                 fault = self._transport_error(exc)  # raises itself when retrying cannot help
             else:
                 info = RateLimitInfo.from_headers(response.headers)
                 self._limiter.observe(info)
+                record_request(info)  # every attempt counts, 429s and retries included
                 status = response.status_code
                 if status == 429:
                     waits += 1

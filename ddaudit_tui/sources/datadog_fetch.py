@@ -44,6 +44,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.sources.base import FetchResult, Progress, ProgressCallback
+from ddaudit_tui.sources.completeness import ENGINE_SEARCH, Completeness, metering, retention_cutoff
 from ddaudit_tui.sources.datadog_errors import AuthError, DatadogError, Timeout
 from ddaudit_tui.sources.ratelimit import WaitReporter, seconds_text
 from ddaudit_tui.timeutil import Window
@@ -178,6 +179,10 @@ class FetchRun:
         self._failures: list[tuple[_Slice, DatadogError]] = []
         self._warnings: list[tuple[int, int, str]] = []  # (−slice end, page, text): sorted at the end
         self._meta_warnings: dict[str, list[tuple[int, int, str]]] = {}
+        # The same, short (no slice, no boilerplate): the completeness record's reasons.
+        self._reasons: list[tuple[int, int, str]] = []
+        self._meta_reasons: dict[str, list[tuple[int, int, str]]] = {}
+        self._cap_reason = ""
         self.pages = 0
         deadline_s = getattr(client, "deadline_s", None)
         self._deadline_s: float | None = deadline_s
@@ -194,21 +199,43 @@ class FetchRun:
             self._add_slice(_Slice(part))
         self._report()
 
-        workers = [asyncio.create_task(self._worker()) for _ in range(self.concurrency)]
-        try:
-            done, _ = await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
-            for task in done:
-                if not task.cancelled() and task.exception() is not None:
-                    raise task.exception()  # type: ignore[misc]
-        finally:
-            for task in workers:
-                task.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+        # The workers are started inside the meter: every request they make (retries included) counts.
+        with metering() as meter:
+            workers = [asyncio.create_task(self._worker()) for _ in range(self.concurrency)]
+            try:
+                done, _ = await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
+                for task in done:
+                    if not task.cancelled() and task.exception() is not None:
+                        raise task.exception()  # type: ignore[misc]
+            finally:
+                for task in workers:
+                    task.cancel()
+                await asyncio.gather(*workers, return_exceptions=True)
 
         if self.pages == 0 and self._failures:
             # Nothing at all could be fetched: an empty "partial" result would hide the error.
             raise self._failures[0][1]
-        return self._result()
+        result = self._result()
+        reasons = [text for _, _, text in sorted(self._reasons)]
+        for occurrences in self._meta_reasons.values():
+            occurrences.sort()
+            first = occurrences[0][2]
+            if len(occurrences) > 1:
+                first += f" (and {plural(len(occurrences) - 1, 'other page')})"
+            reasons.append(first)
+        if self._cap_reason:
+            reasons.append(self._cap_reason)
+        retention = getattr(self.client, "retention_days", None)
+        completeness = Completeness(
+            engine=ENGINE_SEARCH,
+            events_fetched=len(result.events),
+            partial=not result.complete,
+            reasons=tuple(dict.fromkeys(reasons)),
+            retention_days=retention,
+            retention_cutoff_ms=retention_cutoff(self.window, retention),
+        ).timed(meter)
+        result.completeness = completeness
+        return result
 
     def _result(self) -> FetchResult:
         events = self._events
@@ -227,8 +254,12 @@ class FetchRun:
                 "query, or raise max_events"
             )
             events = events[:cap]
+            self._cap_reason = (
+                f"event cap reached: the newest {cap:,} of more than {cap:,} events (max_events)"
+            )
         elif cap is not None and self._pruned:
             warnings.append(f"showing {cap:,} events, the most allowed (max_events): older events may exist")
+            self._cap_reason = f"event cap reached: {cap:,} events (max_events), older ones may exist"
         complete = not warnings
         return FetchResult(
             events=events,
@@ -388,9 +419,15 @@ class FetchRun:
                         f"{where}: server timed out (meta.status=timeout): results may be incomplete",
                     )
                 )
+                self._meta_reasons.setdefault("\0timeout", []).append(
+                    (-sl.window.end, page_no, f"server timeout (meta.status: timeout) on page {page_no}")
+                )
             for text in page.warnings:
                 self._meta_warnings.setdefault(text, []).append(
                     (-sl.window.end, page_no, f"{where}: Datadog warning: {text}: results may be incomplete")
+                )
+                self._meta_reasons.setdefault(text, []).append(
+                    (-sl.window.end, page_no, f"Datadog warning on page {page_no}: {text}")
                 )
             self._report()
 
@@ -500,6 +537,10 @@ class FetchRun:
 
     def _warn(self, sl: _Slice, page_no: int, text: str) -> None:
         self._warnings.append((-sl.window.end, page_no, text))
+        # The short form: which slice is in the warning; what happened is enough for a reason.
+        short = text.replace(f" of {sl.label}", "").replace(sl.label, "a slice")
+        short = short.removesuffix(": results may be incomplete")
+        self._reasons.append((-sl.window.end, page_no, short))
 
     def _report(self) -> None:
         if self._progress_cb is None:

@@ -27,6 +27,7 @@ from ddaudit_tui.events.query import parse_query
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.events.store import EventStore
 from ddaudit_tui.sources.base import FetchResult, Progress, ProgressCallback
+from ddaudit_tui.sources.completeness import ENGINE_FILE, Completeness
 from ddaudit_tui.timeutil import Window
 
 PAGE_EVENTS = 5_000  # events per page handed to the UI (a page is decoded in ~60 ms)
@@ -501,7 +502,15 @@ class FileSource:
             events = q.filter(events)
         if progress is not None:
             progress(Progress(events=len(events), pages=1, slices_done=1, slices_total=1))
-        return FetchResult(events=events, window=window, query=query, pages=1, warnings=list(self.notes))
+        completeness = Completeness(engine=ENGINE_FILE, events_fetched=len(events))
+        return FetchResult(
+            events=events,
+            window=window,
+            query=query,
+            pages=1,
+            warnings=list(self.notes),
+            completeness=completeness,
+        )
 
     async def exists(self, query: str, window: Window) -> bool:
         q = parse_query(query)

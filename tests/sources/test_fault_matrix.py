@@ -545,9 +545,15 @@ async def test_cli_partial_result_prints_what_it_kept_and_one_warning_line(capsy
         code, out, err = await asyncio.to_thread(cli_search, capsys, base_url)
     assert code == EXIT_OK
     assert [json.loads(line)["id"] for line in out.splitlines()] == truth(fake)[:PAGE]
-    assert err == (
-        f"ddaudit: warning: {SLICE} failed after 2 retries: 503 Service Unavailable; 10 events from it kept\n"
+    warning, completeness = err.splitlines()
+    assert warning == (
+        f"ddaudit: warning: {SLICE} failed after 2 retries: 503 Service Unavailable; 10 events from it kept"
     )
+    # The completeness line (issue 16): partial, and why in short.
+    assert completeness.startswith(
+        "ddaudit: completeness: PARTIAL: engine search, 4 requests, 10 events fetched"
+    )
+    assert "— a slice failed after 2 retries: 503 Service Unavailable" in completeness
 
 
 @pytest.mark.usefixtures("cli_env")
@@ -580,11 +586,14 @@ async def test_cli_partial_pages_are_reported_and_every_event_printed(capsys) ->
         code, out, err = await asyncio.to_thread(cli_search, capsys, base_url)
     assert code == EXIT_OK
     assert [json.loads(line)["id"] for line in out.splitlines()] == truth(fake)
-    assert err.splitlines() == [
+    assert err.splitlines()[:-1] == [
         f"ddaudit: warning: page 3 of {SLICE}: server timed out (meta.status=timeout): results may be incomplete",
         f"ddaudit: warning: page 3 of {SLICE}: Datadog warning: Partial results: the query took too long — the "
         "query timed out before all indexes answered [query_timeout]: results may be incomplete",
     ]
+    assert err.splitlines()[-1].startswith(
+        "ddaudit: completeness: PARTIAL: engine search, 6 requests, 40 events"
+    )
 
 
 # -- refusals that echo the credentials (issue 13, items 1 and 2) ------------------------------------------------
@@ -753,10 +762,12 @@ async def test_cli_paging_that_makes_no_progress_is_said_and_keeps_what_it_had(c
         code, out, err = await asyncio.to_thread(cli_search, capsys, base_url)
     assert code == EXIT_OK  # a partial result: printed, with the warning saying why
     assert [json.loads(line)["id"] for line in out.splitlines()] == truth(fake)[:PAGE]
-    assert err == (
+    warning, completeness = err.splitlines()
+    assert warning == (
         f"ddaudit: warning: page 2 of {SLICE}: Datadog returned only events this slice already had, with a new "
-        "cursor (no progress); stopped paging this slice: results may be incomplete\n"
+        "cursor (no progress); stopped paging this slice: results may be incomplete"
     )
+    assert completeness.startswith("ddaudit: completeness: PARTIAL: ")
 
 
 async def test_pages_that_go_back_in_time_with_new_ids_are_stopped() -> None:

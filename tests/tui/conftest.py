@@ -17,6 +17,7 @@ sys.path.insert(
 
 from tui_synthetic import WINDOW, make_items, make_source  # noqa: E402
 
+from ddaudit_tui.sources import completeness
 from ddaudit_tui.timeutil import parse_instant  # noqa: E402
 from ddaudit_tui.tui.app import DdauditApp  # noqa: E402
 
@@ -36,6 +37,8 @@ def _deterministic(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     time.tzset()
     # A blinking cursor makes screenshots depend on timing.
     monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+    # Elapsed times in the headers (issue 16) must not depend on the machine's speed.
+    monkeypatch.setattr(completeness, "CLOCK", lambda: 0.0)
     yield
     monkeypatch.undo()
     time.tzset()

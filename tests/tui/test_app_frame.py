@@ -92,7 +92,7 @@ async def test_partial_result_is_flagged_in_header_and_banner(make_app):
     app = make_app(source=source)
     async with app.run_test(size=(140, 35)) as pilot:
         await settle(pilot)
-        assert "⚠ partial: slice 3/8 failed: HTTP 500" in app.screen.query_one(PaneHeader).plain
+        assert "⚠ PARTIAL: slice 3/8 failed: HTTP 500" in app.screen.query_one(PaneHeader).plain
         text = screen_text(app)
         assert "showing 5 events" in text and "PARTIAL" in text and "(+1 more)" in text
 

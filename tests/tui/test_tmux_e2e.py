@@ -154,7 +154,7 @@ def test_every_pane_an_export_and_quit_in_tmux(tmux: Tmux, tmp_path: Path):
 
     # 4 then e — export what Explore shows, as a private NDJSON file.
     tmux.keys("4")
-    tmux.wait_for("ddaudit · Explore", "events · complete")
+    tmux.wait_for("Explore │ demo", "events · complete")  # the longer status drops "ddaudit ·"
     tmux.keys("e")
     screen = tmux.wait_for("Wrote", "mode 0600")
     files = list(exports.glob("ddaudit-explore-*.ndjson"))

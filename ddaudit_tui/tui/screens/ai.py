@@ -386,7 +386,9 @@ class AiScreen(_AiPaneMixin, PaneScreen):
         self.result = result
         local = bool(self.ddaudit.local_time)
         n_events = len(result.calls)
-        if result.complete:
+        if result.completeness is not None:  # issue 16: requests, events, time — or why partial
+            self.set_status(Status.from_completeness(result.completeness, f"{n_events:,} AI events"))
+        elif result.complete:
             self.set_status(Status("complete", f"{n_events:,} AI events · complete"))
         else:
             first = result.warnings[0] if result.warnings else "some events could not be fetched"
@@ -614,7 +616,13 @@ class AiUserScreen(_AiPaneMixin, PaneScreen):
         local = bool(self.ddaudit.local_time)
         self._calls_by_id.clear()
         self._calls_by_id.update({c.id: c for c in result.calls})
-        self.set_status(Status("complete", f"{len(result.calls):,} AI events"))
+        lead = f"{len(result.calls):,} AI events"
+        # A drill-down of a partial answer is partial too (issue 16): never a ✓ on it.
+        done = result.completeness
+        if done is not None and done.partial:
+            self.set_status(Status.from_completeness(done, lead))
+        else:
+            self.set_status(Status("complete", lead))
         summary = self.query_one("#user-summary", Static)
         summary.update(self._summary(result, local))
         summary.tooltip = G.define(G.AI_GLOSSARY, USER_SUMMARY_NAMES)

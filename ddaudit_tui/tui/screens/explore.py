@@ -18,6 +18,7 @@ from ddaudit_tui.analysis.explore import Facet, add_term, facet_term, facets
 from ddaudit_tui.events.query import QuerySyntaxError, parse_query, straighten_quotes
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.sources.base import FetchResult, Progress
+from ddaudit_tui.sources.completeness import ENGINE_FILE, Completeness
 from ddaudit_tui.timeutil import Window
 from ddaudit_tui.tui.export import export_ndjson
 from ddaudit_tui.tui.safe_text import clean
@@ -218,7 +219,8 @@ class ExploreScreen(PaneScreen):
                 shown, last = len(events), now
         window = source.current_window()  # type: ignore[attr-defined]
         app.window = window
-        return FetchResult(events=events, window=self.window or window, query=text, pages=progress.pages)
+        done = Completeness(engine=ENGINE_FILE, events_fetched=len(events))
+        return FetchResult(events=events, window=self.window or window, query=text, completeness=done)
 
     def _show_reading(self, progress: Progress, matching: int) -> None:
         """The progress line while a file is read: a bar of the bytes read, then (a whole JSON document
@@ -254,11 +256,10 @@ class ExploreScreen(PaneScreen):
         self.query_one(EventTable).set_events(events)
         self.query_one(EventSparkline).set_data(events, result.window)
         n = len(events)
-        if result.complete:
-            self.set_status(Status("complete", f"{n:,} events · complete"))
-        else:
+        # The header says how complete the answer is (issue 16): requests, events, time — or why partial.
+        self.set_status(Status.from_completeness(result.completeness))
+        if not result.complete:
             first = result.warnings[0] if result.warnings else "some events could not be fetched"
-            self.set_status(Status("partial", f"partial: {first}"))
             # The header and banner say it too, but a responder glancing at the table must not miss it.
             more = f" (+{len(result.warnings) - 1} more)" if len(result.warnings) > 1 else ""
             self.notify(

@@ -567,7 +567,10 @@ class KeyLookupScreen(PaneScreen):
         self._apply_filter()
         self._update_tab_labels()
         text = f"verdict: {report.verdict} · {report.total_events:,} events · {len(report.flags)} flags"
-        if report.warnings and any("incomplete" in w or "partial" in w.lower() for w in report.warnings):
+        if report.completeness is not None:  # issue 16: the verdict, then how complete the answer is
+            kind = verdict_status_kind(report.verdict)
+            self.set_status(Status.from_completeness(report.completeness, text, kind))
+        elif report.warnings and any("incomplete" in w or "partial" in w.lower() for w in report.warnings):
             self.set_status(Status("partial", f"partial: {report.warnings[0]}"))
         else:
             # The verdict is the status: its outcome (✖ compromised, ▲ suspicious, ✓ no evidence) sets glyph and colour.

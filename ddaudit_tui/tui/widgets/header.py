@@ -13,6 +13,7 @@ from textual.widget import Widget
 
 from ddaudit_tui.outcome import look, rich_style
 from ddaudit_tui.sources.base import Progress
+from ddaudit_tui.sources.completeness import Completeness
 from ddaudit_tui.timeutil import Window, fmt_ts
 from ddaudit_tui.tui.safe_text import clean
 
@@ -50,6 +51,15 @@ class Status:
         if p.waiting_s > 0 or p.message:
             return cls("waiting", f"{text} — {p.message or f'waiting {p.waiting_s:.0f} s'}")
         return cls("fetching", text)
+
+    @classmethod
+    def from_completeness(cls, c: Completeness, lead: str = "", kind: StatusKind = "complete") -> Status:
+        """How complete an answer is (issue 16): `1,234 events · complete · 3 requests · 2.1 s`, after
+        `lead` (the pane's own count, which then replaces the events fetched), in `kind` (a key's verdict);
+        a partial answer is always `partial` (⚠, never ✓), its reason first and `lead` after it."""
+        if c.partial:
+            return cls("partial", c.header_text() + (f" · {lead}" if lead else ""))
+        return cls(kind, (f"{lead} · " if lead else "") + c.header_text(events=not lead))
 
 
 def verdict_status_kind(verdict: str) -> StatusKind:

@@ -281,6 +281,12 @@ def _convert(name: str, value: Any, where: str) -> Any:
     return value
 
 
+def profile_names(path: Path | None = None) -> list[str]:
+    """The profiles the config file defines, in the file's order ([] without a file)."""
+    model = _load_file(config_path() if path is None else path)
+    return list(model.profiles) if model is not None else []
+
+
 def load_settings(
     flags: dict[str, Any] | None = None,
     env: dict[str, str] | None = None,

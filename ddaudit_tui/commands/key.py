@@ -150,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
     from ddaudit_tui.commands import orgs  # issue 16: `--profile a,b` / `--all-profiles`
 
     if (profiles := orgs.requested_profiles(args)) is not None:
-        return orgs.run_key(args, profiles, key_id)
+        return orgs.run_key(args, profiles, key_id, build_config, exit_code)
     settings = settings_from(args)
     config, options = build_config(args, settings)
 

@@ -355,14 +355,20 @@ def warn(answers: Sequence[OrgAnswer]) -> None:
 # -- the commands ---------------------------------------------------------------------------------------
 
 
-def run_key(args: argparse.Namespace, profiles: Sequence[str], key_id: str) -> int:
-    """`ddaudit key K --all-profiles`: the key investigation in every org."""
+def run_key(
+    args: argparse.Namespace,
+    profiles: Sequence[str],
+    key_id: str,
+    build_config: Callable[[argparse.Namespace, Any], tuple[Any, Any]],
+    verdict_exit: Callable[[str, str | None], int],
+) -> int:
+    """`ddaudit key K --all-profiles`: the key investigation in every org. `build_config` and
+    `verdict_exit` are `commands/key.py`'s (passed in: this module must not import the commands)."""
     from ddaudit_tui.analysis.key_investigation import investigate_key
-    from ddaudit_tui.commands import key as key_cmd
     from ddaudit_tui.report import key_report
 
     async def work(ns: argparse.Namespace, settings: Any, source: Any, window: Any) -> Any:
-        config, options = key_cmd.build_config(ns, settings)  # each org's own business hours, allowlist
+        config, options = build_config(ns, settings)  # each org's own business hours, allowlist
         return await investigate_key(source, key_id, window, config=config, options=options)
 
     answers = ask_orgs(args, profiles, work, seen=lambda r: r.total_events > 0)
@@ -380,7 +386,7 @@ def run_key(args: argparse.Namespace, profiles: Sequence[str], key_id: str) -> i
     else:
         text = render_registered("key", args.format, title, answers, answer_of)
     write(text, args.output)
-    return exit_code(answers, lambda r: key_cmd.exit_code(r.verdict, getattr(args, "fail_on", None)))
+    return exit_code(answers, lambda r: verdict_exit(r.verdict, getattr(args, "fail_on", None)))
 
 
 def run_ai(args: argparse.Namespace, profiles: Sequence[str], config: Any) -> int:

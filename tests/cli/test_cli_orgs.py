@@ -199,3 +199,12 @@ def test_ai_across_orgs(orgs, capsys) -> None:
     assert [(o["profile"], o["status"]) for o in doc["orgs"]] == [("prod", "ok"), ("eu", "ok")]
     assert all(o["report"]["total_tool_calls"] > 0 for o in doc["orgs"])
     no_secrets(out, err)
+
+
+def test_key_html_is_one_page_with_a_section_per_org(orgs, capsys) -> None:
+    code, out, err = run(capsys, "key", COMPROMISED_KEY, "--all-profiles", "--format", "html", *WINDOW)
+    assert code == EXIT_OK, err
+    assert out.count("<html") == 1 and out.count("Content-Security-Policy") == 1
+    assert out.index("org prod (datadoghq.com)") < out.index("org eu (datadoghq.eu)")
+    assert "not seen" in out and "likely compromised" in out
+    no_secrets(out, err)

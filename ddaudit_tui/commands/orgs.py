@@ -62,6 +62,8 @@ def requested_profiles(args: argparse.Namespace) -> list[str] | None:
         raise UsageError("--all-profiles asks every profile: drop --profile (or list them: --profile a,b)")
     if getattr(args, "demo", False) or getattr(args, "input", None):
         raise UsageError("--profile a,b and --all-profiles ask Datadog orgs: not with --demo or --input")
+    if getattr(args, "case", None):
+        raise UsageError("--case journals one org's answer: ask with --profile NAME, one org at a time")
     path = config_path()
     known = profile_names(path)
     if every:
@@ -257,7 +259,7 @@ def summary(what: str, answers: Sequence[OrgAnswer]) -> str:
 
 
 def render_json(kind: str, question: dict[str, Any], answers: Sequence[OrgAnswer], report: Callable) -> str:
-    import json
+    import msgspec
 
     from ddaudit_tui.safetext import json_safe
 
@@ -277,7 +279,9 @@ def render_json(kind: str, question: dict[str, Any], answers: Sequence[OrgAnswer
             for a in answers
         ],
     }
-    return json_safe(json.dumps(doc, indent=2, ensure_ascii=False, default=str)) + "\n"
+    # msgspec, as the key report: a busy key's timeline has 100k rows per org (json.dumps takes seconds).
+    text = msgspec.json.format(msgspec.json.encode(doc, enc_hook=str), indent=2).decode("utf-8")
+    return json_safe(text) + "\n"  # C1 / bidi as \uXXXX escapes: msgspec writes them raw
 
 
 def _demote_md(text: str) -> str:
@@ -303,6 +307,7 @@ def render_registered(
     """text / md / html: the summary, then one section per org (its header line, then its report; an org
     where nothing was seen has the header line only)."""
     from ddaudit_tui.report.registry import render
+    from ddaudit_tui.safetext import clean
 
     if fmt == "html":
         from ddaudit_tui.report import html as h
@@ -314,7 +319,7 @@ def render_registered(
                 body = h.Markup(body + h.Markup(_html_body(render(kind, "html", a.result))))
             sections.append(h.section(f"org {a.profile} ({a.site})", body))
         return h.page(title, h.join(sections), subtitle=summary(title, answers))
-    out = [f"# {title}" if fmt == "md" else title, "", summary(title, answers), ""]
+    out = [f"# {title}" if fmt == "md" else title, "", clean(summary(title, answers)), ""]
     for a in answers:
         if fmt == "md":
             out += [f"## org {a.profile} ({a.site})", "", header(a, _answer(a, answer_of)), ""]
@@ -474,7 +479,9 @@ def run_search(
             if a.status == STATUS_FAILED:
                 err(f"org {a.profile}: no rows: {a.error}")
     else:
-        out = [summary(f"search {query}", answers), ""]
+        from ddaudit_tui.safetext import clean
+
+        out = [clean(summary(f"search {query}", answers)), ""]
         for a in answers:
             n = len(a.result.events) if a.result is not None else 0
             out += ["=" * 72, header(a, "not seen" if a.status == STATUS_NOT_SEEN else f"{n:,} events")]

@@ -208,3 +208,29 @@ def test_key_html_is_one_page_with_a_section_per_org(orgs, capsys) -> None:
     assert out.index("org prod (datadoghq.com)") < out.index("org eu (datadoghq.eu)")
     assert "not seen" in out and "likely compromised" in out
     no_secrets(out, err)
+
+
+def test_an_org_refusing_its_keys_is_named_and_the_other_answers(orgs, capsys, monkeypatch) -> None:
+    wrong = "0000wrong0000eu00000000000apikey"
+    monkeypatch.setenv("EU_DD_API_KEY", wrong)
+    code, out, err = run(capsys, "key", COMPROMISED_KEY, "--all-profiles", *WINDOW)
+    assert code == EXIT_ORG_FAILED
+    assert org_line(out, "prod").startswith("org prod (datadoghq.com): likely compromised")
+    assert org_line(out, "eu").startswith("org eu (datadoghq.eu): failed: ")
+    assert "403" in org_line(out, "eu") or "401" in org_line(out, "eu")
+    no_secrets(out, err)
+    assert wrong not in out + err
+
+
+def test_every_org_refusing_exits_with_the_authentication_code(orgs, capsys, monkeypatch) -> None:
+    for profile in ("PROD", "EU"):
+        monkeypatch.setenv(f"{profile}_DD_API_KEY", "0000wrong0000000000000000apikey0")
+    code, out, _err = run(capsys, "search", "*", "--all-profiles", "--format", "json", *WINDOW)
+    assert code == 3
+    assert [o["status"] for o in json.loads(out)["orgs"]] == ["failed", "failed"]
+
+
+def test_case_journal_is_single_org(orgs, capsys) -> None:
+    code, out, err = run(capsys, "key", COMPROMISED_KEY, "--all-profiles", "--case", "inc-1", *WINDOW)
+    assert code == EXIT_USAGE and out == ""
+    assert "--case" in err

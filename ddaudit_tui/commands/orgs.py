@@ -8,7 +8,7 @@ named in its own line and does not sink the others.
 
 Exit code: 5 when `--fail-on` matched in any org; else EXIT_ORG_FAILED (8) when some org failed — unless
 every org failed the same way (then that failure's own code, e.g. 3 when every org refused the keys); else
-the worst of the orgs' own codes; else 0. Profile names and sites are printed, never a credential.
+7 with `--fail-on partial` when an org's answer is partial; else 0. Profile names and sites are printed, never a credential.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from ddaudit_tui.cliutil import (
     settings_from,
 )
 
+EXIT_PARTIAL = 7  # `--fail-on partial` (issue 16 item 1; cliutil.EXIT_PARTIAL once merged)
 EXIT_ORG_FAILED = 8  # several orgs asked, at least one failed (named on stderr and in the output)
 
 STATUS_OK = "ok"
@@ -214,8 +215,11 @@ def ask_orgs(
     return answers
 
 
-def exit_code(answers: Sequence[OrgAnswer], own: Callable[[Any], int] = lambda _r: EXIT_OK) -> int:
-    """The orgs' worst, in the documented order (module docstring)."""
+def exit_code(
+    answers: Sequence[OrgAnswer], own: Callable[[Any], int] = lambda _r: EXIT_OK, fail_on: str | None = None
+) -> int:
+    """The orgs' worst, in the documented order: findings (5), an org failed (8), partial with
+    `--fail-on partial` (7), the orgs' own codes, 0."""
     codes = [own(a.result) for a in answers if a.result is not None]
     if EXIT_FINDINGS in codes:
         return EXIT_FINDINGS
@@ -224,6 +228,8 @@ def exit_code(answers: Sequence[OrgAnswer], own: Callable[[Any], int] = lambda _
         if len(failed) == len(answers) and len(set(failed)) == 1:
             return failed[0]
         return EXIT_ORG_FAILED
+    if fail_on == "partial" and any(not a.complete for a in answers):
+        return EXIT_PARTIAL
     return max(codes, default=EXIT_OK)
 
 
@@ -391,7 +397,11 @@ def run_key(
     else:
         text = render_registered("key", args.format, title, answers, answer_of)
     write(text, args.output)
-    return exit_code(answers, lambda r: verdict_exit(r.verdict, getattr(args, "fail_on", None)))
+    return exit_code(
+        answers,
+        lambda r: verdict_exit(r.verdict, getattr(args, "fail_on", None)),
+        getattr(args, "fail_on", None),
+    )
 
 
 def run_ai(args: argparse.Namespace, profiles: Sequence[str], config: Any) -> int:
@@ -419,7 +429,7 @@ def run_ai(args: argparse.Namespace, profiles: Sequence[str], config: Any) -> in
     else:
         text = render_registered("ai", args.format, title, answers, answer_of)
     write(text, args.output)
-    return exit_code(answers)
+    return exit_code(answers, fail_on=getattr(args, "fail_on", None))
 
 
 def run_search(
@@ -491,7 +501,7 @@ def run_search(
                 out += [buf.getvalue().rstrip("\n"), ""]
         text = "\n".join(out).rstrip("\n") + "\n"
     write(text, args.output)
-    return exit_code(answers)
+    return exit_code(answers, fail_on=getattr(args, "fail_on", None))
 
 
 __all__ = ["EXIT_ORG_FAILED", "OrgAnswer", "add_orgs_argument", "ask_orgs", "requested_profiles"]

@@ -234,3 +234,20 @@ def test_case_journal_is_single_org(orgs, capsys) -> None:
     code, out, err = run(capsys, "key", COMPROMISED_KEY, "--all-profiles", "--case", "inc-1", *WINDOW)
     assert code == EXIT_USAGE and out == ""
     assert "--case" in err
+
+
+def test_exit_code_order() -> None:
+    from types import SimpleNamespace
+
+    from ddaudit_tui.commands.orgs import STATUS_FAILED, STATUS_OK, OrgAnswer, exit_code
+
+    whole = SimpleNamespace(complete=True, warnings=[])
+    partial = SimpleNamespace(complete=False, warnings=["a page timed out"])
+    ok = OrgAnswer("a", "s", STATUS_OK, result=whole)
+    cut = OrgAnswer("b", "s", STATUS_OK, result=partial)
+    down = OrgAnswer("c", "s", STATUS_FAILED, error="cannot connect", exit_code=1)
+    assert exit_code([ok, cut]) == EXIT_OK
+    assert exit_code([ok, cut], fail_on="partial") == 7  # --fail-on partial (issue 16 item 1)
+    assert exit_code([ok, cut, down], fail_on="partial") == EXIT_ORG_FAILED
+    assert exit_code([ok, down], own=lambda r: 5) == 5
+    assert exit_code([down]) == 1

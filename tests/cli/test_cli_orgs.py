@@ -251,3 +251,11 @@ def test_exit_code_order() -> None:
     assert exit_code([ok, cut, down], fail_on="partial") == EXIT_ORG_FAILED
     assert exit_code([ok, down], own=lambda r: 5) == 5
     assert exit_code([down]) == 1
+
+
+@pytest.mark.parametrize("argv", [["tui"], ["watch", "--once"], ["config"]])
+def test_single_org_commands_say_which_commands_take_several(orgs, capsys, argv) -> None:
+    code, out, err = run(capsys, *argv, "--profile", "prod,eu")
+    assert code == EXIT_USAGE and out == ""
+    assert "several profiles" in err and "key, search and ai" in err
+    assert len(err.strip().splitlines()) == 1

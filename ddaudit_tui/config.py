@@ -293,6 +293,12 @@ def _convert(name: str, value: Any, where: str) -> Any:
     return value
 
 
+def profile_names(path: Path | None = None) -> list[str]:
+    """The profiles the config file defines, in the file's order ([] without a file)."""
+    model = _load_file(config_path() if path is None else path)
+    return list(model.profiles) if model is not None else []
+
+
 def load_settings(
     flags: dict[str, Any] | None = None,
     env: dict[str, str] | None = None,
@@ -308,6 +314,11 @@ def load_settings(
     profile = flags.get("profile") or env.get("DDAUDIT_PROFILE") or (model.default_profile if model else None)
     profile_origin = "flag" if flags.get("profile") else "env" if env.get("DDAUDIT_PROFILE") else "file"
     section: _FileSettings | None = None
+    if profile and "," in profile:  # `--profile a,b`: the commands that ask several orgs never get here
+        raise ConfigError(
+            f"profile {profile!r} names several profiles: only key, search and ai ask several orgs at once "
+            "(--profile a,b or --all-profiles); this command works on one org"
+        )
     if profile:
         if model is None or profile not in model.profiles:
             known = ", ".join(sorted(model.profiles)) if model and model.profiles else "none defined"

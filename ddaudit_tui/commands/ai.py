@@ -45,6 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     add_case_argument(parser)
     add_fail_on(parser, ("partial",), "exit 7 when the answer is partial (the report is still written)")
+    from ddaudit_tui.commands.orgs import add_orgs_argument  # issue 16: every org at once
+
+    add_orgs_argument(parser)
     a = parser.add_argument_group("analysis")
     a.add_argument(
         "--query",
@@ -102,6 +105,10 @@ def run(args: argparse.Namespace) -> int:
     from ddaudit_tui.commands.case import check_case_args
 
     check_case_args(args)
+    from ddaudit_tui.commands import orgs  # issue 16: `--profile a,b` / `--all-profiles`
+
+    if (profiles := orgs.requested_profiles(args)) is not None:
+        return orgs.run_ai(args, profiles, config)
     settings = settings_from(args)
 
     async def go() -> AiActivity:

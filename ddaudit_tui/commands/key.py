@@ -62,6 +62,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ddaudit_tui.commands.case import add_case_argument  # issue 15
 
     add_case_argument(parser)
+    from ddaudit_tui.commands.orgs import add_orgs_argument  # issue 16: every org at once
+
+    add_orgs_argument(parser)
     b = parser.add_argument_group("baselines (default: config file, else learned from the data)")
     b.add_argument(
         "--business-hours",
@@ -149,6 +152,10 @@ def run(args: argparse.Namespace) -> int:
     check_case_args(args)
     if getattr(args, "demo", False) and getattr(args, "input", None):
         raise UsageError("--demo and --input are two different sources: choose one")
+    from ddaudit_tui.commands import orgs  # issue 16: `--profile a,b` / `--all-profiles`
+
+    if (profiles := orgs.requested_profiles(args)) is not None:
+        return orgs.run_key(args, profiles, key_id, build_config, exit_code)
     settings = settings_from(args)
     config, options = build_config(args, settings)
 

@@ -59,6 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ddaudit_tui.commands.case import add_case_argument  # issue 15
 
     add_case_argument(parser, mark_all=True)
+    from ddaudit_tui.commands.orgs import add_orgs_argument  # issue 16: every org at once
+
+    add_orgs_argument(parser)
     parser.add_argument(
         "--copy-as",
         choices=COPY_FORMATS,
@@ -122,6 +125,10 @@ def run(args: argparse.Namespace) -> int:
         columns = parse_columns(args.columns) if args.columns or preset is None else list(preset.columns)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    from ddaudit_tui.commands import orgs  # issue 16: `--profile a,b` / `--all-profiles`
+
+    if (profiles := orgs.requested_profiles(args)) is not None:
+        return orgs.run_search(args, profiles, preset, query, columns)
     settings = settings_from(args)
 
     if args.copy_as and not args.input and not args.demo and (preset is None or preset.name != "user"):

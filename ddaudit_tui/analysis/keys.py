@@ -34,7 +34,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ddaudit_tui.analysis.asn import AsnLists, OriginClass, classify_event, load_asn_lists
 from ddaudit_tui.analysis.baseline import (
@@ -50,8 +50,10 @@ from ddaudit_tui.analysis.baseline import (
 from ddaudit_tui.analysis.geo import haversine_km, speed_kmh, valid_coordinates
 from ddaudit_tui.analysis.signals import Flag, Severity, sort_flags
 from ddaudit_tui.events.record import Event
-from ddaudit_tui.sources.api_keys import ApiKeyInfo
 from ddaudit_tui.timeutil import Window, fmt_ts, human_duration, iso
+
+if TYPE_CHECKING:  # annotations only: the model needs pydantic (~0.1 s), kept off first paint (issue 12)
+    from ddaudit_tui.sources.api_keys import ApiKeyInfo
 
 # -- names -----------------------------------------------------------------------------------------
 

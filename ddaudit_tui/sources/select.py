@@ -20,7 +20,8 @@ def open_source(
     args: argparse.Namespace, settings: Settings, *, streaming: bool = False, stdin: BinaryIO | None = None
 ) -> Source:
     """The source the arguments name. `streaming`: files are read later, page by page, by the source's
-    own thread (the TUI); otherwise they are decoded here. `stdin`: where `--input -` reads from."""
+    own thread (the TUI); otherwise they are decoded here; the demo builds its org only once the TUI calls
+    the source's `after_first_paint()`. `stdin`: where `--input -` reads from."""
     if getattr(args, "demo", False) and getattr(args, "input", None):
         from ddaudit_tui.cliutil import UsageError
 
@@ -40,7 +41,9 @@ def open_source(
     if getattr(args, "demo", False):
         from ddaudit_tui.sources.demo import open_demo
 
-        return open_demo(seed=args.seed, live=getattr(args, "live", False), max_events=settings.max_events)
+        return open_demo(
+            seed=args.seed, live=getattr(args, "live", False), max_events=settings.max_events, held=streaming
+        )
     if not settings.has_credentials():
         raise NoCredentials(
             "no Datadog credentials: set DD_API_KEY and DD_APP_KEY (or DD_ACCESS_TOKEN), choose a --profile, "

@@ -240,6 +240,9 @@ class KeyLookupScreen(PaneScreen):
 
     def __init__(self) -> None:
         super().__init__()
+        # The pane opens on the picker: set before the first styling, so that mounting does not restyle
+        # the whole pane again (first paint, issue 12).
+        self.add_class("-picking", update=False)
         self.key_id: str | None = None
         self.report: KeyReport | None = None
         self.keys: list[KeySeen] = []

@@ -20,8 +20,8 @@ def open_source(
     args: argparse.Namespace, settings: Settings, *, streaming: bool = False, stdin: BinaryIO | None = None
 ) -> Source:
     """The source the arguments name. `streaming`: files are read later, page by page, by the source's
-    own thread (the TUI); otherwise they are decoded here; the demo builds its org only once the TUI calls
-    the source's `after_first_paint()`. `stdin`: where `--input -` reads from."""
+    own thread (the TUI) once the TUI calls the source's `after_first_paint()`, as the demo builds its org
+    then; otherwise they are decoded here. `stdin`: where `--input -` reads from."""
     if getattr(args, "demo", False) and getattr(args, "input", None):
         from ddaudit_tui.cliutil import UsageError
 
@@ -36,6 +36,7 @@ def open_source(
                 start_ms=parse_bound("--from", frm) if frm else None,
                 end_ms=parse_bound("--to", to) if to else None,
                 stdin=stdin,
+                held=True,
             )
         return FileSource.open(args.input)
     if getattr(args, "demo", False):

@@ -103,6 +103,7 @@ def help_extra() -> tuple[type, ...]:
 
 
 PIVOT_GROUP = "pivot"
+FIRST_PAINT_FALLBACK_S = 2.0  # the source's after_first_paint() by then at the latest (see on_ready)
 START_GROUP = "start-pane"
 
 
@@ -243,16 +244,26 @@ class DdauditApp(WaitForInput, App[int]):
         # restored) instead of dying or lingering.
         watch_terminal(self, self._hang_up)
         start_loading(self)  # files: read page by page after the first frame (tui/loading.py)
-        # The demo builds its org after the first frame too (sources/demo.py): the build holds the GIL.
-        after_first_paint = getattr(self.source, "after_first_paint", None)
-        if callable(after_first_paint):
-            self.call_after_refresh(after_first_paint)
+        # Should a first frame never come (a terminal of size 0), the source must not wait for ever.
+        self.set_timer(FIRST_PAINT_FALLBACK_S, self._first_paint_done)
         if self.start_key is not None:
             self.call_after_refresh(self.run_worker, self.action_open_key(self.start_key), group=START_GROUP)
         elif self.start_pane == "auto":
             self.run_worker(
                 self._auto_start(), group=START_GROUP, exit_on_error=False, description="Start pane"
             )
+
+    def on_ready(self) -> None:
+        # Textual's Ready comes once the first layout is done, and the frame is written after it.
+        self.call_after_refresh(self._first_paint_done)
+
+    def _first_paint_done(self) -> None:
+        """The first frame is on screen: a held file source starts reading, the demo builds its org.
+        Both hold the GIL for seconds: started by the first pane's first request, they would slow that
+        frame down (issue 12: first paint ≤ 0.5 s). Called again: nothing happens."""
+        after_first_paint = getattr(self.source, "after_first_paint", None)
+        if callable(after_first_paint):
+            after_first_paint()
 
     async def _auto_start(self) -> None:
         """No API key in the data: Key lookup has nothing to offer, Explore opens instead — unless the

@@ -81,6 +81,8 @@ def test_launching_the_tui_builds_only_the_tui_parser(tmp_path: Path) -> None:
     loaded = _launch_probe(tmp_path, "--demo", "--pane", "explore")
     assert sorted(m for m in loaded if m.startswith("ddaudit_tui.commands.")) == []
     assert sorted(loaded & {*PANE_MODULES.values(), *DIALOGS}) == []
+    # The demo org (and its catalogue) is built after the first frame: not even imported before.
+    assert sorted(m for m in loaded if m.startswith("ddaudit_tui.sources.demo_")) == []
 
 
 def test_a_file_launch_without_config_imports_no_pydantic_or_httpx(tmp_path: Path) -> None:
@@ -135,3 +137,11 @@ async def test_the_app_releases_a_held_source_after_its_first_frame(kind: str, t
         await until(pilot, lambda: bool(lookup.keys), timeout=60, what="the keys seen")
         # On the first frame (Textual's Ready); a fallback timer may call it again: harmless.
         assert calls[:1] == [True]
+
+
+def test_the_key_lookup_pane_imports_neither_its_dialogs_nor_pydantic() -> None:
+    # Key lookup is the usual start pane: what it imports comes before the first frame.
+    loaded = loaded_after("import ddaudit_tui.tui.screens.key_lookup")
+    dialogs = ["ddaudit_tui.tui.screens.key_chart", "ddaudit_tui.tui.screens.key_revoke"]
+    assert sorted(loaded & {*dialogs, "ddaudit_tui.analysis.ai", "ddaudit_tui.sources.demo_catalog"}) == []
+    assert not any(m.startswith(("pydantic", "httpx")) for m in loaded)

@@ -2,6 +2,7 @@
 the file's table is complete, side by side with `ddaudit search '*' --input FILE --format ndjson`.
 
 Usage: python bench/bench_first_paint.py [--events 200000] [--file PATH] [--runs 5] [--size 120x35]
+                                        [--against CHECKOUT]
 
 The TUI runs for real, in a pseudo-terminal of the given size (no tmux, no test harness): the clock starts
 just before the process is forked and stops when the terminal output first holds the frame: the pane bar
@@ -12,6 +13,9 @@ event count (the banner Explore writes once the last page is in the table). Each
 `--runs` launches, the runs of the different figures interleaved. The search baseline runs in the same
 invocation, so both figures come from the same machine under the same load (printed: the load average
 before and after). Timings are machine-dependent: record them in docs/performance.md with the machine.
+`--against CHECKOUT` (another checkout of the repository, e.g. `git worktree add --detach /tmp/old main`)
+measures its first paint too, launch for launch alternately with this one: on a loaded machine the
+ratio of the two is the figure to trust.
 
 The package's bytecode is compiled first (`compileall`), as `pip install` does: with an editable install
 and PYTHONDONTWRITEBYTECODE set, every launch would otherwise compile ~100 modules before painting.
@@ -48,8 +52,15 @@ def painted(text: bytes) -> bool:
     return PANE_BAR.search(text) is not None and HEADER.search(text) is not None
 
 
-def run_tui(args: list[str], size: tuple[int, int], done: re.Pattern[bytes] | None, timeout: float) -> dict:
-    """Run `ddaudit ARGS` in a pty; seconds from fork to the first frame and to `done` (if given)."""
+def run_tui(
+    args: list[str],
+    size: tuple[int, int],
+    done: re.Pattern[bytes] | None,
+    timeout: float,
+    checkout: Path | None = None,
+) -> dict:
+    """Run `ddaudit ARGS` in a pty; seconds from fork to the first frame and to `done` (if given).
+    `checkout`: run that checkout's code instead of the installed one."""
     cols, rows = size
     start = time.perf_counter()
     pid, fd = pty.fork()
@@ -57,6 +68,9 @@ def run_tui(args: list[str], size: tuple[int, int], done: re.Pattern[bytes] | No
         fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         os.environ["TERM"] = "xterm-256color"
         os.environ.pop("TEXTUAL", None)
+        if checkout is not None:  # `python -m` puts the current directory first on sys.path
+            os.chdir(checkout)
+            os.environ["PYTHONPATH"] = str(checkout)
         os.execv(DDAUDIT[0], [*DDAUDIT, *args])
     text = b""
     first_paint = complete = None
@@ -117,6 +131,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--size", default="120x35", help="terminal COLSxROWS (default 120x35)")
     ap.add_argument("--timeout", type=float, default=120.0)
+    ap.add_argument("--against", type=Path, help="another checkout whose first paint is measured alternately")
     args = ap.parse_args()
     cols, rows = (int(x) for x in args.size.lower().split("x"))
     import compileall
@@ -124,6 +139,9 @@ def main() -> int:
     import ddaudit_tui
 
     compileall.compile_dir(Path(ddaudit_tui.__file__).parent, quiet=1)
+    against = args.against.resolve() if args.against else None
+    if against is not None:
+        compileall.compile_dir(against / "ddaudit_tui", quiet=1)
 
     path = args.file or HERE / "data" / f"demo{args.events // 1000}k.json"
     if not path.exists():
@@ -143,7 +161,14 @@ def main() -> int:
     print(f"machine: {os.cpu_count()} CPUs, load average {load()} (before)")
 
     demo, paint, explore_paint, complete, search = [], [], [], [], []
+    other_demo: list[float | None] = []
+    other_paint: list[float | None] = []
     for _ in range(args.runs):
+        if against is not None:
+            other_demo.append(run_tui(["--demo"], (cols, rows), None, args.timeout, against)["first_paint"])
+            other_paint.append(
+                run_tui(["--input", str(path)], (cols, rows), None, args.timeout, against)["first_paint"]
+            )
         demo.append(run_tui(["--demo"], (cols, rows), None, args.timeout)["first_paint"])
         paint.append(run_tui(["--input", str(path)], (cols, rows), None, args.timeout)["first_paint"])
         r = run_tui(["--input", str(path), "--pane", "explore"], (cols, rows), done, args.timeout)
@@ -157,6 +182,9 @@ def main() -> int:
     print(f"{'launch → first paint, --input FILE --pane explore':<50} {fmt(explore_paint)}")
     print(f"{'launch → table complete, --pane explore':<50} {fmt(complete)}")
     print(f"{'search * --input FILE --format ndjson':<50} {fmt(search)}")
+    if against is not None:
+        print(f"{f'first paint, --demo, {against.name}':<50} {fmt(other_demo)}")
+        print(f"{f'first paint, --input FILE, {against.name}':<50} {fmt(other_paint)}")
     if all(v is not None for v in complete):
         ratio = statistics.median(complete) / statistics.median(search)  # type: ignore[type-var]
         print(f"table complete / search baseline: {ratio:.2f}× (target ≤ 1.3×)")

@@ -55,7 +55,9 @@ TUI_PANES = ("lookup", "watch", "ai", "explore")
 __all__ = ["main", "EXIT_OK", "EXIT_ERROR", "EXIT_USAGE", "EXIT_AUTH", "EXIT_INPUT", "UsageError"]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with `command` (the one about to run), the other plugged commands are left out: their
+    modules are imported to add their options, and the TUI's launch must not wait for them (issue 12)."""
     parser = argparse.ArgumentParser(
         prog="ddaudit",
         description="Investigate the Datadog Audit Trail: key lookup, spike watch, AI activity, explore.",
@@ -92,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cfg.add_argument("--profile", help="named profile from the config file")
     for name, module in PLUGGED_COMMANDS.items():
+        if command is not None and command != name:
+            continue
         mod = importlib.import_module(f"ddaudit_tui.commands.{module}")
         mod.add_arguments(sub.add_parser(name, help=mod.HELP, description=mod.HELP))
     return parser
@@ -248,8 +252,9 @@ def _stdin_for_tui(args: argparse.Namespace) -> BinaryIO | None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    shielded, negations = _shield_negations(parser, _normalise_argv(argv))
+    argv = _normalise_argv(argv)
+    parser = build_parser(argv[0] if argv[0] in COMMANDS else None)
+    shielded, negations = _shield_negations(parser, argv)
     args = parser.parse_args(shielded)
     if negations:  # AND is commutative: the negated terms first, as they were typed
         args.query = " ".join([*negations, *([args.query] if args.query else [])])

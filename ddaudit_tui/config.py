@@ -15,13 +15,14 @@ import os
 import shlex
 import stat
 import subprocess
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+if TYPE_CHECKING:
+    from ddaudit_tui.config_file import FileModel, FileSettings
 
 APP_NAME = "ddaudit"
 SECRET_FIELDS = ("api_key", "app_key", "access_token", "pagerduty_routing_key")
@@ -34,52 +35,6 @@ class ConfigError(Exception):
 class UsageError(Exception):
     """A mistake in what the user typed; exit code 2. (Here, at the bottom, so that any layer may raise
     it — e.g. `source_select.py`; commands import it from `cliutil`.)"""
-
-
-class _FileSettings(BaseModel):
-    """One section of the TOML file (top level or `[profiles.NAME]`). Unknown keys are errors: typos
-    in a config file should be caught, not silently ignored."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    site: str | None = None
-    api_url: str | None = None
-    api_key: str | None = None
-    app_key: str | None = None
-    access_token: str | None = None
-    api_key_env: str | None = None
-    app_key_env: str | None = None
-    access_token_env: str | None = None
-    api_key_cmd: str | None = None
-    app_key_cmd: str | None = None
-    access_token_cmd: str | None = None
-    pagerduty_routing_key: str | None = None
-    pagerduty_routing_key_env: str | None = None
-    pagerduty_routing_key_cmd: str | None = None
-    pagerduty_url: str | None = None
-    state_dir: str | None = None
-    rules_file: str | None = None
-    business_hours: str | None = None
-    business_days: str | None = None
-    business_timezone: str | None = None
-    country_allowlist: str | list[str] | None = None
-    read_only: bool | None = None
-    proxy: str | None = None
-    ca_bundle: str | None = None
-    timeout: float | None = Field(default=None, gt=0)
-    deadline: float | None = Field(default=None, gt=0)
-    auth: str | None = None
-    concurrency: int | None = Field(default=None, ge=1, le=32)
-    max_events: int | None = Field(default=None, ge=1)
-    audit_retention_days: int | None = Field(default=None, ge=1)
-    export_dir: str | None = None
-    local_time: bool | None = None
-    analyst: str | None = None  # who works the cases (default $USER)
-    default_profile: str | None = None
-
-
-class _FileModel(_FileSettings):
-    profiles: dict[str, _FileSettings] = {}
 
 
 @dataclass
@@ -168,19 +123,27 @@ def config_path(env: dict[str, str] | None = None) -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
 
 
-def _load_file(path: Path) -> _FileModel | None:
+def _load_file(path: Path) -> FileModel | None:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    import tomllib  # (here: most launches have no config file to parse)
+
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    # pydantic (~0.1 s to import and build the models) only when there is a file to check: a launch
+    # without one paints its first frame sooner.
+    from pydantic import ValidationError
+
+    from ddaudit_tui.config_file import FileModel
+
     try:
-        model = _FileModel.model_validate(data)
+        model = FileModel.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
@@ -190,7 +153,7 @@ def _load_file(path: Path) -> _FileModel | None:
     return model
 
 
-def _check_secret_permissions(path: Path, model: _FileModel) -> None:
+def _check_secret_permissions(path: Path, model: FileModel) -> None:
     """A file holding secrets must not be readable by group or others (like ssh's private keys)."""
     sections = [model, *model.profiles.values()]
     if not any(getattr(s, f) for s in sections for f in SECRET_FIELDS):
@@ -216,7 +179,7 @@ def _run_cmd(cmd: str, what: str) -> str:
     return out.stdout.strip()
 
 
-def _section_value(section: _FileSettings, name: str, env: dict[str, str], where: str) -> Any:
+def _section_value(section: FileSettings, name: str, env: dict[str, str], where: str) -> Any:
     """A setting from a file section, following `*_env` / `*_cmd` indirections for secrets."""
     if name in SECRET_FIELDS:
         env_name = getattr(section, f"{name}_env")
@@ -313,7 +276,7 @@ def load_settings(
 
     profile = flags.get("profile") or env.get("DDAUDIT_PROFILE") or (model.default_profile if model else None)
     profile_origin = "flag" if flags.get("profile") else "env" if env.get("DDAUDIT_PROFILE") else "file"
-    section: _FileSettings | None = None
+    section: FileSettings | None = None
     if profile and "," in profile:  # `--profile a,b`: the commands that ask several orgs never get here
         raise ConfigError(
             f"profile {profile!r} names several profiles: only key, search and ai ask several orgs at once "

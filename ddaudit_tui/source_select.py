@@ -25,7 +25,8 @@ def open_source(
     args: argparse.Namespace, settings: Settings, *, streaming: bool = False, stdin: BinaryIO | None = None
 ) -> Source:
     """The source the arguments name. `streaming`: files are read later, page by page, by the source's
-    own thread (the TUI); otherwise they are decoded here. `stdin`: where `--input -` reads from."""
+    own thread (the TUI) once the TUI calls the source's `after_first_paint()`, as the demo builds its org
+    then; otherwise they are decoded here. `stdin`: where `--input -` reads from."""
     if getattr(args, "demo", False) and getattr(args, "input", None):
         raise UsageError("--demo and --input are two different sources: choose one")
     if getattr(args, "input", None):
@@ -38,12 +39,15 @@ def open_source(
                 start_ms=parse_bound("--from", frm) if frm else None,
                 end_ms=parse_bound("--to", to) if to else None,
                 stdin=stdin,
+                held=True,
             )
         return FileSource.open(args.input)
     if getattr(args, "demo", False):
         from ddaudit_tui.demo.source import open_demo
 
-        return open_demo(seed=args.seed, live=getattr(args, "live", False), max_events=settings.max_events)
+        return open_demo(
+            seed=args.seed, live=getattr(args, "live", False), max_events=settings.max_events, held=streaming
+        )
     if not settings.has_credentials():
         raise NoCredentials(
             "no Datadog credentials: set DD_API_KEY and DD_APP_KEY (or DD_ACCESS_TOKEN), choose a --profile, "

@@ -15,10 +15,8 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
-
-import httpx
 
 from ddaudit_tui import __version__
 from ddaudit_tui.analysis.signals import Severity
@@ -26,6 +24,9 @@ from ddaudit_tui.analysis.spikes import DEFAULT_WINDOW_MS, Alert, Rule
 from ddaudit_tui.safetext import Redactor, clean
 from ddaudit_tui.sources.sites import audit_trail_url
 from ddaudit_tui.timeutil import fmt_ts, human_duration, iso
+
+if TYPE_CHECKING:  # httpx is imported on use: the TUI imports this module before its first frame
+    import httpx
 
 __all__ = [
     "DEFAULT_URL",
@@ -267,6 +268,8 @@ class PagerDutyClient:
         self._sleep = sleep
         self._jitter = jitter
         self._own_http = http is None
+        import httpx
+
         self._http = http or httpx.AsyncClient(
             timeout=timeout_s,
             proxy=proxy,
@@ -300,6 +303,8 @@ class PagerDutyClient:
     async def send(self, body: dict[str, Any]) -> PageResult:
         payload = {"routing_key": self._routing_key, **{k: v for k, v in body.items() if k != "routing_key"}}
         dedup_key = body.get("dedup_key")
+        import httpx
+
         attempt = 0
         while True:
             attempt += 1

@@ -31,7 +31,7 @@ import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -48,11 +48,13 @@ from ddaudit_tui.events.query import parse_query
 from ddaudit_tui.events.record import KIND_API, Event
 from ddaudit_tui.events.store import EventStore
 from ddaudit_tui.safetext import clean
-from ddaudit_tui.sources.api_keys import ApiKeyInfo
 from ddaudit_tui.sources.base import FetchResult, Progress, ProgressCallback, Source
 from ddaudit_tui.sources.completeness import ENGINE_FILE, Completeness, metering
 from ddaudit_tui.sources.files import InputError, read_input
 from ddaudit_tui.timeutil import Window, fmt_ts
+
+if TYPE_CHECKING:  # annotations only: the model needs pydantic (~0.1 s), kept off first paint (issue 12)
+    from ddaudit_tui.sources.api_keys import ApiKeyInfo
 
 DAY_MS = 86_400_000
 

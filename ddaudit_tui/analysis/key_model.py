@@ -7,16 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ddaudit_tui.analysis.asn import OriginClass
 from ddaudit_tui.analysis.baseline import BusinessHours
 from ddaudit_tui.analysis.signals import Flag, Severity
 from ddaudit_tui.events.record import Event
-from ddaudit_tui.sources.api_keys import ApiKeyInfo
 from ddaudit_tui.sources.completeness import Completeness
 from ddaudit_tui.timeutil import Window
 
 # -- configuration -----------------------------------------------------------------------------------
+
+if TYPE_CHECKING:  # annotations only: pydantic (~0.2 s) loads when the API Keys endpoint is asked
+    from ddaudit_tui.sources.api_keys import ApiKeyInfo
 
 
 @dataclass(frozen=True)

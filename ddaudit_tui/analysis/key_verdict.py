@@ -8,13 +8,13 @@ with any high or medium flag; otherwise `no evidence`.
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from ddaudit_tui.analysis import detections
 from ddaudit_tui.analysis.detections.key_context import ts
 from ddaudit_tui.analysis.key_model import Creation, Destructive, KeyChange, Resource
 from ddaudit_tui.analysis.signals import Flag, Severity
 from ddaudit_tui.events.record import Event
-from ddaudit_tui.sources.api_keys import ApiKeyInfo
 
 VERDICT_COMPROMISED = "likely compromised"
 VERDICT_SUSPICIOUS = "suspicious"
@@ -23,6 +23,9 @@ VERDICT_NONE = "no evidence"
 __all__ = ["VERDICT_COMPROMISED", "VERDICT_NONE", "VERDICT_SUSPICIOUS", "recommended_actions", "verdict"]
 
 _SIGNAL_ORDER = tuple(d.name for d in detections.for_analysis("key"))
+
+if TYPE_CHECKING:  # annotations only: pydantic (~0.2 s) loads when the API Keys endpoint is asked
+    from ddaudit_tui.sources.api_keys import ApiKeyInfo
 
 
 def verdict(flags: list[Flag], n_events: int) -> tuple[str, list[str]]:

@@ -26,7 +26,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ddaudit_tui.analysis import detections
 from ddaudit_tui.analysis.asn import AsnLists, OriginClass, classify_event, load_asn_lists
@@ -67,7 +67,6 @@ from ddaudit_tui.analysis.key_verdict import (
 )
 from ddaudit_tui.analysis.signals import Flag, Severity, sort_flags
 from ddaudit_tui.events.record import Event
-from ddaudit_tui.sources.api_keys import ApiKeyInfo
 from ddaudit_tui.timeutil import Window, iso
 
 # -- names -----------------------------------------------------------------------------------------
@@ -87,6 +86,9 @@ READ_ACTIONS = frozenset({"accessed", "queried", "authorized", "login", "notific
 
 NORMAL = "NORMAL"
 FIRST_TIME = "FLAG: first-time origin"
+
+if TYPE_CHECKING:  # annotations only: pydantic (~0.2 s) loads when the API Keys endpoint is asked
+    from ddaudit_tui.sources.api_keys import ApiKeyInfo
 
 
 def timeline_row(e: Event) -> dict[str, Any]:

@@ -30,17 +30,18 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import msgspec
 
-from ddaudit_tui.demo.fake_api_keys import KeyTable
 from ddaudit_tui.demo.fake_ddsql import DDSQL_PERMISSION, EXECUTE_PATH, FETCH_PATH, DdsqlConfig, FakeDdsql
-from ddaudit_tui.demo.shapes import gc_paused
 from ddaudit_tui.events.decode import decode_item, parse_timestamp
 from ddaudit_tui.events.record import KIND_API, Event
+
+if TYPE_CHECKING:  # the demo's catalogue: imported when the org is built, after the TUI's first frame
+    from ddaudit_tui.demo.fake_api_keys import KeyTable
 
 __all__ = [
     "DEMO_API_KEY",
@@ -387,6 +388,7 @@ class FakeDatadog(httpx.AsyncBaseTransport):
     ) -> FakeDatadog:
         """The demo org behind a fake API (optionally alive: new events keep arriving)."""
         from ddaudit_tui.demo.org import LiveDemo, generate
+        from ddaudit_tui.demo.shapes import gc_paused
 
         # The items only live until they are encoded: with the cyclic GC paused throughout, they are
         # freed by reference counting without the collector ever walking them.
@@ -400,6 +402,9 @@ class FakeDatadog(httpx.AsyncBaseTransport):
 
     def add_events(self, events: Iterable[Event] | Iterable[dict[str, Any]]) -> int:
         """Add events (dedup by id); returns how many were new. Raw bytes are kept and served unchanged."""
+        # (imported here: the demo's catalogue is not needed before the TUI's first frame, issue 12)
+        from ddaudit_tui.demo.shapes import gc_paused
+
         with self._lock, gc_paused():  # see gc_paused: the items are often temporaries
             return self._add_events(events)
 
@@ -473,6 +478,8 @@ class FakeDatadog(httpx.AsyncBaseTransport):
 
     @property
     def key_table(self) -> KeyTable:
+        from ddaudit_tui.demo.fake_api_keys import KeyTable
+
         with self._lock:
             if self._key_table is None:
                 self._key_table = KeyTable.build(self.events, self._api_key_overrides)

@@ -21,6 +21,7 @@ This module does not import `fake_datadog` (no circle in the demo): the fake han
 from __future__ import annotations
 
 import base64
+import importlib
 import logging
 import re
 import sqlite3
@@ -35,13 +36,26 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import msgspec
-import sqlglot
-from sqlglot import exp
-from sqlglot.errors import SqlglotError
 
 from ddaudit_tui.events.fields import field_value
 from ddaudit_tui.events.query import QuerySyntaxError, parse_query
 from ddaudit_tui.events.record import Event
+
+
+class _LazyModule:
+    """A module imported on first use: sqlglot takes ~0.3 s to import, and the demo's fake API (which
+    owns this DDSQL fake) is built before the TUI's first frame; only a DDSQL query needs sqlglot."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
+
+
+sqlglot: Any = _LazyModule("sqlglot")
+exp: Any = _LazyModule("sqlglot.expressions")
+sqlglot_errors: Any = _LazyModule("sqlglot.errors")
 
 __all__ = [
     "DDSQL_PERMISSION",
@@ -303,7 +317,7 @@ class _Run:
             lowered = self._lower_time(tree)
             try:
                 text = lowered.sql(dialect="sqlite")
-            except SqlglotError as exc:
+            except sqlglot_errors.SqlglotError as exc:
                 raise _bad(f"unsupported SQL: {_first_line(exc)}") from None
             rows, description = self._query(text, row_limit + 1)
         finally:
@@ -326,7 +340,7 @@ class _Run:
         try:
             with _quiet_sqlglot():
                 statements = [s for s in sqlglot.parse(sql, read="postgres") if s is not None]
-        except SqlglotError as exc:
+        except sqlglot_errors.SqlglotError as exc:
             raise _bad(f"syntax error: {_first_line(exc)}") from None
         if len(statements) != 1:
             raise _bad(f"expected one statement, got {len(statements)}")

@@ -20,15 +20,31 @@ DEMO_LABEL = "demo"
 
 
 class LazyTransport(httpx.AsyncBaseTransport):
-    """Builds the wrapped transport on first use, in a worker thread."""
+    """Builds the wrapped transport on first use, in a worker thread.
 
-    def __init__(self, factory: Callable[[], httpx.AsyncBaseTransport]) -> None:
+    `held`: not before `release()` either. The TUI releases it once its first frame is painted: the
+    build holds the GIL for seconds, and started by the first pane's first request it would halve the
+    speed of that frame (issue 12)."""
+
+    def __init__(self, factory: Callable[[], httpx.AsyncBaseTransport], *, held: bool = False) -> None:
         self._factory = factory
         self._inner: httpx.AsyncBaseTransport | None = None
         self._lock = asyncio.Lock()
+        self._held = held
+        self._released: asyncio.Event | None = None  # made in the event loop that waits on it
+
+    def release(self) -> None:
+        """Let the build start (idempotent)."""
+        self._held = False
+        if self._released is not None:
+            self._released.set()
 
     async def inner(self) -> httpx.AsyncBaseTransport:
         if self._inner is None:
+            if self._held:
+                if self._released is None:
+                    self._released = asyncio.Event()
+                await self._released.wait()
             async with self._lock:
                 if self._inner is None:
                     self._inner = await asyncio.to_thread(self._factory)
@@ -48,16 +64,23 @@ def open_demo(
     max_events: int | None = None,
     events: int | None = None,
     latency_s: float = 0.0,
+    held: bool = False,
     **fake_kwargs: Any,
 ) -> DatadogClient:
-    """A `DatadogClient` whose transport is the fake API over the demo org (credentials are demo-only)."""
+    """A `DatadogClient` whose transport is the fake API over the demo org (credentials are demo-only).
+
+    `held` (the TUI): the org is not built before the client's `after_first_paint()` is called."""
 
     def build() -> FakeDatadog:
         return FakeDatadog.from_demo(seed=seed, events=events, live=live, latency_s=latency_s, **fake_kwargs)
 
-    return DatadogClient(
+    transport = LazyTransport(build, held=held)
+    client = DatadogClient(
         Credentials(api_key=DEMO_API_KEY, app_key=DEMO_APP_KEY),
-        transport=LazyTransport(build),
+        transport=transport,
         max_events=max_events,
         label=DEMO_LABEL + (" (live)" if live else ""),
     )
+    if held:
+        client.after_first_paint = transport.release  # type: ignore[attr-defined]
+    return client

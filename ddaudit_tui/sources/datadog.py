@@ -24,7 +24,7 @@ import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import httpx
@@ -34,7 +34,6 @@ from ddaudit_tui import __version__
 from ddaudit_tui.events.decode import DecodeError, decode_page
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.safetext import clean
-from ddaudit_tui.sources.api_keys import ApiKeyInfo, UserRef, parse_api_key
 from ddaudit_tui.sources.base import FetchResult, ProgressCallback
 from ddaudit_tui.sources.completeness import DEFAULT_RETENTION_DAYS, record_request
 from ddaudit_tui.sources.datadog_errors import (
@@ -75,6 +74,9 @@ from ddaudit_tui.sources.sites import (
 )
 from ddaudit_tui.timeutil import Window
 
+if TYPE_CHECKING:
+    from ddaudit_tui.sources.api_keys import ApiKeyInfo, UserRef
+
 __all__ = [
     "SITES",
     "UI_HOSTS",
@@ -99,6 +101,17 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+
+def __getattr__(name: str) -> Any:
+    # The API key models need pydantic (~0.1 s to import): loaded when first used, not with the client,
+    # so that the TUI paints its first frame sooner (issue 12).
+    if name in ("ApiKeyInfo", "UserRef"):
+        from ddaudit_tui.sources import api_keys
+
+        return getattr(api_keys, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 USER_AGENT = f"ddaudit/{__version__}"
 SEARCH_PATH = "/api/v2/audit/events/search"
@@ -461,6 +474,8 @@ class DatadogClient:
 
         The response carries the key's secret (`attributes.key`); it is dropped while parsing.
         """
+        from ddaudit_tui.sources.api_keys import parse_api_key
+
         key_id = _check_key_id(key_id)
 
         def parse(response: httpx.Response) -> ApiKeyInfo:

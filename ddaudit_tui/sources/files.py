@@ -293,6 +293,7 @@ class FileSource:
         self._done = threading.Event()
         self._done.set()
         self._thread: threading.Thread | None = None
+        self._held = False  # `open_streaming(held=True)`: no reading before `after_first_paint()`
         self._pages: list[list[Event]] = []  # new events of each page, in reading order
         self._progress = Progress(events=len(store), pages=1 if len(store) else 0)
         self._error: InputError | None = None
@@ -317,9 +318,12 @@ class FileSource:
         start_ms: int | None = None,
         end_ms: int | None = None,
         stdin: BinaryIO | None = None,
+        held: bool = False,
     ) -> FileSource:
         """A source that reads `paths` when started. Missing or unreadable files fail here, at once.
-        `start_ms`/`end_ms`: the user's --from/--to, which bound the provisional windows too."""
+        `start_ms`/`end_ms`: the user's --from/--to, which bound the provisional windows too. `held` (the
+        TUI): `start()` does nothing before `after_first_paint()` — the decoding thread holds the GIL, and
+        started by the first pane's first request it would slow down the first frame (issue 12)."""
         src = cls(EventStore(), cls._label(paths))
         inputs: list[_Input] = []
         try:
@@ -331,6 +335,7 @@ class FileSource:
             raise
         src._inputs = inputs
         src.streaming = True
+        src._held = held
         src._bounds = (start_ms, end_ms)
         src._done.clear()
         sizes = [inp.size for inp in inputs]
@@ -354,11 +359,16 @@ class FileSource:
         return self._progress
 
     def start(self) -> None:
-        """Start reading (in a thread); calling it again does nothing."""
-        if self._done.is_set() or self._thread is not None:
+        """Start reading (in a thread); calling it again does nothing, nor does a held source."""
+        if self._held or self._done.is_set() or self._thread is not None:
             return
         self._thread = threading.Thread(target=self._load, name="ddaudit-file-load", daemon=True)
         self._thread.start()
+
+    def after_first_paint(self) -> None:
+        """The TUI has painted its first frame: a held source starts reading."""
+        self._held = False
+        self.start()
 
     def _load(self) -> None:
         store, by_id = self.store, self.store._by_id

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import importlib
 import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
 from textual.app import App
@@ -24,43 +26,21 @@ from textual.driver import Driver
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 
-from ddaudit_tui.analysis.explore import add_term
-from ddaudit_tui.analysis.presets import build_query, expand_user
-from ddaudit_tui.sources.base import Source
 from ddaudit_tui.timeutil import Window
 from ddaudit_tui.tui.commands import ActionsProvider
 from ddaudit_tui.tui.hangup import EXIT_HANGUP, hangup_safe_driver, watch_terminal
 from ddaudit_tui.tui.loading import WaitForInput, start_loading
-from ddaudit_tui.tui.pivot import (
-    ACTOR,
-    AI,
-    EXCLUDE,
-    FILTER,
-    IP,
-    KEY,
-    RESOURCE,
-    USER,
-    PivotChoice,
-    PivotMenu,
-    PivotTarget,
-    actor_term,
-    enrich_targets,
-    event_targets,
-)
 from ddaudit_tui.tui.safe_text import clean
-from ddaudit_tui.tui.screens.ai import LOAD_GROUP as AI_LOAD_GROUP
-from ddaudit_tui.tui.screens.ai import AiScreen
 from ddaudit_tui.tui.screens.base import PaneScreen, QuitPrompt
-from ddaudit_tui.tui.screens.copy_as_dialog import CopyAsDialog
-from ddaudit_tui.tui.screens.detail import EventDetailScreen
-from ddaudit_tui.tui.screens.explore import ExploreScreen, QueryInput
-from ddaudit_tui.tui.screens.help import HelpScreen
-from ddaudit_tui.tui.screens.key_lookup import KEYS_QUERY, KeyLookupScreen
-from ddaudit_tui.tui.screens.watch import WatchScreen
-from ddaudit_tui.tui.widgets.event_table import EventTable
 from ddaudit_tui.tui.widgets.header import PaneHeader, Status
-from ddaudit_tui.tui.widgets.key_suggestions import KeySuggestions
 from ddaudit_tui.tui.widgets.pane_bar import Crumb, PaneBadge
+
+# First paint (issue 12): the panes other than the start pane, the dialogs, the pivots and the analyses
+# behind them are imported when first used, not before the first frame. tests/tui/test_first_paint.py
+# keeps it so.
+if TYPE_CHECKING:
+    from ddaudit_tui.sources.base import Source
+    from ddaudit_tui.tui.pivot import PivotChoice, PivotTarget
 
 
 @dataclass(frozen=True)
@@ -68,8 +48,16 @@ class Pane:
     key: str  # the number key that switches to it
     mode: str
     title: str
-    screen: type[PaneScreen]
+    screen_path: str  # "module:Class", imported when the pane first opens
     description: str = ""  # one line: the question the pane answers (help, palette, tooltips)
+
+    @property
+    def screen(self) -> type[PaneScreen]:
+        module, _, name = self.screen_path.partition(":")
+        return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+    def make_screen(self) -> PaneScreen:
+        return self.screen()
 
 
 # One line per pane, in the pane bar's order.
@@ -78,21 +66,44 @@ PANES: tuple[Pane, ...] = (
         "1",
         "lookup",
         "Key lookup",
-        KeyLookupScreen,
+        "ddaudit_tui.tui.screens.key_lookup:KeyLookupScreen",
         "Was API key K compromised? Verdict, flags, origins, timeline",
     ),
-    Pane("2", "watch", "Spike watch", WatchScreen, "Live alerts on bursts of sensitive changes, per actor"),
     Pane(
-        "3", "ai", "AI activity", AiScreen, "What AI agents (MCP tools) did, for whom, and what they changed"
+        "2",
+        "watch",
+        "Spike watch",
+        "ddaudit_tui.tui.screens.watch:WatchScreen",
+        "Live alerts on bursts of sensitive changes, per actor",
     ),
-    Pane("4", "explore", "Explore", ExploreScreen, "Search every audit event; facets, presets and pivots"),
+    Pane(
+        "3",
+        "ai",
+        "AI activity",
+        "ddaudit_tui.tui.screens.ai:AiScreen",
+        "What AI agents (MCP tools) did, for whom, and what they changed",
+    ),
+    Pane(
+        "4",
+        "explore",
+        "Explore",
+        "ddaudit_tui.tui.screens.explore:ExploreScreen",
+        "Search every audit event; facets, presets and pivots",
+    ),
 )
 START_PANES = ("auto", *(p.mode for p in PANES))
 
-# Screens that are not open yet but whose keys `?` lists.
-HELP_EXTRA = (EventDetailScreen, PivotMenu)
+
+def help_extra() -> tuple[type, ...]:
+    """Screens that are not open yet but whose keys `?` lists."""
+    from ddaudit_tui.tui.pivot import PivotMenu
+    from ddaudit_tui.tui.screens.detail import EventDetailScreen
+
+    return (EventDetailScreen, PivotMenu)
+
 
 PIVOT_GROUP = "pivot"
+FIRST_PAINT_FALLBACK_S = 2.0  # the source's after_first_paint() by then at the latest (see on_ready)
 START_GROUP = "start-pane"
 
 
@@ -105,7 +116,7 @@ class DdauditApp(WaitForInput, App[int]):
 
     TITLE = "ddaudit"
     CSS_PATH = "app.tcss"
-    MODES: ClassVar[dict[str, str | Callable[[], object]]] = {p.mode: p.screen for p in PANES}  # type: ignore[misc]
+    MODES: ClassVar[dict[str, str | Callable[[], object]]] = {p.mode: p.make_screen for p in PANES}  # type: ignore[misc]
     DEFAULT_MODE = "explore"  # the instance's start pane replaces it (see __init__)
     PANE_LIST: ClassVar[tuple[Pane, ...]] = PANES  # what the pane bar shows (it cannot import this module)
     COMMANDS = App.COMMANDS | {ActionsProvider}
@@ -202,6 +213,7 @@ class DdauditApp(WaitForInput, App[int]):
         # "auto" opens Key lookup (the question a responder usually brings) and moves to Explore if
         # the data has no API key at all (see `_auto_start`). Read by App.__init__: set before it.
         self.DEFAULT_MODE = "lookup" if start_pane == "auto" else start_pane  # type: ignore[misc]
+        self.MODES = {p.mode: functools.partial(self._new_pane, p) for p in PANES}  # type: ignore[misc]
         super().__init__()
         self.leaving = False  # set once quitting starts: no more input is handled
         self.source = source
@@ -213,6 +225,17 @@ class DdauditApp(WaitForInput, App[int]):
         self.site: str | None = site
         self.set_reactive(DdauditApp.local_time, local_time)
 
+    def _new_pane(self, pane: Pane) -> PaneScreen:
+        """A pane, with the breakpoint classes of the terminal's size already set: Textual would set them
+        on the pane's first Resize and restyle the whole pane for it, before the first frame (issue 12)."""
+        screen = pane.make_screen()
+        width, height = self.size
+        for size, breakpoints in ((width, self.HORIZONTAL_BREAKPOINTS), (height, self.VERTICAL_BREAKPOINTS)):
+            name = next((c for at, c in sorted(breakpoints, reverse=True) if size >= at), None)
+            if name is not None:
+                screen.add_class(name, update=False)
+        return screen
+
     def get_driver_class(self) -> type[Driver]:
         return hangup_safe_driver(super().get_driver_class())
 
@@ -221,6 +244,8 @@ class DdauditApp(WaitForInput, App[int]):
         # restored) instead of dying or lingering.
         watch_terminal(self, self._hang_up)
         start_loading(self)  # files: read page by page after the first frame (tui/loading.py)
+        # Should a first frame never come (a terminal of size 0), the source must not wait for ever.
+        self.set_timer(FIRST_PAINT_FALLBACK_S, self._first_paint_done)
         if self.start_key is not None:
             self.call_after_refresh(self.run_worker, self.action_open_key(self.start_key), group=START_GROUP)
         elif self.start_pane == "auto":
@@ -228,9 +253,23 @@ class DdauditApp(WaitForInput, App[int]):
                 self._auto_start(), group=START_GROUP, exit_on_error=False, description="Start pane"
             )
 
+    def on_ready(self) -> None:
+        # Textual's Ready comes once the first layout is done, and the frame is written after it.
+        self.call_after_refresh(self._first_paint_done)
+
+    def _first_paint_done(self) -> None:
+        """The first frame is on screen: a held file source starts reading, the demo builds its org.
+        Both hold the GIL for seconds: started by the first pane's first request, they would slow that
+        frame down (issue 12: first paint ≤ 0.5 s). Called again: nothing happens."""
+        after_first_paint = getattr(self.source, "after_first_paint", None)
+        if callable(after_first_paint):
+            after_first_paint()
+
     async def _auto_start(self) -> None:
         """No API key in the data: Key lookup has nothing to offer, Explore opens instead — unless the
         user has already started something on Key lookup."""
+        from ddaudit_tui.tui.screens.key_lookup import KEYS_QUERY
+
         if await self.source.exists(KEYS_QUERY, self.window):
             return
         lookup = self._screen_stacks.get("lookup", [])
@@ -341,6 +380,8 @@ class DdauditApp(WaitForInput, App[int]):
 
     def action_copy_as(self) -> None:
         """The query the current pane shows, as a pup command, an explorer URL and DDSQL."""
+        from ddaudit_tui.tui.screens.copy_as_dialog import CopyAsDialog
+
         if isinstance(self.screen, CopyAsDialog):
             return
         # The pane is the topmost screen that has a query (a detail or dialog may be open on it).
@@ -360,6 +401,10 @@ class DdauditApp(WaitForInput, App[int]):
 
     def pivot_targets(self) -> list[PivotTarget]:
         """The cells of the row under the cursor: asked of the focused widget, then of its parents."""
+        from ddaudit_tui.tui.pivot import PivotTarget, enrich_targets, event_targets
+        from ddaudit_tui.tui.screens.detail import EventDetailScreen
+        from ddaudit_tui.tui.widgets.key_suggestions import KeySuggestions
+
         node = self.focused
         while node is not None:
             ask = getattr(node, "pivot_targets", None)
@@ -376,6 +421,8 @@ class DdauditApp(WaitForInput, App[int]):
         return []
 
     def action_pivot(self) -> None:
+        from ddaudit_tui.tui.pivot import PivotMenu
+
         if isinstance(self.screen, PivotMenu):
             return
         targets = self.pivot_targets()
@@ -402,6 +449,9 @@ class DdauditApp(WaitForInput, App[int]):
 
     async def run_pivot(self, choice: PivotChoice, *, narrow: bool) -> None:
         """Do what the pivot menu chose. `narrow`: it was opened in Explore."""
+        from ddaudit_tui.analysis.presets import build_query, expand_user
+        from ddaudit_tui.tui.pivot import ACTOR, AI, EXCLUDE, FILTER, IP, KEY, RESOURCE, USER, actor_term
+
         target, action = choice.target, choice.action
         value = target.value or ""
         from_mode = self.current_mode
@@ -437,6 +487,10 @@ class DdauditApp(WaitForInput, App[int]):
         """Explore, running `term`. From Explore itself the pivot narrows the query the user built
         (a drill-down, like a facet); from another pane the Explore query has nothing to do with the
         row pivoted on, so the term replaces it."""
+        from ddaudit_tui.analysis.explore import add_term
+        from ddaudit_tui.tui.screens.explore import ExploreScreen, QueryInput
+        from ddaudit_tui.tui.widgets.event_table import EventTable
+
         explore = await self._pane_on_top("explore")
         assert isinstance(explore, ExploreScreen)
         query = add_term(explore.query_text, term) if narrow else term
@@ -452,6 +506,9 @@ class DdauditApp(WaitForInput, App[int]):
 
     async def open_ai_user(self, user: str) -> None:
         """The AI pane's drill-down on `user`, once the pane's analysis is there."""
+        from ddaudit_tui.tui.screens.ai import LOAD_GROUP as AI_LOAD_GROUP
+        from ddaudit_tui.tui.screens.ai import AiScreen
+
         ai = await self._pane_on_top("ai")
         assert isinstance(ai, AiScreen)
         # The first visit starts the analysis (on mount): wait for it rather than drill into nothing.
@@ -488,9 +545,11 @@ class DdauditApp(WaitForInput, App[int]):
         self.local_time = not self.local_time
 
     def action_help(self) -> None:
+        from ddaudit_tui.tui.screens.help import HelpScreen
+
         if isinstance(self.screen, HelpScreen):
             return
-        self.push_screen(HelpScreen(self.screen, HELP_EXTRA))
+        self.push_screen(HelpScreen(self.screen, help_extra()))
 
     # -- quitting ------------------------------------------------------------------------------------
 

@@ -28,12 +28,9 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from ddaudit_tui.analysis.ai import AiCall, ClientRow, ModifiedResource, ToolRow, UserRow
 from ddaudit_tui.analysis.explore import facet_term
 from ddaudit_tui.analysis.key_investigation import validate_key_id
 from ddaudit_tui.analysis.keys import Destructive, EndpointGroup, OriginGroup
-from ddaudit_tui.analysis.presets import PARAMS, PresetError
-from ddaudit_tui.analysis.spikes import Alert
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.tui.safe_text import clean
 
@@ -110,6 +107,8 @@ def _param_ok(name: str, value: str) -> bool:
     # query shown on screen) that look like what the preset expects.
     if not value.isprintable():
         return False
+    from ddaudit_tui.analysis.presets import PARAMS, PresetError  # (imported on use: first paint, issue 12)
+
     try:
         return PARAMS[name].check(value) == value
     except PresetError:
@@ -166,6 +165,8 @@ def is_actor(target: PivotTarget) -> bool:
 def enrich_targets(targets: list[PivotTarget], item: object) -> list[PivotTarget]:
     """What the row's item knows and its cells do not. An alert grouped on `asset.id` (the leaked-key
     notification) names an asset whose type its events give: an `api_key` asset is a key to investigate."""
+    from ddaudit_tui.analysis.spikes import Alert  # (imported on use: first paint, issue 12)
+
     if not isinstance(item, Alert) or item.group_field.lstrip("@") != "asset.id":
         return targets
     kinds = {what.rsplit(" ", 1)[0] for what in item.actions} | {
@@ -269,6 +270,9 @@ def _listed(field: str, values: Iterable[str | None], label: str) -> list[PivotT
 
 def row_targets(item: object) -> list[PivotTarget]:
     """The cells of an analysis row (Key lookup, AI activity), most telling first."""
+    # (imported on use: every table imports this module, and the first frame needs no AI analysis)
+    from ddaudit_tui.analysis.ai import AiCall, ClientRow, ModifiedResource, ToolRow, UserRow
+
     out: list[PivotTarget | None] = []
     if isinstance(item, Event):
         return event_targets(item)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ddaudit_tui.analysis.asn import OriginClass
 from ddaudit_tui.analysis.baseline import FirstSeenResult
@@ -24,10 +24,12 @@ from ddaudit_tui.analysis.key_model import (
     OriginGroup,
 )
 from ddaudit_tui.events.record import Event
-from ddaudit_tui.sources.api_keys import ApiKeyInfo
 from ddaudit_tui.timeutil import fmt_ts
 
 _DEFAULTS = KeyAnalysisConfig()
+
+if TYPE_CHECKING:  # annotations only: pydantic (~0.2 s) loads when the API Keys endpoint is asked
+    from ddaudit_tui.sources.api_keys import ApiKeyInfo
 
 
 @dataclass

@@ -65,9 +65,6 @@ from ddaudit_tui.tui.export import export_report
 from ddaudit_tui.tui.safe_text import clean
 from ddaudit_tui.tui.screens.base import PaneScreen
 from ddaudit_tui.tui.screens.detail import EventDetailScreen, open_detail
-from ddaudit_tui.tui.screens.export_dialog import ExportDialog
-from ddaudit_tui.tui.screens.key_chart import KeyChartScreen
-from ddaudit_tui.tui.screens.key_revoke import KeyRevokeScreen
 from ddaudit_tui.tui.widgets.error_line import ErrorLine
 from ddaudit_tui.tui.widgets.event_table import EventTable
 from ddaudit_tui.tui.widgets.header import Status, verdict_status_kind
@@ -245,6 +242,9 @@ class KeyLookupScreen(PaneScreen):
 
     def __init__(self) -> None:
         super().__init__()
+        # The pane opens on the picker: set before the first styling, so that mounting does not restyle
+        # the whole pane again (first paint, issue 12).
+        self.add_class("-picking", update=False)
         self.key_id: str | None = None
         self.report: KeyReport | None = None
         self.keys: list[KeySeen] = []
@@ -902,11 +902,15 @@ class KeyLookupScreen(PaneScreen):
         return self.report
 
     def action_chart(self) -> None:
+        from ddaudit_tui.tui.screens.key_chart import KeyChartScreen  # dialogs: imported on use (issue 12)
+
         report = self._need_report("chart")
         if report is not None:
             self.app.push_screen(KeyChartScreen(report, self.ddaudit.local_time))
 
     def action_export(self) -> None:
+        from ddaudit_tui.tui.screens.export_dialog import ExportDialog
+
         report = self._need_report("export")
         if report is None:
             return
@@ -1020,6 +1024,8 @@ class KeyLookupScreen(PaneScreen):
                 self._revoke(key)
             else:
                 self.notify(f"Not revoked: API key {key} is unchanged.", markup=False)
+
+        from ddaudit_tui.tui.screens.key_revoke import KeyRevokeScreen
 
         self.app.push_screen(
             KeyRevokeScreen(

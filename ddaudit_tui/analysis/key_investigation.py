@@ -35,6 +35,19 @@ from typing import Any
 
 import msgspec
 
+from ddaudit_tui.analysis.key_engine import (
+    DEFAULT_MAX_PAGES,
+    Aggregated,
+    aggregate_key,
+    count_key_events,
+    deletions_query,
+    endpoints_from_cells,
+    origins_from_cells,
+    page_within,
+    pages_needed,
+    supports_ddsql,
+    validate_engine,
+)
 from ddaudit_tui.analysis.keys import (
     NO_COUNTRY_BASELINE,
     CountryBaseline,
@@ -101,6 +114,13 @@ class InvestigationOptions:
     learn_org_countries: bool = True
     org_learning_days: float = 30.0
     related_lookback_days: float = 90.0
+    # Issue 16: how the key's events are read (`key_engine`): auto | search (paging) | ddsql (aggregates),
+    # and the paging budget `auto` weighs and a refused DDSQL falls back to.
+    engine: str = "search"
+    max_pages: int = DEFAULT_MAX_PAGES
+
+    def __post_init__(self) -> None:
+        validate_engine(self.engine, self.max_pages)
 
 
 async def investigate_key(
@@ -118,19 +138,39 @@ async def investigate_key(
     opts = options or InvestigationOptions()
     warnings: list[str] = []
     rel_window = Window(max(0, window.start - int(opts.related_lookback_days * DAY_MS)), window.end)
-    main, related, (info, status) = await asyncio.gather(
-        source.fetch(key_query(key), window, progress),
+    (main, agg, deletions, engine), related, (info, status) = await asyncio.gather(
+        _key_events(source, key, window, opts, warnings, progress),
         _fetch_related(source, key, rel_window, warnings),
         _api_key(source, key),
     )
     warnings.extend(f"key events: {w}" for w in main.warnings)
-    if not main.complete:
-        warnings.append("the key's events are incomplete (see the warnings above): findings may be missing")
     events = main.events
-    if not events:
+    complete = main.complete and not (agg is not None and agg.aggregates.truncated)
+    if not main.complete:
+        if agg is not None:
+            warnings.append(
+                f"flags read from the newest {len(events):,} of {agg.aggregates.total:,} events (the "
+                f"{opts.max_pages}-page budget): burst, concurrent IPs, off-hours, impossible travel, "
+                "first-seen and network flags may be missing; origins, endpoints, totals, new countries and "
+                "deletions cover every event"
+            )
+        else:
+            warnings.append("the key's events are incomplete (see the warnings above): findings may be missing")
+    total = agg.aggregates.total if agg is not None else len(events)
+    if not total:
         warnings.append(f"no events for key {key} between {fmt_ts(window.start)} and {fmt_ts(window.end)}")
-    baseline = await country_baseline(source, key, events, window, opts, warnings)
-    return analyze_key(
+    # The country baseline needs the key's countries only: the aggregate groups carry them all.
+    countries_of = [c.event for c in agg.origin_cells] if agg is not None else events
+    baseline = await country_baseline(source, key, countries_of, window, opts, warnings)
+    grouped = None
+    if agg is not None:
+        grouped = (
+            origins_from_cells(agg.origin_cells, baseline),
+            endpoints_from_cells(agg.endpoint_cells, by_route=False),
+            endpoints_from_cells(agg.endpoint_cells, by_route=True),
+        )
+        warnings.extend(agg.warnings)
+    report = analyze_key(
         key,
         events,
         window=window,
@@ -142,7 +182,51 @@ async def investigate_key(
         source_label=getattr(source, "label", ""),
         warnings=warnings,
         now_ms=now_ms,
+        aggregated=grouped,
+        deletions=deletions,
     )
+    report.complete = complete
+    report.engine = engine
+    if agg is not None:
+        report.aggregates = agg.aggregates
+        report.first_seen, report.last_seen = agg.aggregates.first_seen, agg.aggregates.last_seen
+        if agg.aggregates.total != len(report.events):
+            report.matched_events = agg.aggregates.total
+    return report
+
+
+async def _key_events(
+    source: Source,
+    key: str,
+    window: Window,
+    opts: InvestigationOptions,
+    warnings: list[str],
+    progress: ProgressCallback | None,
+) -> tuple[FetchResult, Aggregated | None, list[Event] | None, str]:
+    """The key's events by the engine asked for: (events, DDSQL aggregates, deletions, engine used)."""
+    query = key_query(key)
+    if opts.engine == "search" or not supports_ddsql(source):
+        engine = "search" if supports_ddsql(source) else "file"
+        return await source.fetch(query, window, progress), None, None, engine
+    from ddaudit_tui.sources.ddsql import DdsqlClient, DdsqlRefused
+
+    dd = DdsqlClient(source)  # type: ignore[arg-type]  # supports_ddsql: a DatadogClient
+    try:
+        count = await count_key_events(dd, key, window)
+        if opts.engine == "auto" and pages_needed(count.total, source.page_limit) <= opts.max_pages:  # type: ignore[attr-defined]
+            return await source.fetch(query, window, progress), None, None, "search"
+        agg = await aggregate_key(dd, key, window, count)
+    except DdsqlRefused as exc:
+        warnings.append(
+            f"DDSQL unavailable ({_one_line(exc)}): paging within the budget of {opts.max_pages} pages instead"
+        )
+        return await page_within(source, query, window, opts.max_pages), None, None, "search"
+    main, dels = await asyncio.gather(
+        page_within(source, query, window, opts.max_pages), source.fetch(deletions_query(key), window)
+    )
+    if not dels.complete:
+        warnings.append("the key's deletions are incomplete: " + "; ".join(dels.warnings[:2]))
+    return main, agg, dels.events, "ddsql"
 
 
 async def _fetch_related(source: Source, key: str, window: Window, warnings: list[str]) -> list[Event]:

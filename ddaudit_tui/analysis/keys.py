@@ -177,12 +177,17 @@ def analyze_key(
     warnings: Sequence[str] = (),
     now_ms: int | None = None,
     asn_lists: AsnLists | None = None,
+    aggregated: tuple[list[OriginGroup], list[EndpointGroup], list[EndpointGroup]] | None = None,
+    deletions: Iterable[Event] | None = None,
 ) -> KeyReport:
     """Analyse the events of key `key_id` in `window`.
 
     `events`: the key's events (`@metadata.api_key.id:K`); anything else, or outside the window, is
     ignored. `related`: events about the key as an asset (`@asset.type:api_key @asset.id:K`: its creation,
-    changes, deletion, Datadog's token-leaked notification), from any time.
+    changes, deletion, Datadog's token-leaked notification), from any time. `aggregated`: origins,
+    endpoints and routes computed by DDSQL over every event (`key_engine`), used instead of grouping
+    `events` (which may then be the newest part only); `deletions`: the key's deleted events and DELETE
+    requests, fetched whole, used instead of picking them out of `events`.
     """
     cfg = config or KeyAnalysisConfig()
     lists = asn_lists or load_asn_lists()
@@ -196,10 +201,22 @@ def analyze_key(
     classes = {e.id: classify_event(e, lists) for e in evs}
 
     created, key_changes, notifications = _key_lifecycle(rel, api_key)
-    origins = _origins(evs, classes, country_baseline)
-    endpoints = _group_paths(evs, lambda e: e.http_path)
-    routes = _group_paths(evs, lambda e: e.endpoint)
-    destructive = _destructive(evs)
+    if aggregated is not None:
+        origins, endpoints, routes = aggregated
+    else:
+        origins = _origins(evs, classes, country_baseline)
+        endpoints = _group_paths(evs, lambda e: e.http_path)
+        routes = _group_paths(evs, lambda e: e.endpoint)
+    if deletions is not None:
+        dels = _dedupe(
+            sorted(
+                (e for e in deletions if e.api_key_id and e.api_key_id.lower() == want and window.contains(e.ts)),
+                key=lambda e: (e.ts, e.id),
+            )
+        )
+        destructive = _destructive(dels)
+    else:
+        destructive = _destructive(evs)
     affected = _affected(evs, destructive)
 
     fs_asn = first_seen(

@@ -174,7 +174,12 @@ async def aggregate_key(dd: DdsqlClient, key_id: str, window: Window, count: Cou
         if a is not None:
             k = f"AS{a}" if isinstance(a, int) else a
             fs_asn[k] = min(c.first, fs_asn.get(k, c.first))
-    results = {"origins": origins, "endpoints": endpoints, "hourly counts": hours, "30-minute buckets": halves}
+    results = {
+        "origins": origins,
+        "endpoints": endpoints,
+        "hourly counts": hours,
+        "30-minute buckets": halves,
+    }
     cut = [name for name, r in results.items() if r.truncated]
     warnings = [f"DDSQL: the {name} group-by reached its row limit ({ROW_LIMIT:,}): partial" for name in cut]
     warnings += [f"DDSQL {name}: {w}" for name, r in results.items() for w in r.warnings]
@@ -200,7 +205,11 @@ def _stand_in(i: int, net: Any, ti: Any, ts: int) -> Event:
         inner["network"] = {"client": net}
     if isinstance(ti, dict):
         inner["threat_intel"] = ti
-    item = {"id": f"ddsql-group-{i}", "type": "audit", "attributes": {"timestamp": iso(ts), "attributes": inner}}
+    item = {
+        "id": f"ddsql-group-{i}",
+        "type": "audit",
+        "attributes": {"timestamp": iso(ts), "attributes": inner},
+    }
     return decode_item(msgspec.json.encode(item), "ddsql", KIND_API)
 
 

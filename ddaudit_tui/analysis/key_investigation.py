@@ -155,7 +155,9 @@ async def investigate_key(
                 "deletions cover every event"
             )
         else:
-            warnings.append("the key's events are incomplete (see the warnings above): findings may be missing")
+            warnings.append(
+                "the key's events are incomplete (see the warnings above): findings may be missing"
+            )
     total = agg.aggregates.total if agg is not None else len(events)
     if not total:
         warnings.append(f"no events for key {key} between {fmt_ts(window.start)} and {fmt_ts(window.end)}")

@@ -210,7 +210,11 @@ def analyze_key(
     if deletions is not None:
         dels = _dedupe(
             sorted(
-                (e for e in deletions if e.api_key_id and e.api_key_id.lower() == want and window.contains(e.ts)),
+                (
+                    e
+                    for e in deletions
+                    if e.api_key_id and e.api_key_id.lower() == want and window.contains(e.ts)
+                ),
                 key=lambda e: (e.ts, e.id),
             )
         )

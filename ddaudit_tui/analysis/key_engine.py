@@ -20,6 +20,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -213,6 +214,156 @@ def _stand_in(i: int, net: Any, ti: Any, ts: int) -> Event:
     return decode_item(msgspec.json.encode(item), "ddsql", KIND_API)
 
 
+# -- what the flags need past the budget: exact inputs and bounded evidence ---------------------------------
+
+# Flags a group-by plus bounded evidence computes exactly (docs/ddsql.md, "The aggregate engine"); the others
+# read every event in order and are not evaluated on a partial answer (no false alarm from a partial view).
+EXACT_PAST_BUDGET = frozenset(
+    {"token_leaked", "new_country", "concurrent_ips", "burst", "destructive_action"}
+)
+CHUNK_MS = 30 * 86_400_000  # 30 days of 5-minute buckets: 8,640 rows, under the 10,000-row limit
+
+
+async def bucket_counts(
+    dd: DdsqlClient, key_id: str, window: Window, bucket_s: int
+) -> tuple[dict[int, int], bool]:
+    """Events per `bucket_s` bucket (bucket number = ts // bucket ms, as `burst` counts), over every
+    event, in 30-day chunks; and whether a chunk was cut at the row limit."""
+    size = bucket_s * 1000
+    counts: dict[int, int] = {}
+    truncated = False
+    lo = window.start
+    while lo < window.end:
+        hi = min(window.end, (lo // size) * size + max(size, CHUNK_MS // size * size))
+        r = await dd.query(
+            audit_query(
+                [
+                    f"date_bin('{int(bucket_s)} seconds', ts, TIMESTAMP '1970-01-01 00:00:00') AS b",
+                    "count(*) AS n",
+                ],
+                [_TS],
+                _filter(key_id),
+                group_by=["b"],
+            ),
+            Window(lo, hi),
+            limit=ROW_LIMIT,
+        )
+        truncated = truncated or r.truncated
+        for b, n in r.rows:
+            counts[int(b) // size] = counts.get(int(b) // size, 0) + int(n)
+        lo = hi
+    return counts, truncated
+
+
+def burst_ranges(counts: dict[int, int], cfg: Any) -> list[tuple[int, int]]:
+    """Time ranges whose every event `burst` must see: two buckets from each bucket where a window
+    starting in it could reach a burst (its count plus the next one's is an upper bound)."""
+    import statistics
+
+    if not counts:
+        return []
+    values = sorted(counts.values())
+    median = statistics.median(values)
+    scale = max(1.4826 * statistics.median(abs(c - median) for c in values), 1.0)
+    baseline_ok = len(values) >= cfg.burst_min_baseline_buckets
+    size = cfg.burst_window_s * 1000
+    out = []
+    for b in sorted(counts):
+        n = counts[b] + counts.get(b + 1, 0)
+        relative = baseline_ok and n >= cfg.burst_min_events and (n - median) / scale >= cfg.burst_z
+        if relative or n >= cfg.burst_absolute:
+            out.append((b * size, (b + 2) * size))
+    return out
+
+
+def concurrency_ranges(halves: Iterable[tuple[int, int]], bucket_ms: int) -> list[tuple[int, int]]:
+    """The buckets with two IPs or more: `concurrent_ips` judges each one whole."""
+    return [(b, b + bucket_ms) for b, n in halves if n >= 2]
+
+
+def merge_ranges(ranges: Iterable[tuple[int, int]], window: Window) -> list[Window]:
+    out: list[list[int]] = []
+    for lo, hi in sorted(ranges):
+        lo, hi = max(lo, window.start), min(hi, window.end)
+        if lo >= hi:
+            continue
+        if out and lo <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], hi)
+        else:
+            out.append([lo, hi])
+    return [Window(lo, hi) for lo, hi in out]
+
+
+MAX_EVIDENCE_RANGES = 200  # time ranges OR-ed into one evidence statement
+
+# The objects a stand-in event is rebuilt from: everything the detections and the timeline read.
+_EVIDENCE = (
+    AuditColumn("id", "id"),
+    _TS,
+    _NET,
+    _TI,
+    AuditColumn("@http", "http", "JSON"),
+    AuditColumn("@route", "route", "JSON"),
+    AuditColumn("@evt", "evt", "JSON"),
+    AuditColumn("@action", "action"),
+    AuditColumn("@asset", "asset", "JSON"),
+    AuditColumn("@usr", "usr", "JSON"),
+    AuditColumn("@metadata", "metadata", "JSON"),
+)
+
+
+def _sql_ts(ms: int) -> str:
+    return "TIMESTAMP '" + datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "'"
+
+
+async def evidence_rows(
+    dd: DdsqlClient,
+    key_id: str,
+    window: Window,
+    *,
+    ranges: list[Window] | None = None,
+    country: str | None = None,
+    limit: int = ROW_LIMIT,
+) -> tuple[list[Event], bool]:
+    """The key's events in `ranges` (or its first `limit` from `country`), oldest first, as DDSQL rows
+    decoded into events; and whether the row limit cut them."""
+    flt = _filter(key_id)
+    if country is not None:
+        flt += " " + filter_term("@network.client.geoip.country.name", country)
+    where = None
+    if ranges:
+        where = " OR ".join(f"(ts >= {_sql_ts(w.start)} AND ts < {_sql_ts(w.end)})" for w in ranges)
+    names = [c.name for c in _EVIDENCE]
+    r = await dd.query(
+        audit_query(names, list(_EVIDENCE), flt, where=where, order_by=["ts", "id"]), window, limit=limit
+    )
+    events = []
+    for row in r.rows:
+        v = dict(zip(names, row, strict=True))
+        inner: dict[str, Any] = {}
+        for name, path in (("net", ("network", "client")), ("ti", ("threat_intel",))):
+            if isinstance(v[name], dict):
+                _put(inner, path, v[name])
+        for name in ("http", "route", "evt", "asset", "usr", "metadata"):
+            if isinstance(v[name], dict):
+                inner[name] = v[name]
+        if v["action"] is not None:
+            inner["action"] = v["action"]
+        item = {
+            "id": v["id"],
+            "type": "audit",
+            "attributes": {"timestamp": iso(v["ts"]), "attributes": inner},
+        }
+        events.append(decode_item(msgspec.json.encode(item), "ddsql", KIND_API))
+    return events, r.truncated and country is None
+
+
+def _put(d: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    for p in path[:-1]:
+        d = d.setdefault(p, {})
+    d[path[-1]] = value
+
+
 # -- the report's groups from the aggregates (the same as keys._origins / _group_paths over events) ---------
 
 
@@ -324,6 +475,14 @@ async def page_within(client: Any, query: str, window: Window, max_pages: int) -
 
 __all__ = [
     "DEFAULT_MAX_PAGES",
+    "MAX_EVIDENCE_RANGES",
+    "ROW_LIMIT",
+    "EXACT_PAST_BUDGET",
+    "bucket_counts",
+    "burst_ranges",
+    "concurrency_ranges",
+    "evidence_rows",
+    "merge_ranges",
     "ENGINES",
     "Aggregated",
     "Count",

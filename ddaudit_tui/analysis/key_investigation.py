@@ -37,11 +37,19 @@ import msgspec
 
 from ddaudit_tui.analysis.key_engine import (
     DEFAULT_MAX_PAGES,
+    EXACT_PAST_BUDGET,
+    MAX_EVIDENCE_RANGES,
+    ROW_LIMIT,
     Aggregated,
     aggregate_key,
+    bucket_counts,
+    burst_ranges,
+    concurrency_ranges,
     count_key_events,
     deletions_query,
     endpoints_from_cells,
+    evidence_rows,
+    merge_ranges,
     origins_from_cells,
     page_within,
     pages_needed,
@@ -146,18 +154,8 @@ async def investigate_key(
     warnings.extend(f"key events: {w}" for w in main.warnings)
     events = main.events
     complete = main.complete and not (agg is not None and agg.aggregates.truncated)
-    if not main.complete:
-        if agg is not None:
-            warnings.append(
-                f"flags read from the newest {len(events):,} of {agg.aggregates.total:,} events (the "
-                f"{opts.max_pages}-page budget): burst, concurrent IPs, off-hours, impossible travel, "
-                "first-seen and network flags may be missing; origins, endpoints, totals, new countries and "
-                "deletions cover every event"
-            )
-        else:
-            warnings.append(
-                "the key's events are incomplete (see the warnings above): findings may be missing"
-            )
+    if not main.complete and agg is None:
+        warnings.append("the key's events are incomplete (see the warnings above): findings may be missing")
     total = agg.aggregates.total if agg is not None else len(events)
     if not total:
         warnings.append(f"no events for key {key} between {fmt_ts(window.start)} and {fmt_ts(window.end)}")
@@ -165,6 +163,8 @@ async def investigate_key(
     countries_of = [c.event for c in agg.origin_cells] if agg is not None else events
     baseline = await country_baseline(source, key, countries_of, window, opts, warnings)
     grouped = None
+    burst_counts: dict[int, int] | None = None
+    skip: frozenset[str] = frozenset()
     if agg is not None:
         grouped = (
             origins_from_cells(agg.origin_cells, baseline),
@@ -172,6 +172,17 @@ async def investigate_key(
             endpoints_from_cells(agg.endpoint_cells, by_route=True),
         )
         warnings.extend(agg.warnings)
+        if (
+            not main.complete
+        ):  # past the budget: exact inputs and bounded evidence for the flags that allow it
+            extra, burst_counts, skip = await _evidence(
+                source, key, window, config or KeyAnalysisConfig(), opts, agg, grouped[0], warnings
+            )
+            events = events + extra
+            warnings.append(
+                f"not evaluated on {len(main.events):,} of {agg.aggregates.total:,} events (the {opts.max_pages}-page "
+                f"budget; they read every event in order): {', '.join(sorted(skip))}"
+            )
     report = analyze_key(
         key,
         events,
@@ -186,6 +197,8 @@ async def investigate_key(
         now_ms=now_ms,
         aggregated=grouped,
         deletions=deletions,
+        burst_counts=burst_counts,
+        skip_signals=skip,
     )
     report.complete = complete
     report.engine = engine
@@ -195,6 +208,69 @@ async def investigate_key(
         if agg.aggregates.total != len(report.events):
             report.matched_events = agg.aggregates.total
     return report
+
+
+async def _evidence(
+    source: Source,
+    key: str,
+    window: Window,
+    cfg: KeyAnalysisConfig,
+    opts: InvestigationOptions,
+    agg: Aggregated,
+    origins: list[Any],
+    warnings: list[str],
+) -> tuple[list[Event], dict[int, int] | None, frozenset[str]]:
+    """Past the budget: the events the exact flags must see, as DDSQL rows (one query for the candidate
+    burst intervals and the 30-minute buckets with two IPs or more, one per new country for its first
+    `max_evidence` events). Returns (events, burst counts, detections to skip)."""
+    from ddaudit_tui.analysis.keys import KEY_DETECTIONS
+    from ddaudit_tui.sources.ddsql import DdsqlClient, DdsqlError
+
+    skip = {d.name for d in KEY_DETECTIONS} - EXACT_PAST_BUDGET
+    dd = DdsqlClient(source)  # type: ignore[arg-type]  # the aggregate engine runs on a DatadogClient only
+    out: list[Event] = []
+    try:
+        counts, cut = await bucket_counts(dd, key, window, cfg.burst_window_s)
+    except DdsqlError as exc:
+        warnings.append(f"burst not evaluated: DDSQL bucket counts failed ({_one_line(exc)})")
+        counts, cut = {}, True
+    if cut:
+        skip.add("burst")
+    bucket_ms = cfg.concurrency_bucket_s * 1000
+    wanted: dict[str, list[Window]] = {
+        "burst": [] if cut else merge_ranges(burst_ranges(counts, cfg), window),
+        "concurrent_ips": merge_ranges(concurrency_ranges(agg.aggregates.ips_per_30min, bucket_ms), window),
+    }
+    ranges = merge_ranges(((w.start, w.end) for ws in wanted.values() for w in ws), window)
+    if len(ranges) > MAX_EVIDENCE_RANGES:
+        warnings.append(
+            f"burst and concurrent_ips not evaluated: {len(ranges):,} candidate intervals (at most "
+            f"{MAX_EVIDENCE_RANGES} are fetched)"
+        )
+        skip |= {"burst", "concurrent_ips"}
+    elif ranges:
+        try:
+            got, truncated = await evidence_rows(dd, key, window, ranges=ranges)
+            out += got
+            if truncated:
+                skip |= {"burst", "concurrent_ips"}
+                warnings.append(
+                    f"burst and concurrent_ips not evaluated: their intervals hold over {ROW_LIMIT:,} events"
+                )
+        except DdsqlError as exc:
+            skip |= {"burst", "concurrent_ips"}
+            warnings.append(f"burst and concurrent_ips not evaluated: {_one_line(exc)}")
+    for o in origins:
+        if o.status == "new" and o.country:
+            try:
+                got, _ = await evidence_rows(dd, key, window, country=o.country, limit=cfg.max_evidence)
+                out += got
+            except DdsqlError as exc:
+                skip.add("new_country")
+                warnings.append(
+                    f"new_country not evaluated: evidence for {o.country} failed ({_one_line(exc)})"
+                )
+    return out, (counts if "burst" not in skip else None), frozenset(skip)
 
 
 async def _key_events(

@@ -179,6 +179,8 @@ def analyze_key(
     asn_lists: AsnLists | None = None,
     aggregated: tuple[list[OriginGroup], list[EndpointGroup], list[EndpointGroup]] | None = None,
     deletions: Iterable[Event] | None = None,
+    burst_counts: dict[int, int] | None = None,
+    skip_signals: frozenset[str] = frozenset(),
 ) -> KeyReport:
     """Analyse the events of key `key_id` in `window`.
 
@@ -187,7 +189,9 @@ def analyze_key(
     changes, deletion, Datadog's token-leaked notification), from any time. `aggregated`: origins,
     endpoints and routes computed by DDSQL over every event (`key_engine`), used instead of grouping
     `events` (which may then be the newest part only); `deletions`: the key's deleted events and DELETE
-    requests, fetched whole, used instead of picking them out of `events`.
+    requests, fetched whole, used instead of picking them out of `events`. `burst_counts`: the events per
+    burst interval over every event (`KeyContext.burst_counts`). `skip_signals`: detections not run (they
+    need every event and `events` holds only part: the caller says so in a warning).
     """
     cfg = config or KeyAnalysisConfig()
     lists = asn_lists or load_asn_lists()
@@ -247,10 +251,11 @@ def analyze_key(
         destructive,
         fs_asn,
         fs_ip,
+        burst_counts=burst_counts,
     )
     flags: list[Flag] = []
     for detection in KEY_DETECTIONS:
-        if detection.detect is None:  # a definition only (the pack's tests forbid it here)
+        if detection.detect is None or detection.name in skip_signals:  # a definition only, or not judged
             continue
         flags += detection.detect(ctx)
     order = {s: i for i, s in enumerate(SIGNAL_ORDER)}

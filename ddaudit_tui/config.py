@@ -71,6 +71,7 @@ class _FileSettings(BaseModel):
     auth: str | None = None
     concurrency: int | None = Field(default=None, ge=1, le=32)
     max_events: int | None = Field(default=None, ge=1)
+    max_pages: int | None = Field(default=None, ge=1)
     export_dir: str | None = None
     local_time: bool | None = None
     analyst: str | None = None  # who works the cases (default $USER)
@@ -108,6 +109,9 @@ class Settings:
     auth: str = "auto"
     concurrency: int = 8
     max_events: int | None = None
+    # Issue 16: pages of the search API a key lookup may read before `--engine auto` lets DDSQL aggregate
+    # (and what a refused DDSQL falls back to).
+    max_pages: int = 50
     export_dir: str | None = None
     local_time: bool = False
     analyst: str | None = None  # the case journal's analyst (default: $USER)
@@ -125,7 +129,7 @@ class Settings:
         rows: list[tuple[str, str, str]] = []
         for name in (
             "profile", "site", "api_url", "auth", "api_key", "app_key", "access_token", "proxy", "ca_bundle",
-            "timeout", "deadline", "concurrency", "max_events", "export_dir", "local_time",
+            "timeout", "deadline", "concurrency", "max_events", "max_pages", "export_dir", "local_time",
             "pagerduty_routing_key", "pagerduty_url", "state_dir", "rules_file",
             "business_hours", "business_days", "business_timezone", "country_allowlist", "read_only", "analyst",
         ):  # fmt: skip
@@ -237,6 +241,7 @@ _ENV: dict[str, tuple[str, ...]] = {
     "auth": ("DDAUDIT_DD_AUTH",),
     "concurrency": ("DDAUDIT_CONCURRENCY",),
     "max_events": ("DDAUDIT_MAX_EVENTS",),
+    "max_pages": ("DDAUDIT_MAX_PAGES",),
     "export_dir": ("DDAUDIT_EXPORT_DIR",),
     "local_time": ("DDAUDIT_LOCAL_TIME",),
     "pagerduty_routing_key": ("DDAUDIT_PAGERDUTY_ROUTING_KEY", "PAGERDUTY_ROUTING_KEY"),
@@ -251,7 +256,7 @@ _ENV: dict[str, tuple[str, ...]] = {
     "analyst": ("DDAUDIT_ANALYST",),
 }
 
-_CONVERT = {"timeout": float, "deadline": float, "concurrency": int, "max_events": int}
+_CONVERT = {"timeout": float, "deadline": float, "concurrency": int, "max_events": int, "max_pages": int}
 AUTH_MODES = ("auto", "none")
 
 
@@ -276,7 +281,11 @@ def _convert(name: str, value: Any, where: str) -> Any:
             value = conv(value)
         except ValueError:
             raise ConfigError(f"{where}: expected a number, got {value!r}") from None
-    if name in ("timeout", "deadline", "concurrency", "max_events") and value is not None and value <= 0:
+    if (
+        name in ("timeout", "deadline", "concurrency", "max_events", "max_pages")
+        and value is not None
+        and value <= 0
+    ):
         raise ConfigError(f"{where}: must be greater than 0")
     return value
 

@@ -149,7 +149,14 @@ def test_past_the_budget_the_flags_it_can_prove_are_identical_and_the_others_not
     assert flag_view(report) == want  # no flag from a partial view: no false alarm, none lost
     skipped = [w for w in report.warnings if w.startswith("not evaluated")]
     assert len(skipped) == 1
-    for name in ("impossible_travel", "off_hours", "first_seen_ip", "first_seen_asn", "hosting_asn", "vpn_asn"):
+    for name in (
+        "impossible_travel",
+        "off_hours",
+        "first_seen_ip",
+        "first_seen_asn",
+        "hosting_asn",
+        "vpn_asn",
+    ):
         assert name in skipped[0]
     # The budget holds: pages within max_pages, plus the few bounded evidence fetches.
     assert report.origins == reference.origins and report.endpoints == reference.endpoints

@@ -26,6 +26,7 @@ from typing import Any
 import msgspec
 
 from ddaudit_tui.analysis.asn import AsnLists, OriginClass, classify_event, load_asn_lists
+from ddaudit_tui.analysis.baseline import FirstSeenResult
 from ddaudit_tui.analysis.detections.key_context import asn_key
 from ddaudit_tui.analysis.key_model import (
     CountryBaseline,
@@ -219,7 +220,7 @@ def _stand_in(i: int, net: Any, ti: Any, ts: int) -> Event:
 # Flags a group-by plus bounded evidence computes exactly (docs/ddsql.md, "The aggregate engine"); the others
 # read every event in order and are not evaluated on a partial answer (no false alarm from a partial view).
 EXACT_PAST_BUDGET = frozenset(
-    {"token_leaked", "new_country", "concurrent_ips", "burst", "destructive_action"}
+    {"token_leaked", "new_country", "concurrent_ips", "burst", "destructive_action", "vpn_asn", "hosting_asn"}
 )
 CHUNK_MS = 30 * 86_400_000  # 30 days of 5-minute buckets: 8,640 rows, under the 10,000-row limit
 
@@ -323,6 +324,7 @@ async def evidence_rows(
     *,
     ranges: list[Window] | None = None,
     country: str | None = None,
+    ips: Iterable[str] = (),
     limit: int = ROW_LIMIT,
 ) -> tuple[list[Event], bool]:
     """The key's events in `ranges` (or its first `limit` from `country`), oldest first, as DDSQL rows
@@ -330,6 +332,9 @@ async def evidence_rows(
     flt = _filter(key_id)
     if country is not None:
         flt += " " + filter_term("@network.client.geoip.country.name", country)
+    ip_list = sorted(ips)
+    if ip_list:
+        flt += " (" + " OR ".join(filter_term("@network.client.ip", ip) for ip in ip_list) + ")"
     where = None
     if ranges:
         where = " OR ".join(f"(ts >= {_sql_ts(w.start)} AND ts < {_sql_ts(w.end)})" for w in ranges)
@@ -355,13 +360,48 @@ async def evidence_rows(
             "attributes": {"timestamp": iso(v["ts"]), "attributes": inner},
         }
         events.append(decode_item(msgspec.json.encode(item), "ddsql", KIND_API))
-    return events, r.truncated and country is None
+    return events, r.truncated and country is None and not ip_list
 
 
 def _put(d: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
     for p in path[:-1]:
         d = d.setdefault(p, {})
     d[path[-1]] = value
+
+
+def classed_cells(
+    cells: Iterable[OriginCell], lists: AsnLists | None = None
+) -> list[tuple[Event, OriginClass, int, int, int]]:
+    """`KeyContext.origin_cells`: each origins group with its network class."""
+    lists = lists or load_asn_lists()
+    return [(c.event, classify_event(c.event, lists), c.count, c.first, c.last) for c in cells]
+
+
+def non_eyeball_networks(cells: Iterable[OriginCell], lists: AsnLists | None = None) -> list[list[str]]:
+    """The IPs of each VPN, proxy or hosting network: `vpn_asn` and `hosting_asn` cite its first events."""
+    nets: dict[tuple[Any, ...], set[str]] = defaultdict(set)
+    for e, cls, _n, _lo, _hi in classed_cells(cells, lists):
+        if cls.non_eyeball and e.client_ip:
+            nets[(e.asn, e.asn_name, cls)].add(e.client_ip)
+    return [sorted(ips) for ips in nets.values()]
+
+
+def fs_asn_from_cells(cells: Iterable[OriginCell], learning_ms: int) -> FirstSeenResult:
+    """The network baseline `first_seen` learns (its learning period and known values) from the groups:
+    the values seen in the first `learning_ms` of the key's activity. New values are left to
+    `first_seen_asn`, which is not evaluated on a partial answer."""
+    rows = [(c.first, c.last, asn_key(c.event)) for c in cells if asn_key(c.event) is not None]
+    if not rows:
+        return FirstSeenResult(None, None)
+    start = min(r[0] for r in rows)
+    end = start + learning_ms
+    result = FirstSeenResult(start, end)
+    if max(r[1] for r in rows) < end:
+        result.known = {v for _, _, v in rows}
+        return result
+    result.evaluated = True
+    result.known = {v for first, _, v in rows if first < end}
+    return result
 
 
 # -- the report's groups from the aggregates (the same as keys._origins / _group_paths over events) ---------
@@ -481,7 +521,10 @@ __all__ = [
     "bucket_counts",
     "burst_ranges",
     "concurrency_ranges",
+    "classed_cells",
     "evidence_rows",
+    "fs_asn_from_cells",
+    "non_eyeball_networks",
     "merge_ranges",
     "ENGINES",
     "Aggregated",

@@ -44,12 +44,15 @@ from ddaudit_tui.analysis.key_engine import (
     aggregate_key,
     bucket_counts,
     burst_ranges,
+    classed_cells,
     concurrency_ranges,
     count_key_events,
     deletions_query,
     endpoints_from_cells,
     evidence_rows,
+    fs_asn_from_cells,
     merge_ranges,
+    non_eyeball_networks,
     origins_from_cells,
     page_within,
     pages_needed,
@@ -165,6 +168,8 @@ async def investigate_key(
     grouped = None
     burst_counts: dict[int, int] | None = None
     skip: frozenset[str] = frozenset()
+    cells = None
+    fs_asn = None
     if agg is not None:
         grouped = (
             origins_from_cells(agg.origin_cells, baseline),
@@ -175,6 +180,9 @@ async def investigate_key(
         if (
             not main.complete
         ):  # past the budget: exact inputs and bounded evidence for the flags that allow it
+            cells = classed_cells(agg.origin_cells)
+            cfg_used = config or KeyAnalysisConfig()
+            fs_asn = fs_asn_from_cells(agg.origin_cells, int(cfg_used.learning_days * DAY_MS))
             extra, burst_counts, skip = await _evidence(
                 source, key, window, config or KeyAnalysisConfig(), opts, agg, grouped[0], warnings
             )
@@ -199,6 +207,8 @@ async def investigate_key(
         deletions=deletions,
         burst_counts=burst_counts,
         skip_signals=skip,
+        origin_cells=cells,
+        fs_asn=fs_asn,
     )
     report.complete = complete
     report.engine = engine
@@ -260,6 +270,13 @@ async def _evidence(
         except DdsqlError as exc:
             skip |= {"burst", "concurrent_ips"}
             warnings.append(f"burst and concurrent_ips not evaluated: {_one_line(exc)}")
+    for ips in non_eyeball_networks(agg.origin_cells):
+        try:
+            got, _ = await evidence_rows(dd, key, window, ips=ips, limit=cfg.max_evidence)
+            out += got
+        except DdsqlError as exc:
+            skip |= {"vpn_asn", "hosting_asn"}
+            warnings.append(f"vpn_asn and hosting_asn not evaluated: {_one_line(exc)}")
     for o in origins:
         if o.status == "new" and o.country:
             try:

@@ -181,6 +181,8 @@ def analyze_key(
     deletions: Iterable[Event] | None = None,
     burst_counts: dict[int, int] | None = None,
     skip_signals: frozenset[str] = frozenset(),
+    origin_cells: list[tuple[Event, OriginClass, int, int, int]] | None = None,
+    fs_asn: FirstSeenResult | None = None,
 ) -> KeyReport:
     """Analyse the events of key `key_id` in `window`.
 
@@ -190,7 +192,8 @@ def analyze_key(
     endpoints and routes computed by DDSQL over every event (`key_engine`), used instead of grouping
     `events` (which may then be the newest part only); `deletions`: the key's deleted events and DELETE
     requests, fetched whole, used instead of picking them out of `events`. `burst_counts`: the events per
-    burst interval over every event (`KeyContext.burst_counts`). `skip_signals`: detections not run (they
+    burst interval over every event (`KeyContext.burst_counts`); `origin_cells` and `fs_asn`: the origins
+    group-by and the network baseline it gives (`KeyContext.origin_cells`). `skip_signals`: detections not run (they
     need every event and `events` holds only part: the caller says so in a warning).
     """
     cfg = config or KeyAnalysisConfig()
@@ -227,7 +230,7 @@ def analyze_key(
         destructive = _destructive(evs)
     affected = _affected(evs, destructive)
 
-    fs_asn = first_seen(
+    fs_asn = fs_asn or first_seen(
         ((e.ts, asn_key(e), e.id) for e in evs),
         learning_ms=int(cfg.learning_days * DAY_MS),
         forget_ms=int(cfg.forget_days * DAY_MS) if cfg.forget_days else None,
@@ -252,6 +255,7 @@ def analyze_key(
         fs_asn,
         fs_ip,
         burst_counts=burst_counts,
+        origin_cells=origin_cells,
     )
     flags: list[Flag] = []
     for detection in KEY_DETECTIONS:

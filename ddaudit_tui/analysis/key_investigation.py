@@ -154,6 +154,10 @@ async def investigate_key(
         _fetch_related(source, key, rel_window, warnings),
         _api_key(source, key),
     )
+    if agg is not None and not main.complete and len({e.id for e in main.events}) >= agg.aggregates.total:
+        # The budget ended on a page with a cursor (the API may give one on its last page): the count says
+        # every event is here.
+        main = FetchResult(main.events, main.window, main.query, True, main.warnings, main.pages)
     warnings.extend(f"key events: {w}" for w in main.warnings)
     events = main.events
     complete = main.complete and not (agg is not None and agg.aggregates.truncated)

@@ -163,3 +163,14 @@ def test_past_the_budget_the_flags_it_can_prove_are_identical_and_the_others_not
     assert "vpn_asn" not in skipped[0] and "hosting_asn" not in skipped[0]
     # The budget holds: pages within max_pages, plus the few bounded evidence fetches.
     assert report.origins == reference.origins and report.endpoints == reference.endpoints
+
+
+def test_a_budget_that_holds_every_event_is_complete_even_when_the_last_page_has_a_cursor(
+    items: list[dict],
+) -> None:
+    # The search API may give a cursor on its last page (an empty page follows): the count says all is here.
+    report = lookup(fake(items), COMPROMISED_KEY, "ddsql", max_pages=1)
+    reference = lookup(fake(items), COMPROMISED_KEY, "search")
+    assert report.complete
+    assert not [w for w in report.warnings if w.startswith("not evaluated")]
+    assert flag_view(report) == flag_view(reference)

@@ -307,7 +307,7 @@ async def _key_events(
     if opts.engine == "search" or not supports_ddsql(source):
         engine = "search" if supports_ddsql(source) else "file"
         return await source.fetch(query, window, progress), None, None, engine
-    from ddaudit_tui.sources.ddsql import DdsqlClient, DdsqlRefused
+    from ddaudit_tui.sources.ddsql import DdsqlClient, DdsqlError
 
     dd = DdsqlClient(source)  # type: ignore[arg-type]  # supports_ddsql: a DatadogClient
     try:
@@ -315,7 +315,7 @@ async def _key_events(
         if opts.engine == "auto" and pages_needed(count.total, source.page_limit) <= opts.max_pages:  # type: ignore[attr-defined]
             return await source.fetch(query, window, progress), None, None, "search"
         agg = await aggregate_key(dd, key, window, count)
-    except DdsqlRefused as exc:
+    except DdsqlError as exc:  # refused (403, not enabled, no endpoint), timed out, or a statement it rejects
         warnings.append(
             f"DDSQL unavailable ({_one_line(exc)}): paging within the budget of {opts.max_pages} pages instead"
         )

@@ -174,3 +174,16 @@ def test_a_budget_that_holds_every_event_is_complete_even_when_the_last_page_has
     assert report.complete
     assert not [w for w in report.warnings if w.startswith("not evaluated")]
     assert flag_view(report) == flag_view(reference)
+
+
+def test_a_failing_ddsql_query_falls_back_like_a_refusal(items: list[dict], monkeypatch) -> None:
+    from ddaudit_tui.sources import ddsql
+
+    async def timeout(self, sql, window, *, limit=ddsql.DEFAULT_LIMIT):
+        raise ddsql.DdsqlTimeout("DDSQL query still running after 120 s", requests=3)
+
+    monkeypatch.setattr(ddsql.DdsqlClient, "query", timeout)
+    report = lookup(fake(items), COMPROMISED_KEY, "ddsql", page_limit=100, max_pages=2)
+    failed = [w for w in report.warnings if "DDSQL" in w]
+    assert len(failed) == 1 and "still running" in failed[0] and "budget of 2 pages" in failed[0]
+    assert not report.complete and report.total_events == 200

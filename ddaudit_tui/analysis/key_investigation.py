@@ -305,7 +305,9 @@ async def _key_events(
     """The key's events by the engine asked for: (events, DDSQL aggregates, deletions, engine used)."""
     query = key_query(key)
     if opts.engine == "search" or not supports_ddsql(source):
-        engine = "search" if supports_ddsql(source) else "file"
+        from ddaudit_tui.sources.files import FileSource
+
+        engine = "file" if isinstance(source, KeyFileSource | FileSource) else "search"
         return await source.fetch(query, window, progress), None, None, engine
     from ddaudit_tui.sources.ddsql import DdsqlClient, DdsqlError
 

@@ -83,6 +83,8 @@ def test_both_engines_give_identical_origins_endpoints_totals_and_flags(items: l
     assert aggregated.notifications == searched.notifications
     assert aggregated.created == searched.created
     assert aggregated.aggregates is not None and searched.aggregates is None
+    assert (searched.engine, aggregated.engine) == ("search", "ddsql")
+    assert searched.complete and aggregated.complete
     assert sum(n for _, n in aggregated.aggregates.per_hour) == searched.total_events
     assert set(aggregated.aggregates.first_seen_ip) == {o for g in searched.origins for o in g.ips if o}
     assert [w for w in aggregated.warnings if "DDSQL" in w] == []

@@ -45,13 +45,13 @@ class KeyContext:
     fs_ip: FirstSeenResult | None = None
     # Written by the detections that learn them, read into the report's `baselines`.
     rate_description: str = "not computed"
+    hours_description: str = "not computed"
     # Issue 16: the key's events per `burst_window_s` bucket (bucket number → events), counted by DDSQL over
     # every event when `events` holds only part of them; None: counted from `events`.
     burst_counts: dict[int, int] | None = None
     # Issue 16: the origins group-by (stand-in event, its class, events, first, last) when `events` holds
     # only part of them; `network_uses` then counts networks from it (`events` holds each one's first events).
     origin_cells: list[tuple[Event, OriginClass, int, int, int]] | None = None
-    hours_description: str = "not computed"
 
     def ids(self, events: Iterable[Event]) -> tuple[str, ...]:
         out: list[str] = []

@@ -26,7 +26,7 @@ from typing import Any
 import msgspec
 
 from ddaudit_tui.analysis.asn import AsnLists, OriginClass, classify_event, load_asn_lists
-from ddaudit_tui.analysis.baseline import FirstSeenResult
+from ddaudit_tui.analysis.baseline import FirstSeenResult, NewValue
 from ddaudit_tui.analysis.detections.key_context import asn_key
 from ddaudit_tui.analysis.key_model import (
     CountryBaseline,
@@ -220,7 +220,17 @@ def _stand_in(i: int, net: Any, ti: Any, ts: int) -> Event:
 # Flags a group-by plus bounded evidence computes exactly (docs/ddsql.md, "The aggregate engine"); the others
 # read every event in order and are not evaluated on a partial answer (no false alarm from a partial view).
 EXACT_PAST_BUDGET = frozenset(
-    {"token_leaked", "new_country", "concurrent_ips", "burst", "destructive_action", "vpn_asn", "hosting_asn"}
+    {
+        "token_leaked",
+        "new_country",
+        "concurrent_ips",
+        "burst",
+        "destructive_action",
+        "vpn_asn",
+        "hosting_asn",
+        "first_seen_ip",
+        "first_seen_asn",
+    }
 )
 CHUNK_MS = 30 * 86_400_000  # 30 days of 5-minute buckets: 8,640 rows, under the 10,000-row limit
 
@@ -325,6 +335,7 @@ async def evidence_rows(
     ranges: list[Window] | None = None,
     country: str | None = None,
     ips: Iterable[str] = (),
+    since: int | None = None,
     limit: int = ROW_LIMIT,
 ) -> tuple[list[Event], bool]:
     """The key's events in `ranges` (or its first `limit` from `country`), oldest first, as DDSQL rows
@@ -338,6 +349,8 @@ async def evidence_rows(
     where = None
     if ranges:
         where = " OR ".join(f"(ts >= {_sql_ts(w.start)} AND ts < {_sql_ts(w.end)})" for w in ranges)
+    elif since is not None:
+        where = f"ts >= {_sql_ts(since)}"
     names = [c.name for c in _EVIDENCE]
     r = await dd.query(
         audit_query(names, list(_EVIDENCE), flt, where=where, order_by=["ts", "id"]), window, limit=limit
@@ -401,6 +414,72 @@ def fs_asn_from_cells(cells: Iterable[OriginCell], learning_ms: int) -> FirstSee
         return result
     result.evaluated = True
     result.known = {v for first, _, v in rows if first < end}
+    return result
+
+
+DAY_MS = 86_400_000
+MAX_NEW_VALUES = 20  # first-seen values whose first events are fetched (one statement each)
+
+
+async def daily_cells(
+    dd: DdsqlClient, key_id: str, window: Window
+) -> tuple[list[tuple[Event, int, int, int]], bool]:
+    """The origins group-by per UTC day: (stand-in event, events, first, last) per network group and day;
+    and whether the row limit cut it. `first_seen` needs when each value was used, to the day."""
+    r = await dd.query(
+        audit_query(
+            ["net", "ti", "date_trunc('day', ts) AS d", "count(*) AS n", "min(ts) AS lo", "max(ts) AS hi"],
+            [_NET, _TI, _TS],
+            _filter(key_id),
+            group_by=["net", "ti", "d"],
+        ),
+        window,
+        limit=ROW_LIMIT,
+    )
+    return [
+        (_stand_in(i, net, ti, lo), int(n), int(lo), int(hi))
+        for i, (net, ti, _d, n, lo, hi) in enumerate(r.rows)
+    ], r.truncated
+
+
+def first_seen_from_days(
+    rows: Iterable[tuple[object, int, int, int]],
+    learning_ms: int,
+    forget_ms: int | None,
+    start_ms: int | None = None,
+) -> FirstSeenResult:
+    """`baseline.first_seen` over (value, events, first, last) per value and day, without the event ids
+    (the caller fetches each new value's first events). Exact while `forget_ms` is a day or more: a gap
+    longer than that lies between two days, from one day's last use to the next one's first."""
+    days: dict[object, dict[int, list[int]]] = defaultdict(dict)
+    for v, n, lo, hi in rows:
+        if v is None:
+            continue
+        d = days[v].setdefault(lo // DAY_MS, [0, lo, hi])
+        d[0] += n
+        d[1], d[2] = min(d[1], lo), max(d[2], hi)
+    if not days:
+        return FirstSeenResult(None, None)
+    start = min(d[1] for per in days.values() for d in per.values()) if start_ms is None else start_ms
+    end = start + learning_ms
+    result = FirstSeenResult(start, end)
+    if max(d[2] for per in days.values() for d in per.values()) < end:
+        result.known = set(days)
+        return result
+    result.evaluated = True
+    for v, per in days.items():
+        prev: int | None = None
+        current: NewValue | None = None
+        for n, lo, hi in sorted(per.values(), key=lambda d: d[1]):
+            if lo < end:
+                result.known.add(v)
+            elif prev is None or (forget_ms is not None and lo - prev > forget_ms):
+                current = NewValue(v, lo, returned_after_ms=None if prev is None else lo - prev)
+                result.new.append(current)
+            if current is not None:
+                current.count += n
+            prev = hi
+    result.new.sort(key=lambda nv: (nv.first_ts, str(nv.value)))
     return result
 
 
@@ -522,6 +601,8 @@ __all__ = [
     "burst_ranges",
     "concurrency_ranges",
     "classed_cells",
+    "daily_cells",
+    "first_seen_from_days",
     "evidence_rows",
     "fs_asn_from_cells",
     "non_eyeball_networks",

@@ -35,10 +35,13 @@ from typing import Any
 
 import msgspec
 
+from ddaudit_tui.analysis.baseline import FirstSeenResult
+from ddaudit_tui.analysis.detections.key_context import asn_key
 from ddaudit_tui.analysis.key_engine import (
     DEFAULT_MAX_PAGES,
     EXACT_PAST_BUDGET,
     MAX_EVIDENCE_RANGES,
+    MAX_NEW_VALUES,
     ROW_LIMIT,
     Aggregated,
     aggregate_key,
@@ -47,9 +50,11 @@ from ddaudit_tui.analysis.key_engine import (
     classed_cells,
     concurrency_ranges,
     count_key_events,
+    daily_cells,
     deletions_query,
     endpoints_from_cells,
     evidence_rows,
+    first_seen_from_days,
     fs_asn_from_cells,
     merge_ranges,
     non_eyeball_networks,
@@ -173,7 +178,7 @@ async def investigate_key(
     burst_counts: dict[int, int] | None = None
     skip: frozenset[str] = frozenset()
     cells = None
-    fs_asn = None
+    fs_asn = fs_ip = None
     if agg is not None:
         grouped = (
             origins_from_cells(agg.origin_cells, baseline),
@@ -185,9 +190,7 @@ async def investigate_key(
             not main.complete
         ):  # past the budget: exact inputs and bounded evidence for the flags that allow it
             cells = classed_cells(agg.origin_cells)
-            cfg_used = config or KeyAnalysisConfig()
-            fs_asn = fs_asn_from_cells(agg.origin_cells, int(cfg_used.learning_days * DAY_MS))
-            extra, burst_counts, skip = await _evidence(
+            extra, burst_counts, skip, fs_asn, fs_ip = await _evidence(
                 source, key, window, config or KeyAnalysisConfig(), opts, agg, grouped[0], warnings
             )
             events = events + extra
@@ -213,6 +216,7 @@ async def investigate_key(
         skip_signals=skip,
         origin_cells=cells,
         fs_asn=fs_asn,
+        fs_ip=fs_ip,
     )
     report.complete = complete
     report.engine = engine
@@ -233,7 +237,7 @@ async def _evidence(
     agg: Aggregated,
     origins: list[Any],
     warnings: list[str],
-) -> tuple[list[Event], dict[int, int] | None, frozenset[str]]:
+) -> tuple[list[Event], dict[int, int] | None, frozenset[str], FirstSeenResult, FirstSeenResult | None]:
     """Past the budget: the events the exact flags must see, as DDSQL rows (one query for the candidate
     burst intervals and the 30-minute buckets with two IPs or more, one per new country for its first
     `max_evidence` events). Returns (events, burst counts, detections to skip)."""
@@ -291,7 +295,72 @@ async def _evidence(
                 warnings.append(
                     f"new_country not evaluated: evidence for {o.country} failed ({_one_line(exc)})"
                 )
-    return out, (counts if "burst" not in skip else None), frozenset(skip)
+    fs_asn, fs_ip = await _first_seen(dd, key, window, cfg, agg, skip, warnings, out)
+    return out, (counts if "burst" not in skip else None), frozenset(skip), fs_asn, fs_ip
+
+
+async def _first_seen(
+    dd: Any,
+    key: str,
+    window: Window,
+    cfg: KeyAnalysisConfig,
+    agg: Aggregated,
+    skip: set[str],
+    warnings: list[str],
+    out: list[Event],
+) -> tuple[FirstSeenResult, FirstSeenResult | None]:
+    """First-seen networks and IPs from the origins group-by per day, each new value's first events
+    fetched as DDSQL rows (into `out`). Falls back to the network baseline alone, the two flags skipped."""
+    from ddaudit_tui.sources.ddsql import DdsqlError
+
+    learning_ms = int(cfg.learning_days * DAY_MS)
+    forget_ms = int(cfg.forget_days * DAY_MS) if cfg.forget_days else None
+    fallback = fs_asn_from_cells(agg.origin_cells, learning_ms)
+    if forget_ms is not None and forget_ms < DAY_MS:
+        skip |= {"first_seen_ip", "first_seen_asn"}
+        return fallback, None
+    try:
+        rows, cut = await daily_cells(dd, key, window)
+    except DdsqlError as exc:
+        warnings.append(f"first_seen_ip and first_seen_asn not evaluated: {_one_line(exc)}")
+        skip |= {"first_seen_ip", "first_seen_asn"}
+        return fallback, None
+    if cut:
+        warnings.append(f"first_seen_ip and first_seen_asn not evaluated: over {ROW_LIMIT:,} network-days")
+        skip |= {"first_seen_ip", "first_seen_asn"}
+        return fallback, None
+    fs_asn = first_seen_from_days(((asn_key(e), n, lo, hi) for e, n, lo, hi in rows), learning_ms, forget_ms)
+    fs_ip = first_seen_from_days(
+        ((e.client_ip, n, lo, hi) for e, n, lo, hi in rows), learning_ms, forget_ms, fs_asn.learning_start
+    )
+    for signal, fs, value_of in (
+        ("first_seen_asn", fs_asn, asn_key),
+        ("first_seen_ip", fs_ip, lambda e: e.client_ip),
+    ):
+        if len(fs.new) > MAX_NEW_VALUES:
+            warnings.append(
+                f"{signal} not evaluated: {len(fs.new)} new values (at most {MAX_NEW_VALUES} are fetched)"
+            )
+            skip.add(signal)
+            continue
+        for nv in fs.new:
+            later = [o.first_ts for o in fs.new if o.value == nv.value and o.first_ts > nv.first_ts]
+            until = min(later) if later else None
+            ips = sorted({e.client_ip for e, *_ in rows if e.client_ip and value_of(e) == nv.value})
+            try:
+                got, _ = await evidence_rows(
+                    dd, key, window, ips=ips, since=nv.first_ts, limit=cfg.max_evidence
+                )
+            except DdsqlError as exc:
+                warnings.append(f"{signal} not evaluated: {_one_line(exc)}")
+                skip.add(signal)
+                break
+            mine = [e for e in got if value_of(e) == nv.value and (until is None or e.ts < until)]
+            nv.event_ids = [e.id for e in mine]
+            out.extend(mine)
+            if not mine:
+                skip.add(signal)  # its first events could not be found: the flag could not cite them
+    return fs_asn, fs_ip
 
 
 async def _key_events(

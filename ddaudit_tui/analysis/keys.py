@@ -183,6 +183,7 @@ def analyze_key(
     skip_signals: frozenset[str] = frozenset(),
     origin_cells: list[tuple[Event, OriginClass, int, int, int]] | None = None,
     fs_asn: FirstSeenResult | None = None,
+    fs_ip: FirstSeenResult | None = None,
 ) -> KeyReport:
     """Analyse the events of key `key_id` in `window`.
 
@@ -192,8 +193,8 @@ def analyze_key(
     endpoints and routes computed by DDSQL over every event (`key_engine`), used instead of grouping
     `events` (which may then be the newest part only); `deletions`: the key's deleted events and DELETE
     requests, fetched whole, used instead of picking them out of `events`. `burst_counts`: the events per
-    burst interval over every event (`KeyContext.burst_counts`); `origin_cells` and `fs_asn`: the origins
-    group-by and the network baseline it gives (`KeyContext.origin_cells`). `skip_signals`: detections not run (they
+    burst interval over every event (`KeyContext.burst_counts`); `origin_cells`, `fs_asn` and `fs_ip`: the
+    origins group-by (`KeyContext.origin_cells`) and the first-seen results computed from it per day. `skip_signals`: detections not run (they
     need every event and `events` holds only part: the caller says so in a warning).
     """
     cfg = config or KeyAnalysisConfig()
@@ -235,7 +236,7 @@ def analyze_key(
         learning_ms=int(cfg.learning_days * DAY_MS),
         forget_ms=int(cfg.forget_days * DAY_MS) if cfg.forget_days else None,
     )
-    fs_ip = first_seen(
+    fs_ip = fs_ip or first_seen(
         ((e.ts, e.client_ip, e.id) for e in evs),
         learning_ms=int(cfg.learning_days * DAY_MS),
         forget_ms=int(cfg.forget_days * DAY_MS) if cfg.forget_days else None,

@@ -67,6 +67,9 @@ class Settings:
     # The org's Audit Trail retention: 90 days with Audit Trail enabled, 7 without. Answers over a window
     # that starts earlier say "events before <date> are outside retention".
     audit_retention_days: int = 90
+    # Issue 16: pages of the search API a key lookup may read before `--engine auto` lets DDSQL aggregate
+    # (and what a refused DDSQL falls back to).
+    max_pages: int = 50
     export_dir: str | None = None
     local_time: bool = False
     analyst: str | None = None  # the case journal's analyst (default: $USER)
@@ -84,7 +87,7 @@ class Settings:
         rows: list[tuple[str, str, str]] = []
         for name in (
             "profile", "site", "api_url", "auth", "api_key", "app_key", "access_token", "proxy", "ca_bundle",
-            "timeout", "deadline", "concurrency", "max_events", "audit_retention_days", "export_dir", "local_time",
+            "timeout", "deadline", "concurrency", "max_events", "audit_retention_days", "max_pages", "export_dir", "local_time",
             "pagerduty_routing_key", "pagerduty_url", "state_dir", "rules_file",
             "business_hours", "business_days", "business_timezone", "country_allowlist", "read_only", "analyst",
         ):  # fmt: skip
@@ -205,6 +208,7 @@ _ENV: dict[str, tuple[str, ...]] = {
     "concurrency": ("DDAUDIT_CONCURRENCY",),
     "max_events": ("DDAUDIT_MAX_EVENTS",),
     "audit_retention_days": ("DDAUDIT_AUDIT_RETENTION_DAYS",),
+    "max_pages": ("DDAUDIT_MAX_PAGES",),
     "export_dir": ("DDAUDIT_EXPORT_DIR",),
     "local_time": ("DDAUDIT_LOCAL_TIME",),
     "pagerduty_routing_key": ("DDAUDIT_PAGERDUTY_ROUTING_KEY", "PAGERDUTY_ROUTING_KEY"),
@@ -225,6 +229,7 @@ _CONVERT = {
     "concurrency": int,
     "max_events": int,
     "audit_retention_days": int,
+    "max_pages": int,
 }
 AUTH_MODES = ("auto", "none")
 
@@ -250,7 +255,7 @@ def _convert(name: str, value: Any, where: str) -> Any:
             value = conv(value)
         except ValueError:
             raise ConfigError(f"{where}: expected a number, got {value!r}") from None
-    positive = ("timeout", "deadline", "concurrency", "max_events", "audit_retention_days")
+    positive = ("timeout", "deadline", "concurrency", "max_events", "audit_retention_days", "max_pages")
     if name in positive and value is not None and value <= 0:
         raise ConfigError(f"{where}: must be greater than 0")
     return value

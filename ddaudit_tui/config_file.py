@@ -42,6 +42,7 @@ class FileSettings(BaseModel):
     concurrency: int | None = Field(default=None, ge=1, le=32)
     max_events: int | None = Field(default=None, ge=1)
     audit_retention_days: int | None = Field(default=None, ge=1)
+    max_pages: int | None = Field(default=None, ge=1)
     export_dir: str | None = None
     local_time: bool | None = None
     analyst: str | None = None  # who works the cases (default $USER)

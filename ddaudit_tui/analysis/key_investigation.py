@@ -29,12 +29,41 @@ import asyncio
 import re
 import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from ddaudit_tui.analysis.baseline import FirstSeenResult
+from ddaudit_tui.analysis.detections.key_context import asn_key
+from ddaudit_tui.analysis.key_engine import (
+    DEFAULT_MAX_PAGES,
+    EXACT_PAST_BUDGET,
+    MAX_EVIDENCE_RANGES,
+    MAX_NEW_VALUES,
+    ROW_LIMIT,
+    Aggregated,
+    aggregate_key,
+    bucket_counts,
+    burst_ranges,
+    classed_cells,
+    concurrency_ranges,
+    count_key_events,
+    daily_cells,
+    deletions_query,
+    endpoints_from_cells,
+    evidence_rows,
+    first_seen_from_days,
+    fs_asn_from_cells,
+    merge_ranges,
+    non_eyeball_networks,
+    origins_from_cells,
+    page_within,
+    pages_needed,
+    supports_ddsql,
+    validate_engine,
+)
 from ddaudit_tui.analysis.keys import (
     NO_COUNTRY_BASELINE,
     CountryBaseline,
@@ -104,6 +133,13 @@ class InvestigationOptions:
     learn_org_countries: bool = True
     org_learning_days: float = 30.0
     related_lookback_days: float = 90.0
+    # Issue 16: how the key's events are read (`key_engine`): auto | search (paging) | ddsql (aggregates),
+    # and the paging budget `auto` weighs and a refused DDSQL falls back to.
+    engine: str = "search"
+    max_pages: int = DEFAULT_MAX_PAGES
+
+    def __post_init__(self) -> None:
+        validate_engine(self.engine, self.max_pages)
 
 
 async def investigate_key(
@@ -121,24 +157,56 @@ async def investigate_key(
     opts = options or InvestigationOptions()
     warnings: list[str] = []
     rel_window = Window(max(0, window.start - int(opts.related_lookback_days * DAY_MS)), window.end)
-    # Everything asked below (both fetches, the key lookup, the existence checks) is counted by the meter.
+    # Everything asked below (the fetches, DDSQL, the key lookup, the existence checks) is counted by the meter.
     with metering() as meter:
-        main, (related, related_done), (info, status) = await asyncio.gather(
-            source.fetch(key_query(key), window, progress),
+        (main, agg, deletions, engine), (related, related_done), (info, status) = await asyncio.gather(
+            _key_events(source, key, window, opts, warnings, progress),
             _fetch_related(source, key, rel_window, warnings),
             _api_key(source, key),
         )
+        if agg is not None and not main.complete and len({e.id for e in main.events}) >= agg.aggregates.total:
+            # The budget ended on a page with a cursor (the API may give one on its last page): the count says
+            # every event is here.
+            main = FetchResult(main.events, main.window, main.query, True, main.warnings, main.pages)
         warnings.extend(f"key events: {w}" for w in main.warnings)
-        if not main.complete:
+        events = main.events
+        complete = main.complete and not (agg is not None and agg.aggregates.truncated)
+        if not main.complete and agg is None:
             warnings.append(
                 "the key's events are incomplete (see the warnings above): findings may be missing"
             )
-        events = main.events
-        if not events:
+        total = agg.aggregates.total if agg is not None else len(events)
+        if not total:
             warnings.append(
                 f"no events for key {key} between {fmt_ts(window.start)} and {fmt_ts(window.end)}"
             )
-        baseline = await country_baseline(source, key, events, window, opts, warnings)
+        # The country baseline needs the key's countries only: the aggregate groups carry them all.
+        countries_of = [c.event for c in agg.origin_cells] if agg is not None else events
+        baseline = await country_baseline(source, key, countries_of, window, opts, warnings)
+        grouped = None
+        burst_counts: dict[int, int] | None = None
+        skip: frozenset[str] = frozenset()
+        cells = None
+        fs_asn = fs_ip = None
+        if agg is not None:
+            grouped = (
+                origins_from_cells(agg.origin_cells, baseline),
+                endpoints_from_cells(agg.endpoint_cells, by_route=False),
+                endpoints_from_cells(agg.endpoint_cells, by_route=True),
+            )
+            warnings.extend(agg.warnings)
+            if (
+                not main.complete
+            ):  # past the budget: exact inputs and bounded evidence for the flags that allow it
+                cells = classed_cells(agg.origin_cells)
+                extra, burst_counts, skip, fs_asn, fs_ip = await _evidence(
+                    source, key, window, config or KeyAnalysisConfig(), opts, agg, grouped[0], warnings
+                )
+                events = events + extra
+                warnings.append(
+                    f"not evaluated on {len(main.events):,} of {agg.aggregates.total:,} events (the {opts.max_pages}-page "
+                    f"budget; they read every event in order): {', '.join(sorted(skip))}"
+                )
     report = analyze_key(
         key,
         events,
@@ -151,13 +219,34 @@ async def investigate_key(
         source_label=getattr(source, "label", ""),
         warnings=warnings,
         now_ms=now_ms,
+        aggregated=grouped,
+        deletions=deletions,
+        burst_counts=burst_counts,
+        skip_signals=skip,
+        origin_cells=cells,
+        fs_asn=fs_asn,
+        fs_ip=fs_ip,
     )
+    report.complete = complete
+    report.engine = engine
+    if agg is not None:
+        report.aggregates = agg.aggregates
+        report.first_seen, report.last_seen = agg.aggregates.first_seen, agg.aggregates.last_seen
+        if agg.aggregates.total != len(report.events):
+            report.matched_events = agg.aggregates.total
     completeness = Completeness.combine(
         [
             main.completeness.labelled("key events"),
             related_done.completeness.labelled("creation/notification events"),
-        ]
+        ],
+        engine="search+ddsql" if engine == "ddsql" else engine,
     )
+    if agg is not None:
+        # DDSQL counted every event of the key: what matched, beside what was fetched.
+        completeness = replace(completeness, events_matched=agg.aggregates.total)
+    if not complete:
+        skipped = [w for w in warnings if w.startswith(("not evaluated on", "DDSQL unavailable"))]
+        completeness = completeness.with_reasons(*(skipped or ["the key's events are incomplete"]))
     lost = [
         w for w in warnings if w.startswith(("creation/notification events unavailable", "country baseline"))
     ]
@@ -166,6 +255,177 @@ async def investigate_key(
         window, getattr(source, "retention_days", None), now_ms
     ).timed(meter)
     return report
+
+
+async def _evidence(
+    source: Source,
+    key: str,
+    window: Window,
+    cfg: KeyAnalysisConfig,
+    opts: InvestigationOptions,
+    agg: Aggregated,
+    origins: list[Any],
+    warnings: list[str],
+) -> tuple[list[Event], dict[int, int] | None, frozenset[str], FirstSeenResult, FirstSeenResult | None]:
+    """Past the budget: the events the exact flags must see, as DDSQL rows (one query for the candidate
+    burst intervals and the 30-minute buckets with two IPs or more, one per new country for its first
+    `max_evidence` events). Returns (events, burst counts, detections to skip)."""
+    from ddaudit_tui.analysis.keys import KEY_DETECTIONS
+    from ddaudit_tui.sources.ddsql import DdsqlClient, DdsqlError
+
+    skip = {d.name for d in KEY_DETECTIONS} - EXACT_PAST_BUDGET
+    dd = DdsqlClient(source)  # type: ignore[arg-type]  # the aggregate engine runs on a DatadogClient only
+    out: list[Event] = []
+    try:
+        counts, cut = await bucket_counts(dd, key, window, cfg.burst_window_s)
+    except DdsqlError as exc:
+        warnings.append(f"burst not evaluated: DDSQL bucket counts failed ({_one_line(exc)})")
+        counts, cut = {}, True
+    if cut:
+        skip.add("burst")
+    bucket_ms = cfg.concurrency_bucket_s * 1000
+    wanted: dict[str, list[Window]] = {
+        "burst": [] if cut else merge_ranges(burst_ranges(counts, cfg), window),
+        "concurrent_ips": merge_ranges(concurrency_ranges(agg.aggregates.ips_per_30min, bucket_ms), window),
+    }
+    ranges = merge_ranges(((w.start, w.end) for ws in wanted.values() for w in ws), window)
+    if len(ranges) > MAX_EVIDENCE_RANGES:
+        warnings.append(
+            f"burst and concurrent_ips not evaluated: {len(ranges):,} candidate intervals (at most "
+            f"{MAX_EVIDENCE_RANGES} are fetched)"
+        )
+        skip |= {"burst", "concurrent_ips"}
+    elif ranges:
+        try:
+            got, truncated = await evidence_rows(dd, key, window, ranges=ranges)
+            out += got
+            if truncated:
+                skip |= {"burst", "concurrent_ips"}
+                warnings.append(
+                    f"burst and concurrent_ips not evaluated: their intervals hold over {ROW_LIMIT:,} events"
+                )
+        except DdsqlError as exc:
+            skip |= {"burst", "concurrent_ips"}
+            warnings.append(f"burst and concurrent_ips not evaluated: {_one_line(exc)}")
+    for ips in non_eyeball_networks(agg.origin_cells):
+        try:
+            got, _ = await evidence_rows(dd, key, window, ips=ips, limit=cfg.max_evidence)
+            out += got
+        except DdsqlError as exc:
+            skip |= {"vpn_asn", "hosting_asn"}
+            warnings.append(f"vpn_asn and hosting_asn not evaluated: {_one_line(exc)}")
+    for o in origins:
+        if o.status == "new" and o.country:
+            try:
+                got, _ = await evidence_rows(dd, key, window, country=o.country, limit=cfg.max_evidence)
+                out += got
+            except DdsqlError as exc:
+                skip.add("new_country")
+                warnings.append(
+                    f"new_country not evaluated: evidence for {o.country} failed ({_one_line(exc)})"
+                )
+    fs_asn, fs_ip = await _first_seen(dd, key, window, cfg, agg, skip, warnings, out)
+    return out, (counts if "burst" not in skip else None), frozenset(skip), fs_asn, fs_ip
+
+
+async def _first_seen(
+    dd: Any,
+    key: str,
+    window: Window,
+    cfg: KeyAnalysisConfig,
+    agg: Aggregated,
+    skip: set[str],
+    warnings: list[str],
+    out: list[Event],
+) -> tuple[FirstSeenResult, FirstSeenResult | None]:
+    """First-seen networks and IPs from the origins group-by per day, each new value's first events
+    fetched as DDSQL rows (into `out`). Falls back to the network baseline alone, the two flags skipped."""
+    from ddaudit_tui.sources.ddsql import DdsqlError
+
+    learning_ms = int(cfg.learning_days * DAY_MS)
+    forget_ms = int(cfg.forget_days * DAY_MS) if cfg.forget_days else None
+    fallback = fs_asn_from_cells(agg.origin_cells, learning_ms)
+    if forget_ms is not None and forget_ms < DAY_MS:
+        skip |= {"first_seen_ip", "first_seen_asn"}
+        return fallback, None
+    try:
+        rows, cut = await daily_cells(dd, key, window)
+    except DdsqlError as exc:
+        warnings.append(f"first_seen_ip and first_seen_asn not evaluated: {_one_line(exc)}")
+        skip |= {"first_seen_ip", "first_seen_asn"}
+        return fallback, None
+    if cut:
+        warnings.append(f"first_seen_ip and first_seen_asn not evaluated: over {ROW_LIMIT:,} network-days")
+        skip |= {"first_seen_ip", "first_seen_asn"}
+        return fallback, None
+    fs_asn = first_seen_from_days(((asn_key(e), n, lo, hi) for e, n, lo, hi in rows), learning_ms, forget_ms)
+    fs_ip = first_seen_from_days(
+        ((e.client_ip, n, lo, hi) for e, n, lo, hi in rows), learning_ms, forget_ms, fs_asn.learning_start
+    )
+    for signal, fs, value_of in (
+        ("first_seen_asn", fs_asn, asn_key),
+        ("first_seen_ip", fs_ip, lambda e: e.client_ip),
+    ):
+        if len(fs.new) > MAX_NEW_VALUES:
+            warnings.append(
+                f"{signal} not evaluated: {len(fs.new)} new values (at most {MAX_NEW_VALUES} are fetched)"
+            )
+            skip.add(signal)
+            continue
+        for nv in fs.new:
+            later = [o.first_ts for o in fs.new if o.value == nv.value and o.first_ts > nv.first_ts]
+            until = min(later) if later else None
+            ips = sorted({e.client_ip for e, *_ in rows if e.client_ip and value_of(e) == nv.value})
+            try:
+                got, _ = await evidence_rows(
+                    dd, key, window, ips=ips, since=nv.first_ts, limit=cfg.max_evidence
+                )
+            except DdsqlError as exc:
+                warnings.append(f"{signal} not evaluated: {_one_line(exc)}")
+                skip.add(signal)
+                break
+            mine = [e for e in got if value_of(e) == nv.value and (until is None or e.ts < until)]
+            nv.event_ids = [e.id for e in mine]
+            out.extend(mine)
+            if not mine:
+                skip.add(signal)  # its first events could not be found: the flag could not cite them
+    return fs_asn, fs_ip
+
+
+async def _key_events(
+    source: Source,
+    key: str,
+    window: Window,
+    opts: InvestigationOptions,
+    warnings: list[str],
+    progress: ProgressCallback | None,
+) -> tuple[FetchResult, Aggregated | None, list[Event] | None, str]:
+    """The key's events by the engine asked for: (events, DDSQL aggregates, deletions, engine used)."""
+    query = key_query(key)
+    if opts.engine == "search" or not supports_ddsql(source):
+        from ddaudit_tui.sources.files import FileSource
+
+        engine = "file" if isinstance(source, KeyFileSource | FileSource) else "search"
+        return await source.fetch(query, window, progress), None, None, engine
+    from ddaudit_tui.sources.ddsql import DdsqlClient, DdsqlError
+
+    dd = DdsqlClient(source)  # type: ignore[arg-type]  # supports_ddsql: a DatadogClient
+    try:
+        count = await count_key_events(dd, key, window)
+        if opts.engine == "auto" and pages_needed(count.total, source.page_limit) <= opts.max_pages:  # type: ignore[attr-defined]
+            return await source.fetch(query, window, progress), None, None, "search"
+        agg = await aggregate_key(dd, key, window, count)
+    except DdsqlError as exc:  # refused (403, not enabled, no endpoint), timed out, or a statement it rejects
+        warnings.append(
+            f"DDSQL unavailable ({_one_line(exc)}): paging within the budget of {opts.max_pages} pages instead"
+        )
+        return await page_within(source, query, window, opts.max_pages), None, None, "search"
+    main, dels = await asyncio.gather(
+        page_within(source, query, window, opts.max_pages), source.fetch(deletions_query(key), window)
+    )
+    if not dels.complete:
+        warnings.append("the key's deletions are incomplete: " + "; ".join(dels.warnings[:2]))
+    return main, agg, dels.events, "ddsql"
 
 
 async def _fetch_related(

@@ -188,6 +188,22 @@ class Resource:
     last_ts: int
 
 
+@dataclass(frozen=True)
+class KeyAggregates:
+    """What DDSQL computed for the key (issue 16, `--engine ddsql`): group-bys over every matching event,
+    however many; only the aggregate engine fills it (`KeyReport.aggregates`)."""
+
+    total: int  # COUNT(*) of the key's events in the window
+    first_seen: int | None
+    last_seen: int | None
+    per_hour: tuple[tuple[int, int], ...]  # (hour start, events), active hours only
+    ips_per_30min: tuple[tuple[int, int], ...]  # (30-minute bucket start, distinct IPs)
+    first_seen_ip: dict[str, int]  # IP → first event in the window
+    first_seen_asn: dict[str, int]  # "AS123" (or the network's name without a number) → first event
+    requests: int  # DDSQL execute + fetch calls
+    truncated: bool = False  # a group-by hit its row limit: the aggregates are partial
+
+
 @dataclass(repr=False)
 class KeyReport:
     """Everything the key lookup found. Renderers and the pane read it; nothing here is recomputed."""
@@ -219,6 +235,11 @@ class KeyReport:
     # The key's creation/notification events (the key as an asset): flags cite them; a case keeps them.
     related: list[Event] = field(default_factory=list)
     completeness: Completeness | None = None  # set by investigate_key: how complete the answer is
+    # Issue 16: False when something the report rests on is missing (the warnings say what).
+    complete: bool = True
+    engine: str = "search"  # search (paging) | ddsql (aggregates) | file
+    aggregates: KeyAggregates | None = None
+    matched_events: int | None = None  # the key's events in the window when more than were fetched
 
     def __repr__(self) -> str:
         # Short on purpose: asyncio reprs a finished task's result (Python 3.11's Runner does when it
@@ -230,7 +251,7 @@ class KeyReport:
 
     @property
     def total_events(self) -> int:
-        return len(self.events)
+        return self.matched_events if self.matched_events is not None else len(self.events)
 
     @property
     def revoked(self) -> KeyChange | None:

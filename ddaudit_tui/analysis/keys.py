@@ -179,12 +179,25 @@ def analyze_key(
     warnings: Sequence[str] = (),
     now_ms: int | None = None,
     asn_lists: AsnLists | None = None,
+    aggregated: tuple[list[OriginGroup], list[EndpointGroup], list[EndpointGroup]] | None = None,
+    deletions: Iterable[Event] | None = None,
+    burst_counts: dict[int, int] | None = None,
+    skip_signals: frozenset[str] = frozenset(),
+    origin_cells: list[tuple[Event, OriginClass, int, int, int]] | None = None,
+    fs_asn: FirstSeenResult | None = None,
+    fs_ip: FirstSeenResult | None = None,
 ) -> KeyReport:
     """Analyse the events of key `key_id` in `window`.
 
     `events`: the key's events (`@metadata.api_key.id:K`); anything else, or outside the window, is
     ignored. `related`: events about the key as an asset (`@asset.type:api_key @asset.id:K`: its creation,
-    changes, deletion, Datadog's token-leaked notification), from any time.
+    changes, deletion, Datadog's token-leaked notification), from any time. `aggregated`: origins,
+    endpoints and routes computed by DDSQL over every event (`key_engine`), used instead of grouping
+    `events` (which may then be the newest part only); `deletions`: the key's deleted events and DELETE
+    requests, fetched whole, used instead of picking them out of `events`. `burst_counts`: the events per
+    burst interval over every event (`KeyContext.burst_counts`); `origin_cells`, `fs_asn` and `fs_ip`: the
+    origins group-by (`KeyContext.origin_cells`) and the first-seen results computed from it per day. `skip_signals`: detections not run (they
+    need every event and `events` holds only part: the caller says so in a warning).
     """
     cfg = config or KeyAnalysisConfig()
     lists = asn_lists or load_asn_lists()
@@ -198,18 +211,34 @@ def analyze_key(
     classes = {e.id: classify_event(e, lists) for e in evs}
 
     created, key_changes, notifications = _key_lifecycle(rel, api_key)
-    origins = _origins(evs, classes, country_baseline)
-    endpoints = _group_paths(evs, lambda e: e.http_path)
-    routes = _group_paths(evs, lambda e: e.endpoint)
-    destructive = _destructive(evs)
+    if aggregated is not None:
+        origins, endpoints, routes = aggregated
+    else:
+        origins = _origins(evs, classes, country_baseline)
+        endpoints = _group_paths(evs, lambda e: e.http_path)
+        routes = _group_paths(evs, lambda e: e.endpoint)
+    if deletions is not None:
+        dels = _dedupe(
+            sorted(
+                (
+                    e
+                    for e in deletions
+                    if e.api_key_id and e.api_key_id.lower() == want and window.contains(e.ts)
+                ),
+                key=lambda e: (e.ts, e.id),
+            )
+        )
+        destructive = _destructive(dels)
+    else:
+        destructive = _destructive(evs)
     affected = _affected(evs, destructive)
 
-    fs_asn = first_seen(
+    fs_asn = fs_asn or first_seen(
         ((e.ts, asn_key(e), e.id) for e in evs),
         learning_ms=int(cfg.learning_days * DAY_MS),
         forget_ms=int(cfg.forget_days * DAY_MS) if cfg.forget_days else None,
     )
-    fs_ip = first_seen(
+    fs_ip = fs_ip or first_seen(
         ((e.ts, e.client_ip, e.id) for e in evs),
         learning_ms=int(cfg.learning_days * DAY_MS),
         forget_ms=int(cfg.forget_days * DAY_MS) if cfg.forget_days else None,
@@ -228,10 +257,12 @@ def analyze_key(
         destructive,
         fs_asn,
         fs_ip,
+        burst_counts=burst_counts,
+        origin_cells=origin_cells,
     )
     flags: list[Flag] = []
     for detection in KEY_DETECTIONS:
-        if detection.detect is None:  # a definition only (the pack's tests forbid it here)
+        if detection.detect is None or detection.name in skip_signals:  # a definition only, or not judged
             continue
         flags += detection.detect(ctx)
     order = {s: i for i, s in enumerate(SIGNAL_ORDER)}

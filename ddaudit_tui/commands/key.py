@@ -59,6 +59,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "exit 5 when the verdict is 'likely compromised' (compromised) or at least 'suspicious' (suspicious); "
         "exit 7 when the answer is partial (partial); several with commas, e.g. suspicious,partial",
     )
+    parser.add_argument(
+        "--engine",
+        choices=("auto", "search", "ddsql"),
+        default="auto",
+        help="how the key's events are read: page the search API (search), let Datadog's SQL engine "
+        "aggregate (ddsql), or page unless it would exceed max_pages and aggregate then (auto, the default)",
+    )
+    parser.add_argument(
+        "--max-pages",
+        type=int,
+        metavar="N",
+        help="pages of the search API --engine auto reads before aggregating, and a refused DDSQL falls "
+        "back to (config max_pages, default 50)",
+    )
     from ddaudit_tui.commands.case import add_case_argument  # issue 15
 
     add_case_argument(parser)
@@ -133,9 +147,16 @@ def build_config(args: argparse.Namespace, settings: Any) -> tuple[KeyAnalysisCo
     learn = not getattr(args, "no_org_baseline", False)
     if not learn and not allow_items:
         raise UsageError("--no-org-baseline needs --country-allowlist (or country_allowlist in the config)")
-    options = InvestigationOptions(
-        country_allowlist=frozenset(c.strip().upper() for c in allow_items), learn_org_countries=learn
-    )
+    max_pages = _setting(args, settings, "max_pages")
+    try:
+        options = InvestigationOptions(
+            country_allowlist=frozenset(c.strip().upper() for c in allow_items),
+            learn_org_countries=learn,
+            engine=getattr(args, "engine", None) or "auto",
+            max_pages=int(max_pages) if max_pages is not None else 50,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     return KeyAnalysisConfig(business_hours=bh), options
 
 

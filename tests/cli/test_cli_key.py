@@ -309,3 +309,27 @@ def test_through_main(plugged, demo_file, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(revoke_cmd, "_stdin_is_tty", lambda: False)
     assert plugged(["revoke", KEY]) == EXIT_USAGE
     assert plugged(["revoke", KEY, "--input", "x.json", "--yes"]) == EXIT_USAGE
+
+
+def test_engine_flag_and_max_pages(capsys, monkeypatch):
+    """Issue 16: `--engine auto|search|ddsql` (default auto) and the `max_pages` budget (config, flag)."""
+    pytest.importorskip("ddaudit_tui.demo.source")
+    assert parse(key_cmd, KEY).engine == "auto"
+    with pytest.raises(SystemExit):
+        parse(key_cmd, KEY, "--engine", "sql")
+    with pytest.raises(UsageError, match="max_pages"):
+        key_cmd.run(parse(key_cmd, KEY, "--demo", "--max-pages", "0"))
+    outputs = {}
+    for engine in ("search", "ddsql"):
+        assert (
+            key_cmd.run(parse(key_cmd, PLANTED.compromised_key, "--demo", "-f", "json", "--engine", engine))
+            == 0
+        )
+        data = json.loads(capsys.readouterr().out)
+        outputs[engine] = {k: data[k] for k in ("total_events", "verdict", "origins", "endpoints", "flags")}
+    assert outputs["ddsql"] == outputs["search"]
+    # The budget from the environment (config max_pages): one page of 1,000 holds the key's 380 events.
+    monkeypatch.setenv("DDAUDIT_MAX_PAGES", "1")
+    assert key_cmd.run(parse(key_cmd, PLANTED.compromised_key, "--demo", "-f", "json")) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["total_events"] == outputs["search"]["total_events"]

@@ -21,7 +21,7 @@ def detect(ctx: KeyContext) -> list[Flag]:
     if not evs:
         return []
     w = cfg.burst_window_s * 1000
-    buckets = Counter(e.ts // w for e in evs)
+    buckets = ctx.burst_counts if ctx.burst_counts is not None else Counter(e.ts // w for e in evs)
     counts = sorted(buckets.values())
     median = statistics.median(counts)
     mad = statistics.median(abs(c - median) for c in counts)

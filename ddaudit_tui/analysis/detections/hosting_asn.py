@@ -29,9 +29,7 @@ def detect(ctx: KeyContext) -> list[Flag]:
             sev, what = Severity.INFO, "one of the networks this key used in its learning period"
         else:
             sev, what = Severity.MEDIUM, "a network this key did not use in its learning period"
-        reason = (
-            f"{events_text(len(n.events))} from {n.label}: {n.cls.label}; {what}; IPs {n.ip_txt}; {n.span}"
-        )
+        reason = f"{events_text(n.count)} from {n.label}: {n.cls.label}; {what}; IPs {n.ip_txt}; {n.span}"
         flags.append(Flag(HOSTING_ASN, sev, reason, ctx.ids(n.events), n.subject, n.details))
     return flags
 

@@ -48,6 +48,12 @@ class KeyContext:
     # Written by the detections that learn them, read into the report's `baselines`.
     rate_description: str = "not computed"
     hours_description: str = "not computed"
+    # Issue 16: the key's events per `burst_window_s` bucket (bucket number → events), counted by DDSQL over
+    # every event when `events` holds only part of them; None: counted from `events`.
+    burst_counts: dict[int, int] | None = None
+    # Issue 16: the origins group-by (stand-in event, its class, events, first, last) when `events` holds
+    # only part of them; `network_uses` then counts networks from it (`events` holds each one's first events).
+    origin_cells: list[tuple[Event, OriginClass, int, int, int]] | None = None
 
     def ids(self, events: Iterable[Event]) -> tuple[str, ...]:
         out: list[str] = []
@@ -93,12 +99,13 @@ class NetworkUse:
     """The key's events through one non-eyeball network (VPN, proxy, hosting), as its flags word them."""
 
     cls: OriginClass
-    events: list[Event]
+    events: list[Event]  # every event through the network, or its first ones (`count` says how many)
     label: str
     ip_txt: str
     span: str
     subject: str | None
     details: dict[str, Any]
+    count: int = 0
 
 
 def network_uses(ctx: KeyContext) -> list[NetworkUse]:
@@ -108,16 +115,34 @@ def network_uses(ctx: KeyContext) -> list[NetworkUse]:
         cls = ctx.classes[e.id]
         if cls.non_eyeball:
             groups[(e.asn, e.asn_name, cls)].append(e)
+    # Counted from the aggregate groups when `events` is partial: (events, IPs, first, last) per network.
+    tally: dict[tuple[int | None, str | None, OriginClass], list[Any]] | None = None
+    if ctx.origin_cells is not None:
+        tally = {}
+        for stand_in, cls, n, first, last in ctx.origin_cells:
+            k = (stand_in.asn, stand_in.asn_name, cls)
+            if k in groups:
+                t = tally.setdefault(k, [0, set(), first, last])
+                t[0] += n
+                t[1].update([stand_in.client_ip] if stand_in.client_ip else [])
+                t[2], t[3] = min(t[2], first), max(t[3], last)
+
+    def size(kv: Any) -> int:
+        return tally[kv[0]][0] if tally is not None else len(kv[1])
+
     out = []
-    for (asn, name, cls), evs in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0][0] or 0)):
-        ips = sorted({e.client_ip for e in evs if e.client_ip})
+    for (asn, name, cls), evs in sorted(groups.items(), key=lambda kv: (-size(kv), kv[0][0] or 0)):
+        t = tally[(asn, name, cls)] if tally is not None else None
+        ips = sorted(t[1]) if t is not None else sorted({e.client_ip for e in evs if e.client_ip})
+        n = t[0] if t is not None else len(evs)
+        lo, hi = (t[2], t[3]) if t is not None else (evs[0].ts, evs[-1].ts)
         details = {
             "asn": asn,
             "asn_name": name,
             "class": cls.kind,
             "classified_by": cls.source,
             "ips": ips,
-            "events": len(evs),
+            "events": n,
         }
         out.append(
             NetworkUse(
@@ -125,9 +150,10 @@ def network_uses(ctx: KeyContext) -> list[NetworkUse]:
                 events=evs,
                 label=asn_label(asn, name),
                 ip_txt=", ".join(ips[:3]) + (f" (+{len(ips) - 3})" if len(ips) > 3 else ""),
-                span=f"{ts(evs[0].ts)} → {ts(evs[-1].ts)}",
+                span=f"{ts(lo)} → {ts(hi)}",
                 subject=f"AS{asn}" if asn is not None else (name or (ips[0] if ips else None)),
                 details=details,
+                count=n,
             )
         )
     return out

@@ -18,9 +18,7 @@ def detect(ctx: KeyContext) -> list[Flag]:
             sev, what = Severity.INFO, "a known corporate network (context, not an alarm)"
         else:
             sev, what = Severity.HIGH, "proxied traffic hides the real origin"
-        reason = (
-            f"{events_text(len(n.events))} via {n.label}: {n.cls.label}; {what}; IPs {n.ip_txt}; {n.span}"
-        )
+        reason = f"{events_text(n.count)} via {n.label}: {n.cls.label}; {what}; IPs {n.ip_txt}; {n.span}"
         flags.append(Flag(VPN_ASN, sev, reason, ctx.ids(n.events), n.subject, n.details))
     return flags
 

@@ -1,0 +1,626 @@
+"""The key lookup's engines (issue 16 item 2): page the search API, or let DDSQL aggregate.
+
+`search` pages every event of the key (`DatadogClient.fetch`). `ddsql` asks Datadog's SQL engine for the
+group-bys the report is made of — totals, origins (country, ASN, IP with counts), endpoints (path, route,
+method, count), events per hour, distinct IPs per 30-minute bucket, first-seen time per IP and per ASN —
+so their cost grows with the number of groups, not with events. Raw events travel only where a group-by
+cannot stand in for them: the deletions (fetched on their own, whatever their number), the key's creation
+and Datadog's notifications (the asset query, as with paging), and the events the sequence flags read,
+paged newest first within the `max_pages` budget (`docs/ddsql.md`, "The aggregate engine", says which
+flags and why). `auto` asks DDSQL for the count first (one request) and pages when the budget holds it.
+
+The origins come from one group-by over the whole `@network.client` and `@threat_intel` objects: each
+group is decoded into a stand-in event by the project's own decoder, so countries, ASNs and network
+classes are read exactly as from a paged event. Pure of Textual; I/O only through the clients given.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from ddaudit_tui.analysis.asn import AsnLists, OriginClass, classify_event, load_asn_lists
+from ddaudit_tui.analysis.baseline import FirstSeenResult, NewValue
+from ddaudit_tui.analysis.detections.key_context import asn_key
+from ddaudit_tui.analysis.key_model import (
+    CountryBaseline,
+    EndpointGroup,
+    KeyAggregates,
+    Network,
+    OriginGroup,
+    country_key,
+)
+from ddaudit_tui.analysis.keys import FIRST_TIME, NORMAL, _jq_order, _jq_unique
+from ddaudit_tui.events.decode import decode_item
+from ddaudit_tui.events.record import KIND_API, Event
+from ddaudit_tui.sources.base import FetchResult
+from ddaudit_tui.sources.ddsql_sql import AuditColumn, audit_query, filter_term
+from ddaudit_tui.timeutil import Window, iso
+
+ENGINES = ("auto", "search", "ddsql")
+DEFAULT_MAX_PAGES = 50
+ROW_LIMIT = 10_000  # DDSQL's maximum (ddsql-api.md §3.1 [V])
+
+_TS = AuditColumn("timestamp", "ts", "TIMESTAMP")
+_IP = AuditColumn("@network.client.ip", "ip")
+_NET = AuditColumn("@network.client", "net", "JSON")
+_TI = AuditColumn("@threat_intel", "ti", "JSON")
+_PATH = AuditColumn("@http.url_details.path", "path")
+_ROUTE = AuditColumn("@route.path", "route")
+_METHOD = AuditColumn("@http.method", "method")
+
+if TYPE_CHECKING:  # the client (and httpx) load when a DDSQL query is sent, not with the pane
+    from ddaudit_tui.sources.ddsql import DdsqlClient
+
+
+def validate_engine(engine: str, max_pages: int) -> None:
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    if max_pages < 1:
+        raise ValueError(f"max_pages {max_pages} out of range: expected 1 or more")
+
+
+def supports_ddsql(source: Any) -> bool:
+    """Only the Datadog API client (real, demo or gateway) can speak DDSQL; files and preloaded events
+    are read whole anyway."""
+    from ddaudit_tui.sources.datadog import DatadogClient
+
+    return isinstance(source, DatadogClient)
+
+
+def deletions_query(key_id: str) -> str:
+    """The key's deleted events and DELETE requests: what `destructive_action` reads, fetched whole."""
+    return f"@metadata.api_key.id:{key_id} (@action:deleted OR @http.method:DELETE)"
+
+
+def _filter(key_id: str) -> str:
+    return filter_term("@metadata.api_key.id", key_id)
+
+
+@dataclass
+class Count:
+    total: int
+    first_seen: int | None
+    last_seen: int | None
+    requests: int
+
+
+async def count_key_events(dd: DdsqlClient, key_id: str, window: Window) -> Count:
+    """COUNT(*), MIN and MAX of the key's events: `auto`'s estimate, and the report's totals."""
+    before = dd.requests
+    sql = audit_query(["count(*) AS n", "min(ts) AS lo", "max(ts) AS hi"], [_TS], _filter(key_id))
+    r = await dd.query(sql, window, limit=1)
+    n, lo, hi = r.rows[0] if r.rows else (0, None, None)
+    return Count(int(n or 0), lo, hi, dd.requests - before)
+
+
+def pages_needed(total: int, page_limit: int) -> int:
+    return math.ceil(total / page_limit) if total else 1
+
+
+@dataclass
+class OriginCell:
+    """One group of the origins group-by: a stand-in event for its network fields, and its counts."""
+
+    event: Event
+    count: int
+    first: int
+    last: int
+
+
+@dataclass
+class Aggregated:
+    aggregates: KeyAggregates
+    origin_cells: list[OriginCell]
+    endpoint_cells: list[tuple[str | None, str | None, str | None, int]]  # path, route, method, count
+    warnings: list[str] = field(default_factory=list)
+
+
+async def aggregate_key(dd: DdsqlClient, key_id: str, window: Window, count: Count) -> Aggregated:
+    """The key's group-bys in DDSQL: four queries whatever the number of events."""
+    before = dd.requests
+    flt = _filter(key_id)
+    origins = await dd.query(
+        audit_query(
+            ["net", "ti", "count(*) AS n", "min(ts) AS lo", "max(ts) AS hi"],
+            [_NET, _TI, _TS],
+            flt,
+            group_by=["net", "ti"],
+            order_by=["n DESC"],
+        ),
+        window,
+        limit=ROW_LIMIT,
+    )
+    endpoints = await dd.query(
+        audit_query(
+            ["path", "route", "method", "count(*) AS n"],
+            [_PATH, _ROUTE, _METHOD],
+            flt,
+            group_by=["path", "route", "method"],
+            order_by=["n DESC"],
+        ),
+        window,
+        limit=ROW_LIMIT,
+    )
+    hours = await dd.query(
+        audit_query(
+            ["date_trunc('hour', ts) AS h", "count(*) AS n"], [_TS], flt, group_by=["h"], order_by=["h"]
+        ),
+        window,
+        limit=ROW_LIMIT,
+    )
+    halves = await dd.query(
+        audit_query(
+            ["date_bin('30 minutes', ts, TIMESTAMP '1970-01-01 00:00:00') AS b", "count(DISTINCT ip) AS n"],
+            [_TS, _IP],
+            flt,
+            group_by=["b"],
+            order_by=["b"],
+        ),
+        window,
+        limit=ROW_LIMIT,
+    )
+    cells = [
+        OriginCell(_stand_in(i, net, ti, lo), int(n), int(lo), int(hi))
+        for i, (net, ti, n, lo, hi) in enumerate(origins.rows)
+    ]
+    fs_ip: dict[str, int] = {}
+    fs_asn: dict[str, int] = {}
+    for c in cells:
+        if c.event.client_ip:
+            fs_ip[c.event.client_ip] = min(c.first, fs_ip.get(c.event.client_ip, c.first))
+        a = asn_key(c.event)
+        if a is not None:
+            k = f"AS{a}" if isinstance(a, int) else a
+            fs_asn[k] = min(c.first, fs_asn.get(k, c.first))
+    results = {
+        "origins": origins,
+        "endpoints": endpoints,
+        "hourly counts": hours,
+        "30-minute buckets": halves,
+    }
+    cut = [name for name, r in results.items() if r.truncated]
+    warnings = [f"DDSQL: the {name} group-by reached its row limit ({ROW_LIMIT:,}): partial" for name in cut]
+    warnings += [f"DDSQL {name}: {w}" for name, r in results.items() for w in r.warnings]
+    agg = KeyAggregates(
+        total=count.total,
+        first_seen=count.first_seen,
+        last_seen=count.last_seen,
+        per_hour=tuple((int(h), int(n)) for h, n in hours.rows),
+        ips_per_30min=tuple((int(b), int(n)) for b, n in halves.rows),
+        first_seen_ip=dict(sorted(fs_ip.items())),
+        first_seen_asn=dict(sorted(fs_asn.items())),
+        requests=count.requests + dd.requests - before,
+        truncated=bool(cut),
+    )
+    ends = [(p, r, m, int(n)) for p, r, m, n in endpoints.rows]
+    return Aggregated(agg, cells, ends, warnings)
+
+
+def _stand_in(i: int, net: Any, ti: Any, ts: int) -> Event:
+    """An event carrying one group's `network.client` and `threat_intel`, decoded like any other."""
+    inner: dict[str, Any] = {}
+    if isinstance(net, dict):
+        inner["network"] = {"client": net}
+    if isinstance(ti, dict):
+        inner["threat_intel"] = ti
+    item = {
+        "id": f"ddsql-group-{i}",
+        "type": "audit",
+        "attributes": {"timestamp": iso(ts), "attributes": inner},
+    }
+    return decode_item(msgspec.json.encode(item), "ddsql", KIND_API)
+
+
+# -- what the flags need past the budget: exact inputs and bounded evidence ---------------------------------
+
+# Flags a group-by plus bounded evidence computes exactly (docs/ddsql.md, "The aggregate engine"); the others
+# read every event in order and are not evaluated on a partial answer (no false alarm from a partial view).
+EXACT_PAST_BUDGET = frozenset(
+    {
+        "token_leaked",
+        "new_country",
+        "concurrent_ips",
+        "burst",
+        "destructive_action",
+        "vpn_asn",
+        "hosting_asn",
+        "first_seen_ip",
+        "first_seen_asn",
+    }
+)
+CHUNK_MS = 30 * 86_400_000  # 30 days of 5-minute buckets: 8,640 rows, under the 10,000-row limit
+
+
+async def bucket_counts(
+    dd: DdsqlClient, key_id: str, window: Window, bucket_s: int
+) -> tuple[dict[int, int], bool]:
+    """Events per `bucket_s` bucket (bucket number = ts // bucket ms, as `burst` counts), over every
+    event, in 30-day chunks; and whether a chunk was cut at the row limit."""
+    size = bucket_s * 1000
+    counts: dict[int, int] = {}
+    truncated = False
+    lo = window.start
+    while lo < window.end:
+        hi = min(window.end, (lo // size) * size + max(size, CHUNK_MS // size * size))
+        r = await dd.query(
+            audit_query(
+                [
+                    f"date_bin('{int(bucket_s)} seconds', ts, TIMESTAMP '1970-01-01 00:00:00') AS b",
+                    "count(*) AS n",
+                ],
+                [_TS],
+                _filter(key_id),
+                group_by=["b"],
+            ),
+            Window(lo, hi),
+            limit=ROW_LIMIT,
+        )
+        truncated = truncated or r.truncated
+        for b, n in r.rows:
+            counts[int(b) // size] = counts.get(int(b) // size, 0) + int(n)
+        lo = hi
+    return counts, truncated
+
+
+def burst_ranges(counts: dict[int, int], cfg: Any) -> list[tuple[int, int]]:
+    """Time ranges whose every event `burst` must see: two buckets from each bucket where a window
+    starting in it could reach a burst (its count plus the next one's is an upper bound)."""
+    import statistics
+
+    if not counts:
+        return []
+    values = sorted(counts.values())
+    median = statistics.median(values)
+    scale = max(1.4826 * statistics.median(abs(c - median) for c in values), 1.0)
+    baseline_ok = len(values) >= cfg.burst_min_baseline_buckets
+    size = cfg.burst_window_s * 1000
+    out = []
+    for b in sorted(counts):
+        n = counts[b] + counts.get(b + 1, 0)
+        relative = baseline_ok and n >= cfg.burst_min_events and (n - median) / scale >= cfg.burst_z
+        if relative or n >= cfg.burst_absolute:
+            out.append((b * size, (b + 2) * size))
+    return out
+
+
+def concurrency_ranges(halves: Iterable[tuple[int, int]], bucket_ms: int) -> list[tuple[int, int]]:
+    """The buckets with two IPs or more: `concurrent_ips` judges each one whole."""
+    return [(b, b + bucket_ms) for b, n in halves if n >= 2]
+
+
+def merge_ranges(ranges: Iterable[tuple[int, int]], window: Window) -> list[Window]:
+    out: list[list[int]] = []
+    for lo, hi in sorted(ranges):
+        lo, hi = max(lo, window.start), min(hi, window.end)
+        if lo >= hi:
+            continue
+        if out and lo <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], hi)
+        else:
+            out.append([lo, hi])
+    return [Window(lo, hi) for lo, hi in out]
+
+
+MAX_EVIDENCE_RANGES = 200  # time ranges OR-ed into one evidence statement
+
+# The objects a stand-in event is rebuilt from: everything the detections and the timeline read.
+_EVIDENCE = (
+    AuditColumn("id", "id"),
+    _TS,
+    _NET,
+    _TI,
+    AuditColumn("@http", "http", "JSON"),
+    AuditColumn("@route", "route", "JSON"),
+    AuditColumn("@evt", "evt", "JSON"),
+    AuditColumn("@action", "action"),
+    AuditColumn("@asset", "asset", "JSON"),
+    AuditColumn("@usr", "usr", "JSON"),
+    AuditColumn("@metadata", "metadata", "JSON"),
+)
+
+
+def _sql_ts(ms: int) -> str:
+    return "TIMESTAMP '" + datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "'"
+
+
+async def evidence_rows(
+    dd: DdsqlClient,
+    key_id: str,
+    window: Window,
+    *,
+    ranges: list[Window] | None = None,
+    country: str | None = None,
+    ips: Iterable[str] = (),
+    since: int | None = None,
+    limit: int = ROW_LIMIT,
+) -> tuple[list[Event], bool]:
+    """The key's events in `ranges` (or its first `limit` from `country`), oldest first, as DDSQL rows
+    decoded into events; and whether the row limit cut them."""
+    flt = _filter(key_id)
+    if country is not None:
+        flt += " " + filter_term("@network.client.geoip.country.name", country)
+    ip_list = sorted(ips)
+    if ip_list:
+        flt += " (" + " OR ".join(filter_term("@network.client.ip", ip) for ip in ip_list) + ")"
+    where = None
+    if ranges:
+        where = " OR ".join(f"(ts >= {_sql_ts(w.start)} AND ts < {_sql_ts(w.end)})" for w in ranges)
+    elif since is not None:
+        where = f"ts >= {_sql_ts(since)}"
+    names = [c.name for c in _EVIDENCE]
+    r = await dd.query(
+        audit_query(names, list(_EVIDENCE), flt, where=where, order_by=["ts", "id"]), window, limit=limit
+    )
+    events = []
+    for row in r.rows:
+        v = dict(zip(names, row, strict=True))
+        inner: dict[str, Any] = {}
+        for name, path in (("net", ("network", "client")), ("ti", ("threat_intel",))):
+            if isinstance(v[name], dict):
+                _put(inner, path, v[name])
+        for name in ("http", "route", "evt", "asset", "usr", "metadata"):
+            if isinstance(v[name], dict):
+                inner[name] = v[name]
+        if v["action"] is not None:
+            inner["action"] = v["action"]
+        item = {
+            "id": v["id"],
+            "type": "audit",
+            "attributes": {"timestamp": iso(v["ts"]), "attributes": inner},
+        }
+        events.append(decode_item(msgspec.json.encode(item), "ddsql", KIND_API))
+    return events, r.truncated and country is None and not ip_list
+
+
+def _put(d: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    for p in path[:-1]:
+        d = d.setdefault(p, {})
+    d[path[-1]] = value
+
+
+def classed_cells(
+    cells: Iterable[OriginCell], lists: AsnLists | None = None
+) -> list[tuple[Event, OriginClass, int, int, int]]:
+    """`KeyContext.origin_cells`: each origins group with its network class."""
+    lists = lists or load_asn_lists()
+    return [(c.event, classify_event(c.event, lists), c.count, c.first, c.last) for c in cells]
+
+
+def non_eyeball_networks(cells: Iterable[OriginCell], lists: AsnLists | None = None) -> list[list[str]]:
+    """The IPs of each VPN, proxy or hosting network: `vpn_asn` and `hosting_asn` cite its first events."""
+    nets: dict[tuple[Any, ...], set[str]] = defaultdict(set)
+    for e, cls, _n, _lo, _hi in classed_cells(cells, lists):
+        if cls.non_eyeball and e.client_ip:
+            nets[(e.asn, e.asn_name, cls)].add(e.client_ip)
+    return [sorted(ips) for ips in nets.values()]
+
+
+def fs_asn_from_cells(cells: Iterable[OriginCell], learning_ms: int) -> FirstSeenResult:
+    """The network baseline `first_seen` learns (its learning period and known values) from the groups:
+    the values seen in the first `learning_ms` of the key's activity. New values are left to
+    `first_seen_asn`, which is not evaluated on a partial answer."""
+    rows = [(c.first, c.last, asn_key(c.event)) for c in cells if asn_key(c.event) is not None]
+    if not rows:
+        return FirstSeenResult(None, None)
+    start = min(r[0] for r in rows)
+    end = start + learning_ms
+    result = FirstSeenResult(start, end)
+    if max(r[1] for r in rows) < end:
+        result.known = {v for _, _, v in rows}
+        return result
+    result.evaluated = True
+    result.known = {v for first, _, v in rows if first < end}
+    return result
+
+
+DAY_MS = 86_400_000
+MAX_NEW_VALUES = 20  # first-seen values whose first events are fetched (one statement each)
+
+
+async def daily_cells(
+    dd: DdsqlClient, key_id: str, window: Window
+) -> tuple[list[tuple[Event, int, int, int]], bool]:
+    """The origins group-by per UTC day: (stand-in event, events, first, last) per network group and day;
+    and whether the row limit cut it. `first_seen` needs when each value was used, to the day."""
+    r = await dd.query(
+        audit_query(
+            ["net", "ti", "date_trunc('day', ts) AS d", "count(*) AS n", "min(ts) AS lo", "max(ts) AS hi"],
+            [_NET, _TI, _TS],
+            _filter(key_id),
+            group_by=["net", "ti", "d"],
+        ),
+        window,
+        limit=ROW_LIMIT,
+    )
+    return [
+        (_stand_in(i, net, ti, lo), int(n), int(lo), int(hi))
+        for i, (net, ti, _d, n, lo, hi) in enumerate(r.rows)
+    ], r.truncated
+
+
+def first_seen_from_days(
+    rows: Iterable[tuple[object, int, int, int]],
+    learning_ms: int,
+    forget_ms: int | None,
+    start_ms: int | None = None,
+) -> FirstSeenResult:
+    """`baseline.first_seen` over (value, events, first, last) per value and day, without the event ids
+    (the caller fetches each new value's first events). Exact while `forget_ms` is a day or more: a gap
+    longer than that lies between two days, from one day's last use to the next one's first."""
+    days: dict[object, dict[int, list[int]]] = defaultdict(dict)
+    for v, n, lo, hi in rows:
+        if v is None:
+            continue
+        d = days[v].setdefault(lo // DAY_MS, [0, lo, hi])
+        d[0] += n
+        d[1], d[2] = min(d[1], lo), max(d[2], hi)
+    if not days:
+        return FirstSeenResult(None, None)
+    start = min(d[1] for per in days.values() for d in per.values()) if start_ms is None else start_ms
+    end = start + learning_ms
+    result = FirstSeenResult(start, end)
+    if max(d[2] for per in days.values() for d in per.values()) < end:
+        result.known = set(days)
+        return result
+    result.evaluated = True
+    for v, per in days.items():
+        prev: int | None = None
+        current: NewValue | None = None
+        for n, lo, hi in sorted(per.values(), key=lambda d: d[1]):
+            if lo < end:
+                result.known.add(v)
+            elif prev is None or (forget_ms is not None and lo - prev > forget_ms):
+                current = NewValue(v, lo, returned_after_ms=None if prev is None else lo - prev)
+                result.new.append(current)
+            if current is not None:
+                current.count += n
+            prev = hi
+    result.new.sort(key=lambda nv: (nv.first_ts, str(nv.value)))
+    return result
+
+
+# -- the report's groups from the aggregates (the same as keys._origins / _group_paths over events) ---------
+
+
+def origins_from_cells(
+    cells: Iterable[OriginCell], baseline: CountryBaseline, lists: AsnLists | None = None
+) -> list[OriginGroup]:
+    lists = lists or load_asn_lists()
+    groups: dict[str | None, list[OriginCell]] = defaultdict(list)
+    for c in cells:
+        groups[c.event.country].append(c)
+    out: list[OriginGroup] = []
+    for country in sorted(groups, key=_jq_order):
+        g = groups[country]
+        keys = {country_key(c.event) for c in g} - {None}
+        statuses = {baseline.status(k) for k in keys}
+        if not keys:
+            status, flag = "no_geo", "UNKNOWN: no geo data"
+        elif "new" in statuses:
+            status, flag = "new", FIRST_TIME
+        elif "unknown" in statuses:
+            status, flag = "unknown", "UNKNOWN: baseline unavailable"
+        else:
+            status, flag = "normal", NORMAL
+        nets: dict[tuple[int | None, str | None, OriginClass], list[OriginCell]] = defaultdict(list)
+        for c in g:
+            nets[(c.event.asn, c.event.asn_name, classify_event(c.event, lists))].append(c)
+        networks = sorted(
+            (
+                Network(
+                    asn,
+                    name,
+                    cls,
+                    sum(c.count for c in ns),
+                    tuple(sorted({c.event.client_ip for c in ns if c.event.client_ip})),
+                )
+                for (asn, name, cls), ns in nets.items()
+            ),
+            key=lambda n: (-n.count, n.asn or 0, n.asn_name or ""),
+        )
+        isos = sorted({c.event.country_iso for c in g if c.event.country_iso})
+        out.append(
+            OriginGroup(
+                country=country,
+                count=sum(c.count for c in g),
+                asns=_jq_unique(c.event.asn_name for c in g),
+                ips=_jq_unique(c.event.client_ip for c in g),
+                flag=flag,
+                country_iso=isos[0] if isos else None,
+                status=status,
+                networks=tuple(networks),
+                first_seen=min(c.first for c in g),
+                last_seen=max(c.last for c in g),
+            )
+        )
+    out.sort(key=lambda o: -o.count)
+    return out
+
+
+def endpoints_from_cells(
+    cells: Iterable[tuple[str | None, str | None, str | None, int]], by_route: bool
+) -> list[EndpointGroup]:
+    counts: dict[str | None, int] = defaultdict(int)
+    methods: dict[str | None, set[str | None]] = defaultdict(set)
+    for path, route, method, n in cells:
+        path, route, method = path or None, route or None, method or None  # decoded events hold no ""
+        k = (route or (path.split("?", 1)[0] if path else None)) if by_route else path
+        counts[k] += n
+        methods[k].add(method)
+    out = [EndpointGroup(p, _jq_unique(methods[p]), counts[p]) for p in sorted(counts, key=_jq_order)]
+    out.sort(key=lambda g: -g.count)
+    return out
+
+
+# -- paging within the budget ---------------------------------------------------------------------------
+
+
+async def page_within(client: Any, query: str, window: Window, max_pages: int) -> FetchResult:
+    """The newest events matching `query`, at most `max_pages` pages; complete when the last page had no
+    cursor. Serial on purpose: the budget is counted in requests."""
+    events: list[Event] = []
+    seen: set[str] = set()
+    cursor: str | None = None
+    pages = 0
+    warnings: list[str] = []
+    complete = True
+    while True:
+        page = await client.search_page(query, window, cursor=cursor, what="key events within the budget")
+        pages += 1
+        for e in page.events:
+            if e.id not in seen:
+                seen.add(e.id)
+                events.append(e)
+        warnings.extend(page.warnings)
+        if page.status == "timeout":
+            complete = False
+            warnings.append("the search timed out server-side (meta.status: timeout): events may be missing")
+        cursor = page.cursor
+        if cursor is None:
+            if page.next_unfollowable:
+                complete = False
+            break
+        if pages >= max_pages:
+            complete = False
+            break
+    return FetchResult(
+        events=events, window=window, query=query, pages=pages, complete=complete, warnings=warnings
+    )
+
+
+__all__ = [
+    "DEFAULT_MAX_PAGES",
+    "MAX_EVIDENCE_RANGES",
+    "ROW_LIMIT",
+    "EXACT_PAST_BUDGET",
+    "bucket_counts",
+    "burst_ranges",
+    "concurrency_ranges",
+    "classed_cells",
+    "daily_cells",
+    "first_seen_from_days",
+    "evidence_rows",
+    "fs_asn_from_cells",
+    "non_eyeball_networks",
+    "merge_ranges",
+    "ENGINES",
+    "Aggregated",
+    "Count",
+    "OriginCell",
+    "aggregate_key",
+    "count_key_events",
+    "deletions_query",
+    "endpoints_from_cells",
+    "origins_from_cells",
+    "page_within",
+    "pages_needed",
+    "supports_ddsql",
+    "validate_engine",
+]

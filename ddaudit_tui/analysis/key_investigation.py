@@ -242,8 +242,10 @@ async def investigate_key(
         engine="search+ddsql" if engine == "ddsql" else engine,
     )
     if agg is not None:
-        # DDSQL counted every event of the key: what matched, beside what was fetched.
-        completeness = replace(completeness, events_matched=agg.aggregates.total)
+        # DDSQL counted every event of the key (the creation/notification events were all fetched): what
+        # matched, beside what was fetched; and the engine is said whatever the fetches' own records say.
+        matched = agg.aggregates.total + related_done.completeness.events_fetched
+        completeness = replace(completeness, engine="search+ddsql", events_matched=matched)
     if not complete:
         skipped = [w for w in warnings if w.startswith(("not evaluated on", "DDSQL unavailable"))]
         completeness = completeness.with_reasons(*(skipped or ["the key's events are incomplete"]))

@@ -88,6 +88,11 @@ def test_both_engines_give_identical_origins_endpoints_totals_and_flags(items: l
     assert sum(n for _, n in aggregated.aggregates.per_hour) == searched.total_events
     assert set(aggregated.aggregates.first_seen_ip) == {o for g in searched.origins for o in g.ips if o}
     assert [w for w in aggregated.warnings if "DDSQL" in w] == []
+    # The completeness record says which engine answered and how much matched, and agrees with itself.
+    assert searched.completeness is not None and aggregated.completeness is not None
+    assert searched.completeness.engine == "search" and aggregated.completeness.engine == "search+ddsql"
+    c = aggregated.completeness
+    assert c.complete and c.events_matched == c.events_fetched
 
 
 def test_auto_pages_when_the_budget_suffices_and_aggregates_past_it(items: list[dict]) -> None:

@@ -77,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
     tui.add_argument(
         "--key", metavar="KEY_ID", help="open Key lookup on this API key id (@metadata.api_key.id)"
     )
+    tui.add_argument(
+        "--case",
+        metavar="NAME",
+        help="work in case NAME (made on first use; reopening restores its marks, "
+        "last query and key lookup). Default: an unnamed case, saved on the first mark or note",
+    )
 
     demo = sub.add_parser(
         "demo-data", help="write the demo org's events to a file (for benchmarks and tests)"
@@ -190,16 +196,27 @@ def tui_start(args: argparse.Namespace) -> tuple[str, str | None]:
 
 
 def _run_tui(args: argparse.Namespace) -> int:
+    from ddaudit_tui.commands.case import check_case_args
     from ddaudit_tui.events.query import parse_query
     from ddaudit_tui.sources.select import open_source, resolve_source_window
 
     parse_query(args.query)
+    check_case_args(args)  # a bad case name is a usage error before anything opens
     start_pane, start_key = tui_start(args)
     settings = settings_from(args)
     # Files are read by the source's thread once the TUI has painted its first frame (tui/loading.py).
     source = open_source(args, settings, streaming=True, stdin=_stdin_for_tui(args))
     window = resolve_source_window(args, source)
+    from ddaudit_tui.case.record import source_info
+    from ddaudit_tui.case.store import default_analyst
     from ddaudit_tui.tui.app import DdauditApp  # Textual only on this path
+    from ddaudit_tui.tui.case_session import CaseSession
+
+    case = CaseSession(
+        default_analyst(getattr(settings, "analyst", None)),
+        name=args.case,
+        source=source_info(args, settings),
+    )
 
     app = DdauditApp(
         source,
@@ -209,6 +226,7 @@ def _run_tui(args: argparse.Namespace) -> int:
         export_dir=Path(settings.export_dir) if settings.export_dir else None,
         start_pane=start_pane,
         start_key=start_key,
+        case=case,
     )
     from ddaudit_tui.alerts.wiring import tui_watch_options
 

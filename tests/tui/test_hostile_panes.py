@@ -252,7 +252,7 @@ async def test_ai_activity_drill_down_and_export(hostile_file: Path, tmp_path: P
         assert screen.result.summary["total_tool_calls"] == 8
         text = assert_frame_safe(app, "ai")
         assert LITERAL in text
-        for section in ("f", "t", "c", "a", "y", "m", "u"):
+        for section in ("f", "t", "c", "a", "y", "o", "u"):
             await press(pilot, section)
             assert_frame_safe(app, f"ai section {section}")
         await press(pilot, "enter")  # drill into the hostile user

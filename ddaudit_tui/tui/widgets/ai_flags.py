@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 from ddaudit_tui.analysis import glossary as G
 from ddaudit_tui.analysis.ai import AiActivity
 from ddaudit_tui.analysis.signals import SEVERITY_STYLE, Flag, Severity
+from ddaudit_tui.tui.marks import MARK_GLYPH, is_marked, marked_ids
 from ddaudit_tui.tui.safe_text import clean
 
 _SEVERITY_WIDTH = max(cell_len(s.label) for s in Severity) + 1
@@ -67,6 +68,14 @@ def flag_text(flag: Flag, width: int | None = None) -> Text:
     if width is not None:
         text.truncate(max(1, width), overflow="ellipsis")
     return text
+
+
+def _with_mark(text: Text, marked: bool) -> Text:
+    """The flag's line, led by the mark glyph when its events are marked in the case (issue 15)."""
+    if not marked:
+        return text
+    out = Text(MARK_GLYPH + " ", style="bold", no_wrap=text.no_wrap, end="") + text
+    return out
 
 
 def plural(n: int, word: str) -> str:
@@ -234,12 +243,19 @@ class AiFlagList(OptionList):
         self._built_width = self.size.width
         width = None if self.wrap else max(12, (self.scrollable_content_region.width or 80) - 1)
         if self._flags:
-            options = [Option(flag_text(f, width), id=f"flag-{i}") for i, f in enumerate(self._flags)]
+            marked = marked_ids(self)
+            options = [
+                Option(_with_mark(flag_text(f, width), is_marked(f, marked)), id=f"flag-{i}")
+                for i, f in enumerate(self._flags)
+            ]
         else:
             options = [Option(Text("No flags.", style="dim"), id="none", disabled=True)]
         self.set_options(options)
         if self._flags:
             self.highlighted = min(highlighted or 0, len(self._flags) - 1)
+
+    def refresh_marks(self) -> None:
+        self._rebuild()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

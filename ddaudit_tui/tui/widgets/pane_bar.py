@@ -46,7 +46,13 @@ class Crumb:
 
 
 # Short names for bars under ~90 columns (the numbers never go).
-SHORT_TITLES: dict[str, str] = {"lookup": "Key", "watch": "Watch", "ai": "AI", "explore": "Explore"}
+SHORT_TITLES: dict[str, str] = {
+    "lookup": "Key",
+    "watch": "Watch",
+    "ai": "AI",
+    "explore": "Explore",
+    "case": "Case",
+}
 BACK_HINT = "esc ‹ "
 
 

@@ -1,0 +1,84 @@
+"""Marks in the tables: the one glyph and the one question every table asks ("is this row marked?").
+
+A mark (issue 15) keeps event ids. A row is shown marked when one of its events is marked — whichever
+pane the mark was made in: an event marked in Explore is starred in Key lookup's timeline too. Tables
+ask `marked_ids(self.app)` when they draw; the app calls `refresh_marks()` on every table when the
+case's marks change (`refresh_all`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.dom import DOMNode
+
+from ddaudit_tui.events.record import Event
+
+# Not a severity or outcome glyph (‼ ! ◆ ○ · ✖ ▲ ✓ ⚠): a star reads "kept as evidence".
+MARK_GLYPH = "★"
+
+
+@dataclass
+class MarkTarget:
+    """The selected thing `m` would mark: what it is, one line for people, its events, and where it
+    lives (`ref`, for jumping back to it from the Case view)."""
+
+    kind: (
+        str  # "event" | "flag" | "origin" | "endpoint" | "network" | "deleted" | "alert" | "ai_flag" | "row"
+    )
+    label: str
+    events: list[Event] = field(default_factory=list)
+    event_ids: tuple[str, ...] = ()  # more ids (already stored in the case, or not loaded here)
+    ref: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def all_ids(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys([*(e.id for e in self.events), *self.event_ids]))
+
+
+def marked_ids(node: DOMNode) -> frozenset[str]:
+    """The event ids marked in the app's case (empty outside a ddaudit app, e.g. a widget test)."""
+    try:
+        session = getattr(node.app, "case", None)
+    except Exception:  # no app (a widget not mounted)
+        return frozenset()
+    ids = getattr(session, "marked_ids", None)
+    return ids if isinstance(ids, frozenset) else frozenset()
+
+
+def item_event_ids(item: Any) -> tuple[str, ...]:
+    """The event ids a table row stands for: an event, a flag, a group, a deletion, an alert, a call."""
+    if isinstance(item, Event):
+        return (item.id,)
+    ids: list[str] = []
+    for name in ("event_ids", "related_ids"):
+        value = getattr(item, name, None)
+        if isinstance(value, list | tuple):
+            ids += [str(v) for v in value]
+    one = getattr(item, "event_id", None)
+    if isinstance(one, str):
+        ids.append(one)
+    ev = getattr(item, "event", None)
+    if isinstance(ev, Event):
+        ids.append(ev.id)
+    return tuple(dict.fromkeys(ids))
+
+
+def is_marked(item: Any, marked: Iterable[str] | frozenset[str]) -> bool:
+    if not marked:
+        return False
+    marked = marked if isinstance(marked, frozenset | set) else frozenset(marked)
+    return any(i in marked for i in item_event_ids(item))
+
+
+def refresh_all(app: Any) -> None:
+    """Every table of every pane (and the screens open over them) redraws its mark glyphs."""
+    stacks = getattr(app, "_screen_stacks", {}) or {}
+    screens = [s for stack in stacks.values() for s in stack]
+    for screen in screens:
+        for widget in [screen, *screen.query("*")]:
+            refresh = getattr(widget, "refresh_marks", None)
+            if callable(refresh):
+                refresh()

@@ -290,3 +290,19 @@ async def test_a_second_app_with_the_case_restores_marks_and_the_last_key_lookup
         assert again.case.load().marks.keys() == marked.keys()
         flags = screen.query_one(FlagList)
         assert flags.options[0].prompt.plain.startswith(MARK_GLYPH)
+
+
+async def test_help_and_palette_list_mark_note_and_export_case(tmp_path: Path):
+    from ddaudit_tui.tui.commands import binding_groups
+
+    app = demo_app(tmp_path, start_pane="explore")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await explore_ready(pilot)
+        entries = {e.action: e for g in binding_groups(app, app.screen) for e in g.entries}
+        for action in ("mark", "note", "export_case"):
+            assert any(a.endswith(action) for a in entries), action
+        await pilot.press("ctrl+p")
+        await settle_watch(pilot)
+        await pilot.press(*"Export case")
+        await settle_watch(pilot)
+        assert "Export case" in screen_text(app)

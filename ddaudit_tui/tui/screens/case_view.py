@@ -71,19 +71,20 @@ def _text(value: str, style: str = "") -> Text:
 
 
 CASE_COLUMNS: tuple[TableColumn[CaseRow], ...] = (
-    TableColumn("time", "time (UTC)", lambda r, local: _text(fmt_ts(r.ts, local)), lambda r: r.ts),
+    TableColumn("time", "time", lambda r, local: _text(fmt_ts(r.ts, local)), lambda r: r.ts),
     TableColumn("id", "mark", lambda r, _l: _text(r.target if r.target != CASE_NOTE else "—"), lambda r: r.target),
     TableColumn("pane", "pane", lambda r, _l: _text(PANE_WORDS.get(r.pane, r.pane)), lambda r: r.pane),
     TableColumn("kind", "what", lambda r, _l: _text(r.kind), lambda r: r.kind),
+    TableColumn("label", "marked", lambda r, _l: _text(r.label), lambda r: r.label, max_width=60),
     TableColumn("note", "note", lambda r, _l: _text(r.note.splitlines()[0] if r.note else "", "italic"),
                 lambda r: r.note, max_width=40),
-    TableColumn("label", "marked", lambda r, _l: _text(r.label), lambda r: r.label),
     TableColumn("events", "events", lambda r, _l: len(r.event_ids), lambda r: len(r.event_ids), "right"),
 )  # fmt: skip
 
 
 class CaseTable(SortableTable[CaseRow]):
     HELP_GROUP: ClassVar[str] = "Case"
+    SHOW_MARKS: ClassVar[bool] = False  # every row is a mark
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Go to", id="case.go", tooltip="Show the marked thing in its pane"),

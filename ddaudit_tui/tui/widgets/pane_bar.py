@@ -154,6 +154,7 @@ class PaneBar(Widget):
         candidates = [
             variant(False, "full", "   ", 3),
             variant(False, "full", "  ", 3),
+            variant(True, "full", "  ", 3),  # five panes: short names before the way back is cut
             variant(False, "full", "  ", 1),
             variant(True, "full", "  ", 1),
             variant(True, "short", "  ", 1),

@@ -275,6 +275,8 @@ class SortableTable(ChoosesSortColumn, DataTable[Text], Generic[T], inherit_bind
     HELP_GROUP: ClassVar[str] = "Table"
     # Panes that listen to DataTable's own row messages (Spike watch) let them through.
     BUBBLE_ROW_EVENTS: ClassVar[bool] = False
+    # Rows whose events are marked in the case lead with ★ (a table of marks itself does not).
+    SHOW_MARKS: ClassVar[bool] = True
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Open", id="table-base.open", tooltip="Open the highlighted row"),
@@ -483,7 +485,7 @@ class SortableTable(ChoosesSortColumn, DataTable[Text], Generic[T], inherit_bind
         ]
         # Rows whose events are marked in the case (issue 15) lead with the mark glyph; once one row is
         # marked, the others get the same room so the first column stays aligned.
-        marked = marked_ids(self)
+        marked = marked_ids(self) if self.SHOW_MARKS else frozenset()
         if marked and self.table_columns:
             flags = [is_marked(item, marked) for item in self._items]
             if any(flags):

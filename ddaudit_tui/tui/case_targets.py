@@ -209,6 +209,18 @@ def ai_target(screen: Any) -> MarkTarget | None:
     return None
 
 
+def detail_target(screen: Any) -> MarkTarget | None:
+    """The event an event detail shows (opened from any pane's table), placed as that pane's table
+    would place it (so `m` in the detail and `m` on the row are the same mark)."""
+    pane = screen.app.screen_stack[0]
+    ref: dict[str, str] = {}
+    if isinstance(getattr(pane, "query_text", None), str) and type(pane).__name__ == "ExploreScreen":
+        ref = {"query": pane.query_text}
+    elif getattr(pane, "report", None) is not None and type(pane).__name__ == "KeyLookupScreen":
+        ref = {"key_id": pane.report.key_id, "section": "timeline"}
+    return _event_target(screen.event, **ref)
+
+
 def target_for(screen: Screen[Any]) -> MarkTarget | None:
     """The thing `m` would mark on `screen` (a pane or a dialog over it)."""
     name = type(screen).__name__
@@ -219,6 +231,7 @@ def target_for(screen: Screen[Any]) -> MarkTarget | None:
         "AlertEventsScreen": alert_events_target,
         "AiScreen": ai_target,
         "AiUserScreen": ai_target,
+        "EventDetailScreen": detail_target,
     }.get(name)
     if finder is None:
         return None

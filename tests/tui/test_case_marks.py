@@ -155,6 +155,13 @@ async def test_key_lookup_marks_a_flag_a_deletion_and_a_timeline_event(tmp_path:
         assert marks[-1].kind == "flag" and marks[-1].ref["signal"] == flag.signal
         assert set(marks[-1].event_ids) == set(flag.event_ids)
         assert flags.options[0].prompt.plain.startswith(MARK_GLYPH)
+        # `n` is the note here too (Networks moved to `w`).
+        await pilot.press("n")
+        await settle_watch(pilot)
+        assert isinstance(app.screen, TextDialog) and "mark m1" in screen_text(app)
+        await pilot.press(*"leaked on GitHub", "enter")
+        await settle_watch(pilot)
+        assert app.case.load().notes["m1"].text == "leaked on GitHub"
         # The deletions.
         screen.action_show_section("deleted")
         await settle_watch(pilot)
@@ -277,6 +284,10 @@ async def test_a_second_app_with_the_case_restores_marks_and_the_last_key_lookup
         screen.query_one(FlagList).focus()
         await pilot.press("m")
         await settle_watch(pilot)
+        explore = await explore_ready(pilot)
+        await pilot.press("slash", *"@evt.name:Monitor", "enter")
+        await until(pilot, lambda: explore.query_text == "@evt.name:Monitor", what="the query")
+        await settle_watch(pilot)
     marked = CaseStore("inc-9").load().marks
     assert len(marked) == 1
 
@@ -290,6 +301,8 @@ async def test_a_second_app_with_the_case_restores_marks_and_the_last_key_lookup
         assert again.case.load().marks.keys() == marked.keys()
         flags = screen.query_one(FlagList)
         assert flags.options[0].prompt.plain.startswith(MARK_GLYPH)
+        explore = await explore_ready(pilot)
+        assert explore.query_text == "@evt.name:Monitor"  # Explore's last query, restored
 
 
 async def test_help_and_palette_list_mark_note_and_export_case(tmp_path: Path):
@@ -306,3 +319,48 @@ async def test_help_and_palette_list_mark_note_and_export_case(tmp_path: Path):
         await pilot.press(*"Export case")
         await settle_watch(pilot)
         assert "Export case" in screen_text(app)
+
+
+async def test_m_in_the_event_detail_is_the_same_mark_as_on_its_row(tmp_path: Path):
+    app = demo_app(tmp_path, start_pane="explore")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await explore_ready(pilot)
+        await pilot.press("m", "enter")
+        await settle_watch(pilot)
+        from ddaudit_tui.tui.screens.detail import EventDetailScreen
+
+        assert isinstance(app.screen, EventDetailScreen)
+        await pilot.press("m")  # the same event: unmarks it
+        await settle_watch(pilot)
+        assert app.case.load().marks == {}
+        await pilot.press("m")
+        await settle_watch(pilot)
+        (mark,) = app.case.load().marks.values()
+        assert mark.ref["query"] == screen.query_text
+
+
+def test_no_pane_or_table_shadows_m_n_or_E():
+    """`m`, `n` and `E` are the case's keys in every pane: no pane, section or table binds them to
+    something else (the event detail's `n` is "next event", documented; dialogs take typed text)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from textual.screen import ModalScreen
+
+    import ddaudit_tui.tui.screens as screens_pkg
+    import ddaudit_tui.tui.widgets as widgets_pkg
+
+    clashes = []
+    for pkg in (screens_pkg, widgets_pkg):
+        for info in pkgutil.iter_modules(pkg.__path__):
+            module = importlib.import_module(f"{pkg.__name__}.{info.name}")
+            for _, cls in inspect.getmembers(module, inspect.isclass):
+                if cls.__module__ != module.__name__ or issubclass(cls, ModalScreen):
+                    continue
+                for b in getattr(cls, "BINDINGS", ()):
+                    keys = b.key.split(",") if hasattr(b, "key") else str(b[0]).split(",")
+                    action = b.action if hasattr(b, "action") else b[1]
+                    if {"m", "n", "E"} & set(keys) and not str(action).startswith("app."):
+                        clashes.append(f"{cls.__name__}: {b}")
+    assert clashes == []

@@ -187,7 +187,7 @@ async def test_key_lookup_card_sections_copy_and_export(
         await press(pilot, "enter")
         assert screen.report is not None and screen.report.flags
         seen = assert_frame_safe(app, "key card")
-        for section in ("f", "o", "n", "p", "d", "a"):
+        for section in ("f", "o", "w", "p", "d", "a"):
             await press(pilot, section)
             seen += assert_frame_safe(app, f"key section {section}")
         for section in ("d", "a"):  # an event's detail from the deletions and the timeline

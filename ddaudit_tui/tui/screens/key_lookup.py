@@ -124,7 +124,7 @@ KEY_COLUMNS = (
 SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("flags", "Flags", "f"),
     ("origins", "Origins", "o"),
-    ("networks", "Networks", "n"),
+    ("networks", "Networks", "w"),  # `n` is the note key everywhere (issue 15)
     ("endpoints", "Endpoints", "p"),
     ("deleted", "Deleted", "d"),
     ("timeline", "Timeline", "a"),

@@ -154,7 +154,10 @@ class PaneBar(Widget):
         candidates = [
             variant(False, "full", "   ", 3),
             variant(False, "full", "  ", 3),
-            variant(True, "full", "  ", 3),  # five panes: short names before the way back is cut
+            # Five panes: at 80 columns the badges go to their glyphs before the names get short, and the
+            # names get short before the way back is cut.
+            variant(False, "short", "  ", 3),
+            variant(True, "full", "  ", 3),
             variant(False, "full", "  ", 1),
             variant(True, "full", "  ", 1),
             variant(True, "short", "  ", 1),

@@ -243,6 +243,7 @@ class DdauditApp(WaitForInput, App[int]):
         # restored) instead of dying or lingering.
         watch_terminal(self, self._hang_up)
         start_loading(self)  # files: read page by page after the first frame (tui/loading.py)
+        self.set_badge("case", CaseScreen.badge_for(self.case))  # a reopened case: its marks, counted
         if self.start_key is not None:
             self.call_after_refresh(self.run_worker, self.action_open_key(self.start_key), group=START_GROUP)
         elif self.start_pane == "auto":

@@ -70,14 +70,16 @@ def _text(value: str, style: str = "") -> Text:
     return Text(clean(value), style=style, no_wrap=True, end="")
 
 
+# What was marked and the note come first: at 80 columns the table keeps them and drops the rest
+# (the rows are in time order whatever is shown).
 CASE_COLUMNS: tuple[TableColumn[CaseRow], ...] = (
-    TableColumn("time", "time", lambda r, local: _text(fmt_ts(r.ts, local)), lambda r: r.ts),
-    TableColumn("id", "mark", lambda r, _l: _text(r.target if r.target != CASE_NOTE else "—"), lambda r: r.target),
-    TableColumn("pane", "pane", lambda r, _l: _text(PANE_WORDS.get(r.pane, r.pane)), lambda r: r.pane),
+    TableColumn("id", "mark", lambda r, _l: _text(r.target if r.target != CASE_NOTE else "—"), lambda r: r.ts),
     TableColumn("kind", "what", lambda r, _l: _text(r.kind), lambda r: r.kind),
     TableColumn("label", "marked", lambda r, _l: _text(r.label), lambda r: r.label, max_width=60),
     TableColumn("note", "note", lambda r, _l: _text(r.note.splitlines()[0] if r.note else "", "italic"),
                 lambda r: r.note, max_width=40),
+    TableColumn("pane", "pane", lambda r, _l: _text(PANE_WORDS.get(r.pane, r.pane)), lambda r: r.pane),
+    TableColumn("time", "marked at", lambda r, local: _text(fmt_ts(r.ts, local)), lambda r: r.ts),
     TableColumn("events", "events", lambda r, _l: len(r.event_ids), lambda r: len(r.event_ids), "right"),
 )  # fmt: skip
 
@@ -99,6 +101,14 @@ class CaseScreen(PaneScreen):
 
     PANE_TITLE: ClassVar[str] = "Case"
 
+    DEFAULT_CSS = """
+    CaseScreen {
+        #case-summary { height: 1; padding: 0 1; background: $panel; }
+        #case-folder { height: auto; max-height: 2; padding: 0 1; color: $text-muted; }
+        #case-export { height: auto; max-height: 3; padding: 0 1; }
+    }
+    """
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("d,delete", "remove_mark", "Remove mark", id="case.remove", tooltip="Remove the selected mark"),
         Binding("E", "app.export_case", "Export case", id="case.export",
@@ -107,6 +117,7 @@ class CaseScreen(PaneScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="case-summary")
+        yield Static(id="case-folder")
         yield CaseTable(
             CASE_COLUMNS,
             identity=lambda r: r.target,
@@ -139,17 +150,18 @@ class CaseScreen(PaneScreen):
         self.query_one(CaseTable).set_items(case_rows(case), bool(getattr(self.app, "local_time", False)))
         head = Text(no_wrap=True, overflow="ellipsis", end="")
         head.append(f"case {session.name}", style="bold")
-        if not session.on_disk:
-            head.append(" · not saved yet (the first mark or note saves it; E names and exports it)")
-        else:
-            head.append(f" · {session.path}")
         kinds = [e.kind for e in case.entries]
         head.append(
             f" · {MARK_GLYPH} {len(case.marks)} marks · {kinds.count('query')} queries · "
             f"{kinds.count('key')} key lookups · {kinds.count('alert')} alerts"
-            + (f" (+{session.pending_work()} not saved)" if session.pending_work() else ""),
-            style="",
+            + (f" (+{session.pending_work()} not saved)" if session.pending_work() else "")
         )
+        folder = Text(overflow="fold", end="")
+        if not session.on_disk:
+            folder.append("not saved yet: the first mark or note saves it; E names and exports it")
+        else:
+            folder.append(f"saved in {session.path}")
+        self.query_one("#case-folder", Static).update(folder)
         self.query_one("#case-summary", Static).update(head)
         export = Text(no_wrap=True, overflow="fold", end="")
         if session.last_export is not None:

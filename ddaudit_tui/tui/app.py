@@ -181,10 +181,11 @@ class DdauditApp(WaitForInput, App[int]):
         Binding(
             "escape", "back_pivot", "Back", id="app.back", tooltip="Back to where the last pivot (x) came from"
         ),
-        # The case (issue 15, tui/case_session.py): m marks, n notes, E exports the whole investigation.
+        # The case (issue 15, tui/case_session.py): m marks, n notes, E exports the whole investigation
+        # ("Case export": the panes' own "Export" stays the palette's first answer to "export").
         Binding("m", "mark", "Mark", id="app.mark", show=False, tooltip="Mark the selected event, flag, row or alert as evidence (again: unmark)"),
         Binding("n", "note", "Note", id="app.note", show=False, tooltip="Write a note on the selected mark, or on the case"),
-        Binding("E", "export_case", "Export case", id="app.export-case", show=False,
+        Binding("E", "export_case", "Case export", id="app.export-case", show=False,
                 tooltip="Export the whole investigation: report.md/html, case.json, evidence, SHA256SUMS"),
     ]  # fmt: skip
 

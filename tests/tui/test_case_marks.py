@@ -316,9 +316,9 @@ async def test_help_and_palette_list_mark_note_and_export_case(tmp_path: Path):
             assert any(a.endswith(action) for a in entries), action
         await pilot.press("ctrl+p")
         await settle_watch(pilot)
-        await pilot.press(*"Export case")
+        await pilot.press(*"Case export")
         await settle_watch(pilot)
-        assert "Export case" in screen_text(app)
+        assert "Case export" in screen_text(app)
 
 
 async def test_m_in_the_event_detail_is_the_same_mark_as_on_its_row(tmp_path: Path):

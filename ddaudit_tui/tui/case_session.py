@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 
 from ddaudit_tui.case.model import CASE_NOTE, Case, JournalEntry, Mark, SourceInfo
-from ddaudit_tui.case.store import CaseStore, unnamed_name
+from ddaudit_tui.case.store import CaseStore, now_ms, unnamed_name
 from ddaudit_tui.tui.marks import MarkTarget
 
 Work = Callable[[CaseStore], Any]
@@ -113,7 +113,8 @@ class CaseSession:
 
     def _do(self, work: Work) -> None:
         if self.store is None:
-            self._pending.append((int(self.clock() * 1000), work))
+            # The store's clock (the wall clock), as for everything written once the case is on disk.
+            self._pending.append((now_ms(), work))
             return
         work(self.store)
         self._refresh()

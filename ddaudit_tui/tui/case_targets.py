@@ -107,7 +107,7 @@ def lookup_target(screen: Any) -> MarkTarget | None:
             what = " ".join(str(x) for x in (item.resource_type, item.resource_name or item.resource_id) if x)
             label = clean(f"{item.kind}: {what or 'resource'} at {iso(item.ts)}", max_len=160)
             return MarkTarget(
-                "deleted", label, evs, more, {"key_id": key, "section": section, "event_id": item.event_id}
+                "deletion", label, evs, more, {"key_id": key, "section": section, "event_id": item.event_id}
             )
         if isinstance(item, OriginGroup):
             country = item.country

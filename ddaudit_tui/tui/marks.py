@@ -26,7 +26,7 @@ class MarkTarget:
     lives (`ref`, for jumping back to it from the Case view)."""
 
     kind: (
-        str  # "event" | "flag" | "origin" | "endpoint" | "network" | "deleted" | "alert" | "ai_flag" | "row"
+        str  # "event" | "flag" | "origin" | "endpoint" | "network" | "deletion" | "alert" | "ai_flag" | "row"
     )
     label: str
     events: list[Event] = field(default_factory=list)

@@ -171,7 +171,7 @@ async def test_key_lookup_marks_a_flag_a_deletion_and_a_timeline_event(tmp_path:
         await settle_watch(pilot)
         d = deleted.cursor_item
         mark = list(app.case.load().marks.values())[-1]
-        assert mark.kind == "deleted" and mark.ref["event_id"] == d.event_id
+        assert mark.kind == "deletion" and mark.ref["event_id"] == d.event_id
         assert d.event_id in mark.event_ids
         assert deleted._cells[deleted._order[deleted.cursor_row]][0].plain.startswith(MARK_GLYPH)
         # A timeline event.

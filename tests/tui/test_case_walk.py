@@ -111,7 +111,7 @@ async def test_the_acceptance_walk_ends_in_a_verified_folder_that_tells_the_stor
     case = json.loads((folder / "case.json").read_text())
     marks = case["marks"]
     assert [m["kind"] for m in marks].count("flag") == 2
-    assert [m["kind"] for m in marks].count("deleted") == len(deleted.items)
+    assert [m["kind"] for m in marks].count("deletion") == len(deleted.items)
     assert [m["kind"] for m in marks].count("event") == 3
     assert case["notes"][0]["text"] == "revoked at 10:42 by me"
     # Every marked event's raw event is in the evidence, each once.

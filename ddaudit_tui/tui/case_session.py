@@ -59,6 +59,7 @@ class CaseSession:
         self._pending: list[tuple[int, Work]] = []
         self._case: Case | None = None
         self.marked_ids: frozenset[str] = frozenset()
+        self.mark_sets: tuple[frozenset[str], ...] = ()  # each mark's event ids (the tables' ★)
         self.last_export: Path | None = None
         self.restored: dict[str, JournalEntry] = {}  # what the panes restore on reopening (last_work)
         if name is not None:
@@ -97,7 +98,9 @@ class CaseSession:
 
     def _refresh(self) -> None:
         self._case = None
-        self.marked_ids = frozenset(self.load().marked_ids())
+        case = self.load()
+        self.marked_ids = frozenset(case.marked_ids())
+        self.mark_sets = tuple(frozenset(m.event_ids) for m in case.marks.values() if m.event_ids)
 
     def ensure_store(self) -> CaseStore:
         """The case on disk: made now (as `unnamed-<start>`) when it was only in memory, with the work

@@ -1,14 +1,14 @@
 """Marks in the tables: the one glyph and the one question every table asks ("is this row marked?").
 
-A mark (issue 15) keeps event ids. A row is shown marked when one of its events is marked — whichever
-pane the mark was made in: an event marked in Explore is starred in Key lookup's timeline too. Tables
-ask `marked_ids(self.app)` when they draw; the app calls `refresh_marks()` on every table when the
+A mark (issue 15) keeps event ids. A row is shown marked when a mark is about it or part of it (all of
+the mark's events are the row's) — whichever pane the mark was made in: an event marked in Explore is
+starred in Key lookup's timeline too, and so is the flag citing it. Tables ask `mark_sets(self)` (or
+`marked_ids(self)`, the events marked one by one) when they draw; the app calls `refresh_marks()` on every table when the
 case's marks change (`refresh_all`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,14 +38,19 @@ class MarkTarget:
         return tuple(dict.fromkeys([*(e.id for e in self.events), *self.event_ids]))
 
 
-def marked_ids(node: DOMNode) -> frozenset[str]:
-    """The event ids marked in the app's case (empty outside a ddaudit app, e.g. a widget test)."""
+def mark_sets(node: DOMNode) -> tuple[frozenset[str], ...]:
+    """The event ids of each mark in the app's case (empty outside a ddaudit app, e.g. a widget test)."""
     try:
         session = getattr(node.app, "case", None)
     except Exception:  # no app (a widget not mounted)
-        return frozenset()
-    ids = getattr(session, "marked_ids", None)
-    return ids if isinstance(ids, frozenset) else frozenset()
+        return ()
+    sets = getattr(session, "mark_sets", None)
+    return sets if isinstance(sets, tuple) else ()
+
+
+def marked_ids(node: DOMNode) -> frozenset[str]:
+    """The events marked one by one (an event row carries the glyph when its event is one of them)."""
+    return frozenset(next(iter(s)) for s in mark_sets(node) if len(s) == 1)
 
 
 def item_event_ids(item: Any) -> tuple[str, ...]:
@@ -66,11 +71,14 @@ def item_event_ids(item: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(ids))
 
 
-def is_marked(item: Any, marked: Iterable[str] | frozenset[str]) -> bool:
-    if not marked:
+def is_marked(item: Any, sets: tuple[frozenset[str], ...]) -> bool:
+    """Whether a mark is about this row or part of it: every event of some mark is one of the row's.
+    An event marked in Explore stars its row everywhere, and the flag or group holding it; a flag's
+    mark stars that flag, not each of its (maybe 180) events nor every row sharing one of them."""
+    if not sets:
         return False
-    marked = marked if isinstance(marked, frozenset | set) else frozenset(marked)
-    return any(i in marked for i in item_event_ids(item))
+    ids = set(item_event_ids(item))
+    return bool(ids) and any(s and s <= ids for s in sets)
 
 
 def refresh_all(app: Any) -> None:

@@ -162,6 +162,9 @@ async def test_key_lookup_marks_a_flag_a_deletion_and_a_timeline_event(tmp_path:
         await pilot.press(*"leaked on GitHub", "enter")
         await settle_watch(pilot)
         assert app.case.load().notes["m1"].text == "leaked on GitHub"
+        # The next flag too: it cites 180 events, the deletions among them — they are not starred for it.
+        await pilot.press("j", "m")
+        await settle_watch(pilot)
         # The deletions.
         screen.action_show_section("deleted")
         await settle_watch(pilot)
@@ -173,7 +176,8 @@ async def test_key_lookup_marks_a_flag_a_deletion_and_a_timeline_event(tmp_path:
         mark = list(app.case.load().marks.values())[-1]
         assert mark.kind == "deletion" and mark.ref["event_id"] == d.event_id
         assert d.event_id in mark.event_ids
-        assert deleted._cells[deleted._order[deleted.cursor_row]][0].plain.startswith(MARK_GLYPH)
+        starred = [i for i, cells in enumerate(deleted._cells) if cells[0].plain.startswith(MARK_GLYPH)]
+        assert starred == [deleted._order[deleted.cursor_row]]  # the marked deletion, only it
         # A timeline event.
         screen.action_show_section("timeline")
         await settle_watch(pilot)

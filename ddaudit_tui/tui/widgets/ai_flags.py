@@ -22,7 +22,7 @@ from textual.widgets.option_list import Option
 from ddaudit_tui.analysis import glossary as G
 from ddaudit_tui.analysis.ai import AiActivity
 from ddaudit_tui.analysis.signals import SEVERITY_STYLE, Flag, Severity
-from ddaudit_tui.tui.marks import MARK_GLYPH, is_marked, marked_ids
+from ddaudit_tui.tui.marks import MARK_GLYPH, is_marked, mark_sets
 from ddaudit_tui.tui.safe_text import clean
 
 _SEVERITY_WIDTH = max(cell_len(s.label) for s in Severity) + 1
@@ -243,7 +243,7 @@ class AiFlagList(OptionList):
         self._built_width = self.size.width
         width = None if self.wrap else max(12, (self.scrollable_content_region.width or 80) - 1)
         if self._flags:
-            marked = marked_ids(self)
+            marked = mark_sets(self)
             options = [
                 Option(_with_mark(flag_text(f, width), is_marked(f, marked)), id=f"flag-{i}")
                 for i, f in enumerate(self._flags)

@@ -37,7 +37,7 @@ from ddaudit_tui.analysis.signals import SEVERITY_STYLE, Flag, Severity
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.outcome import rich_style
 from ddaudit_tui.timeutil import fmt_ts
-from ddaudit_tui.tui.marks import MARK_GLYPH, is_marked, marked_ids
+from ddaudit_tui.tui.marks import MARK_GLYPH, is_marked, mark_sets
 from ddaudit_tui.tui.pivot import MAX_LIST_TARGETS, PivotTarget, row_targets
 from ddaudit_tui.tui.safe_text import clean
 from ddaudit_tui.tui.widgets.event_table import EXPLORE_COLUMNS, Column, EventTable
@@ -339,7 +339,7 @@ class FlagList(OptionList):
         width = max(20, (self.scrollable_content_region.width or 80) - 2)
         highlighted = self.highlighted
         options: list[Option] = []
-        marked = marked_ids(self)
+        marked = mark_sets(self)
         for i, f in enumerate(self._flags):
             prompt = flag_heading(f)
             if marked and is_marked(f, marked):

@@ -39,7 +39,7 @@ from textual.strip import Strip
 from textual.widgets import DataTable, OptionList
 from textual.widgets.option_list import Option
 
-from ddaudit_tui.tui.marks import MARK_GLYPH, is_marked, marked_ids
+from ddaudit_tui.tui.marks import MARK_GLYPH, is_marked, mark_sets
 from ddaudit_tui.tui.pivot import PivotTarget, row_targets
 from ddaudit_tui.tui.safe_text import clean
 
@@ -485,7 +485,7 @@ class SortableTable(ChoosesSortColumn, DataTable[Text], Generic[T], inherit_bind
         ]
         # Rows whose events are marked in the case (issue 15) lead with the mark glyph; once one row is
         # marked, the others get the same room so the first column stays aligned.
-        marked = marked_ids(self) if self.SHOW_MARKS else frozenset()
+        marked = mark_sets(self) if self.SHOW_MARKS else ()
         if marked and self.table_columns:
             flags = [is_marked(item, marked) for item in self._items]
             if any(flags):

@@ -137,3 +137,35 @@ async def test_the_acceptance_walk_ends_in_a_verified_folder_that_tells_the_stor
     ):
         assert earlier in report and later in report
         assert report.index(earlier) < report.rindex(later), (earlier, later)
+
+
+async def test_m_marks_a_spike_watch_alert_and_an_event_of_it(tmp_path: Path):
+    from ddaudit_tui.sources.demo import open_demo
+
+    clock = TestClock(FROZEN_NOW)
+    source = open_demo(seed=7, events=3000, end_ms=NOW_MS, clock=clock)
+    app = DdauditApp(source, Window(NOW_MS - 7 * 86_400_000, NOW_MS), clock=clock, export_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        watch = await polled(pilot, 1)
+        table = watch.alert_table
+        table.focus()
+        row = next(i for i, a in enumerate(table.items) if a.rule == "leaked_key_notification")
+        table.move_cursor(row=row)
+        alert = table.items[row]
+        await pilot.press("enter")
+        await until(pilot, lambda: getattr(app.screen, "events", None), what="the alert's events")
+        await pilot.press("m")  # in the alert's events: the event
+        await settle_watch(pilot)
+        (mark,) = app.case.load().marks.values()
+        assert mark.kind == "event" and mark.ref["alert"] == alert.dedup_key
+        await pilot.press("escape", "m")  # on the alert row: the alert, with the events opened
+        await settle_watch(pilot)
+        mark = list(app.case.load().marks.values())[-1]
+        assert mark.kind == "alert" and mark.pane == "watch" and set(mark.event_ids) == set(alert.event_ids)
+        assert app.case.store is not None and set(mark.event_ids) <= set(app.case.store.events())
+        kinds = [e.kind for e in app.case.load().entries]
+        assert kinds.index("alert") < kinds.index("mark")
+        await pilot.press("m")  # again: unmarked
+        await settle_watch(pilot)
+        assert [m.kind for m in app.case.load().marks.values()] == ["event"]

@@ -80,6 +80,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     tui.add_argument(
         "--key", metavar="KEY_ID", help="open Key lookup on this API key id (@metadata.api_key.id)"
     )
+    tui.add_argument(
+        "--case",
+        metavar="NAME",
+        help="work in case NAME (made on first use; reopening restores its marks, "
+        "last query and key lookup). Default: an unnamed case, saved on the first mark or note",
+    )
 
     demo = sub.add_parser(
         "demo-data", help="write the demo org's events to a file (for benchmarks and tests)"
@@ -199,12 +205,30 @@ def _run_tui(args: argparse.Namespace) -> int:
     from ddaudit_tui.source_select import open_source, resolve_source_window
 
     parse_query(args.query)
+    if (case_name := getattr(args, "case", None)) is not None:
+        # A bad case name is a usage error before anything opens (the case package only: the commands'
+        # modules are not imported by the TUI before its first frame).
+        from ddaudit_tui.case.store import CaseNameError, validate_name
+
+        try:
+            validate_name(case_name)
+        except CaseNameError as exc:
+            raise UsageError(f"--case: {exc}") from None
     start_pane, start_key = tui_start(args)
     settings = settings_from(args)
     # Files are read by the source's thread once the TUI has painted its first frame (tui/loading.py).
     source = open_source(args, settings, streaming=True, stdin=_stdin_for_tui(args))
     window = resolve_source_window(args, source)
+    from ddaudit_tui.case.record import source_info
+    from ddaudit_tui.case.store import default_analyst
     from ddaudit_tui.tui.app import DdauditApp  # Textual only on this path
+    from ddaudit_tui.tui.case_session import CaseSession
+
+    case = CaseSession(
+        default_analyst(getattr(settings, "analyst", None)),
+        name=args.case,
+        source=source_info(args, settings),
+    )
 
     app = DdauditApp(
         source,
@@ -214,6 +238,7 @@ def _run_tui(args: argparse.Namespace) -> int:
         export_dir=Path(settings.export_dir) if settings.export_dir else None,
         start_pane=start_pane,
         start_key=start_key,
+        case=case,
     )
     from ddaudit_tui.alerts.wiring import tui_watch_options
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 from textual.worker import WorkerCancelled
@@ -107,7 +109,16 @@ def main() -> int:
         ("explore", "-@evt.name:Request", ("4", "j", "j")),
         # Explore's `i`: the investigation presets, "Failed logins" highlighted.
         ("presets", "-@evt.name:Request", ("4", "i", "j", "j", "j", "j")),
+        # The Case pane (issue 15): two flags of the top key and an Explore event marked, a note.
+        (
+            "case",
+            "-@evt.name:Request",
+            ("enter", "m", "j", "m", "4", "j", "m", "n", *"revoked at 10:42 by me", "enter", "5"),
+        ),
     ]
+    # Marks write a case: into a throwaway folder, never the user's cases.
+    os.environ["DDAUDIT_CASES_DIR"] = tempfile.mkdtemp(prefix="ddaudit-shots-")
+    only = set(sys.argv[1:])  # `make.py case`: only these shots
     for name, query, keys in shots:
         if only and name not in only:
             continue

@@ -247,8 +247,12 @@ async def investigate_key(
         matched = agg.aggregates.total + related_done.completeness.events_fetched
         completeness = replace(completeness, engine="search+ddsql", events_matched=matched)
     if not complete:
+        # What the fetches' own records cannot say: flags left out past the budget, DDSQL refused, a
+        # group-by cut at the row limit (a page that failed is in the records already).
         skipped = [w for w in warnings if w.startswith(("not evaluated on", "DDSQL unavailable"))]
-        completeness = completeness.with_reasons(*(skipped or ["the key's events are incomplete"]))
+        if agg is not None and agg.aggregates.truncated:
+            skipped.append("DDSQL row limit reached: the aggregates are cut")
+        completeness = completeness.with_reasons(*skipped)
     lost = [
         w for w in warnings if w.startswith(("creation/notification events unavailable", "country baseline"))
     ]

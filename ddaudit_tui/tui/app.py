@@ -26,10 +26,15 @@ from textual.driver import Driver
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 
+from ddaudit_tui.case.model import CASE_NOTE
+from ddaudit_tui.case.store import default_analyst
 from ddaudit_tui.timeutil import Window
+from ddaudit_tui.tui.case_session import CaseSession
+from ddaudit_tui.tui.case_targets import case_name_problem, journal, target_for
 from ddaudit_tui.tui.commands import ActionsProvider
 from ddaudit_tui.tui.hangup import EXIT_HANGUP, hangup_safe_driver, watch_terminal
 from ddaudit_tui.tui.loading import WaitForInput, start_loading
+from ddaudit_tui.tui.marks import MARK_GLYPH, refresh_all
 from ddaudit_tui.tui.safe_text import clean
 from ddaudit_tui.tui.screens.base import PaneScreen, QuitPrompt
 from ddaudit_tui.tui.widgets.header import PaneHeader, Status
@@ -89,6 +94,13 @@ PANES: tuple[Pane, ...] = (
         "Explore",
         "ddaudit_tui.tui.screens.explore:ExploreScreen",
         "Search every audit event; facets, presets and pivots",
+    ),
+    Pane(
+        "5",
+        "case",
+        "Case",
+        "ddaudit_tui.tui.screens.case_view:CaseScreen",
+        "The investigation: marks and notes; Enter goes back, E exports it",
     ),
 )
 START_PANES = ("auto", *(p.mode for p in PANES))
@@ -183,6 +195,12 @@ class DdauditApp(WaitForInput, App[int]):
         Binding(
             "escape", "back_pivot", "Back", id="app.back", tooltip="Back to where the last pivot (x) came from"
         ),
+        # The case (issue 15, tui/case_session.py): m marks, n notes, E exports the whole investigation
+        # ("Case export": the panes' own "Export" stays the palette's first answer to "export").
+        Binding("m", "mark", "Mark", id="app.mark", show=False, tooltip="Mark the selected event, flag, row or alert as evidence (again: unmark)"),
+        Binding("n", "note", "Note", id="app.note", show=False, tooltip="Write a note on the selected mark, or on the case"),
+        Binding("E", "export_case", "Case export", id="app.export-case", show=False,
+                tooltip="Export the whole investigation: report.md/html, case.json, evidence, SHA256SUMS"),
     ]  # fmt: skip
 
     local_time: reactive[bool] = reactive(False)
@@ -203,7 +221,15 @@ class DdauditApp(WaitForInput, App[int]):
         site: str | None = None,
         start_pane: str = "explore",
         start_key: str | None = None,
+        case: CaseSession | None = None,
     ) -> None:
+        # Every session works in a case; reopening a named one restores its panes' last work.
+        self.case = case if case is not None else CaseSession(default_analyst(), clock=clock)
+        restored = self.case.restored
+        if start_key is None and start_pane in ("auto", "lookup") and restored.get("lookup"):
+            start_key = restored["lookup"].key_id
+        if query == "*" and restored.get("explore") and restored["explore"].query:
+            query = restored["explore"].query or "*"
         if start_key is not None:
             start_pane = "lookup"
         if start_pane not in START_PANES:
@@ -246,6 +272,10 @@ class DdauditApp(WaitForInput, App[int]):
         start_loading(self)  # files: read page by page after the first frame (tui/loading.py)
         # Should a first frame never come (a terminal of size 0), the source must not wait for ever.
         self.set_timer(FIRST_PAINT_FALLBACK_S, self._first_paint_done)
+        # A reopened case: its marks, counted on the pane bar (the Case pane itself loads when opened).
+        marks = len(self.case.load().marks) if self.case is not None else 0
+        if marks:
+            self.set_badge("case", PaneBadge(f"{MARK_GLYPH} {marks}", MARK_GLYPH, "info"))
         if self.start_key is not None:
             self.call_after_refresh(self.run_worker, self.action_open_key(self.start_key), group=START_GROUP)
         elif self.start_pane == "auto":
@@ -479,6 +509,10 @@ class DdauditApp(WaitForInput, App[int]):
             if self.current_mode != from_mode:
                 short = clean(value, max_len=12) if value else ""
                 self._push_crumb(from_mode, self.current_mode, short)
+                to_mode, what = self.current_mode, f"{target.label} {value}".strip()
+                journal(self, lambda c: c.record_pivot(
+                    f"pivot from {self.pane_title(from_mode)} to {self.pane_title(to_mode)}: {what}", from_mode, to_mode
+                ))  # fmt: skip
         except Exception as exc:  # a failed pivot is explained, never fatal
             message = clean(str(exc) or type(exc).__name__, max_len=300)
             self.notify(message, title="Pivot failed", severity="error", markup=False, timeout=10)
@@ -540,6 +574,84 @@ class DdauditApp(WaitForInput, App[int]):
         pane = self.screen_stack[0]
         assert isinstance(pane, PaneScreen)
         return pane
+
+    # -- the case: marks, notes, export (issue 15; the work is in tui/case_*.py) ----------------------------
+
+    def case_changed(self) -> None:
+        """Marks or notes changed: every table redraws its glyphs, the Case view its rows."""
+        from ddaudit_tui.tui.screens.case_view import CaseScreen
+
+        refresh_all(self)
+        self.set_badge("case", CaseScreen.badge_for(self.case))
+
+    def action_mark(self) -> None:
+        """`m`: mark the selected thing of the current pane (or dialog) as evidence; on a marked one,
+        remove the mark."""
+        target = target_for(self.screen)
+        if target is None:
+            self.notify(
+                "Nothing to mark here: select an event, a flag, a row or an alert.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        pane = self.current_mode
+        existing = self.case.find_mark(target, pane)
+        if existing is not None:
+            if journal(self, lambda c: c.unmark(existing.id)):
+                self.notify(f"Removed mark {existing.id}.", markup=False)
+        elif (m := journal(self, lambda c: c.mark(target, pane))) is not None:
+            where = "" if self.case.named else f" in case {self.case.name} (E names and exports it)"
+            self.notify(f"{MARK_GLYPH} Marked {m.id}: {clean(m.label, max_len=80)}{where}", markup=False)
+        self.case_changed()
+
+    def action_note(self) -> None:
+        """`n`: a note on the selected thing's mark, else on the case."""
+        from ddaudit_tui.tui.screens.case_view import CaseScreen, TextDialog
+
+        target_id = CASE_NOTE
+        if isinstance(self.screen, CaseScreen):
+            target_id = self.screen.mark_id() or CASE_NOTE
+        elif (t := target_for(self.screen)) is not None and (m := self.case.find_mark(t, self.current_mode)):
+            target_id = m.id
+        what = "the case" if target_id == CASE_NOTE else f"mark {target_id}"
+
+        def done(text: str | None) -> None:
+            if text is not None and journal(self, lambda c: c.note(target_id, text)):
+                self.notify(f"Note on {what} saved." if text else f"Note on {what} removed.", markup=False)
+                self.case_changed()
+
+        self.push_screen(
+            TextDialog(
+                f"Note on {what}", self.case.note_text(target_id), "enter saves · empty removes · esc cancels"
+            ),
+            callback=done,
+        )
+
+    def action_export_case(self) -> None:
+        """`E`: the whole investigation as one folder; asks for a name while the case has none."""
+        from ddaudit_tui.tui.screens.case_view import TextDialog
+
+        if self.case.named:
+            self._export_case()
+            return
+
+        def named(name: str | None) -> None:
+            if name and journal(self, lambda c: c.rename(name)):
+                self._export_case()
+
+        self.push_screen(
+            TextDialog("Name this case to export it", "", "letters, digits, . _ - (e.g. inc-4711) · esc cancels",
+                       check=case_name_problem, placeholder="inc-4711"),
+            callback=named,
+        )  # fmt: skip
+
+    def _export_case(self) -> None:
+        out = self.export_dir or Path.cwd()
+        path = journal(self, lambda c: c.export(out))
+        if path is not None:
+            self.notify(f"Exported case {self.case.name} to {path}", title="Case exported", markup=False)
+            self.case_changed()
 
     def action_toggle_time(self) -> None:
         self.local_time = not self.local_time

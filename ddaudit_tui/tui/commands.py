@@ -142,7 +142,10 @@ class ActionsProvider(Provider):
 
     def _commands(self) -> list[tuple[str, str, partial[object]]]:
         commands: list[tuple[str, str, partial[object]]] = []
-        for group in binding_groups(self.app, self.screen):
+        groups = binding_groups(self.app, self.screen)
+        # The app's own group last: on equal scores the palette lists hits in this order, and the pane's
+        # action (Explore's "Export") is the likelier wish than the app-wide one ("Case export").
+        for group in [*groups[1:], *groups[:1]]:
             if group.node is None or group.editing:
                 continue
             for entry in group.entries:

@@ -29,9 +29,11 @@ def frozen_clock() -> float:
 
 
 @pytest.fixture(autouse=True)
-def _deterministic(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """UTC, no colour overrides, no theme from the environment, no blinking cursor."""
+def _deterministic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """UTC, no colour overrides, no theme from the environment, no blinking cursor; cases (issue 15)
+    in the test's own folder, never the user's."""
     monkeypatch.setenv("TZ", "UTC")
+    monkeypatch.setenv("DDAUDIT_CASES_DIR", str(tmp_path / "cases"))
     for var in ("NO_COLOR", "TEXTUAL_THEME", "TEXTUAL_COLOR_SYSTEM", "TEXTUAL_ANIMATIONS"):
         monkeypatch.delenv(var, raising=False)
     time.tzset()

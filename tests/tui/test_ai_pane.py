@@ -250,7 +250,7 @@ async def test_letters_and_tab_move_between_tables():
             ("c", "ai-clients"),
             ("a", "ai-actions"),
             ("y", "ai-types"),
-            ("m", "ai-modified"),
+            ("o", "ai-modified"),
             ("f", "ai-flags"),
             ("u", "ai-users"),
         ):
@@ -313,7 +313,7 @@ async def test_enter_on_a_changed_resource_opens_its_event(expected: AiActivity)
     app = demo_app()
     async with app.run_test(size=(120, 35)) as pilot:
         screen = await open_ai(pilot)
-        await pilot.press("m", "j")
+        await pilot.press("o", "j")
         modified = table(screen, "ai-modified")
         row = modified.cursor_item
         await pilot.press("enter")

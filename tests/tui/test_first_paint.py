@@ -20,6 +20,7 @@ PANE_MODULES = {
     "watch": "ddaudit_tui.tui.screens.watch",
     "ai": "ddaudit_tui.tui.screens.ai",
     "explore": "ddaudit_tui.tui.screens.explore",
+    "case": "ddaudit_tui.tui.screens.case_view",
 }
 DIALOGS = [
     "ddaudit_tui.tui.screens.help",

@@ -187,7 +187,7 @@ async def test_key_lookup_card_sections_copy_and_export(
         await press(pilot, "enter")
         assert screen.report is not None and screen.report.flags
         seen = assert_frame_safe(app, "key card")
-        for section in ("f", "o", "n", "p", "d", "a"):
+        for section in ("f", "o", "w", "p", "d", "a"):
             await press(pilot, section)
             seen += assert_frame_safe(app, f"key section {section}")
         for section in ("d", "a"):  # an event's detail from the deletions and the timeline
@@ -252,7 +252,7 @@ async def test_ai_activity_drill_down_and_export(hostile_file: Path, tmp_path: P
         assert screen.result.summary["total_tool_calls"] == 8
         text = assert_frame_safe(app, "ai")
         assert LITERAL in text
-        for section in ("f", "t", "c", "a", "y", "m", "u"):
+        for section in ("f", "t", "c", "a", "y", "o", "u"):
             await press(pilot, section)
             assert_frame_safe(app, f"ai section {section}")
         await press(pilot, "enter")  # drill into the hostile user

@@ -330,7 +330,7 @@ async def test_endpoint_network_flag_and_ip_pivots_match_the_report_counts():
         assert timeline.row_count == report.routes[0].count
         assert {e.endpoint for e in timeline.rows} == {report.routes[0].path}
 
-        await pilot.press("n")
+        await pilot.press("w")
         await settle(pilot)
         networks = screen.query_one("#key-networks", SortableTable)
         vpn = next(i for i, r in enumerate(networks.items) if r.network.asn == PLANTED.attacker_asn)

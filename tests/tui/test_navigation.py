@@ -177,6 +177,9 @@ async def test_brackets_and_ctrl_page_keys_cycle_the_panes():
         assert app.current_mode == "explore"
         await pilot.press("right_square_bracket")
         await settle_watch(pilot)
+        assert app.current_mode == "case"  # the Case pane (5) is last
+        await pilot.press("right_square_bracket")
+        await settle_watch(pilot)
         assert app.current_mode == "lookup"  # wraps from the last pane to the first
         await pilot.press("right_square_bracket")
         await settle_watch(pilot)

@@ -306,7 +306,7 @@ class AiScreen(_AiPaneMixin, PaneScreen):
         Binding("a", "focus_section('actions')", "Go to actions", show=False, id="ai.focus-actions"),
         Binding("y", "focus_section('types')", "Go to resource types", show=False, id="ai.focus-types"),
         Binding(
-            "m", "focus_section('modified')", "Go to changed resources", show=False, id="ai.focus-modified"
+            "o", "focus_section('modified')", "Go to changed resources", show=False, id="ai.focus-modified"
         ),
     ]
 
@@ -331,7 +331,7 @@ class AiScreen(_AiPaneMixin, PaneScreen):
                     id="sec-users",
                     defines=USER_NAMES,
                 )
-                yield AiSection("resources changed through AI", "m", AiEventsTable(MODIFIED_COLUMNS, identity=lambda m: (m.event_id, m.resource_id), id="ai-modified"), id="sec-modified", defines=(G.CHANGES,))  # fmt: skip
+                yield AiSection("resources changed through AI", "o", AiEventsTable(MODIFIED_COLUMNS, identity=lambda m: (m.event_id, m.resource_id), id="ai-modified"), id="sec-modified", defines=(G.CHANGES,))  # fmt: skip
             with Vertical(id="ai-col-right", classes="ai-col"):
                 yield AiSection("tools", "t", AiEventsTable(TOOL_COLUMNS, identity=lambda r: r.tool, id="ai-tools"), id="sec-tools", defines=TOOL_NAMES)  # fmt: skip
                 with Horizontal(id="ai-small"):

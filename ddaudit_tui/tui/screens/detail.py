@@ -50,6 +50,7 @@ class EventDetailScreen(ModalScreen[int | None]):
         Binding("escape,q", "close", "Close", id="detail.close"),
         # A modal screen hides the app's bindings: `x` (pivot, tui/pivot.py) is repeated here.
         Binding("x", "app.pivot", "Pivot…", id="detail.pivot", show=False),
+        Binding("m", "app.mark", "Mark", id="detail.mark", show=False, tooltip="Mark this event as evidence"),
         Binding("n", "step(1)", "Next event", id="detail.next"),
         Binding("p", "step(-1)", "Previous event", id="detail.previous"),
         Binding("j,down", "scroll('down')", "Scroll down", show=False, id="detail.down"),

@@ -102,6 +102,7 @@ class ExploreScreen(PaneScreen):
         self.window: Window | None = None
         self.preset: str | None = None
         self.result: FetchResult | None = None
+        self.jump_event: str | None = None  # the Case view's Enter: the event to put the cursor on
         self.facets: list[Facet] = []
         self._facets_override: bool | None = None  # None: follow the width breakpoint
 
@@ -270,6 +271,18 @@ class ExploreScreen(PaneScreen):
                 timeout=10,
             )
         self._update_banner()
+        from ddaudit_tui.tui.case_targets import journal
+
+        journal(self.app, lambda case: case.record_query(result, self.query_text, pane="explore"))
+        self.show_jump()
+
+    def show_jump(self) -> None:
+        """The cursor on the event the Case view jumped to (once the query that has it is shown)."""
+        table = self.query_one(EventTable)
+        if self.jump_event is not None and (row := table._index_of(self.jump_event)) is not None:
+            table.move_cursor(row)
+            table.focus()
+        self.jump_event = None
 
     def _update_banner(self) -> None:
         result = self.result

@@ -121,7 +121,7 @@ KEY_COLUMNS = (
 SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("flags", "Flags", "f"),
     ("origins", "Origins", "o"),
-    ("networks", "Networks", "n"),
+    ("networks", "Networks", "w"),  # `n` is the note key everywhere (issue 15)
     ("endpoints", "Endpoints", "p"),
     ("deleted", "Deleted", "d"),
     ("timeline", "Timeline", "a"),
@@ -247,6 +247,7 @@ class KeyLookupScreen(PaneScreen):
         self.add_class("-picking", update=False)
         self.key_id: str | None = None
         self.report: KeyReport | None = None
+        self.jump_ref: dict[str, str] | None = None  # the Case view's Enter: the marked thing to show
         self.keys: list[KeySeen] = []
         self.timeline_filter: TimelineFilter | None = None
         self.revocation: Revocation | None = None
@@ -579,6 +580,44 @@ class KeyLookupScreen(PaneScreen):
         if tabs.active != "flags":
             tabs.active = "flags"
         self._focus_section("flags")
+        from ddaudit_tui.tui.case_targets import journal
+
+        journal(self.app, lambda case: case.record_key(report, pane="lookup"))
+        self.show_jump()
+
+    def show_jump(self) -> None:
+        """Show the marked thing the Case view jumped to: its section, the cursor on its row."""
+        ref, self.jump_ref = self.jump_ref, None
+        r = self.report
+        if ref is None or r is None:
+            return
+        section = ref.get("section", "flags")
+        self.action_show_section(section)
+        widget = self._section_widget(section)
+        if isinstance(widget, FlagList):
+            for i, f in enumerate(widget.flags):
+                if f.signal == ref.get("signal") and (f.subject or "") == ref.get("subject", ""):
+                    widget.highlighted = i
+        elif isinstance(widget, EventTable):
+            if self.timeline_filter is not None:
+                self.set_filter(None)
+            row = widget._index_of(ref.get("event_id", ""))
+            if row is not None:
+                widget.move_cursor(row)
+        elif isinstance(widget, SortableTable):
+            from ddaudit_tui.tui.marks import item_event_ids
+
+            want = ref.get("event_id") or ref.get("row", "")
+            for row, item in enumerate(widget.items):
+                names = {
+                    *item_event_ids(item),
+                    str(getattr(item, "country", "") or ""),
+                    str(getattr(item, "path", "") or ""),
+                }
+                if want in names:
+                    widget.move_cursor(row=row)
+                    break
+        self.call_after_refresh(widget.focus)  # after `_show_report`'s own focus on the flags
 
     # -- the pane bar and quitting ---------------------------------------------------------------------
 

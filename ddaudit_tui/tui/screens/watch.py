@@ -155,6 +155,8 @@ class WatchScreen(PaneScreen):
 
     def __init__(self, options: WatchOptions | None = None) -> None:
         super().__init__()
+        # The events of each alert opened (by dedup key): `m` on the alert keeps them as evidence.
+        self.alert_events: dict[str, list[Any]] = {}
         self._options = options
         self.watch_setup: TuiWatch | None = None
         self.paused = False
@@ -781,6 +783,8 @@ class AlertEventsScreen(ModalScreen[None]):
         # A modal screen hides the app's bindings: `x` (pivot, tui/pivot.py) is repeated here.
         Binding("x", "app.pivot", "Pivot…", id="watch-events.pivot", show=False),
         Binding("Y", "app.copy_as", "Copy as…", id="watch-events.copy-as", show=False),
+        Binding("m", "app.mark", "Mark", id="watch-events.mark", tooltip="Mark the event as evidence"),
+        Binding("n", "app.note", "Note", id="watch-events.note", show=False, tooltip="Note on its mark"),
     ]
 
     DEFAULT_CSS = """
@@ -804,6 +808,7 @@ class AlertEventsScreen(ModalScreen[None]):
         self.fetch_window = window
         self.ids = list(ids) if ids is not None else None
         self.events: list[Any] = []
+        self.alert: Alert | None = None  # set when opened for an alert (journalled as opened, issue 15)
 
     @classmethod
     def for_alert(cls, alert: Alert, rule: Rule | None, local: bool) -> AlertEventsScreen:
@@ -817,7 +822,9 @@ class AlertEventsScreen(ModalScreen[None]):
         )
         # The alert keeps its first 1,000 ids; beyond that, every match of the query in its span shows.
         ids = alert.event_ids if len(alert.event_ids) >= alert.count else None
-        return cls(title, alert_query(alert, rule), Window(alert.first_seen, alert.last_seen + 1), ids)
+        screen = cls(title, alert_query(alert, rule), Window(alert.first_seen, alert.last_seen + 1), ids)
+        screen.alert = alert
+        return screen
 
     def shown_query(self) -> tuple[str, list[str] | None] | None:
         return self.query_text, None
@@ -847,6 +854,8 @@ class AlertEventsScreen(ModalScreen[None]):
             wanted = set(self.ids)
             events = [e for e in events if e.id in wanted]
         self.events = events
+        if self.alert is not None:
+            self._journal_alert(self.alert, events)
         table = self.query_one(EventTable)
         table.empty_text = "no events (the source no longer holds them)"
         table.set_events(events)
@@ -856,6 +865,14 @@ class AlertEventsScreen(ModalScreen[None]):
         if not result.complete:
             note += " · ⚠ PARTIAL: " + clean(result.warnings[0] if result.warnings else "some events missing")
         self.query_one("#watch-events-note", TextLine).set_text(Text(fit(note, 400).rstrip(), end=""))
+
+    def _journal_alert(self, alert: Alert, events: list[Any]) -> None:
+        from ddaudit_tui.tui.case_targets import journal
+
+        for screen in self.app.screen_stack:
+            if isinstance(screen, WatchScreen):
+                screen.alert_events[alert.dedup_key] = events
+        journal(self.app, lambda case: case.record_alert(alert, events))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.group == EVENTS_GROUP:

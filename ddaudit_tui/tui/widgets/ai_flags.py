@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 from ddaudit_tui.analysis import glossary as G
 from ddaudit_tui.analysis.ai import AiActivity
 from ddaudit_tui.analysis.signals import SEVERITY_STYLE, Flag, Severity
+from ddaudit_tui.tui.marks import MARK_GLYPH, is_marked, mark_sets
 from ddaudit_tui.tui.safe_text import clean
 from ddaudit_tui.tui.widgets.item_list import ItemList, nav_bindings
 
@@ -68,6 +69,14 @@ def flag_text(flag: Flag, width: int | None = None) -> Text:
     if width is not None:
         text.truncate(max(1, width), overflow="ellipsis")
     return text
+
+
+def _with_mark(text: Text, marked: bool) -> Text:
+    """The flag's line, led by the mark glyph when its events are marked in the case (issue 15)."""
+    if not marked:
+        return text
+    out = Text(MARK_GLYPH + " ", style="bold", no_wrap=text.no_wrap, end="") + text
+    return out
 
 
 def plural(n: int, word: str) -> str:
@@ -228,12 +237,17 @@ class AiFlagList(ItemList[Flag]):
     def _rebuild(self) -> None:
         highlighted = self.highlighted
         width = None if self.wrap else max(12, (self.scrollable_content_region.width or 80) - 1)
+        marked = mark_sets(self)
         entries: list[tuple[Option, Flag | None]] = [
-            (Option(flag_text(f, width), id=f"flag-{i}"), f) for i, f in enumerate(self._flags)
+            (Option(_with_mark(flag_text(f, width), is_marked(f, marked)), id=f"flag-{i}"), f)
+            for i, f in enumerate(self._flags)
         ]
         self._show(entries or [(Option(Text("No flags.", style="dim"), id="none", disabled=True), None)])
         if self._flags:
             self.highlighted = min(highlighted or 0, len(self._flags) - 1)
+
+    def refresh_marks(self) -> None:
+        self._rebuild()
 
     def _chosen(self, item: Flag) -> Message:
         return self.Chosen(self, item)

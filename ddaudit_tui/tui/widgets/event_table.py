@@ -31,6 +31,7 @@ from textual.strip import Strip
 
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.timeutil import fmt_ts
+from ddaudit_tui.tui.marks import MARK_GLYPH, marked_ids
 from ddaudit_tui.tui.pivot import PivotTarget, event_targets
 from ddaudit_tui.tui.safe_text import clean, fit
 from ddaudit_tui.tui.widgets.sortable_table import ChoosesSortColumn, grow_widths
@@ -268,6 +269,7 @@ class EventTable(ChoosesSortColumn, ScrollView, can_focus=True, inherit_bindings
         self._fixed_width = 0
         self._generation = 0
         self._line_cache: LRUCache[tuple[Any, ...], Strip] = LRUCache(256)
+        self._marked: frozenset[str] = frozenset()  # event ids marked in the case (the gutter's glyph)
         self._last_highlight: tuple[str | None, int] | None = None
         self._styles: dict[str, Style] = {}  # resolved styles; cleared when CSS or theme change
 
@@ -570,6 +572,18 @@ class EventTable(ChoosesSortColumn, ScrollView, can_focus=True, inherit_bindings
 
     # -- rendering ------------------------------------------------------------------------------
 
+    def on_mount(self) -> None:
+        self._marked = marked_ids(self)
+
+    def refresh_marks(self) -> None:
+        """The case's marks changed: redraw the gutter glyphs."""
+        marked = marked_ids(self)
+        if marked != self._marked:
+            self._marked = marked
+            self._line_cache.clear()
+            self._generation += 1
+            self.refresh()
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         scroll_x, scroll_y = self.scroll_offset
@@ -616,8 +630,10 @@ class EventTable(ChoosesSortColumn, ScrollView, can_focus=True, inherit_bindings
             cells.append(Segment(text, row_style + style if style else row_style))
             if i < len(self.columns) - 1:
                 cells.append(Segment(" ", row_style))
-        # Not colour alone: the cursor row also carries a marker glyph (readable under NO_COLOR).
-        gutter = Segment("▶" if is_cursor else " ", row_style + marker if is_cursor else row_style)
+        # Not colour alone: the cursor row also carries a marker glyph (readable under NO_COLOR). A row
+        # marked as evidence in the case (issue 15) carries the mark glyph there instead, cursor or not.
+        glyph = MARK_GLYPH if ev.id in self._marked else "▶" if is_cursor else " "
+        gutter = Segment(glyph, row_style + marker if is_cursor or glyph == MARK_GLYPH else row_style)
         fixed = Strip([gutter, cells[0], cells[1]])
         rest = Strip(cells[2:])
         return self._join_parts(fixed, rest, width, scroll_x, row_style)

@@ -35,6 +35,7 @@ from ddaudit_tui.analysis.signals import SEVERITY_STYLE, Flag, Severity
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.outcome import rich_style
 from ddaudit_tui.timeutil import fmt_ts
+from ddaudit_tui.tui.marks import MARK_GLYPH, is_marked, mark_sets
 from ddaudit_tui.tui.pivot import MAX_LIST_TARGETS, PivotTarget, row_targets
 from ddaudit_tui.tui.safe_text import clean
 from ddaudit_tui.tui.widgets.event_table import EXPLORE_COLUMNS, Column, EventTable
@@ -328,8 +329,11 @@ class FlagList(ItemList[Flag]):
         width = max(20, (self.scrollable_content_region.width or 80) - 2)
         highlighted = self.highlighted
         entries: list[tuple[Option, Flag | None]] = []
+        marked = mark_sets(self)
         for i, f in enumerate(self._flags):
             prompt = flag_heading(f)
+            if marked and is_marked(f, marked):
+                prompt = Text(MARK_GLYPH + " ", style="bold", end="") + prompt
             badge = self._severity_style(f.severity)
             if badge is not None:
                 prompt.stylize(badge, 0, len(f.severity.label))
@@ -345,6 +349,9 @@ class FlagList(ItemList[Flag]):
         self._show(entries)
         if self._flags and highlighted is not None and highlighted < len(self._flags):
             self.highlighted = highlighted
+
+    def refresh_marks(self) -> None:
+        self._rebuild()
 
     @property
     def highlighted_flag(self) -> Flag | None:

@@ -46,7 +46,13 @@ class Crumb:
 
 
 # Short names for bars under ~90 columns (the numbers never go).
-SHORT_TITLES: dict[str, str] = {"lookup": "Key", "watch": "Watch", "ai": "AI", "explore": "Explore"}
+SHORT_TITLES: dict[str, str] = {
+    "lookup": "Key",
+    "watch": "Watch",
+    "ai": "AI",
+    "explore": "Explore",
+    "case": "Case",
+}
 BACK_HINT = "esc ‹ "
 
 
@@ -148,6 +154,10 @@ class PaneBar(Widget):
         candidates = [
             variant(False, "full", "   ", 3),
             variant(False, "full", "  ", 3),
+            # Five panes: at 80 columns the badges go to their glyphs before the names get short, and the
+            # names get short before the way back is cut.
+            variant(False, "short", "  ", 3),
+            variant(True, "full", "  ", 3),
             variant(False, "full", "  ", 1),
             variant(True, "full", "  ", 1),
             variant(True, "short", "  ", 1),

@@ -39,6 +39,7 @@ from textual.strip import Strip
 from textual.widgets import DataTable, OptionList
 from textual.widgets.option_list import Option
 
+from ddaudit_tui.tui.marks import MARK_GLYPH, is_marked, mark_sets
 from ddaudit_tui.tui.pivot import PivotTarget, row_targets
 from ddaudit_tui.tui.safe_text import clean
 
@@ -274,6 +275,8 @@ class SortableTable(ChoosesSortColumn, DataTable[Text], Generic[T], inherit_bind
     HELP_GROUP: ClassVar[str] = "Table"
     # Panes that listen to DataTable's own row messages (Spike watch) let them through.
     BUBBLE_ROW_EVENTS: ClassVar[bool] = False
+    # Rows whose events are marked in the case lead with ★ (a table of marks itself does not).
+    SHOW_MARKS: ClassVar[bool] = True
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Open", id="table-base.open", tooltip="Open the highlighted row"),
@@ -480,6 +483,23 @@ class SortableTable(ChoosesSortColumn, DataTable[Text], Generic[T], inherit_bind
             [to_cell(col.cell(item, local), col.justify) for col in self.table_columns]
             for item in self._items
         ]
+        # Rows whose events are marked in the case (issue 15) lead with the mark glyph; once one row is
+        # marked, the others get the same room so the first column stays aligned.
+        marked = mark_sets(self) if self.SHOW_MARKS else ()
+        if marked and self.table_columns:
+            flags = [is_marked(item, marked) for item in self._items]
+            if any(flags):
+                for cells, flag in zip(self._cells, flags, strict=True):
+                    lead = Text(MARK_GLYPH + " " if flag else "  ", style="bold" if flag else "", end="")
+                    first = lead + cells[0]
+                    first.justify, first.no_wrap = cells[0].justify, True
+                    cells[0] = first
+
+    def refresh_marks(self) -> None:
+        """The case's marks changed: redraw the glyphs (the cursor stays where it is)."""
+        anchor = self._anchor()
+        self._render_cells()
+        self._rebuild(anchor)
 
     # -- sorting ---------------------------------------------------------------------------------
 

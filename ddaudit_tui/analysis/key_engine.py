@@ -36,7 +36,7 @@ from ddaudit_tui.analysis.key_model import (
     OriginGroup,
     country_key,
 )
-from ddaudit_tui.analysis.keys import FIRST_TIME, NORMAL, _jq_order, _jq_unique
+from ddaudit_tui.analysis.keys import _jq_order, _jq_unique, origin_status
 from ddaudit_tui.events.decode import decode_item
 from ddaudit_tui.events.record import KIND_API, Event
 from ddaudit_tui.sources.base import FetchResult
@@ -500,15 +500,7 @@ def origins_from_cells(
     for country in sorted(groups, key=_jq_order):
         g = groups[country]
         keys = {country_key(c.event) for c in g} - {None}
-        statuses = {baseline.status(k) for k in keys}
-        if not keys:
-            status, flag = "no_geo", "UNKNOWN: no geo data"
-        elif "new" in statuses:
-            status, flag = "new", FIRST_TIME
-        elif "unknown" in statuses:
-            status, flag = "unknown", "UNKNOWN: baseline unavailable"
-        else:
-            status, flag = "normal", NORMAL
+        status, flag = origin_status(keys, baseline)
         nets: dict[tuple[int | None, str | None, OriginClass], list[OriginCell]] = defaultdict(list)
         for c in g:
             nets[(c.event.asn, c.event.asn_name, classify_event(c.event, lists))].append(c)

@@ -385,6 +385,19 @@ def _jq_unique(values: Iterable[str | None]) -> tuple[str | None, ...]:
     return tuple(sorted(set(values), key=_jq_order))
 
 
+def origin_status(countries: set[str], baseline: CountryBaseline) -> tuple[str, str]:
+    """A country group's status and the recipe's flag text, from the baseline's view of its countries
+    (the paged and the aggregate engines share it: the same group reads the same on both)."""
+    statuses = {baseline.status(k) for k in countries}
+    if not countries:
+        return "no_geo", "UNKNOWN: no geo data"
+    if "new" in statuses:
+        return "new", FIRST_TIME
+    if "unknown" in statuses:
+        return "unknown", "UNKNOWN: baseline unavailable"
+    return "normal", NORMAL
+
+
 def _origins(
     evs: list[Event], classes: dict[str, OriginClass], baseline: CountryBaseline
 ) -> list[OriginGroup]:
@@ -395,15 +408,7 @@ def _origins(
     for country in sorted(groups, key=_jq_order):  # jq group_by order; sort_by(-count) below is stable
         g = groups[country]
         keys = {country_key(e) for e in g} - {None}
-        statuses = {baseline.status(k) for k in keys}
-        if not keys:
-            status, flag = "no_geo", "UNKNOWN: no geo data"
-        elif "new" in statuses:
-            status, flag = "new", FIRST_TIME
-        elif "unknown" in statuses:
-            status, flag = "unknown", "UNKNOWN: baseline unavailable"
-        else:
-            status, flag = "normal", NORMAL
+        status, flag = origin_status(keys, baseline)
         nets: dict[tuple[int | None, str | None, OriginClass], list[Event]] = defaultdict(list)
         for e in g:
             nets[(e.asn, e.asn_name, classes[e.id])].append(e)

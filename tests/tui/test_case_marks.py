@@ -368,3 +368,17 @@ def test_no_pane_or_table_shadows_m_n_or_E():
                     if {"m", "n", "E"} & set(keys) and not str(action).startswith("app."):
                         clashes.append(f"{cls.__name__}: {b}")
     assert clashes == []
+
+
+async def test_the_case_summary_keeps_every_count_at_80x24(tmp_path: Path):
+    # The summary line of the Case pane wraps rather than cut its last count ("… · 1 key lookups · 0").
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await explore_ready(pilot)
+        assert screen is not None
+        await pilot.press("m")
+        await settle_watch(pilot)
+        await pilot.press("5")
+        await settle_watch(pilot)
+        text = screen_text(app)
+        assert "★ 1 mark · 1 query · 0 key lookups · 0 alerts" in " ".join(text.split()), text

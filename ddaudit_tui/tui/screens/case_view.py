@@ -103,7 +103,7 @@ class CaseScreen(PaneScreen):
 
     DEFAULT_CSS = """
     CaseScreen {
-        #case-summary { height: 1; padding: 0 1; background: $panel; }
+        #case-summary { height: auto; padding: 0 1; background: $panel; }
         #case-folder { height: auto; max-height: 2; padding: 0 1; color: $text-muted; }
         #case-export { height: auto; max-height: 3; padding: 0 1; }
     }
@@ -148,12 +148,13 @@ class CaseScreen(PaneScreen):
             return
         case = session.load()
         self.query_one(CaseTable).set_items(case_rows(case), bool(getattr(self.app, "local_time", False)))
-        head = Text(no_wrap=True, overflow="ellipsis", end="")
+        # Wraps rather than cut: at 80 columns the counts take two lines, and none is lost.
+        head = Text(end="")
         head.append(f"case {session.name}", style="bold")
         kinds = [e.kind for e in case.entries]
         head.append(
-            f" · {MARK_GLYPH} {len(case.marks)} marks · {kinds.count('query')} queries · "
-            f"{kinds.count('key')} key lookups · {kinds.count('alert')} alerts"
+            f" · {MARK_GLYPH} {_n(len(case.marks), 'mark')} · {_n(kinds.count('query'), 'query', 'queries')} · "
+            f"{_n(kinds.count('key'), 'key lookup')} · {_n(kinds.count('alert'), 'alert')}"
             + (f" (+{session.pending_work()} not saved)" if session.pending_work() else "")
         )
         folder = Text(overflow="fold", end="")
@@ -282,3 +283,7 @@ class TextDialog(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"

@@ -18,7 +18,8 @@ from typing import Any
 import msgspec
 
 from ddaudit_tui.case.model import CASE_NOTE, Case, JournalEntry, Mark, SourceInfo
-from ddaudit_tui.case.store import CaseStore, now_ms, unnamed_name
+from ddaudit_tui.case.store import CaseError, CaseStore, now_ms, unnamed_name
+from ddaudit_tui.safetext import clean
 from ddaudit_tui.tui.marks import MarkTarget
 
 Work = Callable[[CaseStore], Any]
@@ -215,3 +216,15 @@ class CaseSession:
         self.last_export = result.path
         self._refresh()
         return result.path
+
+
+def journal(app: Any, work: Callable[[CaseSession], Any]) -> Any:
+    """Do `work` on the app's case; a disk that refuses is a toast, never a crash of the pane."""
+    session = getattr(app, "case", None)
+    if session is None:
+        return None
+    try:
+        return work(session)
+    except (CaseError, OSError) as exc:
+        app.notify(clean(str(exc), max_len=300), title="Case not saved", severity="error", markup=False)
+        return None

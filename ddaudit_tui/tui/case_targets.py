@@ -4,7 +4,7 @@ Case view's Enter goes back to it. Kept apart from the panes: they only answer "
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
@@ -18,19 +18,7 @@ from ddaudit_tui.timeutil import iso
 from ddaudit_tui.tui.marks import MarkTarget, item_event_ids
 
 if TYPE_CHECKING:
-    from ddaudit_tui.tui.case_session import CaseSession
-
-
-def journal(app: Any, work: Callable[[CaseSession], Any]) -> Any:
-    """Do `work` on the app's case; a disk that refuses is a toast, never a crash of the pane."""
-    session = getattr(app, "case", None)
-    if session is None:
-        return None
-    try:
-        return work(session)
-    except (CaseError, OSError) as exc:
-        app.notify(clean(str(exc), max_len=300), title="Case not saved", severity="error", markup=False)
-        return None
+    pass
 
 
 def case_name_problem(name: str) -> str | None:

@@ -216,7 +216,7 @@ class CaseScreen(PaneScreen):
         session = getattr(self.app, "case", None)
         if row is None or session is None or row.target == CASE_NOTE:
             return
-        from ddaudit_tui.tui.case_targets import journal
+        from ddaudit_tui.tui.case_session import journal
 
         if journal(self.app, lambda case: case.unmark(row.target)):
             self.notify(f"Removed mark {row.target}.", markup=False)

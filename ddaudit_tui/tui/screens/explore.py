@@ -271,7 +271,7 @@ class ExploreScreen(PaneScreen):
                 timeout=10,
             )
         self._update_banner()
-        from ddaudit_tui.tui.case_targets import journal
+        from ddaudit_tui.tui.case_session import journal
 
         journal(self.app, lambda case: case.record_query(result, self.query_text, pane="explore"))
         self.show_jump()

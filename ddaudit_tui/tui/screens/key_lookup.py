@@ -580,7 +580,7 @@ class KeyLookupScreen(PaneScreen):
         if tabs.active != "flags":
             tabs.active = "flags"
         self._focus_section("flags")
-        from ddaudit_tui.tui.case_targets import journal
+        from ddaudit_tui.tui.case_session import journal
 
         journal(self.app, lambda case: case.record_key(report, pane="lookup"))
         self.show_jump()

@@ -867,7 +867,7 @@ class AlertEventsScreen(ModalScreen[None]):
         self.query_one("#watch-events-note", TextLine).set_text(Text(fit(note, 400).rstrip(), end=""))
 
     def _journal_alert(self, alert: Alert, events: list[Any]) -> None:
-        from ddaudit_tui.tui.case_targets import journal
+        from ddaudit_tui.tui.case_session import journal
 
         for screen in self.app.screen_stack:
             if isinstance(screen, WatchScreen):

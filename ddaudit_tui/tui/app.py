@@ -29,8 +29,8 @@ from textual.reactive import reactive
 from ddaudit_tui.case.model import CASE_NOTE
 from ddaudit_tui.case.store import default_analyst
 from ddaudit_tui.timeutil import Window
-from ddaudit_tui.tui.case_session import CaseSession
-from ddaudit_tui.tui.case_targets import case_name_problem, journal, target_for
+from ddaudit_tui.tui.case_session import CaseSession, journal
+from ddaudit_tui.tui.case_targets import case_name_problem, target_for
 from ddaudit_tui.tui.commands import ActionsProvider
 from ddaudit_tui.tui.hangup import EXIT_HANGUP, hangup_safe_driver, watch_terminal
 from ddaudit_tui.tui.loading import WaitForInput, start_loading

@@ -136,6 +136,13 @@ class CaseSession:
         source = self.source
         self._do(lambda s: record_key(s, report, source=source, pane=pane))
 
+    def record_ai(self, activity: Any, pane: str = "ai", user: str | None = None) -> None:
+        """The AI pane's analysis, as `ddaudit ai --case` journals it: its flags are findings."""
+        from ddaudit_tui.case.record import record_ai
+
+        source = self.source
+        self._do(lambda s: record_ai(s, activity, source=source, pane=pane, user=user))
+
     def record_alert(self, alert: Any, events: list[Any] | None = None) -> None:
         """An alert opened in Spike watch: a finding with its burst's events."""
         from ddaudit_tui.case.model import Finding

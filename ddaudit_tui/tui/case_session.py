@@ -144,18 +144,11 @@ class CaseSession:
         self._do(lambda s: record_ai(s, activity, source=source, pane=pane, user=user))
 
     def record_alert(self, alert: Any, events: list[Any] | None = None) -> None:
-        """An alert opened in Spike watch: a finding with its burst's events."""
-        from ddaudit_tui.case.model import Finding
+        """An alert opened in Spike watch: a finding with its burst's events (as `watch --once` records it)."""
+        from ddaudit_tui.case.record import alert_finding
         from ddaudit_tui.safetext import clean
-        from ddaudit_tui.timeutil import iso
 
-        finding = Finding(
-            kind="alert",
-            title=clean(f"{alert.rule} {alert.group}: {alert.count} events from {iso(alert.first_seen)}", max_len=300),
-            severity=alert.severity.word,
-            subject=clean(alert.group, max_len=200),
-            event_ids=tuple(alert.event_ids),
-        )  # fmt: skip
+        finding = alert_finding(alert)
         summary = clean(f"opened alert {alert.rule} for {alert.group} ({alert.count} events)", max_len=300)
         cited = [e for e in events or () if e.id in set(alert.event_ids)]
 

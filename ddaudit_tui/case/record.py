@@ -34,6 +34,7 @@ from ddaudit_tui.safetext import clean
 from ddaudit_tui.timeutil import Window, iso
 
 __all__ = [
+    "alert_finding",
     "command_line",
     "event_label",
     "html_body",
@@ -269,6 +270,20 @@ def record_ai(
     )
 
 
+def alert_finding(alert: Any) -> Finding:
+    """An alert as a finding, with its burst's events: the same from `watch --once` and the TUI's opened
+    alert, so a headless case and a TUI one agree (docs/cases.md)."""
+    return Finding(
+        kind="alert",
+        title=clean(
+            f"{alert.rule} {alert.group}: {alert.count} events from {iso(alert.first_seen)}", max_len=300
+        ),
+        severity=alert.severity.word,
+        subject=clean(alert.group, max_len=200),
+        event_ids=tuple(alert.event_ids),
+    )
+
+
 def record_watch(
     store: CaseStore,
     alerts: Sequence[Any],
@@ -281,16 +296,7 @@ def record_watch(
     pane: str = "watch",
 ) -> JournalEntry:
     """A Spike watch poll: each alert it reported is a finding, with the events of its burst."""
-    findings = [
-        Finding(
-            kind="alert",
-            title=clean(f"{a.rule} {a.group}: {a.count} events from {iso(a.first_seen)}", max_len=300),
-            severity=a.severity.word,
-            subject=clean(a.group, max_len=200),
-            event_ids=tuple(a.event_ids),
-        )
-        for a in alerts
-    ]
+    findings = [alert_finding(a) for a in alerts]
     store.add_events(_cited(events, findings))
     return store.record(
         KIND_WATCH,

@@ -137,19 +137,19 @@ class CaseSession:
         source = self.source
         self._do(lambda s: record_key(s, report, source=source, pane=pane))
 
-    def record_alert(self, alert: Any, events: list[Any] | None = None) -> None:
-        """An alert opened in Spike watch: a finding with its burst's events."""
-        from ddaudit_tui.case.model import Finding
-        from ddaudit_tui.safetext import clean
-        from ddaudit_tui.timeutil import iso
+    def record_ai(self, activity: Any, pane: str = "ai", user: str | None = None) -> None:
+        """The AI pane's analysis, as `ddaudit ai --case` journals it: its flags are findings."""
+        from ddaudit_tui.case.record import record_ai
 
-        finding = Finding(
-            kind="alert",
-            title=clean(f"{alert.rule} {alert.group}: {alert.count} events from {iso(alert.first_seen)}", max_len=300),
-            severity=alert.severity.word,
-            subject=clean(alert.group, max_len=200),
-            event_ids=tuple(alert.event_ids),
-        )  # fmt: skip
+        source = self.source
+        self._do(lambda s: record_ai(s, activity, source=source, pane=pane, user=user))
+
+    def record_alert(self, alert: Any, events: list[Any] | None = None) -> None:
+        """An alert opened in Spike watch: a finding with its burst's events (as `watch --once` records it)."""
+        from ddaudit_tui.case.record import alert_finding
+        from ddaudit_tui.safetext import clean
+
+        finding = alert_finding(alert)
         summary = clean(f"opened alert {alert.rule} for {alert.group} ({alert.count} events)", max_len=300)
         cited = [e for e in events or () if e.id in set(alert.event_ids)]
 

@@ -364,7 +364,7 @@ class AiScreen(_AiPaneMixin, PaneScreen):
         source = _WatchedSource(app.source, self._after_fetch)
         result = await investigate_ai(source, window, progress=self._on_progress)  # type: ignore[arg-type]
         self._show_result(result)
-        from ddaudit_tui.tui.case_targets import journal
+        from ddaudit_tui.tui.case_session import journal
 
         # Issue 15: the analysis lands in the case as `ddaudit ai --case` does (its flags are findings).
         journal(self.app, lambda case: case.record_ai(result, pane="ai"))

@@ -5,8 +5,9 @@ transport) and the tests exercise this exact code. Reference: `reference/datadog
 
 - Requests: `POST /api/v2/audit/events/search` with absolute ISO times resolved once (§1.7), explicit
   `sort`, no `options`; paging by `meta.page.after` until an empty page or no cursor (§1.9).
-- Concurrency: a fetch is cut into time slices paged concurrently (`datadog_fetch.py`); one rate limiter
-  per client holds every slice back when the org's budget is spent (`ratelimit.py`).
+- Concurrency: a fetch is cut into time slices paged concurrently (`datadog_fetch.py`); one rate-limit
+  budget per org (shared by every client of the same base URL and credentials, one bucket per
+  `X-RateLimit-Name`) holds a request back when its bucket is known to be spent (`ratelimit.py`).
 - Retries (§1.12): 429 waits `X-RateLimit-Reset` (else `Period`, else exponential backoff) and repeats the
   same request; 408/5xx, timeouts, connection errors and truncated bodies are retried with bounded
   exponential backoff; 400/401/403/404 never are.
@@ -53,12 +54,14 @@ from ddaudit_tui.sources.datadog_errors import (
 from ddaudit_tui.sources.datadog_fetch import FetchRun, SearchPage
 from ddaudit_tui.sources.ratelimit import (
     Clock,
-    RateLimiter,
     RateLimitInfo,
     Sleep,
     WaitReporter,
     backoff_s,
+    org_scope,
+    path_family,
     seconds_text,
+    shared_limiter,
     wait_after_429,
 )
 from ddaudit_tui.sources.sites import (
@@ -286,7 +289,15 @@ class DatadogClient:
         self.deadline_s = deadline_s
         self._proxy_display = display_url(proxy) if proxy else None
         self._sleep = sleep
-        self._limiter = RateLimiter(sleep=sleep, clock=clock)
+        # One budget per org in this process: every client of the same base URL and credentials
+        # (the key investigation, the DDSQL engine, the watch poller) shares it.
+        self._limiter = shared_limiter(
+            org_scope(self.base_url, self.credentials.headers()),
+            sleep=sleep,
+            clock=clock,
+            transport=transport,
+        )
+        self._last_rate_limit: RateLimitInfo | None = None
         self._redact = Redactor([*self.credentials.secrets(), *_url_secrets(proxy), *_url_secrets(base_url)])
         self._exists_cache: dict[tuple[str, int, int], bool] = {}
         basic = None
@@ -312,7 +323,7 @@ class DatadogClient:
     @property
     def rate_limit(self) -> RateLimitInfo | None:
         """The last rate-limit headers seen (a live poller can pace itself with them)."""
-        return self._limiter.last
+        return self._last_rate_limit
 
     def _make_http(
         self,
@@ -528,14 +539,19 @@ class DatadogClient:
         url = join_url(self.base_url, path)
         faults = 0  # transient faults retried so far (408/5xx, timeouts, connection, bad bodies)
         waits = 0  # 429s waited out so far
+        family = path_family(path)
         while True:
-            await self._limiter.wait_turn(report)
+            bucket = await self._limiter.acquire(family, report)
             fault: DatadogError
             try:
                 # `asyncio.timeout`, not `wait_for`: no extra task, so concurrent slices keep their order.
                 async with asyncio.timeout(self.request_timeout_s):
                     response = await self._http.request(method, url, json=json, params=params)
+            except asyncio.CancelledError:
+                self._limiter.release(bucket, family)  # a cancelled request is no longer in flight
+                raise
             except TimeoutError:
+                self._limiter.release(bucket, family)
                 record_request()
                 total = seconds_text(self.request_timeout_s)
                 fault = Timeout(
@@ -544,6 +560,7 @@ class DatadogClient:
                     hint="the server sends too slowly: a request may take twice DDAUDIT_TIMEOUT in all",
                 )
             except httpx.TimeoutException:
+                self._limiter.release(bucket, family)
                 record_request()
                 fault = Timeout(
                     f"no answer from {self.host} within {seconds_text(self.timeout_s)}",
@@ -551,11 +568,14 @@ class DatadogClient:
                     hint="the query may be too broad: narrow the window or add filters (DDAUDIT_TIMEOUT)",
                 )
             except httpx.HTTPError as exc:
+                self._limiter.release(bucket, family)
                 record_request()
                 fault = self._transport_error(exc)  # raises itself when retrying cannot help
             else:
                 info = RateLimitInfo.from_headers(response.headers)
-                self._limiter.observe(info)
+                bucket = self._limiter.release(bucket, family, info)
+                if info.limit is not None or info.remaining is not None:
+                    self._last_rate_limit = info
                 record_request(info)  # every attempt counts, 429s and retries included
                 status = response.status_code
                 if status == 429:
@@ -564,8 +584,8 @@ class DatadogClient:
                         raise self._rate_limited(info, waits - 1)
                     wait = wait_after_429(info, waits)
                     log.debug("%s %s → 429; waiting %.1f s (wait %d)", method, path, wait, waits)
-                    # Shared: every slice of every fetch of this client waits, not just this one.
-                    self._limiter.block(wait, "rate limited, retrying in {s}")
+                    # Shared: every request of this bucket of the org waits, not just this one.
+                    self._limiter.block(bucket, wait, "rate limited, retrying in {s}")
                     continue
                 if 200 <= status < 300:
                     if parse is None:

@@ -1,17 +1,22 @@
-"""Datadog rate-limit headers, backoff, and one limiter shared by every concurrent request of a client.
+"""Datadog rate-limit headers, backoff, and one budget per org shared by every request of the process.
 
 Datadog sends no `Retry-After`; it sends `X-RateLimit-{Limit,Period,Remaining,Reset,Name}`, where
-`Reset` is *relative seconds* until the window resets (datadog-api.md §1.12). The limit is per org (and
-per endpoint), so when one request learns that the budget is spent every other in-flight slice of the
-same fetch must wait too: hence one `RateLimiter` per client, not per request.
+`Reset` is *relative seconds* until the window resets (datadog-api.md §1.12). The limit is per org and
+per bucket (`Name`: the search, DDSQL and the API Keys endpoints each have their own), so every client
+made for the same org in one process (the paged search's concurrent slices, the DDSQL engine, the
+watch poller) draws on one `RateLimiter` (`shared_limiter`), which counts each bucket on its own and
+holds a request back rather than send one it knows will be refused.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import logging
 import math
 import random
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
@@ -23,6 +28,8 @@ BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 30.0
 MAX_WAIT_S = 300.0  # a single wait longer than this is cut short (the request is retried, and counted)
 JITTER_S = 0.5  # spreads the restart of concurrent slices after a shared wait
+
+log = logging.getLogger(__name__)
 
 
 def _number(value: str | None) -> float | None:
@@ -82,8 +89,35 @@ def seconds_text(seconds: float) -> str:
     return f"{max(1, round(seconds))} s"
 
 
+def path_family(path: str) -> str:
+    """The bucket a request draws on before its `X-RateLimit-Name` is known: the path's first three
+    segments (`api/v2/audit`, `api/v2/ddsql`, `api/v2/api_keys`), so an id or a sub-resource
+    (`…/search`, `…/tabular/fetch`) does not make a bucket of its own."""
+    return "/".join(path.strip("/").split("/")[:3])
+
+
+@dataclass
+class _Bucket:
+    """What this process knows of one rate-limit bucket of the org."""
+
+    limit: float | None = None
+    tokens: float | None = None  # requests known to be left in the current window (None: unknown)
+    reset_at: float | None = None  # when the current window ends (clock time)
+    blocked_until: float = 0.0  # a 429 holds every request of the bucket until then
+    message: str = ""
+    in_flight: int = 0
+
+
 class RateLimiter:
-    """Holds every request of a client back while the org's rate-limit budget is spent."""
+    """One org's rate-limit budget, one bucket per `X-RateLimit-Name`, shared by every request.
+
+    Before sending, a request takes a token of its bucket; when the bucket is known to be spent
+    (Remaining 0, less the requests still in flight) it waits for the window's reset instead of
+    sending a request that would be refused. Answers refill the count from their headers; a 429
+    still blocks the bucket for the wait it asks (the fallback when the budget was not known). The
+    bucket of a request is found by its path family until an answer names it. Single-threaded
+    (asyncio): no lock needed, every decision happens between awaits.
+    """
 
     def __init__(
         self,
@@ -96,43 +130,117 @@ class RateLimiter:
         self._clock = clock
         self._rng = rng
         self.jitter_s = jitter_s
-        self._blocked_until = 0.0
-        self._message = ""
-        self.last: RateLimitInfo | None = None  # the most recent headers seen (for a live poller's pacing)
+        self._routes: dict[str, str] = {}  # path family -> X-RateLimit-Name
+        self._buckets: dict[str, _Bucket] = {}
+        self.last: RateLimitInfo | None = None  # the most recent headers seen, any bucket
 
-    def observe(self, info: RateLimitInfo) -> None:
-        """Headers of a successful response: when the budget is spent, hold everyone until it resets."""
+    def bucket_of(self, family: str) -> str:
+        return self._routes.get(family, family)
+
+    def _bucket(self, key: str) -> _Bucket:
+        return self._buckets.setdefault(key, _Bucket())
+
+    def delay(self, family: str = "") -> float:
+        """Seconds a request of `family` would wait now (0: it may be sent)."""
+        b = self._bucket(self.bucket_of(family))
+        now = self._clock()
+        wait = b.blocked_until - now
+        if b.tokens is not None and b.tokens <= 0 and b.reset_at is not None:
+            wait = max(wait, b.reset_at - now)
+        return max(0.0, wait)
+
+    async def acquire(self, family: str = "", report: WaitReporter | None = None) -> str:
+        """Wait until a request of `family` may be sent, take its token; returns the bucket key to
+        hand back to `release`."""
+        while True:
+            key = self.bucket_of(family)
+            b = self._bucket(key)
+            delay = self.delay(family)
+            if delay <= 0:
+                if b.tokens is not None:
+                    b.tokens -= 1
+                b.in_flight += 1
+                return key
+            blocked = b.blocked_until > self._clock()
+            token = (b.blocked_until, b.reset_at)
+            message = b.message if blocked else "waiting for the rate limit (reset in {s})"
+            text = message.format(s=seconds_text(delay))
+            log.info("%s", text)
+            slept = delay + self._rng() * self.jitter_s
+            if report is not None:
+                report(slept, text)
+            await self._sleep(slept)
+            # The wait this request served is over: a new window. Unless an answer or a 429 changed
+            # the bucket meanwhile, forget the block and refill the count, so an injected clock that
+            # does not advance does not make every later request wait again.
+            if (b.blocked_until, b.reset_at) == token:
+                b.blocked_until = 0.0
+                b.reset_at = None
+                b.tokens = b.limit
+            if report is not None:
+                report(0.0, "")
+
+    def release(self, key: str, family: str = "", info: RateLimitInfo | None = None) -> str:
+        """A request of bucket `key` is answered (`info`: its headers, None without an answer).
+        Returns the bucket key the answer names (the key to `block` on a 429)."""
+        self._bucket(key).in_flight = max(0, self._bucket(key).in_flight - 1)
+        if info is None:
+            return key
         if info.limit is not None or info.remaining is not None:
             self.last = info
-        if info.exhausted:
-            wait = info.reset_s if info.reset_s is not None else (info.period_s or 1.0)
-            if wait > 0:
-                self.block(wait, "rate limit reached, waiting {s}")
+        if info.name:
+            if self._routes.get(family) != info.name:
+                self._routes[family] = info.name
+            key = info.name
+        b = self._bucket(key)
+        if info.limit is not None:
+            b.limit = info.limit
+        if info.remaining is None:
+            return key
+        now = self._clock()
+        # Requests still in flight may not be counted in this answer's Remaining yet: count them spent.
+        others = b.in_flight + (self._bucket(family).in_flight if family and family != key else 0)
+        left = max(0.0, info.remaining - others)
+        reset = info.reset_s if info.reset_s is not None else info.period_s
+        new_window = b.reset_at is None or now >= b.reset_at
+        # Answers arrive out of order: within one window the lowest count is the truest.
+        b.tokens = left if new_window or b.tokens is None else min(b.tokens, left)
+        if reset is not None:  # the newest answer's word on when the window ends
+            b.reset_at = now + min(reset, MAX_WAIT_S)
+        elif b.tokens <= 0:
+            b.reset_at = now + 1.0
+        return key
 
-    def block(self, seconds: float, message: str = "rate limited, retrying in {s}") -> None:
-        """Hold every request for `seconds` from now (extends, never shortens, a current block)."""
+    def block(self, key: str, seconds: float, message: str = "rate limited, retrying in {s}") -> None:
+        """Hold every request of bucket `key` for `seconds` from now (extends, never shortens)."""
+        b = self._bucket(key)
         until = self._clock() + min(seconds, MAX_WAIT_S)
-        if until > self._blocked_until:
-            self._blocked_until = until
-            self._message = message
+        if until > b.blocked_until:
+            b.blocked_until = until
+            b.message = message
 
-    def delay(self) -> float:
-        return max(0.0, self._blocked_until - self._clock())
 
-    async def wait_turn(self, report: WaitReporter | None = None) -> float:
-        """Sleep out the current block (plus jitter), if any. Returns the seconds slept."""
-        delay = self.delay()
-        if delay <= 0:
-            return 0.0
-        token = self._blocked_until
-        delay += self._rng() * self.jitter_s
-        if report is not None:
-            report(delay, self._message.format(s=seconds_text(delay)))
-        await self._sleep(delay)
-        # The block this waiter served is over. Clearing it (unless a later 429 extended it) keeps an
-        # injected clock that does not advance from making every later request wait again.
-        if self._blocked_until == token:
-            self._blocked_until = 0.0
-        if report is not None:
-            report(0.0, "")
-        return delay
+# -- one budget per org ---------------------------------------------------------------------------
+
+_REGISTRY: weakref.WeakValueDictionary[tuple[object, ...], RateLimiter] = weakref.WeakValueDictionary()
+
+
+def org_scope(base_url: str, credential_headers: Mapping[str, str]) -> str:
+    """The org a client speaks for: its API base URL and a digest of its credentials (the secrets
+    themselves are not kept as a key)."""
+    digest = hashlib.sha256()
+    for name, value in sorted(credential_headers.items()):
+        digest.update(f"{name.lower()}\0{value}\0".encode())
+    return f"{base_url}#{digest.hexdigest()[:32]}"
+
+
+def shared_limiter(scope: str, *, sleep: Sleep, clock: Clock, transport: object = None) -> RateLimiter:
+    """The one `RateLimiter` of org `scope` in this process (made on first use, dropped when no client
+    holds it). The clock, the sleep and an injected transport are part of the key: a limiter's times
+    only mean something on its own clock, and a test's fake transport is an org of its own."""
+    key = (scope, sleep, clock, transport)
+    limiter = _REGISTRY.get(key)
+    if limiter is None:
+        limiter = RateLimiter(sleep=sleep, clock=clock)
+        _REGISTRY[key] = limiter
+    return limiter

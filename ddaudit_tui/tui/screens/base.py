@@ -75,16 +75,24 @@ class PaneFooter(Footer):
     def _drop_overflow(self) -> None:
         """Hide each key that does not fit whole left of the palette key, and every key after it: a
         footer never shows `z UTC/loca` (each key is in `?` help and the palette anyway)."""
-        if not self.is_attached or self.size.width <= 0:
+        if not self.is_attached:
             return
         keys = [k for k in self.children if not k.has_class("-command-palette")]
         palette = [k for k in self.children if k.has_class("-command-palette")]
+        first = [k for k in keys[:1] if k.display] + palette[:1]
+        if self.size.width <= 0 or any(k.region.width == 0 for k in first):
+            # Not laid out yet (a screen under a dialog may be laid out a few frames later): look again
+            # after the next refresh, a bounded number of times.
+            self._drop_tries = getattr(self, "_drop_tries", 0) + 1
+            if self._drop_tries <= 50:
+                self.call_after_refresh(self._drop_overflow)
+            return
+        self._drop_tries = 0
         edge = palette[0].region.x if palette and palette[0].region.width else self.region.right
         dropping = False
         for key in keys:
-            if key.region.width == 0 and not dropping:
-                return  # not laid out yet: the next refresh (recompose, resize) comes back here
-            dropping = dropping or key.region.right > edge
+            # A key entirely past the footer's edge has no region at all: it is dropped too.
+            dropping = dropping or key.region.width == 0 or key.region.right > edge
             if dropping and key.display:
                 key.display = False
 

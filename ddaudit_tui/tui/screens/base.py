@@ -65,36 +65,6 @@ class PaneFooter(Footer):
             return FOOTER_FIRST.index(action) if action in FOOTER_FIRST else len(FOOTER_FIRST)
 
         yield from sorted(items, key=rank)
-        # Laid out, the keys that run past the palette's edge are dropped whole (see `_drop_overflow`).
-        self.call_after_refresh(self._drop_overflow)
-
-    def on_resize(self, event: events.Resize) -> None:
-        # Every key back, then drop again for the new width (a wider terminal shows more of them).
-        self.call_after_refresh(self.recompose)
-
-    def _drop_overflow(self) -> None:
-        """Hide each key that does not fit whole left of the palette key, and every key after it: a
-        footer never shows `z UTC/loca` (each key is in `?` help and the palette anyway)."""
-        if not self.is_attached:
-            return
-        keys = [k for k in self.children if not k.has_class("-command-palette")]
-        palette = [k for k in self.children if k.has_class("-command-palette")]
-        first = [k for k in keys[:1] if k.display] + palette[:1]
-        if self.size.width <= 0 or any(k.region.width == 0 for k in first):
-            # Not laid out yet (a screen under a dialog may be laid out a few frames later): look again
-            # after the next refresh, a bounded number of times.
-            self._drop_tries = getattr(self, "_drop_tries", 0) + 1
-            if self._drop_tries <= 50:
-                self.call_after_refresh(self._drop_overflow)
-            return
-        self._drop_tries = 0
-        edge = palette[0].region.x if palette and palette[0].region.width else self.region.right
-        dropping = False
-        for key in keys:
-            # A key entirely past the footer's edge has no region at all: it is dropped too.
-            dropping = dropping or key.region.width == 0 or key.region.right > edge
-            if dropping and key.display:
-                key.display = False
 
 
 @runtime_checkable

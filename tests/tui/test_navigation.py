@@ -481,3 +481,51 @@ async def test_the_footer_shows_help_and_quit_at_80_columns_in_every_pane():
             footer = screen.query_one(Footer)
             line = screen_lines(app)[footer.region.y]
             assert "? Help" in line and "q Quit" in line, (key, line)
+
+
+def cut_footer_keys(app: DdauditApp, screen: PaneScreen) -> list[str]:
+    """The footer keys not drawn whole: past the footer's right edge, or under the palette key docked
+    there (Textual lays the keys out in one row and lets the last run under it)."""
+    from textual.widgets._footer import FooterKey
+
+    footer = screen.query_one(Footer)
+    keys = [k for k in footer.query(FooterKey) if k.display]
+    palette = [k for k in keys if k.has_class("-command-palette")]
+    right = palette[0].region.x if palette else footer.region.right
+    return [
+        f"{k.key_display} {k.description}"
+        for k in keys
+        if not k.has_class("-command-palette") and k.region.right > right
+    ]
+
+
+@pytest.mark.parametrize("size", [(60, 20), (80, 24), (100, 30)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_no_footer_key_is_cut_at_the_edge(size: tuple[int, int]):
+    """Issue 11: at 80×24 the footer cut its last key (`z UTC/loca`) at the palette key. Keys that do
+    not fit are dropped whole (they stay in `?` and the palette); `? Help` and `q Quit` always stay."""
+    app = demo_app()
+    async with app.run_test(size=size) as pilot:
+        await settle_watch(pilot)
+        for key, _mode, _cls in [*PANE_KEYS, PANE_KEYS[0]]:
+            screen = await visit(pilot, key)
+            assert cut_footer_keys(app, screen) == [], (key, screen_lines(app)[-1])
+            line = screen_lines(app)[screen.query_one(Footer).region.y]
+            assert "? Help" in line and "q Quit" in line, (key, line)
+        # A looked-up key has the most keys (export, copy, revoke, chart…).
+        screen = await look_up(pilot)
+        await settle_watch(pilot)
+        assert cut_footer_keys(app, screen) == [], screen_lines(app)[-1]
+
+
+async def test_the_footer_refits_when_the_terminal_narrows():
+    app = demo_app()
+    async with app.run_test(size=(200, 50)) as pilot:
+        screen = await look_up(pilot)
+        await settle_watch(pilot)
+        wide = screen_lines(app)[-1]
+        await pilot.resize_terminal(80, 24)
+        await settle_watch(pilot)
+        assert cut_footer_keys(app, screen) == [], screen_lines(app)[-1]
+        await pilot.resize_terminal(200, 50)
+        await settle_watch(pilot)
+        assert screen_lines(app)[-1] == wide

@@ -12,14 +12,14 @@ from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ddaudit_tui.sources.base import Progress, Source
 from ddaudit_tui.timeutil import Window
 from ddaudit_tui.tui.sizes import COMPACT_MIN_HEIGHT, COMPACT_MIN_WIDTH, MIN_HEIGHT, MIN_WIDTH
 from ddaudit_tui.tui.widgets.header import PaneHeader, Status
 from ddaudit_tui.tui.widgets.pane_bar import PaneBadge, PaneBar
+from ddaudit_tui.tui.widgets.pane_footer import PaneFooter
 
 
 class TooSmall(Static):
@@ -46,25 +46,6 @@ class TooSmall(Static):
                 "Enlarge the window or pane; q quits."
             )
         )
-
-
-# The app's own keys the footer shows first, whatever the width: the two a newcomer needs.
-FOOTER_FIRST = ("help", "request_quit")
-
-
-class PaneFooter(Footer):
-    """The footer, with `? Help` and `q Quit` first: at 80 columns the pane's hints are what is cut,
-    never the way to help or out (Textual lists the focused widget's keys first, the app's last)."""
-
-    def compose(self) -> ComposeResult:
-        # The whole of Footer.compose runs here (its `with` blocks included); only the order changes.
-        items = list(super().compose())
-
-        def rank(widget: Widget) -> int:
-            action = getattr(widget, "action", None)
-            return FOOTER_FIRST.index(action) if action in FOOTER_FIRST else len(FOOTER_FIRST)
-
-        yield from sorted(items, key=rank)
 
 
 @runtime_checkable

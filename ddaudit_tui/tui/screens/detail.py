@@ -11,11 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.timeutil import fmt_ts
 from ddaudit_tui.tui.safe_text import clean, display_json
+from ddaudit_tui.tui.widgets.pane_footer import PaneFooter
 
 if TYPE_CHECKING:
     from ddaudit_tui.tui.widgets.event_table import EventTable
@@ -94,7 +95,7 @@ class EventDetailScreen(ModalScreen[int | None]):
             yield Static(id="detail-title")
             with VerticalScroll(id="detail-body", can_focus=True):
                 yield Static(id="detail-json")
-        yield Footer(compact=True)
+        yield PaneFooter(compact=True)
 
     def on_mount(self) -> None:
         self._show()

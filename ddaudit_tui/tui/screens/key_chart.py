@@ -23,12 +23,13 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ddaudit_tui.analysis.buckets import DAY_MS, HOUR_MS, BucketPlan, fit_window, plan, size_label
 from ddaudit_tui.analysis.keys import KeyReport, activity_buckets
 from ddaudit_tui.analysis.signals import Severity
 from ddaudit_tui.timeutil import Window, fmt_ts, zone_label
+from ddaudit_tui.tui.widgets.pane_footer import PaneFooter
 from ddaudit_tui.tui.widgets.sparkline import local_time_of
 
 _BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -256,7 +257,7 @@ class KeyChartScreen(ModalScreen[None]):
         with Vertical(id="chart-frame"):
             yield Static(id="chart-title")
             yield ActivityChart(self.report, id="chart")
-        yield Footer(compact=True)
+        yield PaneFooter(compact=True)
 
     def on_mount(self) -> None:
         if hasattr(self.app, "local_time"):

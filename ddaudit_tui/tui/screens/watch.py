@@ -27,7 +27,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
 from ddaudit_tui.alerts.pagerduty import alert_query
@@ -47,6 +47,7 @@ from ddaudit_tui.tui.screens.export_dialog import ExportDialog
 from ddaudit_tui.tui.widgets.event_table import EventTable
 from ddaudit_tui.tui.widgets.header import PaneHeader, Status
 from ddaudit_tui.tui.widgets.pane_bar import PaneBadge
+from ddaudit_tui.tui.widgets.pane_footer import PaneFooter
 from ddaudit_tui.tui.widgets.watch_compact import COMPACT, TOO_SMALL, CompactWatch, StatusPart, layout_for
 from ddaudit_tui.tui.widgets.watch_sparklines import HotActorSparklines, RateSparkline
 from ddaudit_tui.tui.widgets.watch_status import TextLine
@@ -127,7 +128,7 @@ class WatchScreen(PaneScreen):
     WatchScreen .watch-title { padding: 0 1; background: $panel; color: $text-accent; text-style: bold; }
     WatchScreen #watch-alerts-box { height: 1fr; }
     WatchScreen AlertTable { height: 1fr; }
-    WatchScreen #watch-alert-line { padding: 0 1; background: $panel; height: auto; max-height: 2; }
+    WatchScreen #watch-alert-line { padding: 0 1; background: $panel; height: auto; max-height: 2; text-wrap: wrap; }
     WatchScreen.-narrow #watch-hot { display: none; }
     App:nocolor WatchScreen LiveTable > .datatable--cursor { text-style: reverse bold; }
     App:nocolor WatchScreen #watch-status.-paused { text-style: reverse bold; }
@@ -837,7 +838,7 @@ class AlertEventsScreen(ModalScreen[None]):
             yield TextLine(self.title_text, id="watch-events-title")
             yield TextLine(Text("fetching…", end=""), id="watch-events-note")
             yield EventTable(id="watch-events", empty_text="fetching…")
-        yield Footer(compact=True)
+        yield PaneFooter(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one(EventTable)

@@ -18,6 +18,9 @@ class TextLine(Widget):
     TextLine {
         height: 1;
         width: 1fr;
+        /* Textual ignores a rich Text's own overflow: without these a long line is cut with no mark. */
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     """
 

@@ -11,7 +11,7 @@ its drill-down, and a failed fetch; at each stop it collects `Finding`s:
   hint that more columns exist;
 - `contrast`: a CRITICAL/HIGH/MEDIUM label, a verdict word, `LEAKED` or `REVOKED` drawn with a WCAG
   contrast ratio under 4.5:1, from the composed segments' fg/bg (reverse and dim resolved);
-- `footer`: a pane's footer without `? Help` or `q Quit`;
+- `footer`: a pane's footer without `? Help` or `q Quit`, or with a key cut at its edge;
 - `toast`: a toast drawn over a modal dialog;
 - `status`: `✓` in front of something that is not a success (a compromised verdict, a revoked key,
   a failed fetch).
@@ -52,6 +52,7 @@ from textual.screen import ModalScreen
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer
+from textual.widgets._footer import FooterKey
 from textual.widgets._toast import Toast
 
 sys.path.insert(0, str(Path(__file__).parent))  # watch_pane_helpers, also under `python -m`
@@ -476,6 +477,12 @@ class Auditor:
         missing = [want for want in wanted if want not in text]
         if missing:
             self.add("footer", where, f"footer lacks {' and '.join(missing)}: {text.strip()!r}")
+        # A key is shown whole or not at all: the last key must not run under the palette key docked right.
+        keys = [k for k in footers[0].query(FooterKey) if _shown(k)]
+        edge = min([region.right, *(k.region.x for k in keys if k.has_class("-command-palette"))])
+        for k in keys:
+            if not k.has_class("-command-palette") and k.region.right > edge:
+                self.add("footer", where, f"footer key {k.key_display} {k.description!r} cut at the edge")
 
     # (d) toasts over modals
     def check_toasts(self, where: str) -> None:

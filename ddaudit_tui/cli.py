@@ -230,6 +230,11 @@ def _run_tui(args: argparse.Namespace) -> int:
             raise UsageError(f"--case: {exc}") from None
     start_pane, start_key = tui_start(args)
     settings = settings_from(args)
+    max_pages = getattr(args, "max_pages", None)
+    if max_pages is None:
+        max_pages = getattr(settings, "max_pages", None)
+    if max_pages is not None and int(max_pages) < 1:
+        raise UsageError(f"--max-pages {max_pages}: expected 1 or more")
     # Files are read by the source's thread once the TUI has painted its first frame (tui/loading.py).
     source = open_source(args, settings, streaming=True, stdin=_stdin_for_tui(args))
     window = resolve_source_window(args, source)
@@ -261,9 +266,6 @@ def _run_tui(args: argparse.Namespace) -> int:
     app.read_only = bool(settings.read_only)  # type: ignore[attr-defined]  # Key lookup refuses revocation
     app.site = settings.site  # "Copy as" explorer URLs and DD_SITE for this profile's site
     # Key lookup's engine (issue 16), the choice `ddaudit key --engine` makes: the pane builds its options.
-    max_pages = getattr(args, "max_pages", None) or getattr(settings, "max_pages", None)
-    if max_pages is not None and int(max_pages) < 1:
-        raise UsageError(f"--max-pages {max_pages}: expected 1 or more")
     app.key_engine = getattr(args, "engine", None) or "auto"  # type: ignore[attr-defined]
     app.key_max_pages = int(max_pages) if max_pages is not None else None  # type: ignore[attr-defined]
     app.run()

@@ -150,3 +150,14 @@ def test_a_small_burst_threshold_is_found_by_both(items: list[dict]) -> None:
     assert len(searched.bursts) >= 1
     assert aggregated.bursts == searched.bursts
     assert [f.to_json() for f in aggregated.flags] == [f.to_json() for f in searched.flags]
+
+
+def test_groups_cut_at_the_row_limit_make_the_answer_partial(items: list[dict], monkeypatch) -> None:
+    from ddaudit_tui.analysis import ai_engine
+
+    monkeypatch.setattr(ai_engine, "ROW_LIMIT", 5)
+    report = run(fake(items), "ddsql")
+    c = report.completeness
+    assert c is not None and c.partial and c.engine == "search+ddsql"
+    assert any("row limit" in r for r in c.reasons)
+    assert not report.complete

@@ -137,3 +137,10 @@ def test_the_tui_accepts_engine_and_max_pages() -> None:
     args = build_parser("tui").parse_args(["tui", "--demo", "--engine", "ddsql", "--max-pages", "3"])
     assert (args.engine, args.max_pages) == ("ddsql", 3)
     assert build_parser("tui").parse_args(["tui", "--demo"]).engine == "auto"
+
+
+def test_the_tui_refuses_a_budget_below_one(capsys) -> None:
+    from ddaudit_tui import cli
+
+    assert cli.main(["tui", "--demo", "--max-pages", "0"]) == cli.EXIT_USAGE
+    assert "--max-pages 0" in capsys.readouterr().err

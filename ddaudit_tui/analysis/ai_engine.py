@@ -246,14 +246,15 @@ async def aggregate_ai(
         queries.append(f"({query}) {MCP} -@metadata.tool.name:*")
     raw: dict[str, Event] = {}
     fetched = 0
-    for q in queries:
+    for i, q in enumerate(queries):
         got = await source.fetch(q, window)
         fetched += len(got.events)
         if not got.complete:
             complete = False
             warnings.extend(got.warnings or ["some AI events could not be fetched"])
         for e in got.events:
-            if window.contains(e.ts) and not is_bulk(e):  # a bulk event is counted by its group
+            # Among the MCP Server events, a bulk one is counted by its group; outside them, none is grouped.
+            if window.contains(e.ts) and (i == 0 or not is_bulk(e)):
                 raw.setdefault(e.id, e)
 
     stand_ins = [c.event for c in bulk]

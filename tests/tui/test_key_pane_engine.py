@@ -93,7 +93,7 @@ async def test_the_pane_aggregates_past_the_budget_like_the_cli_and_its_header_s
     fake = demo_fake()
     app = DdauditApp(demo_client(fake), WINDOW, clock=lambda: END / 1000)
     app.key_max_pages = BUDGET  # type: ignore[attr-defined]  # what `ddaudit --max-pages 2` sets
-    async with app.run_test(size=(200, 40)) as pilot:
+    async with app.run_test(size=(300, 40)) as pilot:
         screen = await look_up(app, pilot, COMPROMISED_KEY)
         report = screen.report
         assert report is not None
@@ -110,6 +110,11 @@ async def test_the_pane_aggregates_past_the_budget_like_the_cli_and_its_header_s
         assert f"{c.events_fetched:,} of {c.events_matched:,} events fetched" in header
         assert "verdict: likely compromised" in header
         assert "✓" not in header
+        # The reason that says most comes first (not "some events could not be fetched"): a narrow header
+        # keeps only it.
+        assert header.split("⚠ ")[1].startswith(
+            "PARTIAL: not evaluated on 200 of 380 events (the 2-page budget"
+        )
         # Every request of the lookup, DDSQL included, was counted (the meter crosses the worker thread).
         assert c.requests >= ddsql_requests(fake)
 

@@ -1176,9 +1176,9 @@ _VERDICT_BADGES: dict[str, tuple[str, str, str]] = {
 
 def completeness_status(c: Completeness, lead: str, kind: StatusKind) -> Status:
     """The lookup's header, as the reports state it: on the API, the engine, requests and events fetched
-    (of those matched, when DDSQL counted them); a partial answer leads with `PARTIAL` and its main reason
-    (the card below shows it whole). Files keep the compact header (engine `file`: no request, nothing
-    counted beyond what was read)."""
+    (of those matched, when DDSQL counted them); a partial answer leads with `PARTIAL` and its main
+    reason. Files keep the compact header (engine `file`: no request, nothing counted beyond what was
+    read)."""
     if c.engine == ENGINE_FILE:
         return Status.from_completeness(c, lead, kind)
     fetched = f"{c.events_fetched:,}"
@@ -1189,12 +1189,12 @@ def completeness_status(c: Completeness, lead: str, kind: StatusKind) -> Status:
         f"{fetched} events fetched",
     ]
     if c.partial:
-        # One line: the reason that says most (not the generic "could not be fetched" when another is
-        # known), up to its first parenthesis; the card below shows the warnings whole.
+        # The reason that says most first (not the generic "could not be fetched" when another is known):
+        # a narrow header keeps only this first part.
         reasons = sorted(c.reasons, key=lambda r: r.endswith("some events could not be fetched"))
-        first = (reasons[0] if reasons else "some events could not be fetched").split(" (")[0]
-        first = first if len(first) <= 60 else first[:59] + "…"
-        return Status("partial", " · ".join([f"PARTIAL: {first}", *facts, lead]))
+        first = reasons[0] if reasons else "some events could not be fetched"
+        more = f" (+{len(reasons) - 1} more)" if len(reasons) > 1 else ""
+        return Status("partial", " · ".join([f"PARTIAL: {first}{more}", *facts, lead]))
     parts = [lead, "complete", *facts, elapsed_text(c.elapsed_ms)]
     if c.retention_cutoff_ms is not None:
         parts.append(f"before {fmt_ts(c.retention_cutoff_ms, seconds=False)} outside retention")

@@ -81,6 +81,20 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "--key", metavar="KEY_ID", help="open Key lookup on this API key id (@metadata.api_key.id)"
     )
     tui.add_argument(
+        "--engine",
+        choices=("auto", "search", "ddsql"),
+        default="auto",
+        help="how Key lookup reads a key's events on the Datadog API, as `ddaudit key --engine`: page the "
+        "search (search), let Datadog's SQL engine aggregate (ddsql), or page unless it would exceed "
+        "max_pages (auto, the default); files are always read whole",
+    )
+    tui.add_argument(
+        "--max-pages",
+        type=int,
+        metavar="N",
+        help="pages of the search API --engine auto reads before aggregating (config max_pages, default 50)",
+    )
+    tui.add_argument(
         "--case",
         metavar="NAME",
         help="work in case NAME (made on first use; reopening restores its marks, "
@@ -216,6 +230,11 @@ def _run_tui(args: argparse.Namespace) -> int:
             raise UsageError(f"--case: {exc}") from None
     start_pane, start_key = tui_start(args)
     settings = settings_from(args)
+    max_pages = getattr(args, "max_pages", None)
+    if max_pages is None:
+        max_pages = getattr(settings, "max_pages", None)
+    if max_pages is not None and int(max_pages) < 1:
+        raise UsageError(f"--max-pages {max_pages}: expected 1 or more")
     # Files are read by the source's thread once the TUI has painted its first frame (tui/loading.py).
     source = open_source(args, settings, streaming=True, stdin=_stdin_for_tui(args))
     window = resolve_source_window(args, source)
@@ -246,6 +265,9 @@ def _run_tui(args: argparse.Namespace) -> int:
     app.watch_options = tui_watch_options(args, settings)  # type: ignore[attr-defined]
     app.read_only = bool(settings.read_only)  # type: ignore[attr-defined]  # Key lookup refuses revocation
     app.site = settings.site  # "Copy as" explorer URLs and DD_SITE for this profile's site
+    # Key lookup's engine (issue 16), the choice `ddaudit key --engine` makes: the pane builds its options.
+    app.key_engine = getattr(args, "engine", None) or "auto"  # type: ignore[attr-defined]
+    app.key_max_pages = int(max_pages) if max_pages is not None else None  # type: ignore[attr-defined]
     app.run()
     load_error = getattr(source, "load_error", None)
     if load_error is not None:

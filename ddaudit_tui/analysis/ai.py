@@ -79,8 +79,9 @@ from ddaudit_tui.analysis.ai_model import (
     UserRow,
     activity_timeline,
     find_bursts,
+    timeline_from_counts,
 )
-from ddaudit_tui.analysis.ai_recipe import jq_sort_key, jq_values, recipe_summary
+from ddaudit_tui.analysis.ai_recipe import jq_sort_key, jq_values, recipe_summary, recipe_summary_counts
 from ddaudit_tui.analysis.detections.ai_context import AiContext
 from ddaudit_tui.analysis.signals import Flag, Severity, max_severity, sort_flags
 from ddaudit_tui.events.query import parse_query
@@ -104,6 +105,9 @@ __all__ = [
     "Burst",
     "UserDetail",
     "AiActivity",
+    "CallGroup",
+    "analyze_groups",
+    "groups_of",
     "attribute_events",
     "analyze_ai",
     "analyze_calls",
@@ -248,23 +252,8 @@ def analyze_calls(
     """
     cfg = config or AiConfig()
     calls = sorted(calls, key=lambda c: (c.ts, c.id))
-    notes: list[str] = []
-    if baseline is None:
-        notes.append("no baseline period: first-time and scope checks skipped")
-    elif not baseline.known:
-        notes.append(
-            f"no audit events in the baseline period ({fmt_ts(baseline.period.start)} → "
-            f"{fmt_ts(baseline.period.end)}): first-time and scope checks skipped"
-        )
-    bursts = find_bursts(calls, cfg.burst_calls, cfg.burst_window_ms)
-    modified = _modified_resources(calls)
-    ctx = AiContext(calls, baseline, cfg, modified, bursts)
-    found: list[Flag] = []
-    for detection in AI_DETECTIONS:
-        if detection.detect is None:  # a definition only (the pack's tests forbid it here)
-            continue
-        found += detection.detect(ctx)
-    flags = sort_flags(found)
+    notes = _baseline_notes(baseline)
+    flags, bursts, modified = _detect(calls, baseline, cfg)
     result = _build(
         calls,
         window,
@@ -277,6 +266,85 @@ def analyze_calls(
         complete=complete,
         bursts=bursts,
         modified=modified,
+    )
+    return result.for_user(user) if user else result
+
+
+def _baseline_notes(baseline: Baseline | None) -> list[str]:
+    if baseline is None:
+        return ["no baseline period: first-time and scope checks skipped"]
+    if not baseline.known:
+        return [
+            f"no audit events in the baseline period ({fmt_ts(baseline.period.start)} → "
+            f"{fmt_ts(baseline.period.end)}): first-time and scope checks skipped"
+        ]
+    return []
+
+
+def _detect(
+    calls: Sequence[AiCall], baseline: Baseline | None, cfg: AiConfig
+) -> tuple[list[Flag], list[Burst], list[ModifiedResource]]:
+    bursts = find_bursts(calls, cfg.burst_calls, cfg.burst_window_ms)
+    modified = _modified_resources(calls)
+    ctx = AiContext(calls, baseline, cfg, modified, bursts)
+    found: list[Flag] = []
+    for detection in AI_DETECTIONS:
+        if detection.detect is None:  # a definition only (the pack's tests forbid it here)
+            continue
+        found += detection.detect(ctx)
+    return sort_flags(found), bursts, modified
+
+
+@dataclass(frozen=True)
+class CallGroup:
+    """`n` AI events that read the same (a DDSQL group's stand-in call, issue 16), the first at `first`
+    and the last at `last`; or one call (n = 1). The tables and the summary count groups."""
+
+    call: AiCall
+    n: int
+    first: int
+    last: int
+
+
+def groups_of(calls: Iterable[AiCall]) -> list[CallGroup]:
+    return [CallGroup(c, 1, c.ts, c.ts) for c in calls]
+
+
+def analyze_groups(
+    groups: Sequence[CallGroup],
+    calls: Sequence[AiCall],
+    timeline_entries: Iterable[tuple[int, int, int, str]],
+    window: Window,
+    baseline: Baseline | None = None,
+    config: AiConfig | None = None,
+    *,
+    query: str = DEFAULT_BASE_QUERY,
+    user: str | None = None,
+    warnings: Sequence[str] = (),
+    complete: bool = True,
+) -> AiActivity:
+    """The aggregate engine's analysis (`ai_engine`): summary, counts and tables over `groups` (every AI
+    event of the window, in DDSQL groups or one by one), the timeline over `timeline_entries`, and the
+    flags over `calls` — the events fetched whole, which hold every call a flag can cite (ai_engine says
+    why). `calls` is what the result keeps (`for_user`, flag evidence)."""
+    cfg = config or AiConfig()
+    calls = sorted(calls, key=lambda c: (c.ts, c.id))
+    flags, bursts, modified = _detect(calls, baseline, cfg)
+    timeline = timeline_from_counts(timeline_entries, window, bursts, max_buckets=cfg.max_buckets)
+    result = _build(
+        calls,
+        window,
+        baseline,
+        cfg,
+        query=query,
+        flags=flags,
+        notes=_baseline_notes(baseline),
+        warnings=list(warnings),
+        complete=complete,
+        bursts=bursts,
+        modified=modified,
+        groups=sorted(groups, key=lambda g: (g.first, g.call.id)),
+        timeline=timeline,
     )
     return result.for_user(user) if user else result
 
@@ -294,15 +362,32 @@ def _build(
     complete: bool,
     bursts: list[Burst] | None = None,
     modified: list[ModifiedResource] | None = None,
+    groups: Sequence[CallGroup] | None = None,
+    timeline: Timeline | None = None,
 ) -> AiActivity:
+    """The result over `calls`; its summary, counts and tables over `groups` when given (the aggregate
+    engine's: every event of the window, counted by DDSQL), else over `calls` one by one — one code path
+    for both engines, so they cannot count differently."""
     if bursts is None:
         bursts = find_bursts(calls, cfg.burst_calls, cfg.burst_window_ms)
     if modified is None:
         modified = _modified_resources(calls)
+    if groups is None:
+        groups = groups_of(calls)
     summary_q = parse_query(SUMMARY_QUERY)
-    rows = [c.jq if c.jq is not None else jq_values(c.event) for c in calls if summary_q.matches(c.event)]
-    counts = Counter(c.kind for c in calls)
-    orgs = Counter(c.event.org_name for c in calls if c.event.org_name)
+    rows = [
+        (g.call.jq if g.call.jq is not None else jq_values(g.call.event), g.n)
+        for g in groups
+        if summary_q.matches(g.call.event)
+    ]
+    counts: Counter[str] = Counter()
+    orgs: Counter[str] = Counter()
+    for g in groups:
+        counts[g.call.kind] += g.n
+        if g.call.event.org_name:
+            orgs[g.call.event.org_name] += g.n
+    if timeline is None:
+        timeline = activity_timeline(calls, window, bursts, max_buckets=cfg.max_buckets)
     return AiActivity(
         window=window,
         query=query,
@@ -310,25 +395,25 @@ def _build(
         baseline=baseline,
         org=orgs.most_common(1)[0][0] if orgs else None,
         calls=calls,
-        summary=recipe_summary(rows),
+        summary=recipe_summary_counts(rows),
         counts={
-            "ai_events": len(calls),
-            "calls": sum(1 for c in calls if c.counted),
+            "ai_events": sum(g.n for g in groups),
+            "calls": sum(g.n for g in groups if g.call.counted),
             "tool_calls": counts[TOOL_CALL],
             "connections": counts[CONNECTION],
             "bits_events": counts[BITS],
             "agent_actions": counts[AGENT],
             "mcp_actions": counts[MCP_ACTION],
             "mcp_requests": counts[MCP_REQUEST],
-            "delegated": sum(1 for c in calls if c.delegated),
+            "delegated": sum(g.n for g in groups if g.call.delegated),
             "changes": len(modified),
-            "users": len({c.human.lower() for c in calls}),
+            "users": len({g.call.human.lower() for g in groups}),
         },
-        users=_user_rows(calls, modified, flags),
-        tools=_tool_rows(calls),
-        clients=_client_rows(calls),
+        users=_user_rows(groups, modified, flags),
+        tools=_tool_rows(groups),
+        clients=_client_rows(groups),
         modified_resources=modified,
-        timeline=activity_timeline(calls, window, bursts, max_buckets=cfg.max_buckets),
+        timeline=timeline,
         bursts=bursts,
         flags=flags,
         notes=notes,
@@ -338,33 +423,35 @@ def _build(
 
 
 def _user_rows(
-    calls: Sequence[AiCall], modified: Sequence[ModifiedResource], flags: Sequence[Flag]
+    groups: Sequence[CallGroup], modified: Sequence[ModifiedResource], flags: Sequence[Flag]
 ) -> list[UserRow]:
-    by_user: dict[str, list[AiCall]] = defaultdict(list)
+    by_user: dict[str, list[CallGroup]] = defaultdict(list)
     display: dict[str, str] = {}
-    for c in calls:
-        key = c.human.lower()
-        by_user[key].append(c)
-        display.setdefault(key, c.human)
+    for g in groups:
+        key = g.call.human.lower()
+        by_user[key].append(g)
+        display.setdefault(key, g.call.human)
     changes = Counter(m.user.lower() for m in modified)
     rows = []
-    for key, cs in by_user.items():
-        kinds = Counter(c.kind for c in cs)
+    for key, gs in by_user.items():
+        kinds: Counter[str] = Counter()
+        for g in gs:
+            kinds[g.call.kind] += g.n
         mine = [f for f in flags if flag_concerns(f, key)]
         rows.append(
             UserRow(
                 user=display[key],
-                calls=sum(1 for c in cs if c.counted),
+                calls=sum(g.n for g in gs if g.call.counted),
                 tool_calls=kinds[TOOL_CALL],
                 connections=kinds[CONNECTION],
                 bits=kinds[BITS],
                 agent_actions=kinds[AGENT] + kinds[MCP_ACTION],
-                delegated=sum(1 for c in cs if c.delegated),
+                delegated=sum(g.n for g in gs if g.call.delegated),
                 changes=changes[key],
-                tools=len({c.tool for c in cs if c.tool}),
-                clients=tuple(sorted({c.client for c in cs})),
-                first_seen=cs[0].ts,
-                last_seen=cs[-1].ts,
+                tools=len({g.call.tool for g in gs if g.call.tool}),
+                clients=tuple(sorted({g.call.client for g in gs})),
+                first_seen=min(g.first for g in gs),
+                last_seen=max(g.last for g in gs),
                 flags=len(mine),
                 max_severity=max_severity(mine),
             )
@@ -373,41 +460,41 @@ def _user_rows(
     return rows
 
 
-def _tool_rows(calls: Sequence[AiCall]) -> list[ToolRow]:
-    by_tool: dict[str, list[AiCall]] = defaultdict(list)
-    for c in calls:
-        if c.tool and c.counted:
-            by_tool[c.tool].append(c)
+def _tool_rows(groups: Sequence[CallGroup]) -> list[ToolRow]:
+    by_tool: dict[str, list[CallGroup]] = defaultdict(list)
+    for g in groups:
+        if g.call.tool and g.call.counted:
+            by_tool[g.call.tool].append(g)
     rows = []
-    for tool, cs in by_tool.items():
+    for tool, gs in by_tool.items():
         rows.append(
             ToolRow(
                 tool=tool,
-                calls=len(cs),
-                users=len({c.human.lower() for c in cs}),
-                verb=cs[0].verb,
-                resource_type=cs[0].resource_type,
-                first_seen=cs[0].ts,
-                last_seen=cs[-1].ts,
+                calls=sum(g.n for g in gs),
+                users=len({g.call.human.lower() for g in gs}),
+                verb=gs[0].call.verb,
+                resource_type=gs[0].call.resource_type,
+                first_seen=min(g.first for g in gs),
+                last_seen=max(g.last for g in gs),
             )
         )
     rows.sort(key=lambda r: (-r.calls, r.tool))
     return rows
 
 
-def _client_rows(calls: Sequence[AiCall]) -> list[ClientRow]:
-    by_client: dict[str, list[AiCall]] = defaultdict(list)
-    for c in calls:
-        by_client[c.client].append(c)
+def _client_rows(groups: Sequence[CallGroup]) -> list[ClientRow]:
+    by_client: dict[str, list[CallGroup]] = defaultdict(list)
+    for g in groups:
+        by_client[g.call.client].append(g)
     rows = []
-    for client, cs in by_client.items():
+    for client, gs in by_client.items():
         rows.append(
             ClientRow(
                 client=client,
-                calls=sum(1 for c in cs if c.counted),
-                connections=sum(1 for c in cs if c.kind == CONNECTION),
-                users=len({c.human.lower() for c in cs}),
-                mcp_clients=tuple(sorted({c.event.mcp_client for c in cs if c.event.mcp_client})),
+                calls=sum(g.n for g in gs if g.call.counted),
+                connections=sum(g.n for g in gs if g.call.kind == CONNECTION),
+                users=len({g.call.human.lower() for g in gs}),
+                mcp_clients=tuple(sorted({g.call.event.mcp_client for g in gs if g.call.event.mcp_client})),
             )
         )
     rows.sort(key=lambda r: (-r.calls, -r.connections, r.client.lower()))

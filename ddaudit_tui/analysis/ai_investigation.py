@@ -37,57 +37,22 @@ from ddaudit_tui.analysis.ai import (
     baseline_from_events,
     scope_from_events,
 )
+from ddaudit_tui.analysis.ai_queries import _identities, identity_clause, quote
 from ddaudit_tui.events.query import parse_query
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.events.store import EventStore
 from ddaudit_tui.sources.base import ProgressCallback, Source
-from ddaudit_tui.sources.completeness import RequestMeter, metering
+from ddaudit_tui.sources.completeness import Completeness, RequestMeter, metering
 from ddaudit_tui.timeutil import Window
 
 __all__ = ["investigate_ai", "fetch_baseline", "quote", "identity_clause"]
 
 T = TypeVar("T")
 
+# Pages `--engine auto` may read before it lets DDSQL aggregate (config `max_pages`; as the key lookup's).
+DEFAULT_MAX_PAGES = 50
 # How many baseline questions run at once (each is one small request against the API).
 CONCURRENCY = 6
-# People and clients that are not a person or a client.
-_NOBODY = frozenset({"(system)", "(unknown)"})
-
-
-def quote(value: str) -> str:
-    """A value as a quoted query term: backslashes and quotes escaped (values come from event data)."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def identity_clause(idents: Iterable[str], delegator: bool = False) -> str:
-    """`(@usr.email:"a" OR @usr.id:"a" OR …)` over every identifier known for a person; with
-    `delegator`, also their delegated actions (`audit-events.md` §4.2: `@usr.id:X OR @delegator.id:X`)."""
-    terms: list[str] = []
-    for ident in dict.fromkeys(i for i in idents if i):
-        if "@" in ident:
-            fields = ["@usr.email", "@usr.id"] + (["@delegator.id"] if delegator else [])
-        elif " " in ident:  # a full name: delegators are sometimes known only by name
-            fields = ["@usr.name"] + (["@delegator.name"] if delegator else [])
-        else:
-            fields = ["@usr.id", "@usr.uuid"] + (["@delegator.id"] if delegator else [])
-        terms += [f"{f}:{quote(ident)}" for f in fields]
-    return "(" + " OR ".join(terms) + ")"
-
-
-def _identities(calls: Iterable[AiCall]) -> dict[str, list[str]]:
-    """Per person (lower-cased key): every identifier they appeared with in the window."""
-    out: dict[str, dict[str, None]] = {}
-    for c in calls:
-        key = c.human.lower()
-        if key in _NOBODY:
-            continue
-        bucket = out.setdefault(key, {c.human: None})
-        e = c.event
-        vals = (e.delegator_id, e.delegator_name) if c.delegated else (e.usr_email, e.usr_id, e.usr_uuid)
-        for v in vals:
-            if v:
-                bucket.setdefault(v, None)
-    return {k: list(v) for k, v in out.items()}
 
 
 async def _exists(source: Source, query: str, window: Window) -> bool:
@@ -214,17 +179,84 @@ async def investigate_ai(
     progress: ProgressCallback | None = None,
     baseline: bool = True,
     concurrency: int = CONCURRENCY,
+    engine: str = "search",
+    max_pages: int = DEFAULT_MAX_PAGES,
 ) -> AiActivity:
     """Fetch the AI events of `window`, ask the baseline questions, and analyse (see module doc).
 
     `query` replaces the base query (`DEFAULT_BASE_QUERY`); `user` narrows the result to that person's
     drill-down (flags are still raised over everyone first, so they match the whole-org report).
+    `engine` (issue 16): `search` pages every AI event; `ddsql` lets DDSQL count the bulk (`ai_engine`);
+    `auto` counts first and aggregates when paging would exceed `max_pages` pages. Files and preloaded
+    events are read whole whatever the engine.
     """
+    # The engines load with a request for them: the AI pane's first paint does not wait for them.
+    from ddaudit_tui.analysis.ai_engine import count_events, should_aggregate, validate_engine
+    from ddaudit_tui.analysis.key_engine import supports_ddsql
+
+    validate_engine(engine, max_pages)
     cfg = config or AiConfig()
     q = (query or "").strip() or DEFAULT_BASE_QUERY
     parse_query(q)  # a malformed query fails here, before any request
     with metering() as meter:  # the fetch and every baseline question count
-        return await _investigate(source, window, q, cfg, user, progress, baseline, concurrency, meter)
+        fallback: str | None = None
+        if engine != "search" and supports_ddsql(source):
+            from ddaudit_tui.sources.ddsql import DdsqlClient, DdsqlError
+
+            dd = DdsqlClient(source)  # type: ignore[arg-type]  # supports_ddsql: a DatadogClient
+            try:
+                total = await count_events(dd, q, window)
+                if engine == "ddsql" or should_aggregate(total, source.page_limit, max_pages):  # type: ignore[attr-defined]
+                    return await _aggregated(
+                        source, dd, window, q, cfg, user, baseline, concurrency, meter, total
+                    )
+            except DdsqlError as exc:
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                fallback = f"DDSQL unavailable ({first}): paging the search instead"
+        activity = await _investigate(source, window, q, cfg, user, progress, baseline, concurrency, meter)
+        if fallback is not None:
+            activity.warnings.insert(0, fallback)
+        return activity
+
+
+async def _aggregated(
+    source: Source,
+    dd: Any,
+    window: Window,
+    q: str,
+    cfg: AiConfig,
+    user: str | None,
+    baseline: bool,
+    concurrency: int,
+    meter: RequestMeter,
+    total: int,
+) -> AiActivity:
+    """The aggregate engine (`ai_engine`): DDSQL counts the MCP Server reads and connections, the rest
+    and the flags' subjects are fetched whole."""
+    from ddaudit_tui.analysis.ai_engine import aggregate_ai, analyze
+
+    warnings: list[str] = []
+
+    async def baseline_for(calls: list[AiCall]) -> Baseline | None:
+        if not baseline or cfg.baseline_days <= 0:
+            return None
+        period = Window(window.start - cfg.baseline_days * DAY_MS, window.start)
+        return await fetch_baseline(
+            source, q, period, calls, config=cfg, user=user, concurrency=concurrency, warnings=warnings
+        )
+
+    agg, base = await aggregate_ai(source, dd, q, window, cfg, baseline_for, user=user, total=total)
+    activity = analyze(agg, window, base, cfg, query=q, user=user, warnings=warnings)
+    reasons = [*agg.warnings, *(w for w in warnings if w.startswith("baseline scope of"))]
+    done = Completeness(
+        engine="search+ddsql",
+        events_fetched=agg.fetched,
+        events_matched=agg.total,
+        partial=not agg.complete,
+    ).with_reasons(*reasons)
+    retention = getattr(source, "retention_days", None)
+    activity.completeness = done.with_retention(window, retention).timed(meter)
+    return activity
 
 
 async def _investigate(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ddaudit_tui.analysis.ai_calls import DAY_MS, MINUTE_MS, SENSITIVE_TYPES, TOOL_CALL, AiCall
@@ -140,6 +140,15 @@ _BUCKET_SIZES_MS = (
 )  # fmt: skip
 
 
+def timeline_bucket(window: Window, max_buckets: int = 60) -> int:
+    """The bucket size of the activity timeline over `window`: the smallest with at most `max_buckets`."""
+    span = max(1, window.duration_ms)
+    return next(
+        (s for s in _BUCKET_SIZES_MS if math.ceil(span / s) + 1 <= max(2, max_buckets)),
+        _BUCKET_SIZES_MS[-1],
+    )
+
+
 def activity_timeline(
     calls: Sequence[AiCall],
     window: Window,
@@ -150,24 +159,32 @@ def activity_timeline(
 ) -> Timeline:
     """Calls per bucket across the window (buckets aligned to UTC multiples of their size), with the
     buckets that overlap a burst marked. The pane can ask for its own `max_buckets` (its width)."""
-    span = max(1, window.duration_ms)
+    entries = ((c.ts, 1, int(c.kind == TOOL_CALL), c.human.lower()) for c in calls if c.counted)
+    return timeline_from_counts(entries, window, bursts, max_buckets=max_buckets, bucket_ms=bucket_ms)
+
+
+def timeline_from_counts(
+    entries: Iterable[tuple[int, int, int, str]],
+    window: Window,
+    bursts: Sequence[Burst] = (),
+    *,
+    max_buckets: int = 60,
+    bucket_ms: int | None = None,
+) -> Timeline:
+    """`activity_timeline` over (time, counted calls, tool calls, person) entries: one per call, or one
+    per DDSQL group of a bucket (its time inside the bucket, issue 16)."""
     if bucket_ms is None:
-        bucket_ms = next(
-            (s for s in _BUCKET_SIZES_MS if math.ceil(span / s) + 1 <= max(2, max_buckets)),
-            _BUCKET_SIZES_MS[-1],
-        )
+        bucket_ms = timeline_bucket(window, max_buckets)
     start = window.start - window.start % bucket_ms
     n = max(1, math.ceil((window.end - start) / bucket_ms))
     calls_n = [0] * n
     tools_n = [0] * n
     users: list[set[str]] = [set() for _ in range(n)]
-    for c in calls:
-        if not c.counted:
-            continue
-        i = min(n - 1, max(0, (c.ts - start) // bucket_ms))
-        calls_n[i] += 1
-        tools_n[i] += c.kind == TOOL_CALL
-        users[i].add(c.human.lower())
+    for ts, calls, tools, human in entries:
+        i = min(n - 1, max(0, (ts - start) // bucket_ms))
+        calls_n[i] += calls
+        tools_n[i] += tools
+        users[i].add(human)
     burst = [False] * n
     for b in bursts:
         lo = max(0, (b.start - start) // bucket_ms)

@@ -13,7 +13,7 @@ import msgspec
 
 from ddaudit_tui.events.record import KIND_ARCHIVE, Event
 
-__all__ = ["jq_sort_key", "jq_values", "recipe_summary"]
+__all__ = ["jq_sort_key", "jq_values", "recipe_summary", "recipe_summary_counts"]
 
 
 def jq_sort_key(value: Any) -> tuple[Any, ...]:
@@ -41,15 +41,17 @@ def jq_sort_key(value: Any) -> tuple[Any, ...]:
     return (4, str(value))  # not JSON; never produced by decoding
 
 
-def _jq_group_counts(values: Sequence[Any]) -> list[tuple[Any, int]]:
-    """`group_by(.) | map({k: .[0], n: length})`: groups in jq order; each group's first member."""
+def _jq_group_counts(values: Sequence[tuple[Any, int]]) -> list[tuple[Any, int]]:
+    """`group_by(.) | map({k: .[0], n: length})` over (value, how many times): groups in jq order; each
+    group's first member."""
     groups: dict[tuple[Any, ...], list[Any]] = {}
-    for v in values:
-        groups.setdefault(jq_sort_key(v), []).append(v)
-    return [(members[0], len(members)) for _key, members in sorted(groups.items(), key=lambda kv: kv[0])]
+    for v, n in values:
+        g = groups.setdefault(jq_sort_key(v), [v, 0])
+        g[1] += n
+    return [(g[0], g[1]) for _key, g in sorted(groups.items(), key=lambda kv: kv[0])]
 
 
-def _jq_ranked(values: Sequence[Any]) -> list[tuple[Any, int]]:
+def _jq_ranked(values: Sequence[tuple[Any, int]]) -> list[tuple[Any, int]]:
     # `sort_by(-.count)` is stable: ties keep group (jq key) order.
     return sorted(_jq_group_counts(values), key=lambda kv: -kv[1])
 
@@ -60,13 +62,18 @@ def recipe_summary(rows: Sequence[tuple[Any, Any, Any]]) -> dict[str, Any]:
     Same keys, order and values as
     `{total_tool_calls, unique_users, top_users (5), actions_breakdown, resource_types}` in jq.
     """
-    users = [r[0] for r in rows]
+    return recipe_summary_counts([(r, 1) for r in rows])
+
+
+def recipe_summary_counts(rows: Sequence[tuple[tuple[Any, Any, Any], int]]) -> dict[str, Any]:
+    """`recipe_summary` over (row, how many events have it): DDSQL's group-by counts (issue 16)."""
+    users = [(r[0], n) for r, n in rows]
     return {
-        "total_tool_calls": len(rows),
+        "total_tool_calls": sum(n for _r, n in rows),
         "unique_users": len(_jq_group_counts(users)),
         "top_users": [{"user": u, "calls": n} for u, n in _jq_ranked(users)[:5]],
-        "actions_breakdown": [{"action": a, "count": n} for a, n in _jq_ranked([r[1] for r in rows])],
-        "resource_types": [{"type": t, "count": n} for t, n in _jq_ranked([r[2] for r in rows])],
+        "actions_breakdown": [{"action": a, "count": n} for a, n in _jq_ranked([(r[1], n) for r, n in rows])],
+        "resource_types": [{"type": t, "count": n} for t, n in _jq_ranked([(r[2], n) for r, n in rows])],
     }
 
 

@@ -93,13 +93,20 @@ def facets(events: Iterable[Event], top: int = 10) -> list[Facet]:
     out: list[Facet] = []
     for key, title, none_field, get in FACETS:
         counts: Counter[tuple[str, str] | None] = Counter(map(get, events))
-        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] is None, kv[0] or ("", "")))
-        values = tuple(
-            FacetValue(field=term[0] if term else none_field, value=term[1] if term else None, count=n)
-            for term, n in ranked[:top]
-        )
-        out.append(Facet(key=key, title=title, values=values, distinct=len(counts), total=len(events)))
+        out.append(ranked_facet(key, title, none_field, counts, top, len(events)))
     return out
+
+
+def ranked_facet(
+    key: str, title: str, none_field: str, counts: Counter[tuple[str, str] | None], top: int, total: int
+) -> Facet:
+    """A facet from its value counts (over events here, over DDSQL groups in `facet_engine`)."""
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] is None, kv[0] or ("", "")))
+    values = tuple(
+        FacetValue(field=term[0] if term else none_field, value=term[1] if term else None, count=n)
+        for term, n in ranked[:top]
+    )
+    return Facet(key=key, title=title, values=values, distinct=len(counts), total=total)
 
 
 # -- histogram ---------------------------------------------------------------------------------

@@ -71,7 +71,9 @@ def supports_ddsql(source: Any) -> bool:
     are read whole anyway."""
     from ddaudit_tui.sources.datadog import DatadogClient
 
-    return isinstance(source, DatadogClient)
+    # A proxy that runs the client's calls on another loop (the TUI's LoopSource) names what it wraps.
+    target = getattr(source, "ddsql_target", None)
+    return isinstance(target if target is not None else source, DatadogClient)
 
 
 def deletions_query(key_id: str) -> str:

@@ -1,6 +1,7 @@
 """`ddaudit ai`: what the Datadog AI assistant / MCP server did, for whom, to what; and what worries.
 
-    ddaudit ai [SOURCE] [--from 7d] [--to now] [--user EMAIL] [--format text|md|json|html] [-o FILE]
+    ddaudit ai [SOURCE] [--from 7d] [--to now] [--user EMAIL] [--engine auto|search|ddsql]
+               [--format text|md|json|html] [-o FILE]
 
 The recipe is dd-audit-ai-activity (`detections.md` §4.3); `--format json` carries its jq field names,
 and its summary keys equal what the recipe's jq computes over the same `@evt.name:"MCP Server"` events.
@@ -45,6 +46,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     add_case_argument(parser)
     add_fail_on(parser, ("partial",), "exit 7 when the answer is partial (the report is still written)")
+    parser.add_argument(
+        "--engine",
+        choices=("auto", "search", "ddsql"),
+        default="auto",
+        help="how the AI events are read: page the search API (search), let Datadog's SQL engine count the "
+        "MCP Server reads and connections and fetch the rest (ddsql), or page unless it would exceed "
+        "max_pages and aggregate then (auto, the default); files are always read whole",
+    )
+    parser.add_argument(
+        "--max-pages",
+        type=int,
+        metavar="N",
+        help="pages of the search API --engine auto reads before aggregating (config max_pages, default 50)",
+    )
     from ddaudit_tui.commands.orgs import add_orgs_argument  # issue 16: every org at once
 
     add_orgs_argument(parser)
@@ -110,6 +125,11 @@ def run(args: argparse.Namespace) -> int:
     if (profiles := orgs.requested_profiles(args)) is not None:
         return orgs.run_ai(args, profiles, config)
     settings = settings_from(args)
+    max_pages = getattr(args, "max_pages", None)
+    if max_pages is None:
+        max_pages = getattr(settings, "max_pages", None) or 50
+    if int(max_pages) < 1:
+        raise UsageError(f"--max-pages {max_pages}: expected 1 or more")
 
     async def go() -> AiActivity:
         source = open_source(args, settings)
@@ -123,6 +143,8 @@ def run(args: argparse.Namespace) -> int:
                 user=args.user,
                 progress=progress_printer(),
                 baseline=config.baseline_days > 0,
+                engine=getattr(args, "engine", None) or "auto",
+                max_pages=int(max_pages),
             )
         finally:
             await source.aclose()

@@ -196,7 +196,38 @@ class ExploreScreen(PaneScreen):
         # after the table is already on screen. A newer query cancels this worker here.
         computed = await asyncio.to_thread(facets, result.events)
         self.facets = computed
-        self.query_one(FacetPanel).show_facets(computed)
+        panel = self.query_one(FacetPanel)
+        if result.complete:  # the fetched events are the window's: their counts are the answer
+            panel.show_facets(computed)
+            return
+        await self._window_facets(text, result, computed, panel)
+
+    async def _window_facets(
+        self, text: str, result: FetchResult, computed: list[Facet], panel: FacetPanel
+    ) -> None:
+        """The query matched more than was fetched (issue 16): on an API source the facets are counted
+        over the whole window by DDSQL (one GROUP BY per facet); otherwise, or when DDSQL is refused,
+        the panel says its counts are the fetched events' only. Never a page's counts silently."""
+        from ddaudit_tui.analysis.facet_engine import BASIS_FETCHED, FacetCounts, panel_note, window_facets
+        from ddaudit_tui.analysis.key_engine import supports_ddsql
+
+        n = len(result.events)
+        fetched_only = FacetCounts(computed, BASIS_FETCHED, n)
+        if not supports_ddsql(self.ddaudit.source):
+            panel.show_facets(computed, panel_note(fetched_only, n, False))
+            return
+        panel.show_facets(computed, f"⟳ counting the whole window (DDSQL); below: the {n:,} fetched events")
+        from ddaudit_tui.sources.ddsql import DdsqlClient, DdsqlError
+
+        try:
+            counted = await window_facets(DdsqlClient(self.ddaudit.source), text, result.window)  # type: ignore[arg-type]
+        except DdsqlError as exc:
+            fetched_only.note = "DDSQL: " + clean(
+                str(exc).splitlines()[0] if str(exc) else "failed", max_len=120
+            )
+            counted = fetched_only
+        self.facets = counted.facets
+        panel.show_facets(counted.facets, panel_note(counted, n, False))
 
     async def _stream(self, text: str) -> FetchResult:
         """A file still being read: its events in the table as they are decoded, with the bytes read

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import inspect
 import re
 import time
@@ -42,7 +43,13 @@ from textual.widgets import Input, Static, TabbedContent, TabPane, Tabs
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ddaudit_tui.analysis.asn import classify_event, load_asn_lists
-from ddaudit_tui.analysis.key_investigation import investigate_key, key_query, validate_key_id
+from ddaudit_tui.analysis.key_engine import DEFAULT_MAX_PAGES
+from ddaudit_tui.analysis.key_investigation import (
+    InvestigationOptions,
+    investigate_key,
+    key_query,
+    validate_key_id,
+)
 from ddaudit_tui.analysis.key_risk import RANK_ORDER, KeyRisk, PreloadedKeySource, assessed_order, key_risk
 from ddaudit_tui.analysis.keys import (
     VERDICT_COMPROMISED,
@@ -60,6 +67,7 @@ from ddaudit_tui.events.record import Event
 from ddaudit_tui.report import key_report as _key_report  # noqa: F401  (registers the "key" renderers)
 from ddaudit_tui.report.key_report import summary_line
 from ddaudit_tui.sources.base import FetchResult
+from ddaudit_tui.sources.completeness import ENGINE_FILE, Completeness, elapsed_text
 from ddaudit_tui.timeutil import Window, fmt_ts
 from ddaudit_tui.tui.export import export_report
 from ddaudit_tui.tui.safe_text import clean
@@ -67,7 +75,7 @@ from ddaudit_tui.tui.screens.base import PaneScreen
 from ddaudit_tui.tui.screens.detail import EventDetailScreen, open_detail
 from ddaudit_tui.tui.widgets.error_line import ErrorLine
 from ddaudit_tui.tui.widgets.event_table import EventTable
-from ddaudit_tui.tui.widgets.header import Status, verdict_status_kind
+from ddaudit_tui.tui.widgets.header import Status, StatusKind, verdict_status_kind
 from ddaudit_tui.tui.widgets.key_activity import KeyActivity
 from ddaudit_tui.tui.widgets.key_suggestions import KeySuggestions
 from ddaudit_tui.tui.widgets.key_summary import KeySummary, Revocation
@@ -137,6 +145,12 @@ class LoopSource:
         self.source = source
         self._loop = loop
         self.label = getattr(source, "label", "")
+
+    @property
+    def ddsql_target(self) -> Any:
+        """What `key_engine.supports_ddsql` checks: the wrapped source (a DatadogClient can aggregate;
+        its DDSQL calls then run on the app's loop like every other call)."""
+        return self.source
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self.source, name)  # AttributeError for what the source lacks, as probed
@@ -405,7 +419,8 @@ class KeyLookupScreen(PaneScreen):
                     k.key_id,
                     window,
                     config=getattr(app, "key_analysis_config", None),
-                    options=getattr(app, "key_investigation_options", None),
+                    # The keys' events are already here (the search above): the assessment never aggregates.
+                    options=dataclasses.replace(self.investigation_options(), engine="search"),
                     now_ms=now_ms,
                 )
             except Exception:  # one key that cannot be assessed (an odd id, a failed call) keeps its row
@@ -542,14 +557,27 @@ class KeyLookupScreen(PaneScreen):
             source,  # type: ignore[arg-type]
             key,
             window,
-            # Analysis parameters and baselines from the app when it has them (config wiring), else defaults.
+            # Analysis parameters and baselines from the app when it has them (config wiring), else defaults;
+            # the engine is `ddaudit key`'s choice (`auto` unless `--engine` said otherwise).
             config=getattr(app, "key_analysis_config", None),
-            options=getattr(app, "key_investigation_options", None),
+            options=self.investigation_options(),
             progress=self._on_progress,
             now_ms=now_ms,
         )
         if not get_current_worker().is_cancelled:  # a newer lookup replaced this one
             self.app.call_from_thread(self._show_report, report)
+
+    def investigation_options(self) -> InvestigationOptions:
+        """The lookup's options: the app's own when set, else `ddaudit key`'s defaults — engine `auto`
+        (or the TUI's `--engine`) and the `max_pages` budget of the config. Files are read whole
+        whatever the engine (`file`)."""
+        app = self.ddaudit
+        given = getattr(app, "key_investigation_options", None)
+        if given is not None:
+            return given
+        engine = getattr(app, "key_engine", None) or "auto"
+        max_pages = getattr(app, "key_max_pages", None) or DEFAULT_MAX_PAGES
+        return InvestigationOptions(engine=engine, max_pages=max_pages)
 
     def _show_report(self, report: KeyReport) -> None:
         self.report = report
@@ -570,7 +598,9 @@ class KeyLookupScreen(PaneScreen):
         text = f"verdict: {report.verdict} · {report.total_events:,} events · {len(report.flags)} flags"
         if report.completeness is not None:  # issue 16: the verdict, then how complete the answer is
             kind = verdict_status_kind(report.verdict)
-            self.set_status(Status.from_completeness(report.completeness, text, kind))
+            if report.completeness.engine != ENGINE_FILE:  # the events are in the completeness facts
+                text = f"verdict: {report.verdict} · {len(report.flags)} flags"
+            self.set_status(completeness_status(report.completeness, text, kind))
         elif report.warnings and any("incomplete" in w or "partial" in w.lower() for w in report.warnings):
             self.set_status(Status("partial", f"partial: {report.warnings[0]}"))
         else:
@@ -1142,6 +1172,33 @@ _VERDICT_BADGES: dict[str, tuple[str, str, str]] = {
     VERDICT_SUSPICIOUS: ("▲", "suspicious", "warn"),
     VERDICT_NONE: ("✓", "no evidence", "ok"),
 }
+
+
+def completeness_status(c: Completeness, lead: str, kind: StatusKind) -> Status:
+    """The lookup's header, as the reports state it: on the API, the engine, requests and events fetched
+    (of those matched, when DDSQL counted them); a partial answer leads with `PARTIAL` and its main
+    reason. Files keep the compact header (engine `file`: no request, nothing counted beyond what was
+    read)."""
+    if c.engine == ENGINE_FILE:
+        return Status.from_completeness(c, lead, kind)
+    fetched = f"{c.events_fetched:,}"
+    if c.events_matched is not None:
+        fetched += f" of {c.events_matched:,}"
+    facts = [
+        f"{c.engine}: {c.requests:,} request{'s' if c.requests != 1 else ''}",
+        f"{fetched} events fetched",
+    ]
+    if c.partial:
+        # The reason that says most first (not the generic "could not be fetched" when another is known):
+        # a narrow header keeps only this first part.
+        reasons = sorted(c.reasons, key=lambda r: r.endswith("some events could not be fetched"))
+        first = reasons[0] if reasons else "some events could not be fetched"
+        more = f" (+{len(reasons) - 1} more)" if len(reasons) > 1 else ""
+        return Status("partial", " · ".join([f"PARTIAL: {first}{more}", *facts, lead]))
+    parts = [lead, "complete", *facts, elapsed_text(c.elapsed_ms)]
+    if c.retention_cutoff_ms is not None:
+        parts.append(f"before {fmt_ts(c.retention_cutoff_ms, seconds=False)} outside retention")
+    return Status(kind, " · ".join(parts))
 
 
 def _valid(key_id: str) -> bool:

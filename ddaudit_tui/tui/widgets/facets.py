@@ -64,13 +64,20 @@ class FacetPanel(ItemList[FacetValue]):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._facets: list[Facet] = []
+        self._note: str | None = None
 
     @property
     def facets(self) -> Sequence[Facet]:
         return self._facets
 
-    def show_facets(self, facets: Sequence[Facet]) -> None:
+    @property
+    def note(self) -> str | None:
+        """What the counts are (issue 16): the whole window's (DDSQL), or the fetched events' only."""
+        return self._note
+
+    def show_facets(self, facets: Sequence[Facet], note: str | None = None) -> None:
         self._facets = list(facets)
+        self._note = note
         self._rebuild()
 
     def _rebuild(self) -> None:
@@ -78,6 +85,9 @@ class FacetPanel(ItemList[FacetValue]):
         width = max(12, (self.scrollable_content_region.width or 30) - 2)
         highlighted = self.highlighted_value
         entries: list[tuple[Option, FacetValue | None]] = []
+        if self._note:
+            # Program text with counts (no event text): wrapped, above the first heading.
+            entries.append((Option(Text(self._note, style="italic"), id="note", disabled=True), None))
         for facet in self._facets:
             more = f"{facet.distinct:,} value{'s' if facet.distinct != 1 else ''}"
             heading = Text(no_wrap=True, end="")

@@ -1,0 +1,163 @@
+"""`ddaudit ai --engine auto|search|ddsql` (issue 16): on the demo org, through the real client against the fake
+API, paging every AI event and letting DDSQL count the bulk give the same summary, counts, tables,
+timeline, bursts and flags; the aggregate engine fetches far fewer events, says so in its completeness
+record, and `auto` picks it past the page budget. A refused DDSQL falls back to paging."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from ddaudit_tui.analysis.ai import AiActivity, AiConfig
+from ddaudit_tui.analysis.ai_engine import is_bulk
+from ddaudit_tui.analysis.ai_investigation import investigate_ai
+from ddaudit_tui.demo.fake_datadog import DEMO_API_KEY, DEMO_APP_KEY, FakeDatadog
+from ddaudit_tui.demo.fake_ddsql import DdsqlConfig
+from ddaudit_tui.demo.org import PLANTED, generate
+from ddaudit_tui.report.ai_report import ai_json
+from ddaudit_tui.sources.datadog import Credentials, DatadogClient
+from ddaudit_tui.timeutil import Window
+
+END = 1_785_500_000_000
+DAY = 86_400_000
+WINDOW = Window(END - 7 * DAY, END)
+
+
+@pytest.fixture(scope="module")
+def items() -> list[dict]:
+    return generate(seed=7, end_ms=END)
+
+
+async def _no_sleep(_s: float) -> None:
+    return None
+
+
+def fake(items: list[dict], **ddsql: Any) -> FakeDatadog:
+    return FakeDatadog(items, clock=lambda: END / 1000, ddsql=DdsqlConfig(running_polls=0, **ddsql))
+
+
+def run(fk: FakeDatadog, engine: str, *, page_limit: int = 1000, **kwargs: Any) -> AiActivity:
+    async def go() -> AiActivity:
+        client = DatadogClient(
+            Credentials(api_key=DEMO_API_KEY, app_key=DEMO_APP_KEY),
+            transport=fk,
+            page_limit=page_limit,
+            sleep=_no_sleep,
+            retention_days=None,
+        )
+        try:
+            return await investigate_ai(client, WINDOW, engine=engine, **kwargs)
+        finally:
+            await client.aclose()
+
+    return asyncio.run(go())
+
+
+def ddsql_requests(fk: FakeDatadog) -> int:
+    return sum(1 for r in fk.requests if "/ddsql/" in r.path)
+
+
+def report_view(a: AiActivity) -> dict[str, Any]:
+    """The report without what says how it was made (completeness, warnings)."""
+    out = ai_json(a)
+    for k in ("completeness", "warnings", "complete"):
+        out.pop(k)
+    return out
+
+
+@pytest.fixture(scope="module")
+def both(items: list[dict]) -> tuple[AiActivity, AiActivity, FakeDatadog, FakeDatadog]:
+    by_search, by_ddsql = fake(items), fake(items)
+    return run(by_search, "search"), run(by_ddsql, "ddsql"), by_search, by_ddsql
+
+
+def test_both_engines_give_the_same_report(both) -> None:
+    searched, aggregated, by_search, by_ddsql = both
+    assert ddsql_requests(by_search) == 0 and ddsql_requests(by_ddsql) > 0
+    assert searched.counts["ai_events"] > 0 and searched.flags
+    assert aggregated.summary == searched.summary
+    assert aggregated.counts == searched.counts
+    assert aggregated.users == searched.users
+    assert aggregated.tools == searched.tools
+    assert aggregated.clients == searched.clients
+    assert aggregated.modified_resources == searched.modified_resources
+    assert aggregated.timeline == searched.timeline
+    assert aggregated.bursts == searched.bursts
+    assert [f.to_json() for f in aggregated.flags] == [f.to_json() for f in searched.flags]
+    assert aggregated.baseline == searched.baseline
+    assert report_view(aggregated) == report_view(searched)
+    assert aggregated.complete and searched.complete
+    # Every planted AI signal is still raised.
+    signals = {(f.signal, f.details.get("user")) for f in aggregated.flags}
+    for signal, user in (
+        ("ai_destructive", PLANTED.ai_destructive_user),
+        ("ai_support_user", PLANTED.ai_support_user),
+        ("ai_first_time_user", PLANTED.ai_first_time_user),
+        ("ai_burst", PLANTED.ai_burst_user),
+        ("ai_out_of_scope", PLANTED.ai_out_of_scope_user),
+    ):
+        assert (signal, user) in signals
+
+
+def test_the_aggregate_engine_fetches_less_and_says_how_it_answered(both) -> None:
+    searched, aggregated, _s, _d = both
+    s, d = searched.completeness, aggregated.completeness
+    assert s is not None and d is not None
+    assert (s.engine, d.engine) == ("search", "search+ddsql")
+    assert d.complete and d.events_matched == searched.counts["ai_events"]
+    # The bulk (MCP Server reads and connections) was counted, not fetched.
+    bulk = sum(1 for c in searched.calls if is_bulk(c.event))
+    assert bulk > 0
+    assert len(aggregated.calls) < len(searched.calls)
+    assert all(c.id in {x.id for x in searched.calls} for c in aggregated.calls)
+
+
+def test_drill_down_is_the_same(items: list[dict]) -> None:
+    user = PLANTED.ai_burst_user
+    searched = run(fake(items), "search", user=user)
+    aggregated = run(fake(items), "ddsql", user=user)
+    assert report_view(aggregated) == report_view(searched)
+    assert aggregated.user_detail == searched.user_detail
+
+
+def test_auto_pages_within_the_budget_and_aggregates_past_it(items: list[dict], both) -> None:
+    searched = both[0]
+    within = fake(items)
+    report = run(within, "auto", page_limit=1000, max_pages=50)
+    assert ddsql_requests(within) == 1  # the count, then paging
+    assert report.completeness is not None and report.completeness.engine == "search"
+    past = fake(items)
+    report = run(past, "auto", page_limit=100, max_pages=1)
+    assert ddsql_requests(past) > 1
+    assert report.completeness is not None and report.completeness.engine == "search+ddsql"
+    assert report_view(report) == report_view(searched)
+
+
+def test_refused_ddsql_falls_back_to_paging_and_says_so(items: list[dict], both) -> None:
+    searched = both[0]
+    report = run(fake(items, enabled=False), "ddsql")
+    assert report.warnings and report.warnings[0].startswith("DDSQL unavailable (DDSQL refused")
+    assert report.completeness is not None and report.completeness.engine == "search"
+    assert report.summary == searched.summary and report.counts == searched.counts
+
+
+def test_a_small_burst_threshold_is_found_by_both(items: list[dict]) -> None:
+    cfg = AiConfig(burst_calls=12)
+    searched = run(fake(items), "search", config=cfg)
+    aggregated = run(fake(items), "ddsql", config=cfg)
+    assert len(searched.bursts) >= 1
+    assert aggregated.bursts == searched.bursts
+    assert [f.to_json() for f in aggregated.flags] == [f.to_json() for f in searched.flags]
+
+
+def test_groups_cut_at_the_row_limit_make_the_answer_partial(items: list[dict], monkeypatch) -> None:
+    from ddaudit_tui.analysis import ai_engine
+
+    monkeypatch.setattr(ai_engine, "ROW_LIMIT", 5)
+    report = run(fake(items), "ddsql")
+    c = report.completeness
+    assert c is not None and c.partial and c.engine == "search+ddsql"
+    assert any("row limit" in r for r in c.reasons)
+    assert not report.complete

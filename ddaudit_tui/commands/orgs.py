@@ -411,17 +411,29 @@ def run_ai(args: argparse.Namespace, profiles: Sequence[str], config: Any) -> in
 
     async def work(ns: argparse.Namespace, settings: Any, source: Any, window: Any) -> Any:
         return await investigate_ai(
-            source, window, query=ns.query, config=config, user=ns.user, baseline=config.baseline_days > 0
+            source,
+            window,
+            query=ns.query,
+            config=config,
+            user=ns.user,
+            baseline=config.baseline_days > 0,
+            engine=getattr(ns, "engine", None) or "auto",
+            max_pages=int(getattr(ns, "max_pages", None) or getattr(settings, "max_pages", None) or 50),
         )
 
-    answers = ask_orgs(args, profiles, work, seen=lambda r: bool(r.calls))
+    # Counted from the summary, not `len(r.calls)`: under DDSQL one call stands for a group of events.
+    answers = ask_orgs(args, profiles, work, seen=lambda r: r.counts.get("ai_events", 0) > 0)
     warn(answers)
 
     def answer_of(a: OrgAnswer) -> str:
         if a.status == STATUS_NOT_SEEN:
             return "not seen"
         r = a.result
-        return f"{len(r.calls):,} AI calls · {len(r.users)} users · {len(r.flags)} flags"
+        n = r.counts
+        return (
+            f"{n.get('ai_events', 0):,} AI events · {n.get('calls', 0):,} AI calls · {len(r.users)} users · "
+            f"{len(r.flags)} flags"
+        )
 
     title = "AI activity" + (f" of {args.user}" if args.user else "")
     if args.format == "json":

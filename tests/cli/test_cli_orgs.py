@@ -259,3 +259,18 @@ def test_single_org_commands_say_which_commands_take_several(orgs, capsys, argv)
     assert code == EXIT_USAGE and out == ""
     assert "several profiles" in err and "key, search and ai" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_ai_text_counts_events_and_calls_per_org_with_the_engine(orgs, capsys) -> None:
+    """Each org's line gives its AI events and AI calls (the glossary's two quantities, from the counts
+    — under DDSQL one call stands for a group of events, so `len(calls)` would undercount), and the
+    `--engine` asked for reaches every org."""
+    code, out, err = run(capsys, "ai", "--all-profiles", "--baseline", "0", "--engine", "ddsql", *WINDOW)
+    assert code == EXIT_OK, err
+    code_j, out_j, _ = run(capsys, "ai", "--all-profiles", "--format", "json", "--baseline", "0", *WINDOW)
+    for org in json.loads(out_j)["orgs"]:
+        line = org_line(out, org["profile"])
+        report = org["report"]
+        assert f"{report['counts']['ai_events']:,} AI events · {report['counts']['calls']:,} AI calls" in line
+    assert "ddsql" in out
+    no_secrets(out, err)

@@ -249,10 +249,7 @@ def _run_tui(args: argparse.Namespace) -> int:
     app.watch_options = functools.partial(_tui_watch_options, args, settings)  # type: ignore[attr-defined]
     app.read_only = bool(settings.read_only)  # type: ignore[attr-defined]  # Key lookup refuses revocation
     app.site = settings.site  # "Copy as" explorer URLs and DD_SITE for this profile's site
-    try:
-        app.run()
-    finally:
-        gc.enable()  # paused until the first frame (entry.py): on whatever the way out
+    app.run()
     load_error = getattr(source, "load_error", None)
     if load_error is not None:
         raise load_error  # the input was not audit data: one line on stderr, exit code 4
@@ -321,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
             raise
         err(message)
         return code
+    finally:
+        gc.enable()  # paused by the entry point until the TUI's first frame: resumed on whatever the way out
 
 
 def classify_error(exc: BaseException) -> tuple[int | None, str]:

@@ -159,7 +159,8 @@ class CaseSession:
     def record_query(self, result: Any, query: str, pane: str = "explore") -> None:
         from ddaudit_tui.case.record import record_query
 
-        self._do(lambda s: record_query(s, result, query=query, source=self.source, pane=pane))
+        source = self.source
+        self._do(lambda s: record_query(s, result, query=query, source=source, pane=pane))
 
     def record_key(self, report: Any, pane: str = "lookup") -> None:
         from ddaudit_tui.case.record import record_key

@@ -174,7 +174,7 @@ async def test_the_app_resolves_the_case_source_after_its_first_frame(tmp_path: 
     app = DdauditApp(
         open_demo(events=100, end_ms=now_ms),
         Window(now_ms - 86_400_000, now_ms),
-        start_pane="explore",
+        start_pane="lookup",  # records nothing by itself: only the app's thread asks for the source
         case=case,
     )
     async with app.run_test(size=(120, 35)) as pilot:

@@ -2,7 +2,7 @@
 the file's table is complete, side by side with `ddaudit search '*' --input FILE --format ndjson`.
 
 Usage: python bench/bench_first_paint.py [--events 200000] [--file PATH] [--runs 5] [--size 120x35]
-                                        [--against CHECKOUT]
+                                        [--against CHECKOUT] [--paint-only]
 
 The TUI runs for real, in a pseudo-terminal of the given size (no tmux, no test harness): the clock starts
 just before the process is forked and stops when the terminal output first holds the frame: the pane bar
@@ -19,6 +19,13 @@ ratio of the two is the figure to trust.
 
 The package's bytecode is compiled first (`compileall`), as `pip install` does: with an editable install
 and PYTHONDONTWRITEBYTECODE set, every launch would otherwise compile ~100 modules before painting.
+
+CPU time: wall time on a shared machine mostly measures the other jobs. Each launch therefore also reports
+the CPU time its process had used when the frame was done (`time.process_time()`, all threads, Python's
+own start-up included), taken inside the process by a probe (`PROBE`) that wraps the app's
+`_first_paint_done` (Textual's Ready plus one refresh: the frame has been written) and changes nothing
+else. The floor is measured the same way: `python -c pass` and a Textual app with one `Static` whose
+first frame is its end point.
 """
 
 from __future__ import annotations
@@ -47,6 +54,45 @@ ANSI = re.compile(rb"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[PX^_]
 PANE_BAR = re.compile(rb"1 (Key lookup|Key)\b.*?4 Explore")
 HEADER = re.compile("(Key lookup|Spike watch|AI activity|Explore) │ ".encode())
 
+# Runs `ddaudit ARGV` as `python -m ddaudit_tui` does, writing the process's CPU time (seconds, all threads;
+# then the main thread's) to $DDAUDIT_BENCH_CPU when the app's first frame is done. Only the probe's file
+# write is added to the launch.
+PROBE = """
+import os, sys, time
+from ddaudit_tui.tui import app as _app
+_done = _app.DdauditApp._first_paint_done
+def _probe(self):
+    out = os.environ.pop('DDAUDIT_BENCH_CPU', None)
+    if out:
+        with open(out, 'w') as f:
+            f.write(f'{time.process_time():.4f} {time.thread_time():.4f}')
+    _done(self)
+_app.DdauditApp._first_paint_done = _probe
+from ddaudit_tui.entry import main
+sys.argv = ['ddaudit', *sys.argv[1:]]
+raise SystemExit(main())
+"""
+# The floor: Python's start-up, and Textual's import + first frame of an app with one Static.
+FLOOR_PROBES = {
+    "python -c pass": "import os, time\nopen(os.environ['DDAUDIT_BENCH_CPU'], 'w').write(f'{time.process_time():.4f} 0')",
+    "Textual app with one Static": """
+import os, time
+from textual.app import App
+from textual.widgets import Static
+class Hello(App):
+    def compose(self):
+        yield Static('1 Key lookup  4 Explore')
+        yield Static('Explore │ hello')
+    def on_ready(self):
+        self.call_after_refresh(self.done)
+    def done(self):
+        open(os.environ['DDAUDIT_BENCH_CPU'], 'w').write(f'{time.process_time():.4f} {time.thread_time():.4f}')
+        self.exit()
+Hello().run()
+""",
+}
+CPU_FILE = Path(f"/tmp/ddaudit-bench-cpu-{os.getpid()}")
+
 
 def painted(text: bytes) -> bool:
     return PANE_BAR.search(text) is not None and HEADER.search(text) is not None
@@ -59,19 +105,22 @@ def run_tui(
     timeout: float,
     checkout: Path | None = None,
 ) -> dict:
-    """Run `ddaudit ARGS` in a pty; seconds from fork to the first frame and to `done` (if given).
-    `checkout`: run that checkout's code instead of the installed one."""
+    """Run `ddaudit ARGS` in a pty; seconds from fork to the first frame and to `done` (if given), and the
+    process's CPU time at its first frame (`cpu`). `checkout`: run that checkout's code instead of the
+    installed one."""
     cols, rows = size
+    CPU_FILE.unlink(missing_ok=True)
     start = time.perf_counter()
     pid, fd = pty.fork()
     if pid == 0:  # the child: the app, in a terminal of its own, of the given size before the app reads it
         fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         os.environ["TERM"] = "xterm-256color"
         os.environ.pop("TEXTUAL", None)
-        if checkout is not None:  # `python -m` puts the current directory first on sys.path
+        os.environ["DDAUDIT_BENCH_CPU"] = str(CPU_FILE)
+        if checkout is not None:  # `python -c` puts the current directory first on sys.path
             os.chdir(checkout)
             os.environ["PYTHONPATH"] = str(checkout)
-        os.execv(DDAUDIT[0], [*DDAUDIT, *args])
+        os.execv(sys.executable, [sys.executable, "-c", PROBE, *args])
     text = b""
     first_paint = complete = None
     try:
@@ -95,12 +144,57 @@ def run_tui(
             if done is not None and first_paint is not None and done.search(text):
                 complete = now
                 break
+        # The probe writes its CPU time once the frame's refresh is done: a moment after the output.
+        wait_until = time.perf_counter() + 5
+        while first_paint is not None and not CPU_FILE.exists() and time.perf_counter() < wait_until:
+            with contextlib.suppress(OSError):
+                if select.select([fd], [], [], 0.01)[0]:
+                    os.read(fd, 1 << 16)
+        time.sleep(0.01)  # the write itself
     finally:
         os.kill(pid, signal.SIGTERM)
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
         os.close(fd)
-    return {"first_paint": first_paint, "complete": complete}
+    return {"first_paint": first_paint, "complete": complete, "cpu": read_cpu()}
+
+
+def read_cpu() -> float | None:
+    """The CPU seconds the probe wrote (None: the frame never came)."""
+    try:
+        return float(CPU_FILE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    finally:
+        CPU_FILE.unlink(missing_ok=True)
+
+
+def floor_cpu(code: str) -> float | None:
+    """CPU seconds of one floor probe, run in a pty like the app."""
+    CPU_FILE.unlink(missing_ok=True)
+    pid, fd = pty.fork()
+    if pid == 0:
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 35, 120, 0, 0))
+        os.environ["TERM"] = "xterm-256color"
+        os.environ["DDAUDIT_BENCH_CPU"] = str(CPU_FILE)
+        os.execv(sys.executable, [sys.executable, "-c", code])
+    try:
+        while True:  # drain the output until the child exits
+            ready, _, _ = select.select([fd], [], [], 10)
+            if not ready:
+                break
+            try:
+                if not os.read(fd, 1 << 16):
+                    break
+            except OSError:
+                break
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+        os.close(fd)
+    return read_cpu()
 
 
 def timed_search(path: Path) -> float:
@@ -120,6 +214,13 @@ def fmt(values: list[float | None]) -> str:
     return f"{statistics.median(got):6.2f} s  (runs: {', '.join(f'{v:.2f}' for v in got)})"
 
 
+def row(label: str, runs: list[dict], key: str = "first_paint") -> None:
+    """One figure: wall time (median, runs), and for a first paint the CPU time at the frame."""
+    print(f"{label:<50} {fmt([r[key] for r in runs])}")
+    if key == "first_paint":
+        print(f"{'  CPU time at the first frame':<50} {fmt([r['cpu'] for r in runs])}")
+
+
 def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -132,6 +233,9 @@ def main() -> int:
     ap.add_argument("--size", default="120x35", help="terminal COLSxROWS (default 120x35)")
     ap.add_argument("--timeout", type=float, default=120.0)
     ap.add_argument("--against", type=Path, help="another checkout whose first paint is measured alternately")
+    ap.add_argument(
+        "--paint-only", action="store_true", help="first paint only: no table-complete, no search"
+    )
     args = ap.parse_args()
     cols, rows = (int(x) for x in args.size.lower().split("x"))
     import compileall
@@ -160,32 +264,41 @@ def main() -> int:
     print(f"input: {path} ({path.stat().st_size / 1e6:.0f} MB, {events:,} events)   terminal: {cols}x{rows}")
     print(f"machine: {os.cpu_count()} CPUs, load average {load()} (before)")
 
-    demo, paint, explore_paint, complete, search = [], [], [], [], []
-    other_demo: list[float | None] = []
-    other_paint: list[float | None] = []
+    demo: list[dict] = []
+    paint: list[dict] = []
+    explore: list[dict] = []
+    search: list[float | None] = []
+    other_demo: list[dict] = []
+    other_paint: list[dict] = []
+    floors: dict[str, list[float | None]] = {name: [] for name in FLOOR_PROBES}
     for _ in range(args.runs):
         if against is not None:
-            other_demo.append(run_tui(["--demo"], (cols, rows), None, args.timeout, against)["first_paint"])
-            other_paint.append(
-                run_tui(["--input", str(path)], (cols, rows), None, args.timeout, against)["first_paint"]
+            other_demo.append(run_tui(["--demo"], (cols, rows), None, args.timeout, against))
+            other_paint.append(run_tui(["--input", str(path)], (cols, rows), None, args.timeout, against))
+        demo.append(run_tui(["--demo"], (cols, rows), None, args.timeout))
+        paint.append(run_tui(["--input", str(path)], (cols, rows), None, args.timeout))
+        if not args.paint_only:
+            explore.append(
+                run_tui(["--input", str(path), "--pane", "explore"], (cols, rows), done, args.timeout)
             )
-        demo.append(run_tui(["--demo"], (cols, rows), None, args.timeout)["first_paint"])
-        paint.append(run_tui(["--input", str(path)], (cols, rows), None, args.timeout)["first_paint"])
-        r = run_tui(["--input", str(path), "--pane", "explore"], (cols, rows), done, args.timeout)
-        explore_paint.append(r["first_paint"])
-        complete.append(r["complete"])
-        search.append(timed_search(path))
+            search.append(timed_search(path))
+        for name, code in FLOOR_PROBES.items():
+            floors[name].append(floor_cpu(code))
 
     print(f"machine: load average {load()} (after)")
-    print(f"{'launch → first paint, --demo':<50} {fmt(demo)}")
-    print(f"{'launch → first paint, --input FILE':<50} {fmt(paint)}")
-    print(f"{'launch → first paint, --input FILE --pane explore':<50} {fmt(explore_paint)}")
-    print(f"{'launch → table complete, --pane explore':<50} {fmt(complete)}")
-    print(f"{'search * --input FILE --format ndjson':<50} {fmt(search)}")
+    row("launch → first paint, --demo", demo)
+    row("launch → first paint, --input FILE", paint)
+    if explore:
+        row("launch → first paint, --input FILE --pane explore", explore)
+        row("launch → table complete, --pane explore", explore, "complete")
+        print(f"{'search * --input FILE --format ndjson':<50} {fmt(search)}")
     if against is not None:
-        print(f"{f'first paint, --demo, {against.name}':<50} {fmt(other_demo)}")
-        print(f"{f'first paint, --input FILE, {against.name}':<50} {fmt(other_paint)}")
-    if all(v is not None for v in complete):
+        row(f"first paint, --demo, {against.name}", other_demo)
+        row(f"first paint, --input FILE, {against.name}", other_paint)
+    for name, values in floors.items():
+        print(f"{f'floor: CPU time of {name}':<50} {fmt(values)}")
+    complete = [r["complete"] for r in explore]
+    if complete and all(v is not None for v in complete):
         ratio = statistics.median(complete) / statistics.median(search)  # type: ignore[type-var]
         print(f"table complete / search baseline: {ratio:.2f}× (target ≤ 1.3×)")
     return 0

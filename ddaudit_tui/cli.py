@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
+import gc
 import importlib
 import os
 import sys
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from ddaudit_tui import __version__
 from ddaudit_tui.cliutil import (
@@ -246,7 +248,8 @@ def _run_tui(args: argparse.Namespace) -> int:
     case = CaseSession(
         default_analyst(getattr(settings, "analyst", None)),
         name=args.case,
-        source=source_info(args, settings),
+        # Hashes the input files: done after the first frame, in a thread (issue 12).
+        source=functools.partial(source_info, args, settings),
     )
 
     app = DdauditApp(
@@ -259,10 +262,10 @@ def _run_tui(args: argparse.Namespace) -> int:
         start_key=start_key,
         case=case,
     )
-    from ddaudit_tui.alerts.wiring import tui_watch_options
-
-    # The Spike watch pane pages with this profile's routing key and shares `ddaudit watch`'s state.
-    app.watch_options = tui_watch_options(args, settings)  # type: ignore[attr-defined]
+    # The Spike watch pane pages with this profile's routing key and shares `ddaudit watch`'s state. Made
+    # when the pane first opens: the alerts modules (rules, poller, PagerDuty; tomllib) are not needed
+    # for the first frame (issue 12).
+    app.watch_options = functools.partial(_tui_watch_options, args, settings)  # type: ignore[attr-defined]
     app.read_only = bool(settings.read_only)  # type: ignore[attr-defined]  # Key lookup refuses revocation
     app.site = settings.site  # "Copy as" explorer URLs and DD_SITE for this profile's site
     # Key lookup's engine (issue 16), the choice `ddaudit key --engine` makes: the pane builds its options.
@@ -273,6 +276,12 @@ def _run_tui(args: argparse.Namespace) -> int:
     if load_error is not None:
         raise load_error  # the input was not audit data: one line on stderr, exit code 4
     return app.return_code or EXIT_OK
+
+
+def _tui_watch_options(args: argparse.Namespace, settings: Any) -> Any:
+    from ddaudit_tui.alerts.wiring import tui_watch_options
+
+    return tui_watch_options(args, settings)
 
 
 def _stdin_for_tui(args: argparse.Namespace) -> BinaryIO | None:
@@ -310,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
 
         # Pasted from Datadog's docs: the API, too, must get quotes it knows (“x” matches nothing there).
         args.query = straighten_quotes(args.query)
+    if args.command != "tui":
+        gc.enable()  # paused by the entry point for the TUI's first frame only
     handlers = {"tui": _run_tui, "demo-data": _run_demo_data, "config": _run_config}
     try:
         if args.command in PLUGGED_COMMANDS:
@@ -329,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
             raise
         err(message)
         return code
+    finally:
+        gc.enable()  # paused by the entry point until the TUI's first frame: resumed on whatever the way out
 
 
 def classify_error(exc: BaseException) -> tuple[int | None, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import importlib
 import re
 import threading
@@ -291,9 +292,12 @@ class DdauditApp(WaitForInput, App[int]):
         """The first frame is on screen: a held file source starts reading, the demo builds its org.
         Both hold the GIL for seconds: started by the first pane's first request, they would slow that
         frame down (issue 12: first paint ≤ 0.5 s). Called again: nothing happens."""
+        gc.enable()  # paused by the entry point until now; before the source starts its heavy work
         after_first_paint = getattr(self.source, "after_first_paint", None)
         if callable(after_first_paint):
             after_first_paint()
+        if self.case is not None:  # the input files' sha256 for the case: read in a thread
+            self.case.resolve_source_in_background()
 
     async def _auto_start(self) -> None:
         """No API key in the data: Key lookup has nothing to offer, Explore opens instead — unless the

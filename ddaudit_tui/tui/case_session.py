@@ -10,6 +10,8 @@ leaves no case behind. The case is then `unnamed-<start time>`; `E` asks for a r
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -48,12 +50,17 @@ class CaseSession:
         *,
         name: str | None = None,
         root: str | Path | None = None,
-        source: SourceInfo | None = None,
+        source: SourceInfo | Callable[[], SourceInfo] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.analyst = analyst
         self.root = root
-        self.source = source or SourceInfo(kind="datadog")
+        # A callable is called when the source is first asked for: the TUI's names its input files with
+        # their sha256, seconds of reading for a big file, which must not delay the first frame (issue 12;
+        # the app resolves it in a thread once the frame is written: `resolve_source_in_background`).
+        self._source: SourceInfo | Callable[[], SourceInfo] = source or SourceInfo(kind="datadog")
+        self._source_lock = threading.Lock()
+        self._resolving = False
         self.clock = clock
         self.started_ms = int(clock() * 1000)
         self.store: CaseStore | None = None
@@ -69,6 +76,30 @@ class CaseSession:
             self.restored = self.load().last_work()
 
     # -- state -----------------------------------------------------------------------------------
+
+    @property
+    def source(self) -> SourceInfo:
+        """What the case's work was done on (computed once, on first use, if given as a callable)."""
+        with self._source_lock:  # the app's background thread and a pane's record_* may both ask
+            if not isinstance(self._source, SourceInfo):
+                self._source = self._source()
+            return self._source
+
+    @source.setter
+    def source(self, source: SourceInfo) -> None:
+        with self._source_lock:
+            self._source = source
+
+    def resolve_source_in_background(self) -> None:
+        """Compute a callable source now, in a thread, so that no pane waits for it later."""
+        if not isinstance(self._source, SourceInfo) and not self._resolving:
+            self._resolving = True
+            threading.Thread(target=self._resolve_quietly, name="case-source", daemon=True).start()
+
+    def _resolve_quietly(self) -> None:
+        # A failure here is not shown (a traceback would land on the TUI's screen); the next use raises it.
+        with contextlib.suppress(Exception):
+            _ = self.source
 
     @property
     def named(self) -> bool:
@@ -134,15 +165,13 @@ class CaseSession:
     def record_key(self, report: Any, pane: str = "lookup") -> None:
         from ddaudit_tui.case.record import record_key
 
-        source = self.source
-        self._do(lambda s: record_key(s, report, source=source, pane=pane))
+        self._do(lambda s: record_key(s, report, source=self.source, pane=pane))
 
     def record_ai(self, activity: Any, pane: str = "ai", user: str | None = None) -> None:
         """The AI pane's analysis, as `ddaudit ai --case` journals it: its flags are findings."""
         from ddaudit_tui.case.record import record_ai
 
-        source = self.source
-        self._do(lambda s: record_ai(s, activity, source=source, pane=pane, user=user))
+        self._do(lambda s: record_ai(s, activity, source=self.source, pane=pane, user=user))
 
     def record_alert(self, alert: Any, events: list[Any] | None = None) -> None:
         """An alert opened in Spike watch: a finding with its burst's events (as `watch --once` records it)."""

@@ -1,8 +1,10 @@
 """First paint ≤ 0.5 s (issue 12): what the TUI imports before its first frame.
 
 Each probe runs in a fresh interpreter and lists the modules loaded; no timing is asserted. The panes
-that are not the start pane, the dialogs, the headless commands and (without a config file) pydantic
-are imported only when they are used: each one costs launch time before the first frame.
+that are not the start pane, the dialogs, the headless commands, Spike watch's alerts machinery (rules,
+poller, PagerDuty, state; tomllib) and (without a config file) pydantic are imported only when they
+are used: each one costs launch time before the first frame. Nor is the input file read (hashed for the
+case) before the app runs: the app does it in the background once its first frame is written.
 """
 
 from __future__ import annotations
@@ -13,6 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+# Libraries whose import costs launch time and that the first frame does not need (checked below).
+HEAVY_LIBRARIES = ("pydantic", "httpx", "tomllib", "sqlglot")
+# Spike watch's machinery: imported when the pane (or its compact form) first opens.
+ALERTS_MODULES = [
+    "ddaudit_tui.alerts.wiring",
+    "ddaudit_tui.alerts.rules",
+    "ddaudit_tui.alerts.poller",
+    "ddaudit_tui.alerts.pagerduty",
+    "ddaudit_tui.alerts.state",
+]
 
 # Modules the first frame of a pane does not need: other panes, dialogs, headless commands.
 PANE_MODULES = {
@@ -39,7 +52,7 @@ def loaded_after(code: str, *args: str, env: dict[str, str] | None = None) -> se
     probe = (
         f"{code}\nimport sys\n"
         "print('\\n'.join(sorted(m for m in sys.modules if m.startswith('ddaudit_tui')"
-        " or m.split('.')[0] in ('pydantic', 'httpx'))))"
+        f" or m.split('.')[0] in {HEAVY_LIBRARIES!r})))"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe, *args], capture_output=True, text=True, check=True, env=env
@@ -88,10 +101,86 @@ def test_launching_the_tui_builds_only_the_tui_parser(tmp_path: Path) -> None:
     assert "sqlglot" not in loaded  # the fake DDSQL API's engine: imported by a DDSQL query only
 
 
+@pytest.mark.parametrize("pane", ["lookup", "explore"])
+def test_a_launch_imports_no_alerts_machinery(tmp_path: Path, pane: str) -> None:
+    # Spike watch's options are made when the pane first opens, not by the CLI before the app runs.
+    loaded = _launch_probe(tmp_path, "--demo", "--pane", pane)
+    assert sorted(loaded & {*ALERTS_MODULES, "tomllib"}) == []
+
+
 def test_a_file_launch_without_config_imports_no_pydantic_or_httpx(tmp_path: Path) -> None:
     events = Path(__file__).parents[1] / "fixtures" / "reference" / "elastic_archive.ndjson"
     loaded = _launch_probe(tmp_path, "--input", str(events), "--pane", "explore")
-    assert sorted(m for m in loaded if m.split(".")[0] in ("pydantic", "httpx")) == []
+    assert sorted(m for m in loaded if m.split(".")[0] in HEAVY_LIBRARIES) == []
+    assert sorted(loaded & set(ALERTS_MODULES)) == []
+
+
+def test_a_file_launch_does_not_hash_the_input_before_the_app_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The case names its input files with their sha256: seconds of reading on a big file. The CLI
+    leaves it to the case session, which computes it when first asked (the app asks after its first
+    frame, in a thread)."""
+    import hashlib
+
+    import ddaudit_tui.case.record as record
+    from ddaudit_tui.cli import main
+    from ddaudit_tui.tui.app import DdauditApp
+
+    monkeypatch.setenv("DDAUDIT_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("DDAUDIT_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("DDAUDIT_CASES_DIR", str(tmp_path / "cases"))
+    events = Path(__file__).parents[1] / "fixtures" / "reference" / "elastic_archive.ndjson"
+    hashed: list[str] = []
+    real_sha256 = record._sha256
+
+    def sha256(path: str) -> tuple[str | None, int | None]:
+        hashed.append(path)
+        return real_sha256(path)
+
+    monkeypatch.setattr(record, "_sha256", sha256)
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(DdauditApp, "run", lambda self, *a, **k: seen.setdefault("app", self))
+    assert main(["--input", str(events)]) == 0
+    assert hashed == []
+    source = seen["app"].case.source  # asked: computed now, once
+    assert hashed == [str(events)]
+    assert source.kind == "files"
+    assert source.files[0].sha256 == hashlib.sha256(events.read_bytes()).hexdigest()
+    assert source.files[0].size == events.stat().st_size
+    assert seen["app"].case.source is source and len(hashed) == 1
+
+
+async def test_the_app_resolves_the_case_source_after_its_first_frame(tmp_path: Path) -> None:
+    import threading
+
+    from watch_pane_helpers import until
+
+    from ddaudit_tui.case.model import FileRef, SourceInfo
+    from ddaudit_tui.demo.source import open_demo
+    from ddaudit_tui.timeutil import Window
+    from ddaudit_tui.tui.app import DdauditApp
+    from ddaudit_tui.tui.case_session import CaseSession
+
+    info = SourceInfo(kind="files", files=(FileRef(path="/x.json", sha256="ab" * 32, size=3),))
+    calls: list[tuple[bool, bool]] = []
+
+    def source_info() -> SourceInfo:
+        calls.append((app.screen.is_mounted, threading.current_thread() is threading.main_thread()))
+        return info
+
+    now_ms = 1_760_000_000_000
+    case = CaseSession("tester", root=tmp_path, source=source_info)
+    app = DdauditApp(
+        open_demo(events=100, end_ms=now_ms),
+        Window(now_ms - 86_400_000, now_ms),
+        start_pane="lookup",  # records nothing by itself: only the app's thread asks for the source
+        case=case,
+    )
+    async with app.run_test(size=(120, 35)) as pilot:
+        await until(pilot, lambda: bool(calls), timeout=30, what="the case's source info")
+        assert calls == [(True, False)]  # after the pane was there, off the event loop's thread
+        assert app.case.source is info
 
 
 def test_settings_without_a_config_file_import_no_pydantic(tmp_path: Path) -> None:
@@ -148,3 +237,53 @@ def test_the_key_lookup_pane_imports_neither_its_dialogs_nor_pydantic() -> None:
     dialogs = ["ddaudit_tui.tui.screens.key_chart", "ddaudit_tui.tui.screens.key_revoke"]
     assert sorted(loaded & {*dialogs, "ddaudit_tui.analysis.ai", "ddaudit_tui.demo.catalog"}) == []
     assert not any(m.startswith(("pydantic", "httpx")) for m in loaded)
+
+
+def _gc_probe(tmp_path: Path, *argv: str, patch: str) -> list[str]:
+    """`ddaudit ARGV` through the entry point, `patch` replacing what would run; prints what it saw."""
+    code = (
+        "import gc, sys\n"
+        f"{patch}\n"
+        "from ddaudit_tui.entry import main\n"
+        "sys.argv = ['ddaudit', *sys.argv[1:]]\n"
+        "assert main() == 0\n"
+        "print('after', gc.isenabled())"
+    )
+    env = {"DDAUDIT_CONFIG": str(tmp_path / "none.toml"), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run(
+        [sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True, env=env
+    )
+    return out.stdout.split("\n")[:-1]
+
+
+def test_the_collector_is_paused_until_the_first_frame_and_only_for_the_tui(tmp_path: Path) -> None:
+    # The cyclic GC walks the objects of the imports and of the first compose several times before the
+    # first frame and frees next to nothing: the TUI's launch pauses it, the first frame resumes it.
+    tui = "from ddaudit_tui.tui.app import DdauditApp\nDdauditApp.run = lambda self, *a, **k: print('run', gc.isenabled())"
+    assert _gc_probe(tmp_path, "--demo", patch=tui) == ["run False", "after True"]
+    # Any other command runs with the collector on.
+    config = (
+        "import ddaudit_tui.cli as cli\ncli._run_config = lambda args: print('config', gc.isenabled()) or 0"
+    )
+    assert _gc_probe(tmp_path, "config", patch=config) == ["config True", "after True"]
+
+
+async def test_the_first_frame_resumes_the_collector() -> None:
+    import gc
+
+    from watch_pane_helpers import until
+
+    from ddaudit_tui.demo.source import open_demo
+    from ddaudit_tui.timeutil import Window
+    from ddaudit_tui.tui.app import DdauditApp
+
+    now_ms = 1_760_000_000_000
+    app = DdauditApp(
+        open_demo(events=100, end_ms=now_ms), Window(now_ms - 86_400_000, now_ms), start_pane="explore"
+    )
+    gc.disable()  # as the entry point leaves it for the TUI
+    try:
+        async with app.run_test(size=(120, 35)) as pilot:
+            await until(pilot, gc.isenabled, timeout=10, what="the collector back on")
+    finally:
+        gc.enable()

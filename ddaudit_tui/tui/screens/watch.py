@@ -223,6 +223,8 @@ class WatchScreen(PaneScreen):
             return
         options = self._options or getattr(app, "watch_options", None) or WatchOptions()
         try:
+            if callable(options):  # the CLI's, made when first needed (not before the first frame, issue 12)
+                options = app.watch_options = options()  # type: ignore[attr-defined]
             setup = open_tui_watch(
                 app.source,
                 options,

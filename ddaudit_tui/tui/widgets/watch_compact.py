@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -24,14 +24,18 @@ from textual.app import App
 from textual.geometry import Size
 from textual.widget import Widget
 
-from ddaudit_tui.alerts.poller import WatchSnapshot
 from ddaudit_tui.analysis.buckets import size_label
 from ddaudit_tui.analysis.signals import SEVERITY_STYLE, Severity
-from ddaudit_tui.analysis.spikes import Alert
 from ddaudit_tui.tui.safe_text import clean, fit
 from ddaudit_tui.tui.sizes import COMPACT_MIN_HEIGHT, COMPACT_MIN_WIDTH, MIN_HEIGHT, MIN_WIDTH
 from ddaudit_tui.tui.widgets.sparkline import bucket_bars
 from ddaudit_tui.tui.widgets.watch_sparklines import rebucket, series_plan
+
+# The app imports this module on its first resize, before its first frame (`follow_size`): the alerts
+# machinery is only named in annotations here (issue 12).
+if TYPE_CHECKING:
+    from ddaudit_tui.alerts.poller import WatchSnapshot
+    from ddaudit_tui.analysis.spikes import Alert
 
 WATCH_MODE = "watch"
 FULL, COMPACT, TOO_SMALL = "full", "compact", "too-small"

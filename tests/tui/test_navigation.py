@@ -529,3 +529,30 @@ async def test_the_footer_refits_when_the_terminal_narrows():
         await pilot.resize_terminal(200, 50)
         await settle_watch(pilot)
         assert screen_lines(app)[-1] == wide
+
+
+async def test_the_footer_is_built_once_per_change_of_its_keys(monkeypatch: pytest.MonkeyPatch):
+    """Textual rebuilt the footer on every bindings signal (four times before the first frame, the same
+    keys each time: first-paint time, issue 12). It is rebuilt only when the keys it shows change — and
+    then it does show the new keys."""
+    from ddaudit_tui.tui.widgets.pane_footer import PaneFooter
+
+    builds: list[tuple[object, ...]] = []  # the keys each build showed
+    compose = PaneFooter.compose
+
+    def counting(self: PaneFooter):  # type: ignore[no-untyped-def]
+        if self._bindings_ready:
+            builds.append(self._signature())
+        return compose(self)
+
+    monkeypatch.setattr(PaneFooter, "compose", counting)
+    app = demo_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        await settle_watch(pilot)
+        # Explore starts with its query box focused, then its table: two sets of keys, two builds.
+        assert len(builds) <= 2, builds
+        assert all(a != b for a, b in zip(builds, builds[1:], strict=False)), builds
+        before = screen_lines(app)[-1]
+        await look_up(pilot)
+        await settle_watch(pilot)
+        assert screen_lines(app)[-1] != before  # the looked-up key's keys (evidence, revoke…)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from rich.cells import cell_len
 from textual import events
 from textual.app import ComposeResult
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey, FooterLabel
@@ -70,9 +71,13 @@ class PaneFooter(Footer):
     def __init__(self, *, compact: bool = True, **kwargs: object) -> None:
         super().__init__(compact=compact, **kwargs)  # type: ignore[arg-type]
         self._fitted_for: tuple[int, int] | None = None  # (width, keys shown) of the last compose
+        self._composed: tuple[object, ...] | None = None  # the bindings the footer shows now
+        self._recompose_queued = False
 
     def compose(self) -> ComposeResult:
         # The whole of Footer.compose runs here (its `with` blocks included); only order and fit change.
+        self._recompose_queued = False
+        self._composed = self._signature() if self._bindings_ready else None
         items = list(super().compose())
 
         def rank(widget: Widget) -> int:
@@ -86,6 +91,26 @@ class PaneFooter(Footer):
         yield from shown
         if dropped:
             yield FooterLabel(_MORE)
+
+    def _signature(self) -> tuple[object, ...]:
+        """What the footer's keys are made of: the shown bindings, their state and tooltips."""
+        return tuple(
+            (binding.key, binding.action, binding.description, enabled, tooltip)
+            for (_node, binding, enabled, tooltip) in self.screen.active_bindings.values()
+            if binding.show
+        )
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        # Textual rebuilds the footer on every change of the screen's bindings (focus moves, a widget
+        # mounts): four rebuilds before the first frame, most with the same keys. Rebuild once, and only
+        # when the keys shown would change.
+        self._bindings_ready = True
+        if not screen.app.app_focus or not self.is_attached or screen is not self.screen:
+            return
+        if self._recompose_queued or self._signature() == self._composed:
+            return
+        self._recompose_queued = True
+        self.call_after_refresh(self.recompose)
 
     def _width(self) -> int:
         # Before the first layout the footer has no size; it spans the screen, which spans the terminal.

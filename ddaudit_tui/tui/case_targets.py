@@ -145,7 +145,8 @@ def watch_target(screen: Any) -> MarkTarget | None:
         query, window = search
         rules = ", ".join(f"{clean(k)} {v}" for k, v in sorted(row.counts.items(), key=lambda kv: -kv[1]))
         label = clean(
-            f"actor {row.actor}: {row.total} events {iso(window.start)} → {iso(window.end)} ({rules})",
+            f"actor {row.actor}: {row.total} event{'' if row.total == 1 else 's'} "
+            f"{iso(window.start)} → {iso(window.end)} ({rules})",
             max_len=160,
         )
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -29,6 +31,27 @@ HERE = Path(__file__).parent
 END_MS = parse_instant("2026-07-31T12:00:00Z")
 DAYS = 14
 SIZE = (140, 40)
+# Where the pictures' case is written (its path shows in the Case pane): the same on every run.
+CASES_DIR = Path(tempfile.gettempdir()) / "ddaudit-screenshots" / "cases"
+CASE_CLOCK_START_MS = END_MS + 4 * 60_000  # the responder's first action, just after the data's end
+CASE_CLOCK_STEP_MS = 17_000  # … and one every 17 s
+
+
+def freeze_case_clock() -> None:
+    """The case store stamps what the responder does (journal lines, marks, notes) with the wall clock,
+    not the app's: for the pictures, a clock that starts after the demo's end and moves one step per
+    stamp, so "marked at" is the same on every run (and for `make.py case` alone)."""
+    from ddaudit_tui.case import export as case_export
+    from ddaudit_tui.case import store as case_store
+    from ddaudit_tui.tui import case_session
+
+    ticks = itertools.count()
+
+    def now_ms() -> int:
+        return CASE_CLOCK_START_MS + next(ticks) * CASE_CLOCK_STEP_MS
+
+    for module in (case_store, case_session, case_export):
+        module.now_ms = now_ms  # type: ignore[attr-defined]
 
 
 def demo_source() -> tuple[FileSource, Window]:
@@ -40,6 +63,7 @@ def demo_source() -> tuple[FileSource, Window]:
 
 async def shoot(name: str, query: str, keys: tuple[str, ...] = ()) -> Path:
     source, window = demo_source()
+    freeze_case_clock()  # from its start for each picture, whichever were taken before it
     app = DdauditApp(source, window, query=query, clock=lambda: END_MS / 1000, start_pane="auto")
     async with app.run_test(size=SIZE) as pilot:
         app.theme = "textual-dark"
@@ -116,8 +140,10 @@ def main() -> int:
             ("enter", "m", "j", "m", "4", "j", "m", "n", *"revoked at 10:42 by me", "enter", "5"),
         ),
     ]
-    # Marks write a case: into a throwaway folder, never the user's cases.
-    os.environ["DDAUDIT_CASES_DIR"] = tempfile.mkdtemp(prefix="ddaudit-shots-")
+    # Marks write a case: into a throwaway folder (the same path on every run), never the user's cases.
+    shutil.rmtree(CASES_DIR, ignore_errors=True)
+    CASES_DIR.mkdir(parents=True, mode=0o700)
+    os.environ["DDAUDIT_CASES_DIR"] = str(CASES_DIR)
     only = set(sys.argv[1:])  # `make.py case`: only these shots
     for name, query, keys in shots:
         if only and name not in only:

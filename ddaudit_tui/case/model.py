@@ -44,6 +44,8 @@ KINDS = (
     KIND_MARK, KIND_UNMARK, KIND_NOTE, KIND_EXPORT,
 )  # fmt: skip
 WORK_KINDS = (KIND_QUERY, KIND_KEY, KIND_AI, KIND_WATCH, KIND_COMPLIANCE)
+# The TUI pane that shows each kind of work (and restores the last one when the case is reopened).
+PANE_OF_WORK = {KIND_QUERY: "explore", KIND_KEY: "lookup", KIND_AI: "ai"}
 
 CASE_NOTE = "case"  # a note's target when it is about the whole case, not one mark
 
@@ -211,10 +213,13 @@ class Case:
         return self.notes.get(CASE_NOTE)
 
     def last_work(self) -> dict[str, JournalEntry]:
-        """The last query or lookup of each pane, for a TUI reopening the case to restore its panes."""
+        """The last search, key lookup and AI analysis, by the TUI pane that shows them (`explore`,
+        `lookup`, `ai`), done in the TUI or headless (`--case` on `search`, `key`, `ai`): a TUI reopening
+        the case restores each pane from it."""
         out: dict[str, JournalEntry] = {}
         for e in self.work():
-            out[e.pane or e.kind] = e
+            if (pane := PANE_OF_WORK.get(e.kind)) is not None:
+                out[pane] = e
         return out
 
     def key_lookups(self) -> list[JournalEntry]:

@@ -166,9 +166,18 @@ def record_query(
     pane: str = "explore",
     mark_all: bool = False,
     columns: Sequence[str] | None = None,
+    preset: str | None = None,
+    pane_window: bool = False,
 ) -> JournalEntry:
-    """A search: query, window, count, completeness. `mark_all`: every result becomes a mark."""
+    """A search: query, window, count, completeness. `mark_all`: every result becomes a mark.
+    `preset`: the preset it came from; `pane_window`: the window was Explore's own (a preset's), not the
+    app's — reopening the case gives it back to Explore."""
     n = len(result.events)
+    extra: dict[str, Any] = {"columns": list(columns)} if columns else {}
+    if preset:
+        extra["preset"] = preset
+    if pane_window:
+        extra["pane_window"] = True
     done = "" if result.complete else " (incomplete)"
     entry = store.record(
         KIND_QUERY,
@@ -181,7 +190,7 @@ def record_query(
         complete=bool(result.complete),
         warnings=tuple(clean(w, max_len=300) for w in result.warnings),
         command=command,
-        extra={"columns": list(columns)} if columns else {},
+        extra=extra,
     )
     if mark_all and result.events:
         store.mark_many(

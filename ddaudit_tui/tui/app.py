@@ -30,12 +30,13 @@ from textual.reactive import reactive
 from ddaudit_tui.case.model import CASE_NOTE
 from ddaudit_tui.case.store import default_analyst
 from ddaudit_tui.timeutil import Window
+from ddaudit_tui.tui.case_restore import forget, restore_pane
 from ddaudit_tui.tui.case_session import CaseSession, journal
-from ddaudit_tui.tui.case_targets import case_name_problem, target_for
+from ddaudit_tui.tui.case_targets import case_name_problem, mark_when_read, target_for
 from ddaudit_tui.tui.commands import ActionsProvider
 from ddaudit_tui.tui.hangup import EXIT_HANGUP, hangup_safe_driver, watch_terminal
 from ddaudit_tui.tui.loading import WaitForInput, start_loading
-from ddaudit_tui.tui.marks import MARK_GLYPH, refresh_all
+from ddaudit_tui.tui.marks import MARK_GLYPH, MarkTarget, refresh_all
 from ddaudit_tui.tui.safe_text import clean
 from ddaudit_tui.tui.screens.base import PaneScreen, QuitPrompt
 from ddaudit_tui.tui.widgets.header import PaneHeader, Status
@@ -256,6 +257,7 @@ class DdauditApp(WaitForInput, App[int]):
         """A pane, with the breakpoint classes of the terminal's size already set: Textual would set them
         on the pane's first Resize and restyle the whole pane for it, before the first frame (issue 12)."""
         screen = pane.make_screen()
+        restore_pane(self, pane.mode, screen)  # a reopened case: the pane's last work (tui/case_restore.py)
         width, height = self.size
         for size, breakpoints in ((width, self.HORIZONTAL_BREAKPOINTS), (height, self.VERTICAL_BREAKPOINTS)):
             name = next((c for at, c in sorted(breakpoints, reverse=True) if size >= at), None)
@@ -396,6 +398,7 @@ class DdauditApp(WaitForInput, App[int]):
 
     async def action_open_key(self, key_id: str) -> None:
         """Key lookup of `key_id` (what other panes call, e.g. Explore's `K`)."""
+        forget(self, "lookup")  # this key, not the case's last one, when the pane is first made
         if self.open_key_when_loaded(key_id):
             return  # a file is still being read: the lookup runs once it is (tui/loading.py)
         if self.current_mode != "lookup":
@@ -547,6 +550,7 @@ class DdauditApp(WaitForInput, App[int]):
         from ddaudit_tui.tui.screens.ai import LOAD_GROUP as AI_LOAD_GROUP
         from ddaudit_tui.tui.screens.ai import AiScreen
 
+        forget(self, "ai")  # this user's drill-down, not the case's last one
         ai = await self._pane_on_top("ai")
         assert isinstance(ai, AiScreen)
         # The first visit starts the analysis (on mount): wait for it rather than drill into nothing.
@@ -604,7 +608,14 @@ class DdauditApp(WaitForInput, App[int]):
         if existing is not None:
             if journal(self, lambda c: c.unmark(existing.id)):
                 self.notify(f"Removed mark {existing.id}.", markup=False)
-        elif (m := journal(self, lambda c: c.mark(target, pane))) is not None:
+            self.case_changed()
+        elif target.fetch is not None:  # its events are not read yet (an alert never opened, an actor)
+            self.run_worker(mark_when_read(self, target, pane), group="case-mark", exit_on_error=False)
+        else:
+            self.mark_target(target, pane)
+
+    def mark_target(self, target: MarkTarget, pane: str) -> None:
+        if (m := journal(self, lambda c: c.mark(target, pane))) is not None:
             where = "" if self.case.named else f" in case {self.case.name} (E names and exports it)"
             self.notify(f"{MARK_GLYPH} Marked {m.id}: {clean(m.label, max_len=80)}{where}", markup=False)
         self.case_changed()

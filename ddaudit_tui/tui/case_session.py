@@ -70,6 +70,7 @@ class CaseSession:
         self.mark_sets: tuple[frozenset[str], ...] = ()  # each mark's event ids (the tables' ★)
         self.last_export: Path | None = None
         self.restored: dict[str, JournalEntry] = {}  # what the panes restore on reopening (last_work)
+        self.reading: set[tuple[object, ...]] = set()  # marks waiting for their events to be read
         if name is not None:
             self.store = CaseStore.open_or_create(name, analyst, root)
             self._refresh()
@@ -156,11 +157,19 @@ class CaseSession:
 
     # -- work done in the panes ------------------------------------------------------------------
 
-    def record_query(self, result: Any, query: str, pane: str = "explore") -> None:
+    def record_query(
+        self, result: Any, query: str, pane: str = "explore", *, preset: str | None = None,
+        pane_window: bool = False,
+    ) -> None:  # fmt: skip
+        """A search; `preset` and `pane_window` (Explore's own window) are restored on reopening."""
         from ddaudit_tui.case.record import record_query
 
         source = self.source
-        self._do(lambda s: record_query(s, result, query=query, source=source, pane=pane))
+        self._do(
+            lambda s: record_query(
+                s, result, query=query, source=source, pane=pane, preset=preset, pane_window=pane_window
+            )
+        )
 
     def record_key(self, report: Any, pane: str = "lookup") -> None:
         from ddaudit_tui.case.record import record_key

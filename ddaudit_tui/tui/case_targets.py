@@ -128,20 +128,61 @@ def lookup_target(screen: Any) -> MarkTarget | None:
 
 
 def watch_target(screen: Any) -> MarkTarget | None:
-    from ddaudit_tui.tui.widgets.watch_tables import AlertTable
+    """The alert under the cursor, or the actor's row when the actor table has the focus. An alert never
+    opened and an actor's row have no events here yet: their target reads them (`fetch`) when marked,
+    as Enter would list them, so the mark keeps the raw events and not only their ids."""
+    from ddaudit_tui.tui.screens.watch import actor_search, alert_search, read_events
+    from ddaudit_tui.tui.widgets.watch_tables import ActorTable, AlertTable
 
+    source = screen.app.source
+    snap = screen.shown or screen.latest
+    actors = screen.query_one("#watch-actors", ActorTable)
+    if screen.focused is actors:
+        row = actors.cursor_item
+        search = actor_search(row.actor, snap) if row is not None and snap is not None else None
+        if row is None or search is None:
+            return None
+        query, window = search
+        rules = ", ".join(f"{clean(k)} {v}" for k, v in sorted(row.counts.items(), key=lambda kv: -kv[1]))
+        label = clean(
+            f"actor {row.actor}: {row.total} event{'' if row.total == 1 else 's'} "
+            f"{iso(window.start)} → {iso(window.end)} ({rules})",
+            max_len=160,
+        )
+
+        async def read_actor() -> list[Event]:
+            return (await read_events(source, query, window))[0]
+
+        return MarkTarget("actor", label, [], (), {"actor": clean(row.actor)}, fetch=read_actor)
     table = screen.query_one("#watch-alerts", AlertTable)
     alert = table.cursor_item
     if alert is None:
         return None
-    evs = list(screen.alert_events.get(alert.dedup_key, ()))
-    have = {e.id for e in evs}
     label = clean(
         f"alert {alert.severity.word} {alert.rule} {alert.group}: {alert.count} events from {iso(alert.first_seen)}",
         max_len=160,
     )
-    more = tuple(i for i in alert.event_ids if i not in have)
-    return MarkTarget("alert", label, evs, more, {"alert": alert.dedup_key, "group": clean(alert.group)})
+    ref = {"alert": alert.dedup_key, "group": clean(alert.group)}
+    evs = screen.alert_events.get(alert.dedup_key)
+    if evs is not None:  # opened (or marked) before: its events are here
+        have = {e.id for e in evs}
+        more = tuple(i for i in alert.event_ids if i not in have)
+        return MarkTarget("alert", label, _in_alert_order(evs, alert), more, ref)
+    rules = {r.name: r for r in snap.rules} if snap is not None else {}
+    query, window, ids = alert_search(alert, rules.get(alert.rule))
+
+    async def read_alert() -> list[Event]:
+        events = (await read_events(source, query, window, ids))[0]
+        screen.alert_events[alert.dedup_key] = events
+        return _in_alert_order(events, alert)
+
+    return MarkTarget("alert", label, [], tuple(alert.event_ids), ref, fetch=read_alert)
+
+
+def _in_alert_order(events: Sequence[Event], alert: Any) -> list[Event]:
+    """The alert's own order (its finding's, `watch --once`'s), not the source's newest first."""
+    order = {i: n for n, i in enumerate(alert.event_ids)}
+    return sorted(events, key=lambda e: order.get(e.id, len(order)))
 
 
 def alert_events_target(screen: Any) -> MarkTarget | None:
@@ -229,6 +270,32 @@ def target_for(screen: Screen[Any]) -> MarkTarget | None:
         return None
 
 
+async def mark_when_read(app: Any, target: MarkTarget, pane: str) -> None:
+    """`m` on a thing whose events are not read yet: read them (as Enter would list them), then mark it
+    with its raw events. A second `m` while they are read is refused, not a second mark."""
+    session = app.case
+    key = (pane, target.kind, tuple(sorted(target.ref.items())))
+    if key in session.reading:
+        app.notify("Still reading its events: the mark follows.", markup=False, timeout=4)
+        return
+    assert target.fetch is not None
+    session.reading.add(key)
+    try:
+        events = await target.fetch()
+    except Exception as exc:  # the source failed: said, never a crash of the pane
+        message = clean(str(exc) or type(exc).__name__, max_len=300)
+        app.notify(message, title="Not marked: the events could not be read", severity="error", markup=False)
+        return
+    finally:
+        session.reading.discard(key)
+    have = {e.id for e in events}
+    target.events = list(events)
+    target.event_ids = tuple(i for i in target.event_ids if i not in have)
+    target.fetch = None
+    if session.find_mark(target, pane) is None:
+        app.mark_target(target, pane)
+
+
 # -- jumping back (the Case view's Enter) -------------------------------------------------------------
 
 
@@ -237,6 +304,9 @@ async def jump_to(app: Any, mark: Mark) -> bool:
     pane = mark.pane if mark.pane in ("explore", "lookup", "watch", "ai") else None
     if pane is None:
         return False
+    from ddaudit_tui.tui.case_restore import forget
+
+    forget(app, pane)  # the marked thing, not the case's last work, when the pane is first made
     screen = await app._pane_on_top(pane)
     ref = mark.ref
     if pane == "explore":
@@ -259,10 +329,18 @@ async def jump_to(app: Any, mark: Mark) -> bool:
         screen.show_jump()
         return True
     if pane == "watch":
-        from ddaudit_tui.tui.widgets.watch_tables import AlertTable
+        from ddaudit_tui.tui.widgets.watch_tables import ActorTable, AlertTable
 
+        if "actor" in ref:
+            actors = screen.query_one("#watch-actors", ActorTable)
+            for row, item in enumerate(actors.rows_in_order):
+                if clean(item.actor) == ref["actor"]:
+                    actors.move_cursor(row=row)
+                    actors.focus()
+                    return True
+            return False
         table = screen.query_one("#watch-alerts", AlertTable)
-        for row, alert in enumerate(table.items):
+        for row, alert in enumerate(table.rows_in_order):
             if alert.dedup_key == ref.get("alert"):
                 table.move_cursor(row=row)
                 table.focus()

@@ -9,6 +9,7 @@ case's marks change (`refresh_all`).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,9 @@ class MarkTarget:
     events: list[Event] = field(default_factory=list)
     event_ids: tuple[str, ...] = ()  # more ids (already stored in the case, or not loaded here)
     ref: dict[str, str] = field(default_factory=dict)
+    # The events are not read yet (an alert never opened, an actor's row): `m` reads them with this
+    # first, so the mark keeps the raw events and not only their ids (tui/case_targets.mark_when_read).
+    fetch: Callable[[], Awaitable[list[Event]]] | None = None
 
     @property
     def all_ids(self) -> tuple[str, ...]:
@@ -46,6 +50,19 @@ def mark_sets(node: DOMNode) -> tuple[frozenset[str], ...]:
         return ()
     sets = getattr(session, "mark_sets", None)
     return sets if isinstance(sets, tuple) else ()
+
+
+def marked_refs(node: DOMNode, kind: str, key: str) -> frozenset[str]:
+    """`ref[key]` of the case's marks of `kind` (e.g. the actors marked in Spike watch): rows that are
+    not events nor hold event ids (an actor's counts) are starred by what the mark is about."""
+    try:
+        session = getattr(node.app, "case", None)
+    except Exception:  # no app (a widget not mounted)
+        return frozenset()
+    load = getattr(session, "load", None)
+    if not callable(load):
+        return frozenset()
+    return frozenset(m.ref[key] for m in load().marks.values() if m.kind == kind and key in m.ref)
 
 
 def marked_ids(node: DOMNode) -> frozenset[str]:

@@ -10,7 +10,9 @@ the `command` lines, the journal's other kinds (the TUI's `pivot`, `note`, `expo
 every result of the IP search). By design (docs/cases.md): the TUI journals the alert the responder
 *opened*, `watch --once` journals every alert its poll reported — so the TUI's alert findings are the
 headless alert findings for the same alerts, not all of them. The evidence follows: every event the
-TUI case cites is in the headless case's evidence.
+TUI case cites is in the headless case's evidence — also the events of an alert marked in the TUI without
+being opened (a mark, not a finding). And the headless case, reopened in the TUI, gives Explore and Key
+lookup their last search and key, as a TUI-built case does.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from case_walk_helpers import ATTACKER_IP, DEMO, KEY_ID, WINDOW, acceptance_walk, demo_app
 from conftest import FROZEN_NOW
-from watch_pane_helpers import TestClock, polled, settle_watch, until
+from watch_pane_helpers import settle_watch, until
 
 from ddaudit_tui import cli
 from ddaudit_tui.alerts.poller import Poller
@@ -31,21 +34,10 @@ from ddaudit_tui.analysis.presets import build_query
 from ddaudit_tui.cliutil import EXIT_OK
 from ddaudit_tui.commands import watch as watch_command
 from ddaudit_tui.demo import source as demo_source
-from ddaudit_tui.demo.org import PLANTED
-from ddaudit_tui.timeutil import Window, iso
-from ddaudit_tui.tui.app import DdauditApp
-from ddaudit_tui.tui.pivot import KEY, PivotMenu
-from ddaudit_tui.tui.screens.case_view import TextDialog
+from ddaudit_tui.timeutil import iso
+from ddaudit_tui.tui.case_session import CaseSession
 from ddaudit_tui.tui.screens.explore import ExploreScreen
 from ddaudit_tui.tui.screens.key_lookup import KeyLookupScreen
-from ddaudit_tui.tui.screens.watch import AlertEventsScreen
-from ddaudit_tui.tui.widgets.key_tables import FlagList
-
-NOW_MS = int(FROZEN_NOW * 1000)
-WINDOW = Window(NOW_MS - 7 * 86_400_000, NOW_MS)
-KEY_ID = PLANTED.compromised_key
-ATTACKER_IP = PLANTED.attacker_vpn_ip
-DEMO = {"seed": 7, "events": 3000, "end_ms": NOW_MS}
 
 
 @pytest.fixture(autouse=True)
@@ -74,62 +66,28 @@ def _same(finding: dict[str, Any]) -> tuple[Any, ...]:
 
 
 async def _tui_walk(tmp_path: Path) -> dict[str, Any]:
-    """The acceptance walk by keyboard (as tests/tui/test_case_walk.py); returns the exported case.json."""
-    clock = TestClock(FROZEN_NOW)
-    source = demo_source.open_demo(**DEMO, clock=clock)
-    app = DdauditApp(source, WINDOW, clock=clock, export_dir=tmp_path / "tui-out")
+    """The acceptance walk by keyboard (tests/tui/case_walk_helpers.py), with an alert marked without being
+    opened; returns the exported case.json."""
+    app = demo_app(tmp_path / "tui-out")
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("2")
-        watch = await polled(pilot, 1)
-        table = watch.alert_table
-        table.focus()
-        table.move_cursor(
-            row=next(i for i, a in enumerate(table.items) if a.rule == "leaked_key_notification")
-        )
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, AlertEventsScreen), what="the alert's events")
-        await until(pilot, lambda: app.screen.events, what="the alert's events fetched")  # type: ignore[attr-defined]
-        await pilot.press("escape")
-        await settle_watch(pilot)
-        await pilot.press("x")
-        await pilot.pause()
-        menu = app.screen
-        assert isinstance(menu, PivotMenu)
-        await pilot.press(str([a for a, _ in menu.actions].index(KEY) + 1))
-        await until(pilot, lambda: isinstance(app.screen, KeyLookupScreen), what="Key lookup")
-        lookup = app.screen
-        await until(pilot, lambda: lookup.report is not None, timeout=30, what="the key report")
-        await settle_watch(pilot)
-        lookup.query_one(FlagList).focus()
-        await pilot.press("m", "j", "m")
-        lookup.action_show_section("deleted")
-        await settle_watch(pilot)
-        deleted = lookup._table("deleted")
-        deleted.focus()
-        for i in range(len(deleted.items)):
-            await pilot.press("m")
-            if i < len(deleted.items) - 1:
-                await pilot.press("j")
-        await settle_watch(pilot)
-        await pilot.press("4", "slash")
-        await pilot.press(*build_query("ip", {"ip": ATTACKER_IP}), "enter")
+        walked = await acceptance_walk(pilot, "inc-tui", extras=True)
+    return json.loads((walked.folder / "case.json").read_text())
+
+
+async def _reopen(name: str) -> tuple[str, str | None]:
+    """The TUI on a case, started on Explore: (Explore's search, Key lookup's key once visited)."""
+    app = demo_app(Path("unused"), case=CaseSession("tester", name=name), start_pane="explore")
+    async with app.run_test(size=(80, 24)) as pilot:
         explore = app.screen
         assert isinstance(explore, ExploreScreen)
-        await until(
-            pilot, lambda: explore.result is not None and explore.query_text != "*", what="the IP search"
-        )
+        await until(pilot, lambda: explore.result is not None, what="the restored search")
+        await pilot.press("1")
         await settle_watch(pilot)
-        await pilot.press("m", "j", "m", "j", "m", "n")
+        lookup = app.screen
+        assert isinstance(lookup, KeyLookupScreen)
+        await until(pilot, lambda: lookup.report is not None, timeout=30, what="the restored lookup")
         await settle_watch(pilot)
-        assert isinstance(app.screen, TextDialog)
-        await pilot.press(*"revoked at 10:42 by me", "enter")
-        await pilot.press("E")
-        await settle_watch(pilot)
-        await pilot.press(*"inc-tui", "enter")
-        await settle_watch(pilot)
-        folder = app.case.last_export
-        assert folder is not None
-    return json.loads((folder / "case.json").read_text())
+        return explore.query_text, lookup.key_id
 
 
 def _headless(
@@ -197,3 +155,9 @@ def test_the_headless_case_has_the_tui_walks_findings(
     tui_events = {i for m in tui["marks"] if m["kind"] == "event" for i in m["event_ids"]}
     cli_events = {i for m in headless["marks"] for i in m["event_ids"]}
     assert len(tui_events) == 3 and tui_events <= cli_events
+    # The alert marked without being opened keeps exactly the events of one alert the headless poll reported.
+    (alert_mark,) = [m for m in tui["marks"] if m["kind"] == "alert"]
+    assert alert_mark["event_ids"] in [f["event_ids"] for f in headless["findings"] if f["kind"] == "alert"]
+    assert set(alert_mark["event_ids"]) <= set(tui["evidence_event_ids"])
+    # Reopened in the TUI, the headless case gives each pane its last work, as the TUI's own would.
+    assert asyncio.run(_reopen("inc-cli")) == (build_query("ip", {"ip": ATTACKER_IP}), KEY_ID)

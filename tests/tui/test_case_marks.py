@@ -24,7 +24,7 @@ from ddaudit_tui.timeutil import Window, parse_instant
 from ddaudit_tui.tui.app import DdauditApp
 from ddaudit_tui.tui.case_session import CaseSession
 from ddaudit_tui.tui.marks import MARK_GLYPH
-from ddaudit_tui.tui.screens.ai import AiScreen
+from ddaudit_tui.tui.screens.ai import AiScreen, AiUserScreen
 from ddaudit_tui.tui.screens.case_view import CaseScreen, TextDialog
 from ddaudit_tui.tui.screens.explore import ExploreScreen
 from ddaudit_tui.tui.screens.key_lookup import KeyLookupScreen
@@ -307,6 +307,71 @@ async def test_a_second_app_with_the_case_restores_marks_and_the_last_key_lookup
         assert flags.options[0].prompt.plain.startswith(MARK_GLYPH)
         explore = await explore_ready(pilot)
         assert explore.query_text == "@evt.name:Monitor"  # Explore's last query, restored
+
+
+async def test_reopening_on_explore_restores_every_pane_and_the_marks(tmp_path: Path):
+    """Built, quit, reopened with `--case inc-7 --pane explore`: Explore shows its last preset search over
+    the preset's own window, Key lookup (on its first visit) its last key, the marks are starred."""
+    from ddaudit_tui.analysis.presets import build_query
+    from ddaudit_tui.tui.screens.preset_dialog import PresetRun
+    from ddaudit_tui.tui.widgets.header import PaneHeader
+
+    app = demo_app(tmp_path, start_pane="lookup", case=CaseSession("tester", name="inc-7"))
+    query = build_query("ip", {"ip": PLANTED.attacker_vpn_ip})
+    preset_window = Window(END - 30 * 86_400_000, END - 86_400_000)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await lookup_ready(pilot)
+        screen.query_one(FlagList).focus()
+        await pilot.press("m")
+        await settle_watch(pilot)
+        explore = await explore_ready(pilot)
+        explore.run_preset(PresetRun("ip", query, preset_window, "30d", ()))
+        await until(pilot, lambda: explore.result is not None and explore.query_text == query, what="preset")
+        await settle_watch(pilot)
+        await pilot.press("m")
+        await settle_watch(pilot)
+    marked = CaseStore("inc-7").load().marks
+    assert len(marked) == 2
+
+    again = demo_app(tmp_path, start_pane="explore", case=CaseSession("tester", name="inc-7"))
+    async with again.run_test(size=(80, 24)) as pilot:
+        explore = again.screen
+        assert isinstance(explore, ExploreScreen)
+        await until(pilot, lambda: explore.result is not None, what="the restored search")
+        await settle_watch(pilot)
+        # Explore: the preset's query, over the preset's own window (shown in its header).
+        assert (explore.query_text, explore.preset, explore.window) == (query, "ip", preset_window)
+        assert explore.result.window == preset_window
+        assert explore.query_one(PaneHeader).pane_window == preset_window
+        table = explore.query_one(EventTable)
+        assert table._marked  # the event marked last time carries the glyph
+        # Key lookup, on its first visit: the last key, looked up again; its marked flag starred.
+        await pilot.press("1")
+        await settle_watch(pilot)
+        lookup = again.screen
+        assert isinstance(lookup, KeyLookupScreen)
+        await until(pilot, lambda: lookup.report is not None, timeout=30, what="the restored lookup")
+        await settle_watch(pilot)
+        assert lookup.key_id == KEY_ID
+        assert lookup.query_one(FlagList).options[0].prompt.plain.startswith(MARK_GLYPH)
+        # The marks, in the Case pane.
+        await pilot.press("5")
+        await settle_watch(pilot)
+        case_pane = again.screen
+        assert isinstance(case_pane, CaseScreen)
+        assert [r.target for r in case_pane.rows] == list(marked)
+
+
+async def test_reopening_restores_the_ai_drill_down_of_a_headless_ai_user_report(tmp_path: Path):
+    """`ddaudit ai --user U --case …` journals the analysis with its user: the AI pane reopens on U."""
+    store = CaseStore.open_or_create("inc-ai", "tester")
+    store.record("ai", "AI activity", pane="cli", extra={"user": PLANTED.ai_destructive_user})
+    app = demo_app(tmp_path, start_pane="explore", case=CaseSession("tester", name="inc-ai"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await until(pilot, lambda: isinstance(app.screen, AiUserScreen), timeout=30, what="the drill-down")
+        await settle_watch(pilot)
+        assert app.screen.user == PLANTED.ai_destructive_user
 
 
 async def test_help_and_palette_list_mark_note_and_export_case(tmp_path: Path):

@@ -127,12 +127,20 @@ class ExploreScreen(PaneScreen):
     def on_mount(self) -> None:
         self.query_text = self.ddaudit.initial_query or "*"
         self.query_one(QueryInput).value = "" if self.query_text == "*" else self.query_text
+        self.query_one(PaneHeader).pane_window = self.window  # a reopened case's (tui/case_restore.py)
         self.query_one(EventTable).focus()
         self.watch(self.app, "local_time", self._on_local_time, init=True)
         self._set_banner(Text("loading…"))
         # After the first frame: the demo builds its org in a thread, which would compete with the
         # first paint for the GIL (the frame must be there at once; the events follow).
-        self.call_after_refresh(self.run_query, self.query_text)
+        self.call_after_refresh(self._first_query)
+
+    def _first_query(self) -> None:
+        # A pivot or the Case view that opened the pane has run its own search by now: it stays.
+        if self.result is None and not any(
+            w.node is self and w.group == FETCH_GROUP for w in self.app.workers
+        ):
+            self.run_query(self.query_text)
 
     def _on_local_time(self, local: bool) -> None:
         self.query_one(EventTable).local_time = local
@@ -304,7 +312,9 @@ class ExploreScreen(PaneScreen):
         self._update_banner()
         from ddaudit_tui.tui.case_session import journal
 
-        journal(self.app, lambda case: case.record_query(result, self.query_text, pane="explore"))
+        journal(self.app, lambda case: case.record_query(
+            result, self.query_text, pane="explore", preset=self.preset, pane_window=self.window is not None
+        ))  # fmt: skip
         self.show_jump()
 
     def show_jump(self) -> None:

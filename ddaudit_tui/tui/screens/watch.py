@@ -107,6 +107,34 @@ def actor_query(actor: str, rules: Sequence[Rule]) -> str:
     return f"({union_query(rules)}) ({who})"
 
 
+def alert_search(alert: Alert, rule: Rule | None) -> tuple[str, Window, list[str] | None]:
+    """What Enter on an alert lists, and `m` on it keeps: its rule's query over its span, narrowed to its
+    ids while it holds them all (an alert keeps its first 1,000; beyond that, every match in the span)."""
+    ids = alert.event_ids if len(alert.event_ids) >= alert.count else None
+    return alert_query(alert, rule), Window(alert.first_seen, alert.last_seen + 1), ids
+
+
+def actor_search(actor: str, snap: WatchSnapshot) -> tuple[str, Window] | None:
+    """What Enter on an actor's row lists, and `m` on it keeps: the rules' events of the actor over the
+    rules' longest window (None before the first poll)."""
+    if snap.watermark_ms is None:
+        return None
+    longest = max([int(snap.window_s * 1000), *(r.window_ms or 0 for r in snap.rules)])
+    return actor_query(actor, snap.rules), Window(snap.watermark_ms - longest, snap.watermark_ms + 1)
+
+
+async def read_events(
+    source: Any, query: str, window: Window, ids: Sequence[str] | None = None
+) -> tuple[list[Any], Any]:
+    """(the events, the fetch result): `query` over `window`, only `ids` when given."""
+    result = await source.fetch(query, window)
+    events = result.events
+    if ids is not None:
+        wanted = set(ids)
+        events = [e for e in events if e.id in wanted]
+    return events, result
+
+
 class WatchScreen(PaneScreen):
     PANE_TITLE: ClassVar[str] = "Spike watch"
 
@@ -617,17 +645,16 @@ class WatchScreen(PaneScreen):
         event.stop()
         snap = self.shown
         row = self.actor_table.item(str(event.row_key.value))
-        if row is None or snap is None or snap.watermark_ms is None:
+        search = actor_search(row.actor, snap) if row is not None and snap is not None else None
+        if row is None or search is None:
             return
-        longest = max([int(snap.window_s * 1000), *(r.window_ms or 0 for r in snap.rules)])
-        window = Window(snap.watermark_ms - longest, snap.watermark_ms + 1)
         title = Text(no_wrap=True, overflow="ellipsis", end="")
         title.append(clean(row.actor, max_len=80), style="bold")
         title.append(f" · {_plural(row.total, 'match')} in the window · ")
         title.append(
             ", ".join(f"{clean(k)} {v}" for k, v in sorted(row.counts.items(), key=lambda kv: -kv[1]))
         )
-        self.app.push_screen(AlertEventsScreen(title, actor_query(row.actor, snap.rules), window))
+        self.app.push_screen(AlertEventsScreen(title, *search))
 
     # -- "copy as" ---------------------------------------------------------------------------------
 
@@ -645,10 +672,7 @@ class WatchScreen(PaneScreen):
         if snap.watermark_ms is None:
             return union_query(snap.rules), app_window
         if focused is self.actor_table and (row := self.actor_table.cursor_item) is not None:
-            longest = max([int(snap.window_s * 1000), *(r.window_ms or 0 for r in snap.rules)])
-            return actor_query(row.actor, snap.rules), Window(
-                snap.watermark_ms - longest, snap.watermark_ms + 1
-            )
+            return actor_search(row.actor, snap)
         start = snap.watermark_ms - int(snap.window_s * 1000)
         return union_query(snap.rules), Window(start, snap.watermark_ms)
 
@@ -823,9 +847,7 @@ class AlertEventsScreen(ModalScreen[None]):
             f" · {_plural(alert.count, 'event')} · {fmt_ts(alert.first_seen, local)} → {fmt_ts(alert.last_seen, local)}"
             f" · {'open' if alert.is_open else 'closed'} · {PAGE_WORDS.get(alert.page_status, alert.page_status)}"
         )
-        # The alert keeps its first 1,000 ids; beyond that, every match of the query in its span shows.
-        ids = alert.event_ids if len(alert.event_ids) >= alert.count else None
-        screen = cls(title, alert_query(alert, rule), Window(alert.first_seen, alert.last_seen + 1), ids)
+        screen = cls(title, *alert_search(alert, rule))
         screen.alert = alert
         return screen
 
@@ -851,11 +873,7 @@ class AlertEventsScreen(ModalScreen[None]):
     @work(exclusive=True, exit_on_error=False, group=EVENTS_GROUP, description="Fetching the alert's events")
     async def _fetch(self) -> None:
         source = self.app.source  # type: ignore[attr-defined]
-        result = await source.fetch(self.query_text, self.fetch_window)
-        events = result.events
-        if self.ids is not None:
-            wanted = set(self.ids)
-            events = [e for e in events if e.id in wanted]
+        events, result = await read_events(source, self.query_text, self.fetch_window, self.ids)
         self.events = events
         if self.alert is not None:
             self._journal_alert(self.alert, events)

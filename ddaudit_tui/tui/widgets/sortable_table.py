@@ -487,13 +487,17 @@ class SortableTable(ChoosesSortColumn, DataTable[Text], Generic[T], inherit_bind
         # marked, the others get the same room so the first column stays aligned.
         marked = mark_sets(self) if self.SHOW_MARKS else ()
         if marked and self.table_columns:
-            flags = [is_marked(item, marked) for item in self._items]
+            flags = [self.is_row_marked(item, marked) for item in self._items]
             if any(flags):
                 for cells, flag in zip(self._cells, flags, strict=True):
                     lead = Text(MARK_GLYPH + " " if flag else "  ", style="bold" if flag else "", end="")
                     first = lead + cells[0]
                     first.justify, first.no_wrap = cells[0].justify, True
                     cells[0] = first
+
+    def is_row_marked(self, item: T, marked: tuple[frozenset[str], ...]) -> bool:
+        """Whether the row leads with the mark glyph (a table whose rows hold no event ids says more)."""
+        return is_marked(item, marked)
 
     def refresh_marks(self) -> None:
         """The case's marks changed: redraw the glyphs (the cursor stays where it is)."""

@@ -31,6 +31,7 @@ from ddaudit_tui.analysis.spikes import (
     Rule,
 )
 from ddaudit_tui.timeutil import fmt_ts
+from ddaudit_tui.tui.marks import is_marked, marked_refs
 from ddaudit_tui.tui.pivot import PivotTarget, actor_target, rule_target
 from ddaudit_tui.tui.safe_text import clean
 from ddaudit_tui.tui.widgets.sortable_table import SortableTable, TableColumn
@@ -176,6 +177,10 @@ class ActorTable(LiveTable[ActorRow]):
         out += [rule_target(n, self._rules[n].query) for n in names if n in self._rules]
         return out
 
+    def is_row_marked(self, item: ActorRow, marked: tuple[frozenset[str], ...]) -> bool:
+        # A row holds counts, not event ids: it is starred when its actor is marked (`m` on the row).
+        return clean(item.actor) in marked_refs(self, "actor", "actor")
+
     def show_snapshot(self, snap: WatchSnapshot) -> None:
         self._rules = {r.name: r for r in snap.rules}
         present = {name for row in snap.rows for name in row.counts}
@@ -274,6 +279,10 @@ class AlertTable(LiveTable[Alert]):
     @property
     def compact(self) -> bool:
         return 0 < self.size.width < self.COMPACT_BELOW
+
+    def is_row_marked(self, item: Alert, marked: tuple[frozenset[str], ...]) -> bool:
+        # The alert's own mark, also when its events outnumber the ids the alert keeps (MAX_ALERT_IDS).
+        return is_marked(item, marked) or item.dedup_key in marked_refs(self, "alert", "alert")
 
     def pivot_targets(self) -> list[PivotTarget]:
         """The alert's actor (in the field its rule grouped on), then its rule, for `x`."""

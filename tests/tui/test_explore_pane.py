@@ -68,6 +68,32 @@ async def test_typing_a_query_and_enter_filters(make_app, items):
         assert f"showing {len(expected)} events" in screen_text(app)
 
 
+async def test_keys_typed_right_after_slash_land_in_the_query(make_app, items):
+    """A fast typist, a paste or tmux send-keys: `/network` arrives at once. Every key after `/` belongs
+    to the query box (before, `focus()` was scheduled behind the queued keys: `n` opened the note dialog
+    and `e` the export)."""
+    from textual import events
+
+    app = make_app(items)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        for ch in "/network":  # all queued before the app handles the first
+            app.post_message(events.Key("slash" if ch == "/" else ch, ch))
+        await settle(pilot)
+        assert app.screen is screen  # no dialog opened
+        assert screen.query_one(QueryInput).value == "network"
+
+
+async def test_slash_inside_the_query_is_text(make_app, items):
+    """`/` is the pane's "edit the query" key, but a query holds paths: typed in the box it is text."""
+    app = make_app(items)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", "a", "slash", "b")
+        assert app.screen.query_one(QueryInput).value == "a/b"
+
+
 async def test_malformed_query_shows_the_error_inline_and_keeps_running(make_app, items):
     app = make_app(items)
     async with app.run_test(size=(120, 35)) as pilot:

@@ -163,6 +163,23 @@ async def test_enter_on_the_first_suggestion_is_the_keyboard_only_path():
         assert screen.query_one(KeyInput).value == first.key_id
 
 
+async def test_a_key_id_typed_right_after_slash_lands_in_the_input():
+    """A paste or tmux send-keys delivers `/9f3c…` at once: every key after `/` is the key id, none of
+    them a pane key (`e` exports, `c` …). Keys queued for the list before `/` moved the focus used to be
+    lost or taken as the list's keys."""
+    from textual import events
+
+    app = key_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        screen = await open_pane(pilot)
+        typed = COMPROMISED[:13]
+        for ch in "/" + typed:  # all queued before the app handles the first
+            app.post_message(events.Key("slash" if ch == "/" else ("minus" if ch == "-" else ch), ch))
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.query_one(KeyInput).value == typed
+
+
 # -- verdicts and flags ------------------------------------------------------------------------------
 
 

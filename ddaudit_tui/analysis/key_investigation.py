@@ -245,7 +245,14 @@ async def investigate_key(
         # DDSQL counted every event of the key (the creation/notification events were all fetched): what
         # matched, beside what was fetched; and the engine is said whatever the fetches' own records say.
         matched = agg.aggregates.total + related_done.completeness.events_fetched
-        completeness = replace(completeness, engine="search+ddsql", events_matched=matched)
+        # Evidence samples and deletions travelled as DDSQL rows: fetched events too, beside the pages'.
+        fetched = len({e.id for e in (*events, *(deletions or ()))}) + related_done.completeness.events_fetched
+        completeness = replace(
+            completeness,
+            engine="search+ddsql",
+            events_matched=matched,
+            events_fetched=max(completeness.events_fetched, fetched),
+        )
     if not complete:
         # What the fetches' own records cannot say: flags left out past the budget, DDSQL refused, a
         # group-by cut at the row limit (a page that failed is in the records already).

@@ -246,7 +246,9 @@ async def investigate_key(
         # matched, beside what was fetched; and the engine is said whatever the fetches' own records say.
         matched = agg.aggregates.total + related_done.completeness.events_fetched
         # Evidence samples and deletions travelled as DDSQL rows: fetched events too, beside the pages'.
-        fetched = len({e.id for e in (*events, *(deletions or ()))}) + related_done.completeness.events_fetched
+        fetched = (
+            len({e.id for e in (*events, *(deletions or ()))}) + related_done.completeness.events_fetched
+        )
         completeness = replace(
             completeness,
             engine="search+ddsql",

@@ -228,15 +228,21 @@ _hour_cache: dict[str, int] = {}
 _MAX_TS = 253_370_764_800_000  # 9999-01-01T00:00:00Z in epoch ms
 
 
+# "00".."99" and "000".."999": a dict lookup reads the minutes, seconds and milliseconds of the API's own
+# timestamps at a third of the cost of int() (which parses any text); anything else misses and is read below.
+_D2 = {f"{i:02d}": i for i in range(100)}
+_D3 = {f"{i:03d}": i for i in range(1000)}
+
+
 def parse_timestamp(value: Any) -> int | None:
     """Epoch milliseconds from an ISO-8601 string (zone optional: UTC assumed) or an epoch number."""
     if type(value) is str and len(value) == 24 and value[23] == "Z" and value[19] == ".":
         base = _hour_cache.get(value[:13])
         if base is not None:
             try:
-                ms = base + int(value[14:16]) * 60_000 + int(value[17:19]) * 1000 + int(value[20:23])
+                ms = base + _D2[value[14:16]] * 60_000 + _D2[value[17:19]] * 1000 + _D3[value[20:23]]
                 return ms if 0 <= ms < _MAX_TS else None
-            except ValueError:
+            except KeyError:
                 pass
     if value is None or isinstance(value, bool):
         return None

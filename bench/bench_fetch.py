@@ -2,7 +2,7 @@
 concurrency (DESIGN.md budget: ≥ 5× faster, while honouring X-RateLimit-*).
 
 Usage: python bench/bench_fetch.py [--latency 0.15] [--events N] [--concurrency 8[,16]] [--runs 5]
-                                   [--in-process]
+                                   [--in-process | --simulate]
 
 By default the fake API runs in its own process on a loopback port, as Datadog runs on its own servers:
 in-process, the fake's filtering and JSON encoding would compete with the client for the same core.
@@ -12,6 +12,10 @@ median of `--runs`, and the load average is printed before and after. Besides wa
 the client's CPU time per page (this process only: the fake serves from another one) — the quantity that
 bounds the speed-up once the round trips overlap: a sliced fetch cannot end before the client has
 decoded every page on its one core.
+
+`--simulate` runs the real slicing engine (`FetchRun`) over a model of the search endpoint that answers
+from memory after `--latency` and costs no CPU: the speed-up the slicing itself allows, whatever the
+machine's load — the round trips each mode needs, as a count of latencies.
 """
 
 from __future__ import annotations
@@ -83,6 +87,59 @@ async def measure(
     return Run(elapsed, cpu, len(result.events), result.pages)
 
 
+class _Model:
+    """The search endpoint as `FetchRun` sees it: pages of the newest events of a window, a cursor while
+    a page is not empty (so a slice ends on an empty page, as Datadog's do), `latency` per page, no CPU."""
+
+    host = "model"
+    page_limit = 1000
+    max_events = None
+    deadline_s = None
+
+    def __init__(self, events: list, concurrency: int, latency: float) -> None:
+        self.events = sorted(events, key=lambda e: (e.ts, e.id))
+        self.ts = [e.ts for e in self.events]
+        self.concurrency = concurrency
+        self.latency = latency
+        self.requests = 0
+
+    async def search_page(self, query, window, *, cursor, limit, report, what):  # noqa: ANN001, ANN201
+        import bisect
+
+        from ddaudit_tui.sources.datadog_fetch import SearchPage
+
+        self.requests += 1
+        await asyncio.sleep(self.latency)
+        lo, hi = bisect.bisect_left(self.ts, window.start), bisect.bisect_left(self.ts, window.end)
+        offset = int(cursor) if cursor else 0
+        page = self.events[lo:hi][::-1][offset : offset + limit]
+        return SearchPage(events=page, cursor=str(offset + limit) if page else None)
+
+
+def simulate(levels: list[int], latency: float, events: int | None, window: Window) -> None:
+    import msgspec
+
+    from ddaudit_tui.events.decode import decode_item
+    from ddaudit_tui.sources.datadog_fetch import FetchRun
+
+    decoded = [decode_item(msgspec.json.encode(i)) for i in generate(seed=7, events=events, end_ms=END_MS)]
+    print(
+        f"{len(decoded):,} events over 90 days, {latency * 1000:.0f} ms per page, modelled endpoint (no CPU)"
+    )
+    serial = 0.0
+    for c in [1, *levels]:
+        model = _Model(decoded, c, latency)
+        start = time.perf_counter()
+        asyncio.run(FetchRun(model, "*", window, None).run())
+        wall = time.perf_counter() - start
+        serial = serial or wall
+        name = "serial paging" if c == 1 else f"{c} time slices concurrent"
+        speed = "" if c == 1 else f"  speed-up {serial / wall:4.1f}×"
+        print(
+            f"{name:<26} {wall:6.2f} s  {model.requests:3d} requests  {wall / latency:5.1f} round trips{speed}"
+        )
+
+
 def _load() -> str:
     one, five, _ = os.getloadavg()
     return f"{one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} CPUs"
@@ -95,9 +152,13 @@ def main() -> int:
     ap.add_argument("--concurrency", default="8", help="one or more, comma-separated (default 8)")
     ap.add_argument("--runs", type=int, default=5, help="alternating runs of each mode (default 5)")
     ap.add_argument("--in-process", action="store_true", help="serve the fake in this process")
+    ap.add_argument("--simulate", action="store_true", help="the slicing alone: a modelled endpoint, no CPU")
     args = ap.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
     window = Window(END_MS - 90 * 86_400_000, END_MS + 1)
+    if args.simulate:
+        simulate(levels, args.latency, args.events, window)
+        return 0
     n_items = len(generate(seed=7, events=args.events, end_ms=END_MS))
     server = None
     fake: FakeDatadog | None = None

@@ -46,6 +46,7 @@ from ddaudit_tui.analysis.spikes import (
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.safetext import clean
 from ddaudit_tui.sources.base import FetchResult, Progress, ProgressCallback, Source
+from ddaudit_tui.sources.completeness import Completeness
 from ddaudit_tui.timeutil import Window, human_duration
 
 __all__ = ["PollOutcome", "Poller", "ReplayResult", "WatchSnapshot", "replay"]
@@ -87,6 +88,9 @@ class WatchSnapshot:
     events_total: int  # distinct matched events so far (a paused pane shows the difference)
     polls: int
     consecutive_failures: int
+    # The last poll's completeness (engine, requests, events, partial reasons, rate limit): the report says
+    # it like every other report. None before the first poll.
+    completeness: Completeness | None = None
 
     @property
     def open_alerts(self) -> list[Alert]:
@@ -113,6 +117,7 @@ class PollOutcome:
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
     exception: BaseException | None = None
+    completeness: Completeness | None = None  # the fetch's; a failed poll's says why it is partial
 
     @property
     def ok(self) -> bool:
@@ -185,6 +190,7 @@ class Poller:
         self.consecutive_failures = 0
         self.error: str | None = None
         self.warnings: tuple[str, ...] = ()
+        self.completeness: Completeness | None = None  # the last poll's
         self.activity = ""
         self._stale = False
         self._stopping = False
@@ -339,6 +345,11 @@ class Poller:
                 except Exception as exc:  # API down, rate limited past every wait, auth revoked…
                     outcome.error = clean(str(exc), max_len=300) or type(exc).__name__
                     outcome.exception = exc
+                    outcome.completeness = self.completeness = Completeness(
+                        engine=self.completeness.engine if self.completeness else "search",
+                        partial=True,
+                        reasons=(f"poll failed: {outcome.error}",),
+                    )
                     self._failed(outcome.error)
                     self.polls += 1
                     return outcome
@@ -347,6 +358,7 @@ class Poller:
                 changes = self.engine.ingest(result.events)
                 outcome.new_events = self.engine.events_total - before
                 outcome.complete = result.complete
+                outcome.completeness = self.completeness = result.completeness
                 outcome.warnings.extend(result.warnings)
                 if result.complete:
                     # Only a whole window moves the mark: after a partial one the next poll re-fetches it.
@@ -570,6 +582,7 @@ class Poller:
             events_total=self.engine.events_total,
             polls=self.polls,
             consecutive_failures=self.consecutive_failures,
+            completeness=self.completeness,
         )
 
     async def snapshots(self) -> AsyncIterator[WatchSnapshot]:
@@ -638,6 +651,7 @@ class ReplayResult:
     polls: int
     warnings: list[str]
     poller: Poller
+    completeness: Completeness | None = None  # of the one fetch the replay read
 
 
 async def replay(
@@ -705,4 +719,5 @@ async def replay(
         polls=polls,
         warnings=list(fetched.warnings),
         poller=poller,
+        completeness=fetched.completeness,
     )

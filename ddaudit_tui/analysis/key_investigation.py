@@ -200,7 +200,15 @@ async def investigate_key(
             ):  # past the budget: exact inputs and bounded evidence for the flags that allow it
                 cells = classed_cells(agg.origin_cells)
                 extra, burst_counts, skip, fs_asn, fs_ip = await _evidence(
-                    source, key, window, config or KeyAnalysisConfig(), opts, agg, grouped[0], warnings
+                    source,
+                    key,
+                    window,
+                    config or KeyAnalysisConfig(),
+                    opts,
+                    agg,
+                    grouped[0],
+                    warnings,
+                    progress,
                 )
                 events = events + extra
                 warnings.append(
@@ -245,7 +253,16 @@ async def investigate_key(
         # DDSQL counted every event of the key (the creation/notification events were all fetched): what
         # matched, beside what was fetched; and the engine is said whatever the fetches' own records say.
         matched = agg.aggregates.total + related_done.completeness.events_fetched
-        completeness = replace(completeness, engine="search+ddsql", events_matched=matched)
+        # Evidence samples and deletions travelled as DDSQL rows: fetched events too, beside the pages'.
+        fetched = (
+            len({e.id for e in (*events, *(deletions or ()))}) + related_done.completeness.events_fetched
+        )
+        completeness = replace(
+            completeness,
+            engine="search+ddsql",
+            events_matched=matched,
+            events_fetched=max(completeness.events_fetched, fetched),
+        )
     if not complete:
         # What the fetches' own records cannot say: flags left out past the budget, DDSQL refused, a
         # group-by cut at the row limit (a page that failed is in the records already).
@@ -272,15 +289,17 @@ async def _evidence(
     agg: Aggregated,
     origins: list[Any],
     warnings: list[str],
+    progress: ProgressCallback | None = None,
 ) -> tuple[list[Event], dict[int, int] | None, frozenset[str], FirstSeenResult, FirstSeenResult | None]:
     """Past the budget: the events the exact flags must see, as DDSQL rows (one query for the candidate
     burst intervals and the 30-minute buckets with two IPs or more, one per new country for its first
     `max_evidence` events). Returns (events, burst counts, detections to skip)."""
     from ddaudit_tui.analysis.keys import KEY_DETECTIONS
-    from ddaudit_tui.sources.ddsql import DdsqlClient, DdsqlError
+    from ddaudit_tui.sources.ddsql import DdsqlClient, DdsqlError, progress_reporter
 
     skip = {d.name for d in KEY_DETECTIONS} - EXACT_PAST_BUDGET
-    dd = DdsqlClient(source)  # type: ignore[arg-type]  # the aggregate engine runs on a DatadogClient only
+    # The aggregate engine runs on a DatadogClient only; its waits for a running query show as progress.
+    dd = DdsqlClient(source, report=progress_reporter(progress))  # type: ignore[arg-type]
     out: list[Event] = []
     try:
         counts, cut = await bucket_counts(dd, key, window, cfg.burst_window_s)
@@ -413,9 +432,10 @@ async def _key_events(
 
         engine = "file" if isinstance(source, KeyFileSource | FileSource) else "search"
         return await source.fetch(query, window, progress), None, None, engine
-    from ddaudit_tui.sources.ddsql import DdsqlClient, DdsqlError
+    from ddaudit_tui.sources.ddsql import DdsqlClient, DdsqlError, progress_reporter
 
-    dd = DdsqlClient(source)  # type: ignore[arg-type]  # supports_ddsql: a DatadogClient
+    # supports_ddsql: a DatadogClient. Its waits for a running query show as progress.
+    dd = DdsqlClient(source, report=progress_reporter(progress))  # type: ignore[arg-type]
     try:
         count = await count_key_events(dd, key, window)
         if opts.engine == "auto" and pages_needed(count.total, source.page_limit) <= opts.max_pages:  # type: ignore[attr-defined]

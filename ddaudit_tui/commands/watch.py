@@ -20,7 +20,10 @@ URL changes) — alerts are still printed, nothing is lost, nothing is sent twic
 or the state could not be read or written (`No space left on device: <path>`; a corrupt value names
 the file and the field: `--reset-state` continues from the last --window); 2 usage (flags, rules
 file); 3 authentication or permission; 4 unreadable input; 130 interrupted. A poll that fetched only
-part of its window (a warning says why) is not an error: the next poll fetches it again.
+part of its window (a warning says why) is not an error: the next poll fetches it again — unless
+`--fail-on partial` asks for exit 7 (when nothing fired). Every report states the poll's completeness
+(engine, requests, events, partial reasons, rate limit): a `completeness` object in JSON, a line on stderr
+in text (always when partial, else only to a terminal).
 
 A live poll (`--once`, or each poll of the default mode) ends by half the interval at the latest
 (or the `deadline` setting if shorter): what was fetched by then is used, and the next poll catches
@@ -62,8 +65,11 @@ from ddaudit_tui.cliutil import (
     EXIT_ERROR,
     EXIT_OK,
     UsageError,
+    add_fail_on,
     add_source_args,
+    completeness_to_stderr,
     err,
+    partial_exit,
     progress_printer,
     settings_from,
 )
@@ -83,8 +89,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "Watch the Datadog Audit Trail for bursts of sensitive admin actions by one actor and page "
         f"PagerDuty. Rules are {RULE_LABEL}s (not Datadog detections): see --list-rules and --rules. "
         f"Exit codes: 0 nothing fired, {EXIT_FIRED} an alert fired, {EXIT_UNDELIVERED} a page was not "
-        "accepted by PagerDuty (queued, retried), 1 the poll or the state failed, 2 usage, 3 auth, 4 input, "
-        "130 interrupted."
+        "accepted by PagerDuty (queued, retried), 7 the poll was partial (--fail-on partial), 1 the poll or "
+        "the state failed, 2 usage, 3 auth, 4 input, 130 interrupted."
     )
     add_source_args(p, default_from="the last --window")
     from ddaudit_tui.commands.case import add_case_argument  # issue 15: `--once --case NAME`
@@ -118,6 +124,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     w.add_argument("--list-rules", action="store_true", help="print the effective rules and exit")
     w.add_argument("--format", "-f", default="text", choices=["text", "json"])
+    add_fail_on(
+        w,
+        ("partial",),
+        "with --once or --replay: exit 7 when the poll fetched only part of its window (an alert that fired, "
+        "5, or a page not delivered, 6, outranks it)",
+    )
     w.add_argument(
         "--state-dir", metavar="DIR", help="where the watch remembers polls and pages (env DDAUDIT_STATE_DIR)"
     )
@@ -226,11 +238,14 @@ class _Output:
         self.out.write(json_safe(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n")
         self.out.flush()
 
-    def report(self, alerts: list[Alert], extra: dict[str, Any]) -> None:
+    def report(self, alerts: list[Alert], extra: dict[str, Any], completeness: Any = None) -> None:
         if self.fmt == "json":
             self.document(alerts, extra)
         else:
             self.alerts_text(alerts)
+            # stdout stays one line per alert (cron mails any output): the completeness line goes to
+            # stderr, always when the poll was partial, else only to a terminal.
+            completeness_to_stderr(completeness)
 
 
 def _scope(args: argparse.Namespace, settings: Settings) -> str:
@@ -283,6 +298,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--to applies to --input only: a live watch always runs up to now")
     if args.reset_state and args.no_state:
         raise UsageError("--reset-state and --no-state: choose one")
+    if getattr(args, "fail_on", None) and not (args.once or args.replay):
+        raise UsageError("--fail-on applies to a run that ends: use it with --once or --replay")
     if getattr(args, "case", None):  # issue 15
         from ddaudit_tui.commands.case import check_case_args
 
@@ -383,13 +400,17 @@ async def _main(
                     "window": {"from": iso(window.start), "to": iso(window.end)},
                     "events": result.events,
                     "polls": result.polls,
+                    "completeness": result.completeness.to_json() if result.completeness else None,
                 },
+                result.completeness,
             )
             err(
                 f"replayed {result.events} matching events over {window.describe()} in {result.polls} polls "
                 f"of {human_duration(int(interval_s * 1000))}: {len(result.alerts)} alert(s)"
             )
-            return EXIT_FIRED if result.alerts else EXIT_OK
+            if result.alerts:
+                return EXIT_FIRED
+            return partial_exit(getattr(args, "fail_on", None), result.completeness) or EXIT_OK
 
         if not args.no_state:
             state = WatchState(
@@ -436,7 +457,7 @@ async def _main(
             err("dry run: nothing is sent and the state is not updated")
         if args.once:
             outcome = await poller.poll_now()
-            code = _report_once(outcome, output, source.label, hook)
+            code = _report_once(outcome, output, source.label, hook, getattr(args, "fail_on", None))
             if getattr(args, "case", None) and outcome.error is None:  # issue 15: the poll lands in the case
                 await _journal_poll(args, settings, source, outcome)
             return code
@@ -495,7 +516,13 @@ def _run_hooks(hook: list[str] | None, outcome: PollOutcome, output: _Output) ->
             err(f"on-alert: {alert.dedup_key}: {problem}")
 
 
-def _report_once(outcome: PollOutcome, output: _Output, label: str, hook: list[str] | None = None) -> int:
+def _report_once(
+    outcome: PollOutcome,
+    output: _Output,
+    label: str,
+    hook: list[str] | None = None,
+    fail_on: str | None = None,
+) -> int:
     for w in outcome.warnings:
         err(f"warning: {w}")
     if outcome.error is not None:
@@ -514,7 +541,10 @@ def _report_once(outcome: PollOutcome, output: _Output, label: str, hook: list[s
             "window": {"from": iso(window.start), "to": iso(window.end)} if window else None,
             "events": outcome.new_events,
             "complete": outcome.complete,
+            # As in every report: engine, requests, events, partial reasons, rate limit, retention, time.
+            "completeness": outcome.completeness.to_json() if outcome.completeness else None,
         },
+        outcome.completeness,
     )
     failed = {a.dedup_key for a, _ in outcome.page_failures}
     for alert, message in outcome.page_failures:
@@ -535,7 +565,9 @@ def _report_once(outcome: PollOutcome, output: _Output, label: str, hook: list[s
         return EXIT_ERROR
     if outcome.undelivered:
         return EXIT_UNDELIVERED  # queued in the state and retried next run: nothing is lost
-    return EXIT_FIRED if outcome.opened or outcome.paged else EXIT_OK
+    if outcome.opened or outcome.paged:
+        return EXIT_FIRED
+    return partial_exit(fail_on, outcome.completeness) or EXIT_OK
 
 
 async def _watch_forever(

@@ -112,6 +112,9 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 drops the SYN of a 7th simultaneous connect, which the client
+    # resends after 1 s: concurrent slices would stall on the fake's listen queue, never on Datadog's.
+    request_queue_size = 128
     fake: ServedApi
 
     def handle_error(self, request: Any, client_address: Any) -> None:

@@ -23,6 +23,7 @@ from ddaudit_tui.alerts.poller import WatchSnapshot
 from ddaudit_tui.alerts.rules import RULE_LABEL
 from ddaudit_tui.alerts.wiring import PAGE_WORDS
 from ddaudit_tui.analysis.spikes import Alert, Rule
+from ddaudit_tui.report import completeness as comp
 from ddaudit_tui.report import html as hp
 from ddaudit_tui.report.html import Markup
 from ddaudit_tui.report.registry import register
@@ -186,6 +187,8 @@ def watch_json(r: WatchReport | WatchSnapshot) -> dict[str, Any]:
             for rule in s.rules
         ],
         "rules_label": f"{RULE_LABEL}s (not Datadog detections)",
+        # The last poll's: engine, requests, events, partial reasons, rate limit, retention, time.
+        "completeness": comp.json_object(s.completeness),
     }
 
 
@@ -207,7 +210,9 @@ def render_text(r: WatchReport | WatchSnapshot) -> str:
     s = rep.snapshot
     rules = _rules(s)
     out = [_t(_title(rep)), ""]
+    out += comp.text_lines(s.completeness, top=True)
     out += [f"{k}: {_t(v, 400)}" for k, v in _context_lines(rep)]
+    out += comp.text_lines(s.completeness)
     out += ["", "Alerts:"]
     if not s.alerts:
         out.append("  none")
@@ -254,6 +259,10 @@ def _m(value: object, max_len: int = 200) -> str:
     return _MD_SPECIAL.sub(r"\\\1", clean(value, max_len=max_len))
 
 
+def _m_long(value: object) -> str:
+    return _m(value, 2000)  # a completeness line with its reasons: whole, not cut at 200
+
+
 def _md_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
     out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     out += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
@@ -266,7 +275,9 @@ def render_md(r: WatchReport | WatchSnapshot) -> str:
     s = rep.snapshot
     rules = _rules(s)
     out = [f"# {_m(_title(rep))}", ""]
+    out += comp.md_lines(s.completeness, _m_long, top=True)
     out += [f"- **{k}:** {_m(v, 400)}" for k, v in _context_lines(rep)]
+    out += ["", *comp.md_lines(s.completeness, _m_long)] if s.completeness is not None else []
     out += ["", "## Alerts", ""]
     if not s.alerts:
         out.append("None.")
@@ -330,7 +341,11 @@ def render_html(r: WatchReport | WatchSnapshot) -> str:
     rep = _report(r)
     s = rep.snapshot
     rules = _rules(s)
-    body: list[Markup] = [hp.dl(_context_lines(rep))]
+    body: list[Markup] = [
+        comp.html_part(s.completeness, top=True),
+        hp.dl(_context_lines(rep)),
+        comp.html_part(s.completeness),
+    ]
     body.append(
         hp.section(
             "Alerts",

@@ -31,6 +31,7 @@ import httpx
 import msgspec
 
 from ddaudit_tui.safetext import clean
+from ddaudit_tui.sources.base import Progress, ProgressCallback
 from ddaudit_tui.sources.datadog import DatadogClient
 from ddaudit_tui.sources.datadog_errors import AuthError, BadRequest, DatadogError, NotFound
 from ddaudit_tui.sources.ddsql_sql import (
@@ -42,7 +43,7 @@ from ddaudit_tui.sources.ddsql_sql import (
     quote_filter_value,
     sql_literal,
 )
-from ddaudit_tui.sources.ratelimit import Clock, Sleep, seconds_text
+from ddaudit_tui.sources.ratelimit import Clock, Sleep, WaitReporter, seconds_text
 from ddaudit_tui.timeutil import Window
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "audit_query",
     "audit_source",
     "filter_term",
+    "progress_reporter",
     "quote_filter_value",
     "sql_literal",
 ]
@@ -156,6 +158,8 @@ class DdsqlClient:
 
     `poll_s` is the first pause before a fetch, doubling up to `max_poll_s`; `deadline_s` bounds a whole
     query (execute, polls and pauses). `requests` counts every execute and fetch call of this client.
+    `report(seconds, message)` hears every wait, as a fetch's progress does: the pauses of a `running`
+    query ("waiting for DDSQL (query running, 4 s)"), rate-limit waits and retries; `(0, "")` ends one.
     """
 
     def __init__(
@@ -167,6 +171,7 @@ class DdsqlClient:
         deadline_s: float = 120.0,
         sleep: Sleep | None = None,
         clock: Clock = time.monotonic,
+        report: WaitReporter | None = None,
     ) -> None:
         if poll_s <= 0 or max_poll_s < poll_s or deadline_s <= 0:
             raise ValueError("expected 0 < poll_s <= max_poll_s and deadline_s > 0")
@@ -175,13 +180,15 @@ class DdsqlClient:
         # The DatadogClient's own sleep by default: tests that record its waits record these too.
         self._sleep: Sleep = sleep if sleep is not None else client._sleep
         self._clock = clock
+        self.report = report
         self.requests = 0
 
     async def query(self, sql: str, window: Window, *, limit: int = DEFAULT_LIMIT) -> DdsqlResult:
         """Run `sql` over `window` ([start, end) epoch ms), at most `limit` rows (1 to 10,000)."""
         if not 1 <= limit <= MAX_ROW_LIMIT:
             raise ValueError(f"limit {limit} out of range: expected 1 to {MAX_ROW_LIMIT}")
-        deadline = self._clock() + self.deadline_s
+        started = self._clock()
+        deadline = started + self.deadline_s
         body = {
             "data": {
                 "type": "ddsql_query_request",
@@ -195,6 +202,26 @@ class DdsqlClient:
         }
         requests = 1
         answer = await self._post(EXECUTE_PATH, body)
+        if answer.data.attributes.state == "running":
+            answer, requests = await self._poll(answer, requests, started, deadline)
+        if answer.data.attributes.state != "completed":
+            state = clean(answer.data.attributes.state, max_len=40)
+            raise DdsqlError(f"{self.client.host} answered an unknown DDSQL state {state!r}")
+        return self._result(answer, limit, requests)
+
+    async def _poll(
+        self, answer: _Answer, requests: int, started: float, deadline: float
+    ) -> tuple[_Answer, int]:
+        """Fetch while the answer says `running`, pausing longer each time (reported as progress)."""
+        try:
+            return await self._poll_until_done(answer, requests, started, deadline)
+        finally:
+            if self.report is not None:
+                self.report(0.0, "")  # the wait is over (answered, failed or cancelled)
+
+    async def _poll_until_done(
+        self, answer: _Answer, requests: int, started: float, deadline: float
+    ) -> tuple[_Answer, int]:
         pause = self.poll_s
         while answer.data.attributes.state == "running":
             query_id = answer.data.attributes.query_id
@@ -207,15 +234,15 @@ class DdsqlClient:
                     requests=requests,
                     hint="narrow the window, or page the search instead",
                 )
+            if self.report is not None:
+                running = seconds_text(self._clock() - started)
+                self.report(pause, f"waiting for DDSQL (query running, {running})")
             await self._sleep(pause)
             pause = min(pause * 2, self.max_poll_s)
             fetch = {"data": {"type": "ddsql_query_fetch_request", "attributes": {"query_id": query_id}}}
             requests += 1
             answer = await self._post(FETCH_PATH, fetch)
-        if answer.data.attributes.state != "completed":
-            state = clean(answer.data.attributes.state, max_len=40)
-            raise DdsqlError(f"{self.client.host} answered an unknown DDSQL state {state!r}")
-        return self._result(answer, limit, requests)
+        return answer, requests
 
     async def _post(self, path: str, body: dict[str, Any]) -> _Answer:
         self.requests += 1
@@ -224,7 +251,9 @@ class DdsqlClient:
             return _answer.decode(response.content)  # a bad body is retried like any other (DatadogClient)
 
         try:
-            return await self.client._call("POST", path, op="ddsql", json=body, parse=parse)
+            return await self.client._call(
+                "POST", path, op="ddsql", json=body, parse=parse, report=self.report
+            )
         except (AuthError, NotFound) as exc:
             raise self._refused(exc) from None
         except BadRequest as exc:
@@ -268,6 +297,18 @@ class DdsqlClient:
             requests=requests,
             elapsed_ms=answer.meta.elapsed if answer.meta is not None else None,
         )
+
+
+def progress_reporter(progress: ProgressCallback | None) -> WaitReporter | None:
+    """A DDSQL client's waits told to a fetch's progress callback (`Progress.waiting_s` and `message`),
+    so the CLI's progress line and a pane's header show them as they show a rate-limit wait."""
+    if progress is None:
+        return None
+
+    def report(seconds: float, message: str) -> None:
+        progress(Progress(waiting_s=seconds, message=message))
+
+    return report
 
 
 def _json_value(value: Any) -> Any:

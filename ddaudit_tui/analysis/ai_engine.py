@@ -245,10 +245,12 @@ async def aggregate_ai(
     if other:
         queries.append(f"({query}) {MCP} -@metadata.tool.name:*")
     raw: dict[str, Event] = {}
-    fetched = 0
+    # Distinct events: the searches overlap (a person's evidence, a burst range), and "N fetched of M
+    # matched" must never say more were fetched than exist. The requests are counted apart.
+    fetched_ids: set[str] = set()
     for i, q in enumerate(queries):
         got = await source.fetch(q, window)
-        fetched += len(got.events)
+        fetched_ids.update(e.id for e in got.events)
         if not got.complete:
             complete = False
             warnings.extend(got.warnings or ["some AI events could not be fetched"])
@@ -281,7 +283,7 @@ async def aggregate_ai(
     evidence: dict[str, Event] = {}
     for q in evidence_queries:
         got = await source.fetch(q, window)
-        fetched += len(got.events)
+        fetched_ids.update(e.id for e in got.events)
         if not got.complete:
             complete = False
             warnings.extend(got.warnings or ["some AI events could not be fetched"])
@@ -327,7 +329,7 @@ async def aggregate_ai(
         merged = merged[:MAX_BURST_RANGES]
     for w in merged:
         got = await source.fetch(f"({query}) {MCP}", w)
-        fetched += len(got.events)
+        fetched_ids.update(e.id for e in got.events)
         if not got.complete:
             complete = False
             warnings.extend(got.warnings or ["some AI events could not be fetched"])
@@ -339,7 +341,7 @@ async def aggregate_ai(
     calls = attribute_events(whole, stand_ins)
     raw_groups = groups_of(c for c in calls if c.id in raw)
     return (
-        Aggregated(groups + raw_groups, calls, timeline, total, fetched, complete, warnings),
+        Aggregated(groups + raw_groups, calls, timeline, total, len(fetched_ids), complete, warnings),
         baseline,
     )
 

@@ -6,12 +6,26 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from ddaudit_tui import cli
+from ddaudit_tui.demo import org
+from ddaudit_tui.timeutil import iso, parse_instant
+
+# The demo org ends at the wall clock's minute: which AI events fall in the last 7 days (and so which
+# people flag) changes with the hour. Pinned, so the test sees the same org on every run.
+END_MS = parse_instant("2026-12-07T19:00:00Z")
+WINDOW = ["--from", iso(END_MS - 7 * 86_400_000), "--to", iso(END_MS)]
+
+
+@pytest.fixture(autouse=True)
+def pinned_demo(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(org, "_now_minute_ms", lambda: END_MS)
 
 
 def report(tmp_path: Path, *argv: str) -> dict:
     out = tmp_path / f"ai-{len(list(tmp_path.iterdir()))}.json"
-    assert cli.main(["ai", "--demo", "-f", "json", "-o", str(out), *argv]) == cli.EXIT_OK
+    assert cli.main(["ai", "--demo", "-f", "json", "-o", str(out), *WINDOW, *argv]) == cli.EXIT_OK
     return json.loads(out.read_text())
 
 
@@ -21,6 +35,8 @@ def test_engine_ddsql_on_the_demo_says_so_and_equals_paging(tmp_path: Path) -> N
     assert aggregated["completeness"]["engine"] == "search+ddsql"
     assert searched["completeness"]["engine"] == "search"
     assert aggregated["completeness"]["events_matched"] == searched["counts"]["ai_events"]
+    # Distinct events: the engine's searches overlap, but it never reports more fetched than matched.
+    assert aggregated["completeness"]["events_fetched"] <= aggregated["completeness"]["events_matched"]
     assert aggregated["completeness"]["events_fetched"] < searched["completeness"]["events_fetched"]
     for key in ("total_tool_calls", "unique_users", "top_users", "actions_breakdown", "resource_types"):
         assert aggregated[key] == searched[key]
@@ -37,3 +53,17 @@ def test_auto_is_the_default_and_max_pages_is_checked(tmp_path: Path, capsys) ->
     assert "--max-pages 0" in capsys.readouterr().err
     # The demo's AI events fit one page: auto pages (after one count).
     assert report(tmp_path)["completeness"]["engine"] == "search"
+
+
+def test_events_fetched_are_distinct_never_more_than_matched(tmp_path: Path, monkeypatch) -> None:
+    """At this hour the demo's first pass flags many people: their evidence searches overlap the other
+    searches, and summing them said "310 events fetched of 185 matched"."""
+    end = parse_instant("2026-12-07T20:20:00Z")
+    monkeypatch.setattr(org, "_now_minute_ms", lambda: end)
+    out = tmp_path / "ai.json"
+    window = ["--from", iso(end - 7 * 86_400_000), "--to", iso(end)]
+    assert (
+        cli.main(["ai", "--demo", "-f", "json", "-o", str(out), *window, "--engine", "ddsql"]) == cli.EXIT_OK
+    )
+    c = json.loads(out.read_text())["completeness"]
+    assert 0 < c["events_fetched"] <= c["events_matched"], c

@@ -211,6 +211,8 @@ class KeyLookupScreen(PaneScreen):
             for tab, title, key in SECTIONS
         ),
         Binding("r", "rerun", "Look up again", id="key.rerun", show=False, tooltip="Run the lookup again"),
+        # Several orgs (tui/orgs.py): only there, else absent from the footer, `?` and the palette.
+        Binding("O", "cycle_org", "Next org", id="key.next-org", tooltip="Show the next org's report"),
     ]  # fmt: skip
 
     DEFAULT_CSS = """
@@ -521,6 +523,12 @@ class KeyLookupScreen(PaneScreen):
 
     def _investigate(self, key: str) -> None:
         app = self.ddaudit
+        if getattr(app, "orgs", None):  # several orgs: every one is asked (tui/orgs.py)
+            from ddaudit_tui.tui import orgs
+
+            if orgs.several(app):
+                orgs.start_lookup(self, key, LOOKUP_GROUP, LoopSource)
+                return
         self.set_status(Status("fetching", f"looking up key {key}…"))
         if self._loop_source is None or self._loop_source.source is not app.source:
             # One proxy per source, so the pushed-down country checks stay cached between lookups.
@@ -874,7 +882,18 @@ class KeyLookupScreen(PaneScreen):
             return not self.read_only
         if action == "revoke_refused":
             return self.read_only
+        if action == "cycle_org":
+            return self._several_orgs
         return True
+
+    @property
+    def _several_orgs(self) -> bool:
+        return len(getattr(self.app, "orgs", None) or ()) > 1
+
+    def action_cycle_org(self) -> None:
+        from ddaudit_tui.tui import orgs
+
+        orgs.cycle(self)
 
     @property
     def read_only(self) -> bool:
@@ -883,7 +902,8 @@ class KeyLookupScreen(PaneScreen):
     def absent_actions(self) -> frozenset[str]:
         """Left out of help and the palette (tui/commands.py): revoke in read-only mode, and the refusal
         always (it is what `R` does when revoke is absent, not a command of its own)."""
-        return frozenset({"revoke", "revoke_refused"} if self.read_only else {"revoke_refused"})
+        absent = {"revoke", "revoke_refused"} if self.read_only else {"revoke_refused"}
+        return frozenset(absent if self._several_orgs else absent | {"cycle_org"})
 
     def action_focus_input(self) -> None:
         key_input = self.query_one(KeyInput)
@@ -1031,6 +1051,9 @@ class KeyLookupScreen(PaneScreen):
             return
         app = self.ddaudit
         key = report.key_id
+        if self._several_orgs and (refused := _other_org_refusal(self)):  # R revokes in the first org only
+            self.notify(refused, title="Revoke", severity="error", markup=False, timeout=12)
+            return
         label = clean(app.source_label or "this source", max_len=40)
         if self.read_only:  # not reachable by key or palette (check_action): defence in depth
             self._refuse_read_only(key)
@@ -1142,6 +1165,12 @@ _VERDICT_BADGES: dict[str, tuple[str, str, str]] = {
     VERDICT_SUSPICIOUS: ("▲", "suspicious", "warn"),
     VERDICT_NONE: ("✓", "no evidence", "ok"),
 }
+
+
+def _other_org_refusal(screen: KeyLookupScreen) -> str | None:
+    from ddaudit_tui.tui import orgs
+
+    return orgs.revoke_refusal(screen)
 
 
 def _valid(key_id: str) -> bool:

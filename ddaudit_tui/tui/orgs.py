@@ -1,0 +1,485 @@
+"""Key lookup in every org at once (issue 16 item 5): `ddaudit --all-profiles`, `ddaudit --profile a,b`.
+
+"Did this key act in any of our orgs?" Looking a key up asks every org concurrently, each through its
+own source (its own credentials, site, client and so rate-limit budget; `ddaudit_tui/orgs.py` opens
+them as `ddaudit key --all-profiles` does). The answers arrive one by one in a strip at the top of the
+report, one line per org, worst first:
+
+    ▸ org prod (datadoghq.com): ✖ likely compromised · 1,204 events · complete · 3 requests · 0.4 s
+      org eu (datadoghq.eu): not seen · complete · 2 requests · 0.1 s
+      org staging (us5.datadoghq.com): ✖ failed: cannot connect to …
+
+Below it is the report of the org where the key acted (the worst verdict; `▸` marks it); `O` shows the
+next org's. An org that fails is named with its one-line reason and does not hold the others back. The
+other panes (Explore, AI activity, Spike watch) work on the first org, and their headers say which.
+
+The pane calls three hooks (`several`, `start_lookup`, `cycle`) and keeps the rest of its code; nothing
+here is imported unless several orgs are asked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual.widget import Widget
+
+from ddaudit_tui.analysis.key_investigation import investigate_key
+from ddaudit_tui.analysis.keys import VERDICT_COMPROMISED, VERDICT_NONE, VERDICT_SUSPICIOUS, KeyReport
+from ddaudit_tui.orgs import STATUS_FAILED, STATUS_NOT_SEEN, STATUS_OK, OrgAnswer, OrgSource, one_line
+from ddaudit_tui.outcome import look
+from ddaudit_tui.tui.safe_text import clean
+from ddaudit_tui.tui.widgets.header import Status, status_style_for, verdict_status_kind
+
+if TYPE_CHECKING:
+    # Key lookup is above this module (it calls the hooks): seen here as a pane with `_show_report`.
+    from ddaudit_tui.tui.screens.base import PaneScreen as KeyLookupScreen
+
+CYCLE_KEY = "O"
+STRIP_ID = "org-strip"
+# Lines the strip may take: worst first, so the orgs left out (said in its last line) matter least.
+MAX_LINES = 5
+MAX_LINES_SHORT = 3
+REASON_MIN = 24  # a failure's reason: at least this much of it before the lines lose details
+
+
+# -- the orgs of the app -------------------------------------------------------------------------------
+
+
+def orgs_of(app: Any) -> list[OrgSource]:
+    return list(getattr(app, "orgs", None) or ())
+
+
+def several(app: Any) -> bool:
+    """Whether the app asks several orgs (`--profile a,b`, `--all-profiles`)."""
+    return len(orgs_of(app)) > 1
+
+
+def first_org(app: Any) -> OrgSource | None:
+    """The org the other panes work on: the one whose source is the app's."""
+    return next((o for o in orgs_of(app) if o.source is app.source and o.source is not None), None)
+
+
+def orgs_label(app: Any) -> str:
+    """`3 orgs` (the pane bar); '' for one org."""
+    n = len(orgs_of(app))
+    return f"{n} orgs" if n > 1 else ""
+
+
+def pane_source_label(app: Any, mode: str, default: str) -> str:
+    """What a pane's header says for the source: Key lookup asks every org (`3 orgs: prod, eu, dev`),
+    the others the first (`1 of 3 orgs: prod`). The count comes first: a narrow header cuts the end."""
+    orgs = orgs_of(app)
+    if len(orgs) < 2:
+        return default
+    if mode == "lookup":
+        return f"{len(orgs)} orgs: " + ", ".join(o.profile for o in orgs)
+    first = first_org(app)
+    return f"1 of {len(orgs)} orgs: {first.profile}" if first is not None else default
+
+
+# -- the answers -----------------------------------------------------------------------------------------
+
+# Worst first: the verdicts that need action, then an org that could not be asked (it may hide one),
+# then the quiet answers.
+_RANK = {VERDICT_COMPROMISED: 0, VERDICT_SUSPICIOUS: 1, VERDICT_NONE: 4}
+RANK_FAILED = 3
+RANK_NOT_SEEN = 5
+RANK_PENDING = 6
+
+
+def rank(answer: OrgAnswer | None) -> int:
+    if answer is None:
+        return RANK_PENDING
+    if answer.status == STATUS_FAILED:
+        return RANK_FAILED
+    if answer.status == STATUS_NOT_SEEN:
+        return RANK_NOT_SEEN
+    return _RANK.get(getattr(answer.result, "verdict", ""), 2)
+
+
+def failure_line(exc: BaseException) -> str:
+    """One line for an org that failed (never a traceback in the strip; never a credential: the
+    client's messages name sites and statuses, not keys)."""
+    from ddaudit_tui.orgs import failure
+
+    try:
+        return failure(exc)[1]
+    except Exception:  # not a known failure: still that org's only
+        return one_line(str(exc) or type(exc).__name__)
+
+
+def answer_for(org: OrgSource, outcome: KeyReport | BaseException) -> OrgAnswer:
+    if isinstance(outcome, BaseException):
+        return OrgAnswer(org.profile, org.site, STATUS_FAILED, error=failure_line(outcome))
+    status = STATUS_OK if outcome.total_events > 0 else STATUS_NOT_SEEN
+    return OrgAnswer(org.profile, org.site, status, result=outcome)
+
+
+@dataclass
+class OrgLookup:
+    """One key looked up in every org: the answers so far, and which org's report is shown."""
+
+    key_id: str
+    orgs: list[OrgSource]
+    token: int
+    answers: dict[str, OrgAnswer] = field(default_factory=dict)
+    shown: str | None = None
+    chosen: bool = False  # the user picked the shown org (O): arriving answers do not take its place
+    verdict_status: Status | None = None  # the shown report's status, as one org's lookup says it
+
+    def ordered(self) -> list[tuple[OrgSource, OrgAnswer | None]]:
+        """Every org, worst first (ties: the order asked)."""
+        rows = [(o, self.answers.get(o.profile)) for o in self.orgs]
+        return sorted(rows, key=lambda r: rank(r[1]))
+
+    def viewable(self) -> list[str]:
+        """The orgs with a report to show (answered, not failed), worst first."""
+        return [o.profile for o, a in self.ordered() if a is not None and a.result is not None]
+
+    @property
+    def done(self) -> bool:
+        return len(self.answers) == len(self.orgs)
+
+
+# -- the strip ---------------------------------------------------------------------------------------------
+
+
+def _completeness(report: KeyReport) -> tuple[str, str, bool]:
+    """(full, short, partial): `complete · 3 requests · 0.4 s` / `complete`, or the partial reason."""
+    c = report.completeness
+    if c is not None:
+        full = c.header_text(events=False)
+        if c.partial:
+            return full, "PARTIAL", True
+        return full, "complete", False
+    from ddaudit_tui.orgs import completeness_of
+
+    complete, line = completeness_of(report)
+    return line, ("complete" if complete else "PARTIAL"), not complete
+
+
+@dataclass(frozen=True)
+class _Form:
+    """How much of a line to show, most to least: the site, the completeness's details, the verdict's
+    long word, the whole profile name."""
+
+    site: bool = True
+    details: bool = True
+    long_word: bool = True
+    profile_max: int = 40
+
+
+_FORMS = (
+    _Form(),
+    _Form(details=False),
+    _Form(site=False, details=False),
+    _Form(site=False, details=False, long_word=False),
+    _Form(site=False, details=False, long_word=False, profile_max=12),
+)
+
+_SHORT_WORDS = {VERDICT_COMPROMISED: "compromised"}
+
+
+def strip_line(
+    org: OrgSource, answer: OrgAnswer | None, form: _Form, shown: bool, style: Any
+) -> list[tuple[str, Any]]:
+    """One org's line as (text, style) parts. `style(kind)`: the outcome's style on the strip."""
+    head = f"{'▸' if shown else ' '} org {clean(org.profile, max_len=form.profile_max)}"
+    if form.site:
+        head += f" ({clean(org.site, max_len=40)})"
+    parts: list[tuple[str, Any]] = [(head + ": ", "bold" if shown else None)]
+    if answer is None:
+        parts.append((f"{look('fetching').glyph} asking…", style("fetching")))
+        return parts
+    if answer.status == STATUS_FAILED:
+        parts.append((f"{look('error').glyph} failed", style("error")))
+        parts.append((": " + clean(answer.error or "", single_line=True), None))  # cut last, with …
+        return parts
+    report: KeyReport = answer.result
+    full, short, partial = _completeness(report)
+    if answer.status == STATUS_NOT_SEEN:
+        parts.append(("not seen", None))
+    else:
+        verdict = report.verdict
+        kind = verdict_status_kind(verdict)
+        word = verdict if form.long_word else _SHORT_WORDS.get(verdict, verdict)
+        parts.append((f"{look(kind).glyph} {clean(word)}", style(kind)))
+        n = report.total_events
+        parts.append((f" · {n:,} event{'s' if n != 1 else ''}", None))
+    if partial:
+        parts.append((" · ", None))
+        parts.append((f"{look('partial').glyph} {short}", style("partial")))
+        if form.details:
+            parts.append((full.removeprefix("PARTIAL"), None))
+    else:
+        parts.append((" · " + (full if form.details else short), None))
+    return parts
+
+
+def render_strip(
+    lookup: OrgLookup | None, orgs: Sequence[OrgSource], width: int, lines: int, style: Any
+) -> Text:
+    """The strip at `width`: each line in the most detailed form that fits every line shown; a line that
+    still does not fit is cut at its end with `…` (only a failure's reason or a long name can be)."""
+    rows = lookup.ordered() if lookup is not None else [(o, None) for o in orgs]
+    shown = lookup.shown if lookup is not None else None
+    room = max(1, lines)
+    cut = rows[room - 1 :] if len(rows) > room else []
+    rows = rows[: room - 1] if cut else rows
+
+    def needed(org: OrgSource, answer: OrgAnswer | None, form: _Form) -> int:
+        parts = strip_line(org, answer, form, org.profile == shown, style)
+        if answer is not None and answer.status == STATUS_FAILED:
+            # A failure's reason is cut with `…` rather than the other lines losing their details.
+            return sum(cell_len(t) for t, _ in parts[:-1]) + min(cell_len(parts[-1][0]), REASON_MIN)
+        return sum(cell_len(t) for t, _ in parts)
+
+    def fits(form: _Form) -> bool:
+        return all(needed(o, a, form) <= width for o, a in rows)
+
+    form = next((f for f in _FORMS if fits(f)), _FORMS[-1])
+    out = Text(no_wrap=True, overflow="ellipsis", end="")
+    for i, (org, answer) in enumerate(rows):
+        line = Text(no_wrap=True, overflow="ellipsis", end="")
+        for part, part_style in strip_line(org, answer, form, org.profile == shown, style):
+            line.append(part, style=part_style)
+        line.truncate(max(1, width), overflow="ellipsis")
+        if i:
+            out.append("\n")
+        out.append_text(line)
+    if cut:
+        counts: dict[str, int] = {}
+        for _o, a in cut:
+            what = "asking" if a is None else ("failed" if a.status == STATUS_FAILED else
+                   "not seen" if a.status == STATUS_NOT_SEEN else "seen")  # fmt: skip
+            counts[what] = counts.get(what, 0) + 1
+        more = Text(f"  + {len(cut)} more orgs: " + ", ".join(f"{n} {w}" for w, n in counts.items()),
+                    no_wrap=True, overflow="ellipsis", end="")  # fmt: skip
+        more.truncate(max(1, width), overflow="ellipsis")
+        out.append("\n")
+        out.append_text(more)
+    return out
+
+
+class OrgStrip(Widget):
+    """One line per org at the top of the key's report, worst first (see the module's docstring)."""
+
+    DEFAULT_CSS = """
+    OrgStrip {
+        height: auto;
+        width: 1fr;
+        background: $panel;
+        color: $foreground;
+    }
+    """
+
+    def __init__(self, orgs: Sequence[OrgSource], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.orgs = list(orgs)
+        self.lookup: OrgLookup | None = None
+
+    def set_lookup(self, lookup: OrgLookup | None) -> None:
+        self.lookup = lookup
+        self.refresh(layout=True)
+
+    @property
+    def max_lines(self) -> int:
+        return MAX_LINES_SHORT if self.app.size.height < 30 else MAX_LINES
+
+    @property
+    def plain(self) -> str:
+        return self._build(self.size.width or 200).plain
+
+    def _build(self, width: int) -> Text:
+        return render_strip(
+            self.lookup, self.orgs, width, self.max_lines, functools.partial(status_style_for, self)
+        )
+
+    def get_content_height(self, container: Any, viewport: Any, width: int) -> int:
+        return min(len(self.orgs), self.max_lines)
+
+    def render(self) -> Text:
+        return self._build(self.size.width)
+
+
+# -- the hooks the Key lookup pane calls --------------------------------------------------------------------
+
+
+def strip_of(screen: KeyLookupScreen) -> OrgStrip:
+    """The strip, mounted above the key's summary card the first time it is needed."""
+    found = screen.query(f"#{STRIP_ID}")
+    if found:
+        return found.first(OrgStrip)
+    from ddaudit_tui.tui.widgets.key_summary import KeySummary
+
+    strip = OrgStrip(orgs_of(screen.app), id=STRIP_ID)
+    screen.query_one("#key-results").mount(strip, before=screen.query_one(KeySummary))
+    return strip
+
+
+def start_lookup(screen: KeyLookupScreen, key: str, group: str, proxy: Callable[[Any, Any], Any]) -> None:
+    """Look `key` up in every org (replacing a lookup still running, in the pane's worker `group`);
+    answers arrive one by one. `proxy(source, loop)`: the pane's LoopSource (a source seen from a thread)."""
+    app = screen.ddaudit
+    orgs = orgs_of(app)
+    previous: OrgLookup | None = getattr(screen, "org_lookup", None)
+    lookup = OrgLookup(key, orgs, token=(previous.token + 1 if previous else 1))
+    screen.org_lookup = lookup  # type: ignore[attr-defined]
+    strip_of(screen).set_lookup(lookup)
+    screen.set_status(Status("fetching", f"looking up key {key} in {len(orgs)} orgs…"))
+    loop = asyncio.get_running_loop()
+    work = functools.partial(_ask_every_org, screen, lookup, app.window, int(app.clock() * 1000), loop, proxy)
+    screen.run_worker(
+        work,
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group=group,
+        description=f"Looking up an API key in {len(orgs)} orgs",
+    )
+
+
+async def _ask_every_org(
+    screen: KeyLookupScreen,
+    lookup: OrgLookup,
+    window: Any,
+    now_ms: int,
+    loop: asyncio.AbstractEventLoop,
+    make_proxy: Callable[[Any, Any], Any],
+) -> None:
+    # A thread with its own loop, as the one-org lookup: the analysis must not freeze the UI, and every
+    # source call still runs on the app's loop (LoopSource), where each org's client lives.
+    app = screen.app
+    proxies: dict[int, Any] = getattr(screen, "_org_loop_sources", None) or {}
+    screen._org_loop_sources = proxies  # type: ignore[attr-defined]  # keeps each org's country cache
+
+    async def one(org: OrgSource) -> None:
+        try:
+            if org.source is None:
+                raise org.error or RuntimeError("the org could not be opened")
+            proxy = proxies.get(id(org.source))
+            if proxy is None:
+                proxy = proxies[id(org.source)] = make_proxy(org.source, loop)
+            outcome: KeyReport | BaseException = await investigate_key(
+                proxy,  # type: ignore[arg-type]
+                lookup.key_id,
+                window,
+                config=getattr(app, "key_analysis_config", None),
+                options=getattr(app, "key_investigation_options", None),
+                now_ms=now_ms,
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # this org's failure only: named in its line
+            outcome = exc
+        app.call_from_thread(answered, screen, lookup, answer_for(org, outcome))
+
+    await asyncio.gather(*(one(o) for o in lookup.orgs))
+
+
+def answered(screen: KeyLookupScreen, lookup: OrgLookup, answer: OrgAnswer) -> None:
+    """One org answered (on the UI thread). The report shown is the worst so far, unless the user chose."""
+    if getattr(screen, "org_lookup", None) is not lookup:
+        return  # a newer lookup replaced this one
+    lookup.answers[answer.profile] = answer
+    strip = strip_of(screen)
+    viewable = lookup.viewable()
+    if viewable and not lookup.chosen and lookup.shown != viewable[0]:
+        show(screen, lookup, viewable[0])
+    elif not viewable and lookup.done:
+        _every_org_failed(screen, lookup)
+    else:
+        _status(screen, lookup)
+    strip.set_lookup(lookup)
+
+
+def show(screen: KeyLookupScreen, lookup: OrgLookup, profile: str) -> None:
+    """Show `profile`'s report below the strip."""
+    answer = lookup.answers[profile]
+    org = next(o for o in lookup.orgs if o.profile == profile)
+    lookup.shown = profile
+    app = screen.ddaudit
+    case = getattr(app, "case", None)
+    saved = getattr(case, "source", None)
+    if case is not None and org.settings is not None:
+        # The case journals the report shown: under the org it came from, not the first org's name.
+        import argparse
+
+        from ddaudit_tui.case.record import source_info
+
+        case.source = source_info(argparse.Namespace(), org.settings)
+    try:
+        screen._show_report(answer.result)
+    finally:
+        if case is not None:
+            case.source = saved
+    lookup.verdict_status = screen.status
+    strip_of(screen).set_lookup(lookup)
+    _status(screen, lookup)
+
+
+def _status(screen: KeyLookupScreen, lookup: OrgLookup) -> None:
+    """The header: the shown org's verdict (as one org's lookup says it), after which org it is and how
+    many have answered."""
+    asked = len(lookup.orgs)
+    waiting = asked - len(lookup.answers)
+    tail = f"{waiting} of {asked} orgs still asked" if waiting else ""
+    base = lookup.verdict_status
+    if lookup.shown is None or base is None:
+        screen.set_status(Status("fetching", f"looking up key {lookup.key_id}: {tail}"))
+        return
+    text = f"org {lookup.shown}: {base.text}" + (f" · ⟳ {tail}" if tail else "")
+    screen.set_status(Status(base.kind, text))
+
+
+def _every_org_failed(screen: KeyLookupScreen, lookup: OrgLookup) -> None:
+    from ddaudit_tui.tui.widgets.key_summary import KeySummary
+
+    reasons = "; ".join(f"{a.profile}: {a.error}" for a in lookup.answers.values())
+    message = clean(f"the lookup failed in every org ({reasons})", max_len=300)
+    screen.set_status(Status("error", message))
+    screen.query_one(KeySummary).show(None, Text(f"✖ {message}", style="bold"))
+
+
+def cycle(screen: KeyLookupScreen) -> None:
+    """`O`: the next org's report (worst first, round), of the orgs that answered."""
+    lookup: OrgLookup | None = getattr(screen, "org_lookup", None)
+    if lookup is None:
+        screen.notify("Look a key up first: O then shows each org's report in turn.", markup=False)
+        return
+    viewable = lookup.viewable()
+    if not viewable:
+        screen.notify("No org has answered with a report yet.", severity="warning", markup=False)
+        return
+    index = viewable.index(lookup.shown) if lookup.shown in viewable else -1
+    target = viewable[(index + 1) % len(viewable)]
+    if len(viewable) == 1:
+        others = len(lookup.orgs) - 1
+        screen.notify(
+            f"Only org {clean(target)} has a report to show ({others} other org{'s' if others != 1 else ''}: "
+            "not answered or failed, see the lines above the report).",
+            markup=False,
+        )
+    lookup.chosen = True
+    show(screen, lookup, target)
+
+
+def revoke_refusal(screen: KeyLookupScreen) -> str | None:
+    """Why `R` does not revoke here: the app's client (the one revocation goes through) is the first
+    org's; a key shown from another org is revoked with that org's profile. None: the first org's."""
+    lookup: OrgLookup | None = getattr(screen, "org_lookup", None)
+    first = first_org(screen.app)
+    if lookup is None or lookup.shown is None or first is None or lookup.shown == first.profile:
+        return None
+    shown = clean(lookup.shown, max_len=40)
+    return (
+        f"Refused: this report is org {shown}'s, and R revokes in org {clean(first.profile, max_len=40)} "
+        f"(the first org). Revoke it with `ddaudit revoke {lookup.key_id} --profile {shown}`. "
+        "Nothing was revoked."
+    )

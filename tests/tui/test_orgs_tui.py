@@ -60,7 +60,9 @@ def orgs(
     config = ""
     for profile in ("prod", "eu"):
         api_key, app_key = KEYS[profile]
-        fake = FakeDatadog(items[profile], clock=lambda: END / 1000, credentials=FakeCredentials(api_key, app_key))
+        fake = FakeDatadog(
+            items[profile], clock=lambda: END / 1000, credentials=FakeCredentials(api_key, app_key)
+        )
         base_url, stop = start_loopback(fake)
         served[profile] = (fake, stop)
         monkeypatch.setenv(f"{profile.upper()}_DD_API_KEY", api_key)
@@ -183,7 +185,9 @@ async def test_the_strip_fits_no_number_cut(orgs, size) -> None:
         assert len(lines) == 2
         width = size[0]
         n = screen.report.total_events  # type: ignore[union-attr]
-        assert f"✖ likely compromised · {n:,} events" in lines[0] or f"✖ compromised · {n:,} events" in lines[0]
+        assert (
+            f"✖ likely compromised · {n:,} events" in lines[0] or f"✖ compromised · {n:,} events" in lines[0]
+        )
         assert "not seen" in lines[1]
         for line in lines:
             assert len(line.rstrip()) <= width

@@ -30,7 +30,13 @@ from rich.text import Text
 from textual.widget import Widget
 
 from ddaudit_tui.analysis.key_investigation import investigate_key
-from ddaudit_tui.analysis.keys import VERDICT_COMPROMISED, VERDICT_NONE, VERDICT_SUSPICIOUS, KeyReport
+from ddaudit_tui.analysis.keys import (
+    VERDICT_COMPROMISED,
+    VERDICT_NONE,
+    VERDICT_SUSPICIOUS,
+    KeyReport,
+    KeySeen,
+)
 from ddaudit_tui.orgs import STATUS_FAILED, STATUS_NOT_SEEN, STATUS_OK, OrgAnswer, OrgSource, one_line
 from ddaudit_tui.outcome import look
 from ddaudit_tui.tui.safe_text import clean
@@ -42,6 +48,7 @@ if TYPE_CHECKING:
 
 CYCLE_KEY = "O"
 STRIP_ID = "org-strip"
+KEYS_QUERY = "@metadata.api_key.id:*"  # Key lookup's own: the keys seen (not imported: the pane is above)
 # Lines the strip may take: worst first, so the orgs left out (said in its last line) matter least.
 MAX_LINES = 5
 MAX_LINES_SHORT = 3
@@ -483,3 +490,202 @@ def revoke_refusal(screen: KeyLookupScreen) -> str | None:
         f"(the first org). Revoke it with `ddaudit revoke {lookup.key_id} --profile {shown}`. "
         "Nothing was revoked."
     )
+
+
+# -- the keys seen, in every org ------------------------------------------------------------------------------
+
+
+def merge_keys(
+    per_org: Sequence[tuple[OrgSource, Sequence[KeySeen]]],
+) -> tuple[list[KeySeen], dict[str, str]]:
+    """The keys seen in any org (a key seen in several: its events summed, its first and last use over all
+    of them), most recently used first; and, by key, the orgs it was seen in (`prod, eu`)."""
+    merged: dict[str, KeySeen] = {}
+    where: dict[str, list[str]] = {}
+    for org, keys in per_org:
+        for k in keys:
+            where.setdefault(k.key_id, []).append(org.profile)
+            m = merged.get(k.key_id)
+            if m is None:
+                merged[k.key_id] = k
+            else:
+                actors = tuple(sorted({*m.actors, *k.actors}))[:5]
+                merged[k.key_id] = KeySeen(
+                    k.key_id,
+                    m.events + k.events,
+                    min(m.first_seen, k.first_seen),
+                    max(m.last_seen, k.last_seen),
+                    actors,
+                )
+    out = sorted(merged.values(), key=lambda s: (-s.last_seen, s.key_id))
+    return out, {key: ", ".join(profiles) for key, profiles in where.items()}
+
+
+async def load_keys(
+    screen: Any, assess_group: str, assess_limit: int, proxy: Callable[[Any, Any], Any]
+) -> None:
+    """The picker's keys from every org (an org column says where each was seen), then each key assessed
+    in the orgs it was seen in — its worst verdict ranks it. An org that cannot list its keys is named in
+    the status line; the others' keys are still listed."""
+    from textual.suggester import SuggestFromList
+
+    from ddaudit_tui.analysis.key_investigation import validate_key_id
+    from ddaudit_tui.analysis.keys import keys_seen
+    from ddaudit_tui.tui.widgets.key_suggestions import KeySuggestions
+
+    app = screen.ddaudit
+    orgs = orgs_of(app)
+    query = KEYS_QUERY
+    if screen.key_id is None:
+        screen.set_status(Status("fetching", f"listing the API keys of {len(orgs)} orgs…"))
+
+    async def listed(org: OrgSource) -> Any:
+        if org.source is None:
+            raise org.error or RuntimeError("the org could not be opened")
+        return await org.source.fetch(query, app.window)
+
+    outcomes = await asyncio.gather(*(listed(o) for o in orgs), return_exceptions=True)
+    per_org: list[tuple[OrgSource, Any, list[KeySeen]]] = []
+    failed: list[str] = []
+    for org, outcome in zip(orgs, outcomes, strict=True):
+        if isinstance(outcome, asyncio.CancelledError):
+            raise outcome
+        if isinstance(outcome, BaseException):
+            failed.append(f"org {org.profile}: {failure_line(outcome)}")
+            continue
+        per_org.append((org, outcome, await asyncio.to_thread(keys_seen, outcome.events)))
+    seen, org_of = merge_keys([(o, keys) for o, _r, keys in per_org])
+    screen.keys = seen
+    screen._keys_partial = bool(failed) or any(not r.complete for _o, r, _k in per_org)
+    suggestions = screen.query_one(KeySuggestions)
+    suggestions.org_of = org_of
+    empty = f"no API key was used in any of the {len(orgs)} orgs: type a key id above"
+    suggestions.set_keys(seen, empty_text=empty)
+
+    def valid(key_id: str) -> bool:
+        try:
+            validate_key_id(key_id)
+        except ValueError:
+            return False
+        return True
+
+    screen.query_one("#key-input").suggester = SuggestFromList(
+        [k.key_id for k in seen if valid(k.key_id)], case_sensitive=False
+    )
+    if screen.key_id is None:
+        n = len(seen)
+        text = f"{n} API key{'s' if n != 1 else ''} seen in {len(per_org)} of {len(orgs)} orgs · pick one"
+        if failed:
+            screen.set_status(Status("partial", clean(f"{text} · failed: {'; '.join(failed)}")))
+        else:
+            screen.set_status(Status("complete", text))
+    screen.org_keys_note = (  # kept after the assessment's own status (see `_assessed`)
+        f"in {len(per_org)} of {len(orgs)} orgs" + (f" · failed: {'; '.join(failed)}" if failed else "")
+    )
+    _start_assessment(screen, per_org, seen, assess_group, assess_limit, proxy)
+
+
+def _start_assessment(
+    screen: Any,
+    per_org: Sequence[tuple[OrgSource, Any, Sequence[KeySeen]]],
+    keys: Sequence[KeySeen],
+    group: str,
+    limit: int,
+    proxy: Callable[[Any, Any], Any],
+) -> None:
+    """As the pane's own assessment (its token, its `_apply_risks`), with each key assessed in its orgs."""
+    from ddaudit_tui.analysis.key_risk import PreloadedKeySource, assessed_order
+    from ddaudit_tui.tui.widgets.key_suggestions import KeySuggestions
+
+    app = screen.ddaudit
+    screen._assess_token += 1
+    screen._assess_cancelled = False
+    screen._assessing = bool(keys)
+    screen._update_picker_title()
+    if not keys:
+        return
+    loop = asyncio.get_running_loop()
+    sources = {o.profile: PreloadedKeySource(proxy(o.source, loop), result) for o, result, _k in per_org}
+    where: dict[str, list[str]] = {}
+    for o, _r, org_keys in per_org:
+        for k in org_keys:
+            where.setdefault(k.key_id, []).append(o.profile)
+    order = assessed_order(keys)
+    screen.query_one(KeySuggestions).set_skipped(k.key_id for k in order[limit:])
+    work = functools.partial(
+        _assess,
+        screen,
+        sources,
+        where,
+        order[:limit],
+        app.window,
+        int(app.clock() * 1000),
+        screen._assess_token,
+    )
+    screen.run_worker(
+        work,
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group=group,
+        description="Assessing the keys seen",
+    )
+
+
+async def _assess(
+    screen: Any,
+    sources: dict[str, Any],
+    where: dict[str, list[str]],
+    keys: Sequence[KeySeen],
+    window: Any,
+    now_ms: int,
+    token: int,
+) -> None:
+    import time
+
+    from textual.worker import get_current_worker
+
+    from ddaudit_tui.analysis.key_risk import KeyRisk, key_risk
+
+    app = screen.app
+    worker = get_current_worker()
+    risks: dict[str, KeyRisk] = {}
+    failed: list[str] = []
+    sent = time.monotonic()
+    for k in keys:
+        worst: KeyRisk | None = None
+        for profile in where.get(k.key_id, ()):
+            if worker.is_cancelled:
+                return
+            try:
+                report = await investigate_key(
+                    sources[profile],
+                    k.key_id,
+                    window,
+                    config=getattr(app, "key_analysis_config", None),
+                    options=getattr(app, "key_investigation_options", None),
+                    now_ms=now_ms,
+                )
+            except Exception:  # that org's assessment of that key only
+                continue
+            risk = key_risk(report)
+            if worst is None or risk.rank > worst.rank:
+                worst = risk
+        if worst is None:
+            failed.append(k.key_id)
+        else:
+            risks[k.key_id] = worst
+        if time.monotonic() - sent >= 0.2 and not worker.is_cancelled:
+            app.call_from_thread(screen._apply_risks, token, risks, failed, False)
+            risks, failed, sent = {}, [], time.monotonic()
+    if not worker.is_cancelled:
+        app.call_from_thread(_assessed, screen, token, risks, failed)
+
+
+def _assessed(screen: Any, token: int, risks: dict[str, Any], failed: list[str]) -> None:
+    """The pane's last update of the verdicts, then which orgs the keys came from (and which failed)."""
+    screen._apply_risks(token, risks, failed, True)
+    note = getattr(screen, "org_keys_note", "")
+    if token == screen._assess_token and screen.key_id is None and note:
+        status = screen.status
+        screen.set_status(Status(status.kind, clean(status.text.replace(" seen · ", f" seen {note} · ", 1))))

@@ -213,3 +213,38 @@ async def test_one_org_has_no_org_key(orgs) -> None:
         assert screen.check_action("cycle_org", ()) is False
         assert "cycle_org" in screen.absent_actions()
         assert "orgs" not in screen.query_one(PaneBar).plain
+
+
+async def test_the_key_picker_lists_the_keys_of_every_org_with_an_org_column(orgs) -> None:
+    from ddaudit_tui.tui.widgets.key_suggestions import KeySuggestions
+
+    app = app_for("--all-profiles", "--pane", "lookup")
+    async with app.run_test(size=(120, 35)) as pilot:
+        screen = lookup_of(app)
+        suggestions = screen.query_one(KeySuggestions)
+        await until(pilot, lambda: bool(suggestions.keys) and not screen._assessing, timeout=120, what="keys")
+        await pilot.pause()
+        assert suggestions.org_of[COMPROMISED_KEY] == "prod"
+        assert "eu" in set(suggestions.org_of.values()) or "prod, eu" in set(suggestions.org_of.values())
+        rows = [line for line in screen_lines(app) if re.search(r"\bevents?\b", line) and "last" in line]
+        top = rows[0]
+        assert top.startswith("✖ compromised") and " prod " in top  # riskiest first, its org named
+        assert any(re.search(r" eu ", row) for row in rows)
+        assert "seen in 2 of 2 orgs" in screen.status.text
+        no_secrets(screen_text(app))
+
+
+async def test_the_key_picker_names_an_org_that_cannot_list_its_keys(orgs) -> None:
+    from ddaudit_tui.tui.widgets.key_suggestions import KeySuggestions
+
+    orgs["eu"][1]()
+    app = app_for("--all-profiles", "--pane", "lookup")
+    async with app.run_test(size=(120, 35)) as pilot:
+        screen = lookup_of(app)
+        suggestions = screen.query_one(KeySuggestions)
+        await until(pilot, lambda: bool(suggestions.keys) and not screen._assessing, timeout=120, what="keys")
+        await pilot.pause()
+        assert set(suggestions.org_of.values()) == {"prod"}
+        status = screen.status.text
+        assert "seen in 1 of 2 orgs" in status and "org eu: cannot connect" in status
+        assert screen.status.kind == "compromised"  # the worst news still leads

@@ -333,6 +333,11 @@ class KeyLookupScreen(PaneScreen):
     @work(exclusive=True, exit_on_error=False, group=SUGGEST_GROUP, description="Listing the keys seen")
     async def _load_keys(self) -> None:
         app = self.ddaudit
+        if self._several_orgs:  # every org's keys, with an org column (tui/orgs.py)
+            from ddaudit_tui.tui import orgs
+
+            await orgs.load_keys(self, ASSESS_GROUP, ASSESS_LIMIT, LoopSource)
+            return
         if self.key_id is None:
             self.set_status(Status("fetching", "listing the API keys in the loaded data…"))
         result = await app.source.fetch(KEYS_QUERY, app.window)

@@ -101,6 +101,12 @@ def strip_lines(app: DdauditApp) -> list[str]:
     return [line for line in screen_lines(app) if re.match(r"^[▸ ] org ", line)]
 
 
+def actions_of(app: DdauditApp) -> set[str]:
+    from ddaudit_tui.tui.commands import binding_groups
+
+    return {e.action for g in binding_groups(app, app.screen) for e in g.entries}
+
+
 def no_secrets(text: str) -> None:
     for api_key, app_key in KEYS.values():
         assert api_key not in text and app_key not in text
@@ -147,8 +153,9 @@ async def test_o_cycles_the_report_through_the_orgs_that_answered(orgs) -> None:
         await pilot.press("O")
         await pilot.pause()
         assert screen.org_lookup.shown == "prod" and screen.report is acted  # type: ignore[attr-defined]
-        # The key is in the footer and in the help.
-        assert "Next org" in screen_text(app)
+        # The key is in the footer, and in help and the palette (both list `binding_groups`).
+        assert "O Next org" in screen_text(app)
+        assert "cycle_org" in actions_of(app)
 
 
 @pytest.mark.parametrize("stopped", ["eu", "prod"])
@@ -212,6 +219,8 @@ async def test_one_org_has_no_org_key(orgs) -> None:
         screen = lookup_of(app)
         assert screen.check_action("cycle_org", ()) is False
         assert "cycle_org" in screen.absent_actions()
+        assert "cycle_org" not in actions_of(app)
+        assert "Next org" not in screen_text(app)
         assert "orgs" not in screen.query_one(PaneBar).plain
 
 
@@ -248,3 +257,31 @@ async def test_the_key_picker_names_an_org_that_cannot_list_its_keys(orgs) -> No
         status = screen.status.text
         assert "seen in 1 of 2 orgs" in status and "org eu: cannot connect" in status
         assert screen.status.kind == "compromised"  # the worst news still leads
+
+
+async def test_an_org_without_credentials_is_that_orgs_failure(orgs, monkeypatch) -> None:
+    monkeypatch.delenv("EU_DD_API_KEY")
+    monkeypatch.delenv("EU_DD_APP_KEY")
+    app = app_for("--all-profiles", "--key", COMPROMISED_KEY)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await until(pilot, lambda: answered(app), timeout=60, what="both orgs' answers")
+        await pilot.pause()
+        eu = next(x for x in strip_lines(app) if x[2:].startswith("org eu "))
+        assert eu[2:].startswith("org eu (datadoghq.eu): ✖ failed: no Datadog credentials")
+        assert lookup_of(app).org_lookup.shown == "prod"  # type: ignore[attr-defined]
+
+
+def test_every_org_without_credentials_exits_as_one_org_would(orgs, monkeypatch, capsys) -> None:
+    from ddaudit_tui.cli import main
+
+    for name in ("PROD_DD_API_KEY", "PROD_DD_APP_KEY", "EU_DD_API_KEY", "EU_DD_APP_KEY"):
+        monkeypatch.delenv(name)
+    assert main(["--all-profiles", *WINDOW]) == 3
+    assert "no Datadog credentials" in capsys.readouterr().err
+
+
+def test_several_orgs_and_a_case_is_a_usage_error(orgs, capsys) -> None:
+    from ddaudit_tui.cli import main
+
+    assert main(["--profile", "prod,eu", "--case", "inc-1", *WINDOW]) == 2
+    assert "--case" in capsys.readouterr().err

@@ -689,3 +689,26 @@ def _assessed(screen: Any, token: int, risks: dict[str, Any], failed: list[str])
     if token == screen._assess_token and screen.key_id is None and note:
         status = screen.status
         screen.set_status(Status(status.kind, clean(status.text.replace(" seen · ", f" seen {note} · ", 1))))
+
+
+_BADGE_LEVELS = {"compromised": "alert", "suspicious": "warn", "no evidence": "ok"}
+
+
+def badge(screen: Any) -> Any:
+    """The pane bar's badge with several orgs: the worst verdict of any org (`✖ compromised`), not the
+    verdict of the org whose report happens to be shown; `⟳` while no org has answered."""
+    from ddaudit_tui.tui.widgets.pane_bar import PaneBadge
+
+    lookup: OrgLookup | None = getattr(screen, "org_lookup", None)
+    viewable = lookup.viewable() if lookup is not None else []
+    if lookup is None or not viewable:
+        if lookup is not None and lookup.done:
+            return PaneBadge(f"{look('error').glyph} failed", look("error").glyph, "alert")
+        return PaneBadge("⟳", "⟳", "info")
+    worst = lookup.answers[viewable[0]]
+    if worst.status == STATUS_NOT_SEEN:
+        return PaneBadge("not seen", "·", "info")
+    kind = verdict_status_kind(worst.result.verdict)
+    glyph = look(kind).glyph
+    word = {"compromised": "compromised"}.get(kind, kind if kind in _BADGE_LEVELS else "warning")
+    return PaneBadge(f"{glyph} {word}", glyph, _BADGE_LEVELS.get(kind, "warn"))  # type: ignore[arg-type]

@@ -147,6 +147,8 @@ async def test_o_cycles_the_report_through_the_orgs_that_answered(orgs) -> None:
         await pilot.press("O")
         await pilot.pause()
         assert screen.org_lookup.shown == "eu"  # type: ignore[attr-defined]
+        # The pane bar keeps the worst org's verdict, whichever org's report is shown.
+        assert "Key lookup ✖ compromised" in screen.query_one(PaneBar).plain
         assert screen.report is not None and screen.report.total_events == 0
         assert strip_lines(app)[1].startswith("▸ org eu ")
         assert "org eu:" in screen.query_one(PaneHeader).plain

@@ -636,6 +636,10 @@ class KeyLookupScreen(PaneScreen):
 
     def badge(self) -> PaneBadge | None:
         """The verdict of the key on screen, glyph and short word (`✖ compromised`)."""
+        if self._several_orgs and getattr(self, "org_lookup", None) is not None:
+            from ddaudit_tui.tui import orgs
+
+            return orgs.badge(self)  # the worst org's, whichever org's report is shown
         if self.report is None:
             return PaneBadge("⟳", "⟳", "info") if self.key_id is not None else None
         glyph, word, level = _VERDICT_BADGES.get(

@@ -330,6 +330,19 @@ def strip_of(screen: KeyLookupScreen) -> OrgStrip:
     return strip
 
 
+def lookup_options(screen: Any, engine: str | None = None) -> Any:
+    """The options one org's lookup gets: the pane's own (`investigation_options()`, its engine and page
+    budget, when the pane has it), else the app's; `engine` replaces the engine (the picker's
+    assessment reads preloaded events: `search`)."""
+    make = getattr(screen, "investigation_options", None)
+    options = make() if callable(make) else getattr(screen.app, "key_investigation_options", None)
+    if engine is not None and options is not None and hasattr(options, "engine"):
+        import dataclasses
+
+        options = dataclasses.replace(options, engine=engine)
+    return options
+
+
 def start_lookup(screen: KeyLookupScreen, key: str, group: str, proxy: Callable[[Any, Any], Any]) -> None:
     """Look `key` up in every org (replacing a lookup still running, in the pane's worker `group`);
     answers arrive one by one. `proxy(source, loop)`: the pane's LoopSource (a source seen from a thread)."""
@@ -341,7 +354,10 @@ def start_lookup(screen: KeyLookupScreen, key: str, group: str, proxy: Callable[
     strip_of(screen).set_lookup(lookup)
     screen.set_status(Status("fetching", f"looking up key {key} in {len(orgs)} orgs…"))
     loop = asyncio.get_running_loop()
-    work = functools.partial(_ask_every_org, screen, lookup, app.window, int(app.clock() * 1000), loop, proxy)
+    options = lookup_options(screen)
+    work = functools.partial(
+        _ask_every_org, screen, lookup, app.window, int(app.clock() * 1000), loop, proxy, options
+    )
     screen.run_worker(
         work,
         thread=True,
@@ -359,6 +375,7 @@ async def _ask_every_org(
     now_ms: int,
     loop: asyncio.AbstractEventLoop,
     make_proxy: Callable[[Any, Any], Any],
+    options: Any,
 ) -> None:
     # A thread with its own loop, as the one-org lookup: the analysis must not freeze the UI, and every
     # source call still runs on the app's loop (LoopSource), where each org's client lives.
@@ -378,7 +395,7 @@ async def _ask_every_org(
                 lookup.key_id,
                 window,
                 config=getattr(app, "key_analysis_config", None),
-                options=getattr(app, "key_investigation_options", None),
+                options=options,
                 now_ms=now_ms,
             )
         except asyncio.CancelledError:
@@ -621,6 +638,7 @@ def _start_assessment(
         app.window,
         int(app.clock() * 1000),
         screen._assess_token,
+        lookup_options(screen, engine="search"),  # each key's events are preloaded: no aggregate
     )
     screen.run_worker(
         work,
@@ -640,6 +658,7 @@ async def _assess(
     window: Any,
     now_ms: int,
     token: int,
+    options: Any,
 ) -> None:
     import time
 
@@ -663,7 +682,7 @@ async def _assess(
                     k.key_id,
                     window,
                     config=getattr(app, "key_analysis_config", None),
-                    options=getattr(app, "key_investigation_options", None),
+                    options=options,
                     now_ms=now_ms,
                 )
             except Exception:  # that org's assessment of that key only

@@ -287,3 +287,67 @@ def test_several_orgs_and_a_case_is_a_usage_error(orgs, capsys) -> None:
 
     assert main(["--profile", "prod,eu", "--case", "inc-1", *WINDOW]) == 2
     assert "--case" in capsys.readouterr().err
+
+
+# -- the strip's text at any width, from answers made up (no fake needed) ---------------------------------
+
+
+def made_up_orgs(n: int) -> tuple[list[Any], Any]:
+    from types import SimpleNamespace
+
+    from ddaudit_tui.orgs import OrgAnswer, OrgSource
+    from ddaudit_tui.sources.completeness import Completeness
+    from ddaudit_tui.tui.orgs import OrgLookup
+
+    orgs = [OrgSource(f"production-region-{i}", "us5.datadoghq.com", source=object()) for i in range(n)]
+    lookup = OrgLookup(COMPROMISED_KEY, orgs, token=1)
+    whole = Completeness(requests=1234, events_fetched=1_234_567, elapsed_ms=65_000)
+    cut = Completeness(requests=50, partial=True, reasons=("the 50-page budget was reached before the end",))
+    reports = [
+        SimpleNamespace(verdict="likely compromised", total_events=1_234_567, completeness=whole),
+        SimpleNamespace(verdict="suspicious", total_events=98_765, completeness=cut),
+        SimpleNamespace(verdict="no evidence", total_events=0, completeness=whole),
+    ]
+    for i, org in enumerate(orgs):
+        if i == 3:
+            lookup.answers[org.profile] = OrgAnswer(
+                org.profile,
+                org.site,
+                STATUS_FAILED,
+                error=" ".join(["cannot connect to dd-gateway.corp.example:443"] * 3),
+            )
+        elif i < 3:
+            r = reports[i]
+            status = STATUS_OK if r.total_events else STATUS_NOT_SEEN
+            lookup.answers[org.profile] = OrgAnswer(org.profile, org.site, status, result=r)
+    lookup.shown = orgs[0].profile
+    return orgs, lookup
+
+
+@pytest.mark.parametrize("width", [60, 80, 120, 200])
+def test_the_strip_keeps_every_number_whole_and_cuts_text_with_an_ellipsis(width) -> None:
+    from ddaudit_tui.tui.orgs import render_strip
+
+    orgs, lookup = made_up_orgs(4)
+    lines = render_strip(lookup, orgs, width, 5, lambda kind: None).plain.splitlines()
+    assert len(lines) == 4
+    assert all(len(line) <= width for line in lines)
+    compromised, suspicious, failed, not_seen = lines  # worst first: a failure before the quiet answers
+    assert "✖ " in compromised and "1,234,567 events" in compromised
+    assert "▲ suspicious · 98,765 events · ⚠ PARTIAL" in suspicious  # a partial answer never reads complete
+    assert "✖ failed: cannot connect" in failed
+    assert failed.endswith("…") == (width < 200)  # the reason is cut, not the other lines' details
+    assert "not seen" in not_seen
+    for line in (compromised, suspicious, not_seen):  # cut at the edge: after a word, with `…`
+        assert not line.endswith(tuple("0123456789,")), line
+        assert line.endswith(("complete", "PARTIAL", " s", "the end", "…")), line
+
+
+def test_the_strip_counts_the_orgs_it_has_no_room_for() -> None:
+    from ddaudit_tui.tui.orgs import render_strip
+
+    orgs, lookup = made_up_orgs(7)
+    lines = render_strip(lookup, orgs, 120, 5, lambda kind: None).plain.splitlines()
+    assert len(lines) == 5
+    assert lines[-1].startswith("  + 3 more orgs: ")
+    assert "3 asking" in lines[-1]  # the three not answered yet are the least informative: left out first

@@ -19,7 +19,7 @@ import importlib
 import os
 import sys
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ddaudit_tui import __version__
 from ddaudit_tui.cliutil import (
@@ -36,6 +36,10 @@ from ddaudit_tui.cliutil import (
     settings_from,
 )
 from ddaudit_tui.config import ConfigError, config_path
+
+if TYPE_CHECKING:
+    from ddaudit_tui.orgs import OrgSource
+    from ddaudit_tui.tui.app import DdauditApp  # Textual only on the TUI's path
 
 # command name -> module under ddaudit_tui.commands (imported when the parser is built: keep them light)
 PLUGGED_COMMANDS: dict[str, str] = {
@@ -102,6 +106,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         help="work in case NAME (made on first use; reopening restores its marks, "
         "last query and key lookup). Default: an unnamed case, saved on the first mark or note",
     )
+    from ddaudit_tui.orgs import add_orgs_argument  # no command module: the TUI's first paint
+
+    add_orgs_argument(tui)  # Key lookup in every org (tui/orgs.py); the other panes on the first
 
     demo = sub.add_parser(
         "demo-data", help="write the demo org's events to a file (for benchmarks and tests)"
@@ -217,6 +224,16 @@ def tui_start(args: argparse.Namespace) -> tuple[str, str | None]:
 
 
 def _run_tui(args: argparse.Namespace) -> int:
+    app = tui_app(args)
+    app.run()
+    load_error = getattr(app.source, "load_error", None)
+    if load_error is not None:
+        raise load_error  # the input was not audit data: one line on stderr, exit code 4
+    return app.return_code or EXIT_OK
+
+
+def tui_app(args: argparse.Namespace) -> DdauditApp:
+    """The TUI the arguments ask for, ready to run (tests run it with Textual's Pilot)."""
     from ddaudit_tui.events.query import parse_query
     from ddaudit_tui.source_select import open_source, resolve_source_window
 
@@ -231,14 +248,23 @@ def _run_tui(args: argparse.Namespace) -> int:
         except CaseNameError as exc:
             raise UsageError(f"--case: {exc}") from None
     start_pane, start_key = tui_start(args)
-    settings = settings_from(args)
+    orgs = _tui_orgs(args)
+    if orgs:
+        # Several orgs (issue 16 item 5): Key lookup asks each; the other panes work on the first that opened.
+        from ddaudit_tui.orgs import org_namespace
+
+        first = next(o for o in orgs if o.source is not None)
+        settings, source = first.settings, first.source
+        args = org_namespace(args, first.profile)  # the case and the Spike watch's state: that org's
+    else:
+        settings = settings_from(args)
+        # Files are read by the source's thread once the TUI has painted its first frame (tui/loading.py).
+        source = open_source(args, settings, streaming=True, stdin=_stdin_for_tui(args))
     max_pages = getattr(args, "max_pages", None)
     if max_pages is None:
         max_pages = getattr(settings, "max_pages", None)
     if max_pages is not None and int(max_pages) < 1:
         raise UsageError(f"--max-pages {max_pages}: expected 1 or more")
-    # Files are read by the source's thread once the TUI has painted its first frame (tui/loading.py).
-    source = open_source(args, settings, streaming=True, stdin=_stdin_for_tui(args))
     window = resolve_source_window(args, source)
     from ddaudit_tui.case.record import source_info
     from ddaudit_tui.case.store import default_analyst
@@ -271,11 +297,24 @@ def _run_tui(args: argparse.Namespace) -> int:
     # Key lookup's engine (issue 16), the choice `ddaudit key --engine` makes: the pane builds its options.
     app.key_engine = getattr(args, "engine", None) or "auto"  # type: ignore[attr-defined]
     app.key_max_pages = int(max_pages) if max_pages is not None else None  # type: ignore[attr-defined]
-    app.run()
-    load_error = getattr(source, "load_error", None)
-    if load_error is not None:
-        raise load_error  # the input was not audit data: one line on stderr, exit code 4
-    return app.return_code or EXIT_OK
+    app.orgs = orgs  # several orgs: each its own source (tui/orgs.py); [] for one
+    return app
+
+
+def _tui_orgs(args: argparse.Namespace) -> list[OrgSource]:
+    """`--profile a,b` / `--all-profiles`: each org's source ([] for one org). Every org failing to open
+    (no credentials anywhere) fails the launch with the first org's error, as one org would."""
+    from ddaudit_tui.orgs import asks_several
+
+    if not asks_several(args):
+        return []
+    from ddaudit_tui.orgs import open_orgs, requested_profiles
+
+    profiles = requested_profiles(args) or []
+    orgs = open_orgs(args, profiles)
+    if all(o.source is None for o in orgs):
+        raise orgs[0].error  # type: ignore[misc]
+    return orgs
 
 
 def _tui_watch_options(args: argparse.Namespace, settings: Any) -> Any:

@@ -284,8 +284,8 @@ def load_settings(
     section: FileSettings | None = None
     if profile and "," in profile:  # `--profile a,b`: the commands that ask several orgs never get here
         raise ConfigError(
-            f"profile {profile!r} names several profiles: only key, search and ai ask several orgs at once "
-            "(--profile a,b or --all-profiles); this command works on one org"
+            f"profile {profile!r} names several profiles: only key, search and ai (and the TUI's Key lookup) "
+            "ask several orgs at once (--profile a,b or --all-profiles); this command works on one org"
         )
     if profile:
         if model is None or profile not in model.profiles:

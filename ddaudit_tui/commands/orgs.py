@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from ddaudit_tui.cliutil import (
@@ -31,125 +30,23 @@ from ddaudit_tui.cliutil import (
     settings_from,
 )
 
+# The parts the TUI shares live in ddaudit_tui/orgs.py (no command module before the TUI's first frame).
+from ddaudit_tui.orgs import (
+    STATUS_FAILED,
+    STATUS_NOT_SEEN,
+    STATUS_OK,
+    OrgAnswer,
+    add_orgs_argument,
+    completeness_of,
+    failure,
+    org_namespace,
+    requested_profiles,
+)
+
 EXIT_ORG_FAILED = 8  # several orgs asked, at least one failed (named on stderr and in the output)
 
-STATUS_OK = "ok"
-STATUS_NOT_SEEN = "not_seen"
-STATUS_FAILED = "failed"
-
-# (namespace for this org, its settings, its source, its window) -> the command's result
+# Work = (namespace for this org, its settings, its source, its window) -> the command's result
 Work = Callable[[argparse.Namespace, Any, Any, Any], Awaitable[Any]]
-
-
-def add_orgs_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--all-profiles",
-        action="store_true",
-        help="ask every profile of the config file (each its own org) and show the answers side by side; "
-        "--profile a,b asks some of them",
-    )
-
-
-def requested_profiles(args: argparse.Namespace) -> list[str] | None:
-    """The profiles to ask, in the order given (the config file's order with --all-profiles); None for an
-    ordinary single-org run. UsageError naming an unknown profile."""
-    from ddaudit_tui.config import config_path, profile_names
-
-    raw = getattr(args, "profile", None)
-    every = bool(getattr(args, "all_profiles", False))
-    if not every and (raw is None or "," not in raw):
-        return None
-    if every and raw:
-        raise UsageError("--all-profiles asks every profile: drop --profile (or list them: --profile a,b)")
-    if getattr(args, "demo", False) or getattr(args, "input", None):
-        raise UsageError("--profile a,b and --all-profiles ask Datadog orgs: not with --demo or --input")
-    if getattr(args, "case", None):
-        raise UsageError("--case journals one org's answer: ask with --profile NAME, one org at a time")
-    path = config_path()
-    known = profile_names(path)
-    if every:
-        if not known:
-            raise UsageError(f"--all-profiles: {path} defines no profile")
-        return known
-    asked = list(dict.fromkeys(p.strip() for p in raw.split(",") if p.strip()))
-    for name in asked:
-        if name not in known:
-            listed = ", ".join(known) if known else "none defined"
-            raise UsageError(f"{path}: no profile named {name!r} (profiles: {listed})")
-    if not asked:
-        raise UsageError("--profile: expected a profile name, or several separated by commas")
-    return asked
-
-
-@dataclass
-class OrgAnswer:
-    """One org's answer: its result (None when it failed), or the one-line error."""
-
-    profile: str
-    site: str
-    status: str  # STATUS_OK / STATUS_NOT_SEEN / STATUS_FAILED
-    result: Any = None
-    error: str | None = None
-    exit_code: int = EXIT_OK  # a failure's own code (3 authentication, 1 other…)
-
-    @property
-    def complete(self) -> bool:
-        return completeness_of(self.result)[0] if self.result is not None else False
-
-    @property
-    def completeness(self) -> str:
-        if self.result is None:
-            return f"failed: {self.error}"
-        return completeness_of(self.result)[1]
-
-    def completeness_json(self) -> dict[str, Any] | None:
-        if self.result is None:
-            return None
-        c = getattr(self.result, "completeness", None)
-        out: dict[str, Any] = dict(c.to_json()) if c is not None and hasattr(c, "to_json") else {}
-        out.update(complete=self.complete, line=self.completeness)
-        return out
-
-
-def completeness_of(result: Any) -> tuple[bool, str]:
-    """(complete, one line) for any command's result: its `completeness` record when it has one, else
-    derived from `complete` and the warnings (a key report says "incomplete" in a warning)."""
-    c = getattr(result, "completeness", None)
-    if c is not None and hasattr(c, "line"):
-        return bool(c.complete), str(c.line())
-    warnings = [str(w) for w in getattr(result, "warnings", ()) or ()]
-    complete = getattr(result, "complete", None)
-    if complete is None:
-        complete = not any("incomplete" in w for w in warnings)
-    if complete:
-        return True, "complete"
-    reasons = [w for w in warnings if not w.startswith("no events")]
-    return False, "partial: " + (reasons[0] if reasons else "some events could not be fetched")
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _failure(exc: BaseException) -> tuple[int, str]:
-    """(exit code, one line) for what makes one org fail — as `cli.classify_error` maps them (not imported:
-    commands sit below the CLI). Anything else is a bug and is raised."""
-    from ddaudit_tui.cliutil import EXIT_AUTH, EXIT_ERROR, EXIT_USAGE
-    from ddaudit_tui.config import ConfigError
-    from ddaudit_tui.source_select import NoCredentials
-    from ddaudit_tui.sources.datadog import AuthError, ConfigurationError, DatadogError
-    from ddaudit_tui.timeutil import TimeParseError
-
-    if isinstance(exc, AuthError | NoCredentials):
-        code = EXIT_AUTH
-    elif isinstance(exc, ConfigurationError | ConfigError | UsageError | TimeParseError):
-        code = EXIT_USAGE
-    elif isinstance(exc, DatadogError | OSError):
-        code = EXIT_ERROR
-    else:
-        raise exc  # a bug, not an org's failure: the traceback must show
-    message = str(exc) or type(exc).__name__
-    return code, _one_line(message.splitlines()[0])
 
 
 def ask_orgs(
@@ -160,7 +57,7 @@ def ask_orgs(
 
     prepared: list[tuple[str, argparse.Namespace, Any, BaseException | None]] = []
     for profile in profiles:
-        ns = argparse.Namespace(**{**vars(args), "profile": profile, "all_profiles": False})
+        ns = org_namespace(args, profile)
         try:
             prepared.append((profile, ns, settings_from(ns), None))
         except Exception as exc:  # e.g. a profile's credential command failed: that org only
@@ -206,7 +103,7 @@ def ask_orgs(
         if isinstance(outcome, BaseException):
             if isinstance(outcome, KeyboardInterrupt | asyncio.CancelledError):
                 raise outcome
-            code, message = _failure(outcome)
+            code, message = failure(outcome)
             answers.append(OrgAnswer(profile, site, STATUS_FAILED, error=message, exit_code=code))
             err(f"org {profile} ({site}) failed: {message}")
         else:
@@ -516,4 +413,14 @@ def run_search(
     return exit_code(answers, fail_on=getattr(args, "fail_on", None))
 
 
-__all__ = ["EXIT_ORG_FAILED", "OrgAnswer", "add_orgs_argument", "ask_orgs", "requested_profiles"]
+__all__ = [
+    "EXIT_ORG_FAILED",
+    "STATUS_FAILED",
+    "STATUS_NOT_SEEN",
+    "STATUS_OK",
+    "OrgAnswer",
+    "add_orgs_argument",
+    "ask_orgs",
+    "completeness_of",
+    "requested_profiles",
+]

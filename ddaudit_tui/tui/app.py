@@ -46,6 +46,7 @@ from ddaudit_tui.tui.widgets.pane_bar import Crumb, PaneBadge
 # behind them are imported when first used, not before the first frame. tests/tui/test_first_paint.py
 # keeps it so.
 if TYPE_CHECKING:
+    from ddaudit_tui.orgs import OrgSource
     from ddaudit_tui.sources.base import Source
     from ddaudit_tui.tui.pivot import PivotChoice, PivotTarget
 
@@ -251,6 +252,8 @@ class DdauditApp(WaitForInput, App[int]):
         self.clock = clock
         # The Datadog site explorer links are made for ("Copy as"); None: US1. Set by the CLI.
         self.site: str | None = site
+        # Several orgs (`--all-profiles`, tui/orgs.py): each org's source; `source` is the first's. Set by the CLI.
+        self.orgs: list[OrgSource] = []
         self.set_reactive(DdauditApp.local_time, local_time)
 
     def _new_pane(self, pane: Pane) -> PaneScreen:
@@ -341,6 +344,19 @@ class DdauditApp(WaitForInput, App[int]):
     @property
     def source_label(self) -> str:
         return str(getattr(self.source, "label", "") or "")
+
+    def pane_source_label(self, mode: str) -> str:
+        """The source as `mode`'s header names it: with several orgs, which org(s) the pane works on."""
+        if len(self.orgs) < 2:
+            return self.source_label
+        from ddaudit_tui.tui.orgs import pane_source_label
+
+        return pane_source_label(self, mode, self.source_label)
+
+    @property
+    def orgs_label(self) -> str:
+        """`3 orgs` in the pane bar when several orgs are asked; else ''."""
+        return f"{len(self.orgs)} orgs" if len(self.orgs) > 1 else ""
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -715,13 +731,15 @@ class DdauditApp(WaitForInput, App[int]):
         self.exit(0)
 
     async def _close_source(self) -> None:
-        close = getattr(self.source, "aclose", None)
-        if close is None:
-            return
-        try:
-            await asyncio.wait_for(close(), timeout=2)
-        except Exception as exc:  # closing must never keep the user from quitting
-            self.log.warning(f"closing the source failed: {exc!r}")
+        sources = [self.source, *(o.source for o in self.orgs if o.source not in (None, self.source))]
+        for source in sources:
+            close = getattr(source, "aclose", None)
+            if close is None:
+                continue
+            try:
+                await asyncio.wait_for(close(), timeout=2)
+            except Exception as exc:  # closing must never keep the user from quitting
+                self.log.warning(f"closing the source failed: {exc!r}")
 
     # -- toasts (notify) ---------------------------------------------------------------------------------
     # A toast is read in passing: at most TOAST_MAX_S, unless it names a file the user must find (an

@@ -253,7 +253,7 @@ def test_exit_code_order() -> None:
     assert exit_code([down]) == 1
 
 
-@pytest.mark.parametrize("argv", [["tui"], ["watch", "--once"], ["config"]])
+@pytest.mark.parametrize("argv", [["watch", "--once"], ["config"]])  # the TUI: tests/tui/test_orgs_tui.py
 def test_single_org_commands_say_which_commands_take_several(orgs, capsys, argv) -> None:
     code, out, err = run(capsys, *argv, "--profile", "prod,eu")
     assert code == EXIT_USAGE and out == ""

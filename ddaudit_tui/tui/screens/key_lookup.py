@@ -229,6 +229,8 @@ class KeyLookupScreen(PaneScreen):
             for tab, title, key in SECTIONS
         ),
         Binding("r", "rerun", "Look up again", id="key.rerun", show=False, tooltip="Run the lookup again"),
+        # Several orgs (tui/orgs.py): only there, else absent from the footer, `?` and the palette.
+        Binding("O", "cycle_org", "Next org", id="key.next-org", tooltip="Show the next org's report"),
     ]  # fmt: skip
 
     DEFAULT_CSS = """
@@ -349,6 +351,11 @@ class KeyLookupScreen(PaneScreen):
     @work(exclusive=True, exit_on_error=False, group=SUGGEST_GROUP, description="Listing the keys seen")
     async def _load_keys(self) -> None:
         app = self.ddaudit
+        if self._several_orgs:  # every org's keys, with an org column (tui/orgs.py)
+            from ddaudit_tui.tui import orgs
+
+            await orgs.load_keys(self, ASSESS_GROUP, ASSESS_LIMIT, LoopSource)
+            return
         if self.key_id is None:
             self.set_status(Status("fetching", "listing the API keys in the loaded data…"))
         result = await app.source.fetch(KEYS_QUERY, app.window)
@@ -540,6 +547,12 @@ class KeyLookupScreen(PaneScreen):
 
     def _investigate(self, key: str) -> None:
         app = self.ddaudit
+        if getattr(app, "orgs", None):  # several orgs: every one is asked (tui/orgs.py)
+            from ddaudit_tui.tui import orgs
+
+            if orgs.several(app):
+                orgs.start_lookup(self, key, LOOKUP_GROUP, LoopSource)
+                return
         self.set_status(Status("fetching", f"looking up key {key}…"))
         if self._loop_source is None or self._loop_source.source is not app.source:
             # One proxy per source, so the pushed-down country checks stay cached between lookups.
@@ -657,6 +670,10 @@ class KeyLookupScreen(PaneScreen):
 
     def badge(self) -> PaneBadge | None:
         """The verdict of the key on screen, glyph and short word (`✖ compromised`)."""
+        if self._several_orgs and getattr(self, "org_lookup", None) is not None:
+            from ddaudit_tui.tui import orgs
+
+            return orgs.badge(self)  # the worst org's, whichever org's report is shown
         if self.report is None:
             return PaneBadge("⟳", "⟳", "info") if self.key_id is not None else None
         glyph, word, level = _VERDICT_BADGES.get(
@@ -910,7 +927,18 @@ class KeyLookupScreen(PaneScreen):
             return not self.read_only
         if action == "revoke_refused":
             return self.read_only
+        if action == "cycle_org":
+            return self._several_orgs
         return True
+
+    @property
+    def _several_orgs(self) -> bool:
+        return len(getattr(self.app, "orgs", None) or ()) > 1
+
+    def action_cycle_org(self) -> None:
+        from ddaudit_tui.tui import orgs
+
+        orgs.cycle(self)
 
     @property
     def read_only(self) -> bool:
@@ -919,7 +947,8 @@ class KeyLookupScreen(PaneScreen):
     def absent_actions(self) -> frozenset[str]:
         """Left out of help and the palette (tui/commands.py): revoke in read-only mode, and the refusal
         always (it is what `R` does when revoke is absent, not a command of its own)."""
-        return frozenset({"revoke", "revoke_refused"} if self.read_only else {"revoke_refused"})
+        absent = {"revoke", "revoke_refused"} if self.read_only else {"revoke_refused"}
+        return frozenset(absent if self._several_orgs else absent | {"cycle_org"})
 
     def action_focus_input(self) -> None:
         key_input = self.query_one(KeyInput)
@@ -1067,6 +1096,9 @@ class KeyLookupScreen(PaneScreen):
             return
         app = self.ddaudit
         key = report.key_id
+        if self._several_orgs and (refused := _other_org_refusal(self)):  # R revokes in the first org only
+            self.notify(refused, title="Revoke", severity="error", markup=False, timeout=12)
+            return
         label = clean(app.source_label or "this source", max_len=40)
         if self.read_only:  # not reachable by key or palette (check_action): defence in depth
             self._refuse_read_only(key)
@@ -1205,6 +1237,12 @@ def completeness_status(c: Completeness, lead: str, kind: StatusKind) -> Status:
     if c.retention_cutoff_ms is not None:
         parts.append(f"before {fmt_ts(c.retention_cutoff_ms, seconds=False)} outside retention")
     return Status(kind, " · ".join(parts))
+
+
+def _other_org_refusal(screen: KeyLookupScreen) -> str | None:
+    from ddaudit_tui.tui import orgs
+
+    return orgs.revoke_refusal(screen)
 
 
 def _valid(key_id: str) -> bool:

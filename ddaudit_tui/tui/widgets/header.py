@@ -115,7 +115,10 @@ class PaneHeader(Widget):
 
     def _build(self, width: int) -> Text:
         app = self.app
-        source = clean(getattr(app, "source_label", ""), max_len=40)
+        # Several orgs (tui/orgs.py): the pane's own — Key lookup asks every org, the others the first.
+        label_of = getattr(app, "pane_source_label", None)
+        label = label_of(getattr(self.screen, "pane_mode", "")) if callable(label_of) else None
+        source = clean(label if label is not None else getattr(app, "source_label", ""), max_len=40)
         window: Window | None = self.pane_window
         if window is None:
             window = getattr(app, "window", None)

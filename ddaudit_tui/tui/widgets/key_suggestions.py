@@ -93,6 +93,8 @@ def suggestion_text(
     marker_width: int = 0,
     shown_id: str | None = None,
     count_width: int = 7,
+    org: str | None = None,
+    org_width: int = 0,
 ) -> Text:
     """One key: verdict, flags, markers, id, events, last use (with its zone), who used it. `short` drops
     the year, leaving room for the users at 80 columns."""
@@ -105,6 +107,9 @@ def suggestion_text(
     if marker_width:
         text.append_text(markers)
         text.append(" " * (marker_width - cell_len(markers.plain) + 1))
+    if org_width:  # several orgs (tui/orgs.py): where the key was seen
+        shown_org = clean(org or "", max_len=org_width)
+        text.append(shown_org + " " * (org_width - cell_len(shown_org) + 1), style="italic")
     key_id = clean(shown_id if shown_id is not None else k.key_id)
     text.append(key_id + " " * max(0, id_width - cell_len(key_id)), style="bold")
     text.append(f"  {k.events:>{count_width},} event{'s' if k.events != 1 else ' '}")
@@ -167,6 +172,7 @@ class KeySuggestions(ItemList[KeySeen]):
         self.needle = ""
         self.local_time = False
         self.empty_text = "loading the keys seen in the loaded data…"
+        self.org_of: dict[str, str] = {}  # several orgs: key id -> the orgs it was seen in ("prod, eu")
 
     def set_keys(self, keys: Sequence[KeySeen], empty_text: str | None = None) -> None:
         self.keys = list(keys)
@@ -224,6 +230,10 @@ class KeySuggestions(ItemList[KeySeen]):
         # verdict, flags, markers, id, "  n events", "  last <time>": then the users.
         fixed = VERDICT_WIDTH + 1 + FLAGS_WIDTH + (marker_width + 1 if marker_width else 0)
         fixed += 2 + count_width + 7 + 7 + (11 if short else 16)
+        org_width = min(
+            16, max((cell_len(clean(self.org_of.get(k.key_id, ""))) for k in self.shown), default=0)
+        )
+        fixed += org_width + 1 if org_width else 0
         names = (
             {k.key_id: k.key_id for k in self.keys}
             if width >= fixed + full_width + USERS_ROOM
@@ -242,6 +252,8 @@ class KeySuggestions(ItemList[KeySeen]):
                 marker_width=marker_width,
                 shown_id=names[k.key_id],
                 count_width=count_width,
+                org=self.org_of.get(k.key_id),
+                org_width=org_width,
             )
             text.truncate(width, overflow="ellipsis")
             entries.append((Option(text, id=f"key:{i}"), k))

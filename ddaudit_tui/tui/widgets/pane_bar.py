@@ -120,6 +120,7 @@ class PaneBar(Widget):
         trail: Sequence[Crumb] = tuple(getattr(self.app, "trail", ()) or ())
         style = self.get_component_rich_style
         key_style, current_style = style("pane-bar--key"), style("pane-bar--current")
+        orgs = clean(str(getattr(self.app, "orgs_label", "") or ""), max_len=12)
 
         def variant(
             short_titles: bool, badge_form: str, sep: str, crumbs: int
@@ -142,6 +143,8 @@ class PaneBar(Widget):
                         parts.append(
                             (" " + clean(shown, max_len=24), style(f"pane-bar--{badge.level}"), pane.mode)
                         )
+            if orgs:  # several orgs asked (tui/orgs.py): how many, in every pane
+                parts.append(("  " + orgs, style("pane-bar--info"), None))
             if crumbs and len(trail) > 1:
                 # The whole way (`Spike watch › Key lookup 9f3c…`), or only where Esc goes back to.
                 shown_trail = trail[-crumbs:] if crumbs > 1 else trail[-2:-1]

@@ -54,6 +54,10 @@ _TI = AuditColumn("@threat_intel", "ti", "JSON")
 _PATH = AuditColumn("@http.url_details.path", "path")
 _ROUTE = AuditColumn("@route.path", "route")
 _METHOD = AuditColumn("@http.method", "method")
+_ASN = AuditColumn("@network.client.geoip.as.number", "asn")
+_ASN_NAME = AuditColumn("@network.client.geoip.as.name", "asn_name")
+_CITY = AuditColumn("@network.client.geoip.city.name", "city")
+_UA = AuditColumn("@http.useragent", "ua")
 
 if TYPE_CHECKING:  # the client (and httpx) load when a DDSQL query is sent, not with the pane
     from ddaudit_tui.sources.ddsql import DdsqlClient
@@ -104,6 +108,19 @@ def pages_needed(total: int, page_limit: int) -> int:
     return math.ceil(total / page_limit) if total else 1
 
 
+# Past the budget the key's own events are not paged to the budget's end: the aggregates and the evidence
+# statements give every flag they can, so only the newest page is read (the timeline's events). Paging
+# 50 pages there cost 50 requests for nothing the report used.
+SAMPLE_PAGES = 1
+DELETION_PAGES = 10_000  # the deletions are paged whole (serially: usually one page, one request)
+
+
+def budget_pages(total: int, page_limit: int, max_pages: int) -> int:
+    """How many pages of the key's own events to read: all of them when the budget holds them, else
+    the newest `SAMPLE_PAGES`."""
+    return max_pages if pages_needed(total, page_limit) <= max_pages else SAMPLE_PAGES
+
+
 @dataclass
 class OriginCell:
     """One group of the origins group-by: a stand-in event for its network fields, and its counts."""
@@ -120,6 +137,9 @@ class Aggregated:
     origin_cells: list[OriginCell]
     endpoint_cells: list[tuple[str | None, str | None, str | None, int]]  # path, route, method, count
     warnings: list[str] = field(default_factory=list)
+    # Per 30-minute bucket: (start, IPs, networks, cities, user agents), distinct counts over every event;
+    # `concurrency_ranges` fetches only the buckets where `concurrent_ips` could flag.
+    halves: list[tuple[int, int, int, int, int]] = field(default_factory=list)
 
 
 async def aggregate_key(dd: DdsqlClient, key_id: str, window: Window, count: Count) -> Aggregated:
@@ -157,8 +177,15 @@ async def aggregate_key(dd: DdsqlClient, key_id: str, window: Window, count: Cou
     )
     halves = await dd.query(
         audit_query(
-            ["date_bin('30 minutes', ts, TIMESTAMP '1970-01-01 00:00:00') AS b", "count(DISTINCT ip) AS n"],
-            [_TS, _IP],
+            [
+                "date_bin('30 minutes', ts, TIMESTAMP '1970-01-01 00:00:00') AS b",
+                "count(DISTINCT ip) AS n",
+                # As `concurrent_ips` keys networks (number, else name), or finer: never fewer distinct ones.
+                "count(DISTINCT COALESCE(asn, '') || '/' || COALESCE(asn_name, '')) AS nets",
+                "count(DISTINCT city) AS cities",
+                "count(DISTINCT ua) AS uas",
+            ],
+            [_TS, _IP, _ASN, _ASN_NAME, _CITY, _UA],
             flt,
             group_by=["b"],
             order_by=["b"],
@@ -193,14 +220,15 @@ async def aggregate_key(dd: DdsqlClient, key_id: str, window: Window, count: Cou
         first_seen=count.first_seen,
         last_seen=count.last_seen,
         per_hour=tuple((int(h), int(n)) for h, n in hours.rows),
-        ips_per_30min=tuple((int(b), int(n)) for b, n in halves.rows),
+        ips_per_30min=tuple((int(b), int(n)) for b, n, *_ in halves.rows),
         first_seen_ip=dict(sorted(fs_ip.items())),
         first_seen_asn=dict(sorted(fs_asn.items())),
         requests=count.requests + dd.requests - before,
         truncated=bool(cut),
     )
     ends = [(p, r, m, int(n)) for p, r, m, n in endpoints.rows]
-    return Aggregated(agg, cells, ends, warnings)
+    halves_rows = [(int(b), int(n), int(a), int(c), int(u)) for b, n, a, c, u in halves.rows]
+    return Aggregated(agg, cells, ends, warnings, halves_rows)
 
 
 def _stand_in(i: int, net: Any, ti: Any, ts: int) -> Event:
@@ -290,9 +318,50 @@ def burst_ranges(counts: dict[int, int], cfg: Any) -> list[tuple[int, int]]:
     return out
 
 
-def concurrency_ranges(halves: Iterable[tuple[int, int]], bucket_ms: int) -> list[tuple[int, int]]:
-    """The buckets with two IPs or more: `concurrent_ips` judges each one whole."""
-    return [(b, b + bucket_ms) for b, n in halves if n >= 2]
+def burst_threshold(counts: dict[int, int], cfg: Any) -> int:
+    """The fewest events in one `burst_window_s` window that `burst` flags, given the key's bucket counts:
+    relative to its rate once it has a baseline (the detection's own arithmetic), else the absolute one."""
+    import statistics
+
+    values = sorted(counts.values()) or [0]
+    median = statistics.median(values)
+    scale = max(1.4826 * statistics.median(abs(c - median) for c in values), 1.0)
+    if len(values) < cfg.burst_min_baseline_buckets:
+        return int(cfg.burst_absolute)
+    n = max(int(cfg.burst_min_events), math.ceil(median + cfg.burst_z * scale) - 2, 1)
+    while (n - median) / scale < cfg.burst_z:
+        n += 1
+    return n
+
+
+async def burst_candidates(
+    dd: DdsqlClient, key_id: str, window: Window, counts: dict[int, int], cfg: Any
+) -> tuple[list[tuple[int, int]], bool]:
+    """The time ranges whose every event `burst` must see, from one statement: with K the threshold, a
+    window starting at an event holds K events or more exactly when the event K − 1 places later is less
+    than a window later (`LEAD`). Each such start's window is fetched, so the detection counts every one
+    of them exactly; and whether the row limit cut the answer."""
+    k = burst_threshold(counts, cfg)
+    w_s = int(cfg.burst_window_s)
+    inner = audit_query(["ts", f"LEAD(ts, {k - 1}) OVER (ORDER BY ts) AS later"], [_TS], _filter(key_id))
+    r = await dd.query(
+        f"SELECT date_bin('{w_s} seconds', ts, TIMESTAMP '1970-01-01 00:00:00') AS b, min(ts) AS lo, "
+        f"max(ts) AS hi FROM ({inner}) AS s WHERE later < ts + INTERVAL '{w_s} seconds' GROUP BY b ORDER BY b",
+        window,
+        limit=ROW_LIMIT,
+    )
+    return [(int(lo), int(hi) + w_s * 1000) for _b, lo, hi in r.rows], r.truncated
+
+
+def concurrency_ranges(halves: Iterable[tuple[int, ...]], bucket_ms: int) -> list[tuple[int, int]]:
+    """The buckets where `concurrent_ips` could flag — two IPs or more, and (when the row says) two
+    networks, cities or user agents: several IPs of one network, city and client flag nothing. The
+    detection judges each one whole."""
+    out = []
+    for b, n, *more in halves:
+        if n >= 2 and (not more or max(more) >= 2):
+            out.append((b, b + bucket_ms))
+    return out
 
 
 def merge_ranges(ranges: Iterable[tuple[int, int]], window: Window) -> list[Window]:
@@ -592,8 +661,13 @@ __all__ = [
     "MAX_EVIDENCE_RANGES",
     "ROW_LIMIT",
     "EXACT_PAST_BUDGET",
+    "DELETION_PAGES",
+    "SAMPLE_PAGES",
     "bucket_counts",
+    "budget_pages",
+    "burst_candidates",
     "burst_ranges",
+    "burst_threshold",
     "concurrency_ranges",
     "classed_cells",
     "daily_cells",

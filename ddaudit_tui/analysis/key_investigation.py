@@ -39,6 +39,7 @@ from ddaudit_tui.analysis.baseline import FirstSeenResult
 from ddaudit_tui.analysis.detections.key_context import asn_key
 from ddaudit_tui.analysis.key_engine import (
     DEFAULT_MAX_PAGES,
+    DELETION_PAGES,
     EXACT_PAST_BUDGET,
     MAX_EVIDENCE_RANGES,
     MAX_NEW_VALUES,
@@ -46,7 +47,8 @@ from ddaudit_tui.analysis.key_engine import (
     Aggregated,
     aggregate_key,
     bucket_counts,
-    burst_ranges,
+    budget_pages,
+    burst_candidates,
     classed_cells,
     concurrency_ranges,
     count_key_events,
@@ -291,9 +293,18 @@ async def _evidence(
         skip.add("burst")
     bucket_ms = cfg.concurrency_bucket_s * 1000
     wanted: dict[str, list[Window]] = {
-        "burst": [] if cut else merge_ranges(burst_ranges(counts, cfg), window),
-        "concurrent_ips": merge_ranges(concurrency_ranges(agg.aggregates.ips_per_30min, bucket_ms), window),
+        "burst": [],
+        "concurrent_ips": merge_ranges(concurrency_ranges(agg.halves, bucket_ms), window),
     }
+    if not cut:
+        try:
+            starts, cut = await burst_candidates(dd, key, window, counts, cfg)
+            wanted["burst"] = merge_ranges(starts, window)
+        except DdsqlError as exc:
+            warnings.append(f"burst not evaluated: DDSQL burst candidates failed ({_one_line(exc)})")
+            cut = True
+        if cut:
+            skip.add("burst")
     ranges = merge_ranges(((w.start, w.end) for ws in wanted.values() for w in ws), window)
     if len(ranges) > MAX_EVIDENCE_RANGES:
         warnings.append(
@@ -427,7 +438,8 @@ async def _key_events(
         )
         return await page_within(source, query, window, opts.max_pages), None, None, "search"
     main, dels = await asyncio.gather(
-        page_within(source, query, window, opts.max_pages), source.fetch(deletions_query(key), window)
+        page_within(source, query, window, budget_pages(count.total, source.page_limit, opts.max_pages)),  # type: ignore[attr-defined]
+        page_within(source, deletions_query(key), window, DELETION_PAGES),
     )
     if not dels.complete:
         warnings.append("the key's deletions are incomplete: " + "; ".join(dels.warnings[:2]))

@@ -111,9 +111,10 @@ def test_auto_pages_when_the_budget_suffices_and_aggregates_past_it(items: list[
     assert report.origins == reference.origins
     assert report.endpoints == reference.endpoints
     assert (report.first_seen, report.last_seen) == (reference.first_seen, reference.last_seen)
-    # The flags that need events were computed on the events the budget allowed: partial, and it says so.
+    # Past the budget only the newest page is read (the timeline's); the flags that need every event in
+    # order are not evaluated: partial, and it says so.
     assert not report.complete
-    assert any("200 of 380 events" in w for w in report.warnings)
+    assert any("100 of 380 events" in w for w in report.warnings)
     # Deletions are fetched on their own: complete even past the budget.
     assert report.destructive == reference.destructive
 
@@ -161,7 +162,9 @@ def test_past_the_budget_the_flags_it_can_prove_are_identical_and_the_others_not
     fk = fake(items)
     report = lookup(fk, key, "ddsql", page_limit=100, max_pages=2)
     assert report.total_events == reference.total_events
-    assert f"200 of {reference.total_events:,} events" in " ".join(report.warnings)  # past the budget
+    assert f"100 of {reference.total_events:,} events" in " ".join(
+        report.warnings
+    )  # one page past the budget
     assert not report.complete
     want = [f for f in flag_view(reference) if f[0] in EXACT_PAST_BUDGET]
     assert flag_view(report) == want  # no flag from a partial view: no false alarm, none lost
@@ -196,3 +199,68 @@ def test_a_failing_ddsql_query_falls_back_like_a_refusal(items: list[dict], monk
     failed = [w for w in report.warnings if "DDSQL" in w]
     assert len(failed) == 1 and "still running" in failed[0] and "budget of 2 pages" in failed[0]
     assert not report.complete and report.total_events == 200
+
+
+# -- the demo's heavy key, on a smaller instance of the same generator (30k steady events: fast) ----------
+
+
+@pytest.fixture(scope="module")
+def heavy_items() -> list[dict]:
+    return generate(seed=7, events=3000, end_ms=END)
+
+
+def heavy_fake(items: list[dict]) -> FakeDatadog:
+    from ddaudit_tui.demo.heavy import HeavyKey
+
+    return fake(items, heavy=HeavyKey(7, END, events=30_000))
+
+
+HEAVY_FINDINGS = {
+    "burst",
+    "new_country",
+    "concurrent_ips",
+    "destructive_action",
+    "first_seen_ip",
+    "first_seen_asn",
+    "hosting_asn",
+}
+
+
+def test_the_heavy_key_gives_identical_reports_by_search_and_by_ddsql(heavy_items: list[dict]) -> None:
+    from ddaudit_tui.demo.heavy import HEAVY_KEY
+
+    searched = lookup(heavy_fake(heavy_items), HEAVY_KEY, "search")
+    by_ddsql = heavy_fake(heavy_items)
+    aggregated = lookup(by_ddsql, HEAVY_KEY, "ddsql")
+    assert ddsql_requests(by_ddsql) > 0
+    assert searched.total_events == aggregated.total_events > 30_000
+    assert (aggregated.first_seen, aggregated.last_seen) == (searched.first_seen, searched.last_seen)
+    assert aggregated.origins == searched.origins
+    assert aggregated.endpoints == searched.endpoints
+    assert aggregated.routes == searched.routes
+    assert flag_view(aggregated) == flag_view(searched)
+    assert aggregated.verdict == searched.verdict
+    assert aggregated.destructive == searched.destructive
+    assert searched.complete and aggregated.complete
+    assert HEAVY_FINDINGS <= {f.signal for f in searched.flags}
+
+
+def test_past_the_budget_the_heavy_keys_findings_are_all_found(heavy_items: list[dict]) -> None:
+    from ddaudit_tui.demo.heavy import HEAVY_KEY
+
+    reference = lookup(heavy_fake(heavy_items), HEAVY_KEY, "search")
+    fk = heavy_fake(heavy_items)
+    report = lookup(fk, HEAVY_KEY, "auto", max_pages=5)  # 33 pages of 1,000: past the budget
+    assert report.engine == "ddsql" and not report.complete
+    assert report.total_events == reference.total_events
+    assert report.origins == reference.origins and report.endpoints == reference.endpoints
+    want = [f for f in flag_view(reference) if f[0] in EXACT_PAST_BUDGET]
+    assert flag_view(report) == want
+    assert HEAVY_FINDINGS <= {f[0] for f in want}
+    # Aggregates, not pages: one page of the key's own events, whatever their number.
+    own = [
+        r
+        for r in fk.requests
+        if r.path.endswith("/search") and r.json()["filter"]["query"] == f"@metadata.api_key.id:{HEAVY_KEY}"
+    ]
+    assert len(own) == 1

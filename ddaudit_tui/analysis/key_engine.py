@@ -496,22 +496,37 @@ MAX_NEW_VALUES = 20  # first-seen values whose first events are fetched (one sta
 async def daily_cells(
     dd: DdsqlClient, key_id: str, window: Window
 ) -> tuple[list[tuple[Event, int, int, int]], bool]:
-    """The origins group-by per UTC day: (stand-in event, events, first, last) per network group and day;
-    and whether the row limit cut it. `first_seen` needs when each value was used, to the day."""
+    """The key's use per IP, network and UTC day: (stand-in event, events, first, last) per group; and
+    whether the row limit cut it. `first_seen` needs when each value was used, to the day, and reads only
+    the IP and the network (number, else name) of each group: grouped by those scalars, not by the whole
+    `@network.client` object, the statement sorts a few bytes per event instead of a kilobyte."""
     r = await dd.query(
         audit_query(
-            ["net", "ti", "date_trunc('day', ts) AS d", "count(*) AS n", "min(ts) AS lo", "max(ts) AS hi"],
-            [_NET, _TI, _TS],
+            [
+                "ip",
+                "asn",
+                "asn_name",
+                "date_trunc('day', ts) AS d",
+                "count(*) AS n",
+                "min(ts) AS lo",
+                "max(ts) AS hi",
+            ],
+            [_IP, _ASN, _ASN_NAME, _TS],
             _filter(key_id),
-            group_by=["net", "ti", "d"],
+            group_by=["ip", "asn", "asn_name", "d"],
         ),
         window,
         limit=ROW_LIMIT,
     )
-    return [
-        (_stand_in(i, net, ti, lo), int(n), int(lo), int(hi))
-        for i, (net, ti, _d, n, lo, hi) in enumerate(r.rows)
-    ], r.truncated
+    out = []
+    for i, (ip, asn, name, _d, n, lo, hi) in enumerate(r.rows):
+        net: dict[str, Any] = {}
+        if ip is not None:
+            net["ip"] = ip
+        if asn is not None or name is not None:
+            net["geoip"] = {"as": {k: v for k, v in (("number", asn), ("name", name)) if v is not None}}
+        out.append((_stand_in(i, net, None, lo), int(n), int(lo), int(hi)))
+    return out, r.truncated
 
 
 def first_seen_from_days(

@@ -304,8 +304,13 @@ class _Run:
         self.store, self.start, self.end, self.now_ms = store, start, end, now_ms
         self.db = sqlite3.connect(":memory:", uri=True)  # uri: the heavy key's rows are attached by URI
         self._heavy_attached = False
+        self._in_time_order = False  # the statement orders rows (ORDER BY, a window) and groups none
         # PostgreSQL's LIKE is case-sensitive, SQLite's is not unless asked (ILIKE is transpiled apart).
         self.db.execute("PRAGMA case_sensitive_like = ON")
+        # Sorts in memory, up to ~256 MB, before spilling to temporary files (the heavy key's group-bys
+        # sort a million rows).
+        self.db.execute("PRAGMA temp_store = MEMORY")
+        self.db.execute("PRAGMA cache_size = -262144")
         self.declared: dict[str, str] = {}  # output name -> DDSQL type, from every AS list
 
     def execute(self, sql: str, row_limit: int) -> tuple[list[dict[str, Any]], bool]:
@@ -313,6 +318,7 @@ class _Run:
             tree = self._parse(sql)
             sources = self._replace_tables(tree)
             names, types = self._projection(tree)
+            self._in_time_order = _reads_in_order(tree)
             for source in sources:
                 self._materialise(source)
             lowered = self._lower_time(tree)
@@ -557,8 +563,17 @@ class _Run:
             else:  # rare: a per-event value in another type, built from the event itself
                 exprs.append(f"heavy_cell(r.ts, {_sql_text(f)}, {_sql_text(typ)})")
         names = ", ".join(_quote(n) for n in source.names)
+        # The join order is the plan (SQLite keeps a CROSS JOIN's order). Templates first: each one's rows
+        # through the covering (tmpl, ts) index, and a GROUP BY on template columns reads them in the
+        # index's order, with no sort of a million rows. Rows first (in time order) for a statement that
+        # orders rows without grouping them: `ORDER BY ts … LIMIT` then stops after its first rows.
+        joined = (
+            f"heavy.rows AS r CROSS JOIN {t}_t AS t ON t.tmpl = r.tmpl"
+            if self._in_time_order
+            else f"{t}_t AS t CROSS JOIN heavy.rows AS r ON r.tmpl = t.tmpl"
+        )
         body = (
-            f"SELECT {', '.join(exprs)} FROM {t}_t AS t CROSS JOIN heavy.rows AS r ON r.tmpl = t.tmpl "
+            f"SELECT {', '.join(exprs)} FROM {joined} "
             f"WHERE r.ts >= {int(source.start)} AND r.ts < {int(source.end)}"
         )
         if events:
@@ -689,6 +704,13 @@ def _ident(node: exp.Expression) -> str:
     if isinstance(node, exp.Identifier):
         return node.this if node.quoted else node.this.lower()
     return node.name.lower()
+
+
+def _reads_in_order(tree: Any) -> bool:
+    """Whether a statement orders its rows (ORDER BY, or a window function) and groups none of them."""
+    if any(isinstance(n, exp.Group) for n in tree.find_all(exp.Group)):
+        return False
+    return any(True for _ in tree.find_all(exp.Order)) or any(True for _ in tree.find_all(exp.Window))
 
 
 def _sql_text(text: str) -> str:

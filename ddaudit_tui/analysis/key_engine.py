@@ -16,6 +16,7 @@ classes are read exactly as from a paged event. Pure of Textual; I/O only throug
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -44,6 +45,7 @@ from ddaudit_tui.sources.ddsql_sql import AuditColumn, audit_query, filter_term
 from ddaudit_tui.timeutil import Window, iso
 
 ENGINES = ("auto", "search", "ddsql")
+BUCKET_S = 300  # the aggregates' finest time bucket: `burst`'s default window, and a divisor of an hour
 DEFAULT_MAX_PAGES = 50
 ROW_LIMIT = 10_000  # DDSQL's maximum (ddsql-api.md §3.1 [V])
 
@@ -137,16 +139,20 @@ class Aggregated:
     origin_cells: list[OriginCell]
     endpoint_cells: list[tuple[str | None, str | None, str | None, int]]  # path, route, method, count
     warnings: list[str] = field(default_factory=list)
-    # Per 30-minute bucket: (start, IPs, networks, cities, user agents), distinct counts over every event;
-    # `concurrency_ranges` fetches only the buckets where `concurrent_ips` could flag.
-    halves: list[tuple[int, int, int, int, int]] = field(default_factory=list)
+    # Per 30-minute bucket: (start, distinct IPs, 2 when its events differ in network, city or user agent
+    # else 1), over every event; `concurrency_ranges` fetches only the buckets where `concurrent_ips` could
+    # flag.
+    halves: list[tuple[int, int, int]] = field(default_factory=list)
+    # Events per `BUCKET_S` bucket over every event: (bucket seconds, bucket number → events, cut).
+    buckets: tuple[int, dict[int, int], bool] | None = None
 
 
 async def aggregate_key(dd: DdsqlClient, key_id: str, window: Window, count: Count) -> Aggregated:
     """The key's group-bys in DDSQL: four queries whatever the number of events."""
     before = dd.requests
     flt = _filter(key_id)
-    origins = await dd.query(
+    # The four statements are independent: sent together, their round trips overlap.
+    origins_q = dd.query(
         audit_query(
             ["net", "ti", "count(*) AS n", "min(ts) AS lo", "max(ts) AS hi"],
             [_NET, _TI, _TS],
@@ -157,7 +163,7 @@ async def aggregate_key(dd: DdsqlClient, key_id: str, window: Window, count: Cou
         window,
         limit=ROW_LIMIT,
     )
-    endpoints = await dd.query(
+    endpoints_q = dd.query(
         audit_query(
             ["path", "route", "method", "count(*) AS n"],
             [_PATH, _ROUTE, _METHOD],
@@ -168,22 +174,24 @@ async def aggregate_key(dd: DdsqlClient, key_id: str, window: Window, count: Cou
         window,
         limit=ROW_LIMIT,
     )
-    hours = await dd.query(
-        audit_query(
-            ["date_trunc('hour', ts) AS h", "count(*) AS n"], [_TS], flt, group_by=["h"], order_by=["h"]
-        ),
-        window,
-        limit=ROW_LIMIT,
-    )
-    halves = await dd.query(
+    # Events per 5 minutes (what `burst` counts, reused past the budget) also give the events per hour.
+    buckets_q = bucket_counts(dd, key_id, window, BUCKET_S)
+    halves_q = dd.query(
         audit_query(
             [
                 "date_bin('30 minutes', ts, TIMESTAMP '1970-01-01 00:00:00') AS b",
                 "count(DISTINCT ip) AS n",
-                # As `concurrent_ips` keys networks (number, else name), or finer: never fewer distinct ones.
-                "count(DISTINCT COALESCE(asn, '') || '/' || COALESCE(asn_name, '')) AS nets",
-                "count(DISTINCT city) AS cities",
-                "count(DISTINCT ua) AS uas",
+                # Two networks, cities or user agents in a bucket show as a smallest and a largest value
+                # that differ (networks compared as number and name, as finely as `concurrent_ips` keys them
+                # or finer): streaming aggregates, no second DISTINCT.
+                "min(COALESCE(asn, '')) AS a0",
+                "max(COALESCE(asn, '')) AS a1",
+                "min(COALESCE(asn_name, '')) AS m0",
+                "max(COALESCE(asn_name, '')) AS m1",
+                "min(city) AS c0",
+                "max(city) AS c1",
+                "min(ua) AS u0",
+                "max(ua) AS u1",
             ],
             [_TS, _IP, _ASN, _ASN_NAME, _CITY, _UA],
             flt,
@@ -193,6 +201,13 @@ async def aggregate_key(dd: DdsqlClient, key_id: str, window: Window, count: Cou
         window,
         limit=ROW_LIMIT,
     )
+    origins, endpoints, (buckets, buckets_cut), halves = await asyncio.gather(
+        origins_q, endpoints_q, buckets_q, halves_q
+    )
+    per_hour: dict[int, int] = {}
+    for b, n in buckets.items():
+        h = b * BUCKET_S * 1000 // 3_600_000 * 3_600_000
+        per_hour[h] = per_hour.get(h, 0) + n
     cells = [
         OriginCell(_stand_in(i, net, ti, lo), int(n), int(lo), int(hi))
         for i, (net, ti, n, lo, hi) in enumerate(origins.rows)
@@ -209,17 +224,16 @@ async def aggregate_key(dd: DdsqlClient, key_id: str, window: Window, count: Cou
     results = {
         "origins": origins,
         "endpoints": endpoints,
-        "hourly counts": hours,
         "30-minute buckets": halves,
     }
-    cut = [name for name, r in results.items() if r.truncated]
+    cut = [name for name, r in results.items() if r.truncated] + (["5-minute counts"] if buckets_cut else [])
     warnings = [f"DDSQL: the {name} group-by reached its row limit ({ROW_LIMIT:,}): partial" for name in cut]
     warnings += [f"DDSQL {name}: {w}" for name, r in results.items() for w in r.warnings]
     agg = KeyAggregates(
         total=count.total,
         first_seen=count.first_seen,
         last_seen=count.last_seen,
-        per_hour=tuple((int(h), int(n)) for h, n in hours.rows),
+        per_hour=tuple(sorted(per_hour.items())),
         ips_per_30min=tuple((int(b), int(n)) for b, n, *_ in halves.rows),
         first_seen_ip=dict(sorted(fs_ip.items())),
         first_seen_asn=dict(sorted(fs_asn.items())),
@@ -227,8 +241,11 @@ async def aggregate_key(dd: DdsqlClient, key_id: str, window: Window, count: Cou
         truncated=bool(cut),
     )
     ends = [(p, r, m, int(n)) for p, r, m, n in endpoints.rows]
-    halves_rows = [(int(b), int(n), int(a), int(c), int(u)) for b, n, a, c, u in halves.rows]
-    return Aggregated(agg, cells, ends, warnings, halves_rows)
+    halves_rows = [
+        (int(b), int(n), 2 if (a0, m0, c0, u0) != (a1, m1, c1, u1) else 1)
+        for b, n, a0, a1, m0, m1, c0, c1, u0, u1 in halves.rows
+    ]
+    return Aggregated(agg, cells, ends, warnings, halves_rows, (BUCKET_S, buckets, buckets_cut))
 
 
 def _stand_in(i: int, net: Any, ti: Any, ts: int) -> Event:
@@ -273,11 +290,15 @@ async def bucket_counts(
     event, in 30-day chunks; and whether a chunk was cut at the row limit."""
     size = bucket_s * 1000
     counts: dict[int, int] = {}
-    truncated = False
+    chunks = []
     lo = window.start
     while lo < window.end:
         hi = min(window.end, (lo // size) * size + max(size, CHUNK_MS // size * size))
-        r = await dd.query(
+        chunks.append(Window(lo, hi))
+        lo = hi
+
+    async def chunk(w: Window) -> Any:
+        return await dd.query(
             audit_query(
                 [
                     f"date_bin('{int(bucket_s)} seconds', ts, TIMESTAMP '1970-01-01 00:00:00') AS b",
@@ -287,14 +308,15 @@ async def bucket_counts(
                 _filter(key_id),
                 group_by=["b"],
             ),
-            Window(lo, hi),
+            w,
             limit=ROW_LIMIT,
         )
-        truncated = truncated or r.truncated
+
+    results = await asyncio.gather(*(chunk(w) for w in chunks))  # independent: their round trips overlap
+    for r in results:
         for b, n in r.rows:
             counts[int(b) // size] = counts.get(int(b) // size, 0) + int(n)
-        lo = hi
-    return counts, truncated
+    return counts, any(r.truncated for r in results)
 
 
 def burst_ranges(counts: dict[int, int], cfg: Any) -> list[tuple[int, int]]:
@@ -355,7 +377,7 @@ async def burst_candidates(
 
 def concurrency_ranges(halves: Iterable[tuple[int, ...]], bucket_ms: int) -> list[tuple[int, int]]:
     """The buckets where `concurrent_ips` could flag — two IPs or more, and (when the row says) two
-    networks, cities or user agents: several IPs of one network, city and client flag nothing. The
+    network/city/user-agent combinations: several IPs of one network, city and client flag nothing. The
     detection judges each one whole."""
     out = []
     for b, n, *more in halves:
@@ -513,7 +535,7 @@ async def daily_cells(
             ],
             [_IP, _ASN, _ASN_NAME, _TS],
             _filter(key_id),
-            group_by=["ip", "asn", "asn_name", "d"],
+            group_by=["d", "ip", "asn", "asn_name"],  # the day first: cheaper to sort on
         ),
         window,
         limit=ROW_LIMIT,

@@ -285,7 +285,10 @@ async def _evidence(
     dd = DdsqlClient(source)  # type: ignore[arg-type]  # the aggregate engine runs on a DatadogClient only
     out: list[Event] = []
     try:
-        counts, cut = await bucket_counts(dd, key, window, cfg.burst_window_s)
+        if agg.buckets is not None and agg.buckets[0] == cfg.burst_window_s:
+            counts, cut = agg.buckets[1], agg.buckets[2]  # counted with the aggregates
+        else:
+            counts, cut = await bucket_counts(dd, key, window, cfg.burst_window_s)
     except DdsqlError as exc:
         warnings.append(f"burst not evaluated: DDSQL bucket counts failed ({_one_line(exc)})")
         counts, cut = {}, True

@@ -572,6 +572,8 @@ class _Run:
             if self._in_time_order
             else f"{t}_t AS t CROSS JOIN heavy.rows AS r ON r.tmpl = t.tmpl"
         )
+        if not fixed and len(wanted) == len(reps):
+            joined = "heavy.rows AS r"  # every row, no template column: the rows alone
         body = (
             f"SELECT {', '.join(exprs)} FROM {joined} "
             f"WHERE r.ts >= {int(source.start)} AND r.ts < {int(source.end)}"

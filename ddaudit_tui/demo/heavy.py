@@ -350,10 +350,11 @@ class HeavyKey:
 
     def attach(self, db: sqlite3.Connection, schema: str = "heavy") -> None:
         """Attach the heavy rows (`rows(ts INTEGER PRIMARY KEY, tmpl, id)`), loaded on first use."""
-        self._load()
+        self.load()
         db.execute(f"ATTACH DATABASE ? AS {schema}", (self._uri,))
 
-    def _load(self) -> None:
+    def load(self) -> None:
+        """The rows into SQLite (once): done by the first DDSQL statement that reads them."""
         with self._lock:
             if self._db is not None:
                 return

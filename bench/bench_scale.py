@@ -40,7 +40,7 @@ from ddaudit_tui.demo.fake_datadog import FakeDatadog
 from ddaudit_tui.demo.fake_ddsql import DdsqlConfig
 from ddaudit_tui.demo.loopback import start_loopback
 t0 = time.perf_counter()
-fake = FakeDatadog.from_demo(seed=7, end_ms={end}, latency_s={latency}, clock=lambda: {end} / 1000,
+fake = FakeDatadog.from_demo(seed=7, end_ms={end}, latency_s={latency},
                              ddsql=DdsqlConfig(running_polls={polls}))
 fake.events  # the org decoded, as a search server has its index
 org_s = time.perf_counter() - t0

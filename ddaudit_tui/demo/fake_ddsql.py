@@ -567,9 +567,12 @@ class _Run:
         # through the covering (tmpl, ts) index, and a GROUP BY on template columns reads them in the
         # index's order, with no sort of a million rows. Rows first (in time order) for a statement that
         # orders rows without grouping them: `ORDER BY ts … LIMIT` then stops after its first rows.
+        # Templates first too when they hold few rows: sorting those is cheaper than scanning every row.
+        counts = heavy.template_counts()
+        few = sum(counts[k] for k in wanted) <= 100_000
         joined = (
             f"heavy.rows AS r CROSS JOIN {t}_t AS t ON t.tmpl = r.tmpl"
-            if self._in_time_order
+            if self._in_time_order and not few
             else f"{t}_t AS t CROSS JOIN heavy.rows AS r ON r.tmpl = t.tmpl"
         )
         if not fixed and len(wanted) == len(reps):

@@ -149,6 +149,7 @@ class HeavyKey:
         self.tmpl: array[int] | None = None
         self._ids = b""
         self._reps: list[Event] | None = None
+        self._counts: list[int] | None = None
         self._db: sqlite3.Connection | None = None
         self._uri = f"file:ddaudit-heavy-{id(self):x}?mode=memory&cache=shared"
         self.burst_at = 0  # the findings' times, known once built
@@ -301,6 +302,16 @@ class HeavyKey:
         """Rows with a time in [start, end)."""
         self.ensure()
         return range(bisect.bisect_left(self.ts, start), bisect.bisect_left(self.ts, end))  # type: ignore[arg-type]
+
+    def template_counts(self) -> list[int]:
+        """Rows per template (counted once)."""
+        if self._counts is None:
+            self.ensure()
+            counts = [0] * len(self.templates)
+            for k in self.tmpl:  # type: ignore[union-attr]
+                counts[k] += 1
+            self._counts = counts
+        return self._counts
 
     def representatives(self) -> list[Event]:
         """One event per template (any time, any id): what a filter is judged on."""

@@ -687,6 +687,10 @@ async def page_within(client: Any, query: str, window: Window, max_pages: int) -
             break
         if pages >= max_pages:
             complete = False
+            # Said, so that the answer's partial line names why (not "some events could not be fetched").
+            warnings.append(
+                f"the newest {len(events):,} events only ({pages:,} page{'s' if pages != 1 else ''})"
+            )
             break
     return FetchResult(
         events=events, window=window, query=query, pages=pages, complete=complete, warnings=warnings

@@ -278,6 +278,7 @@ EXACT_PAST_BUDGET = frozenset(
         "hosting_asn",
         "first_seen_ip",
         "first_seen_asn",
+        "off_hours",
     }
 )
 CHUNK_MS = 30 * 86_400_000  # 30 days of 5-minute buckets: 8,640 rows, under the 10,000-row limit
@@ -512,6 +513,43 @@ def fs_asn_from_cells(cells: Iterable[OriginCell], learning_ms: int) -> FirstSee
 
 
 DAY_MS = 86_400_000
+_TZ = AuditColumn("@network.client.geoip.timezone", "tz")
+
+
+async def zone_days(
+    dd: DdsqlClient, key_id: str, window: Window, cells: Iterable[OriginCell], lists: AsnLists | None = None
+) -> dict[str, set[int]] | None:
+    """Per geoip time zone, the UTC days the key was used from a network that does not anonymise (what
+    `off_hours` takes the home zone from); None when the row limit cut it, or when an IP's origins
+    groups disagree on whether it anonymises (its days could not be told apart)."""
+    anonymising: dict[str, set[bool]] = defaultdict(set)
+    for e, cls, *_ in classed_cells(cells, lists):
+        if e.client_ip:
+            anonymising[e.client_ip].add(cls.anonymising)
+    r = await dd.query(
+        audit_query(
+            ["tz", "date_trunc('day', ts) AS d", "ip", "count(*) AS n"],
+            [_TZ, _TS, _IP],
+            _filter(key_id),
+            group_by=["tz", "d", "ip"],
+        ),
+        window,
+        limit=ROW_LIMIT,
+    )
+    if r.truncated:
+        return None
+    days: dict[str, set[int]] = defaultdict(set)
+    for tz, d, ip, _n in r.rows:
+        if not tz:
+            continue
+        seen = anonymising.get(ip, {False}) if ip else {False}
+        if len(seen) > 1:
+            return None
+        if not next(iter(seen)):
+            days[tz].add(int(d) // DAY_MS)
+    return dict(days)
+
+
 MAX_NEW_VALUES = 20  # first-seen values whose first events are fetched (one statement each)
 
 

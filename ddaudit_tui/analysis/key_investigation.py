@@ -37,6 +37,7 @@ import msgspec
 
 from ddaudit_tui.analysis.baseline import FirstSeenResult
 from ddaudit_tui.analysis.detections.key_context import asn_key
+from ddaudit_tui.analysis.detections.off_hours import off_bucket_starts
 from ddaudit_tui.analysis.key_engine import (
     DEFAULT_MAX_PAGES,
     DELETION_PAGES,
@@ -65,6 +66,7 @@ from ddaudit_tui.analysis.key_engine import (
     pages_needed,
     supports_ddsql,
     validate_engine,
+    zone_days,
 )
 from ddaudit_tui.analysis.keys import (
     NO_COUNTRY_BASELINE,
@@ -190,6 +192,7 @@ async def investigate_key(
         skip: frozenset[str] = frozenset()
         cells = None
         fs_asn = fs_ip = None
+        hour_counts = None
         if agg is not None:
             grouped = (
                 origins_from_cells(agg.origin_cells, baseline),
@@ -201,7 +204,7 @@ async def investigate_key(
                 not main.complete
             ):  # past the budget: exact inputs and bounded evidence for the flags that allow it
                 cells = classed_cells(agg.origin_cells)
-                extra, burst_counts, skip, fs_asn, fs_ip = await _evidence(
+                extra, burst_counts, skip, fs_asn, fs_ip, hour_counts = await _evidence(
                     source, key, window, config or KeyAnalysisConfig(), opts, agg, grouped[0], warnings
                 )
                 events = events + extra
@@ -227,6 +230,7 @@ async def investigate_key(
         skip_signals=skip,
         origin_cells=cells,
         fs_asn=fs_asn,
+        hour_counts=hour_counts,
         fs_ip=fs_ip,
     )
     report.complete = complete
@@ -274,7 +278,14 @@ async def _evidence(
     agg: Aggregated,
     origins: list[Any],
     warnings: list[str],
-) -> tuple[list[Event], dict[int, int] | None, frozenset[str], FirstSeenResult, FirstSeenResult | None]:
+) -> tuple[
+    list[Event],
+    dict[int, int] | None,
+    frozenset[str],
+    FirstSeenResult,
+    FirstSeenResult | None,
+    tuple[dict[int, int], dict[str, set[int]]] | None,
+]:
     """Past the budget: the events the exact flags must see, as DDSQL rows (one query for the candidate
     burst intervals and the 30-minute buckets with two IPs or more, one per new country for its first
     `max_evidence` events). Returns (events, burst counts, detections to skip)."""
@@ -299,6 +310,20 @@ async def _evidence(
         "burst": [],
         "concurrent_ips": merge_ranges(concurrency_ranges(agg.halves, bucket_ms), window),
     }
+    hours: tuple[dict[int, int], dict[str, set[int]]] | None = None
+    size = cfg.burst_window_s * 1000
+    if not cut and (15 * 60_000) % size == 0:  # each bucket inside one local quarter-hour: one slot, one day
+        try:
+            days = await zone_days(dd, key, window, agg.origin_cells)
+        except DdsqlError as exc:
+            warnings.append(f"off_hours not evaluated: {_one_line(exc)}")
+            days = None
+        if days is not None:
+            hours = ({b * size: n for b, n in counts.items()}, days)
+            starts_off = off_bucket_starts(cfg, hours[0], days, size)
+            wanted["off_hours"] = merge_ranges(((b, b + size) for b in starts_off), window)
+    if hours is None:
+        skip.add("off_hours")
     if not cut:
         try:
             starts, cut = await burst_candidates(dd, key, window, counts, cfg)
@@ -311,22 +336,22 @@ async def _evidence(
     ranges = merge_ranges(((w.start, w.end) for ws in wanted.values() for w in ws), window)
     if len(ranges) > MAX_EVIDENCE_RANGES:
         warnings.append(
-            f"burst and concurrent_ips not evaluated: {len(ranges):,} candidate intervals (at most "
+            f"burst, concurrent_ips and off_hours not evaluated: {len(ranges):,} candidate intervals (at most "
             f"{MAX_EVIDENCE_RANGES} are fetched)"
         )
-        skip |= {"burst", "concurrent_ips"}
+        skip |= {"burst", "concurrent_ips", "off_hours"}
     elif ranges:
         try:
             got, truncated = await evidence_rows(dd, key, window, ranges=ranges)
             out += got
             if truncated:
-                skip |= {"burst", "concurrent_ips"}
+                skip |= {"burst", "concurrent_ips", "off_hours"}
                 warnings.append(
-                    f"burst and concurrent_ips not evaluated: their intervals hold over {ROW_LIMIT:,} events"
+                    f"burst, concurrent_ips and off_hours not evaluated: their intervals hold over {ROW_LIMIT:,} events"
                 )
         except DdsqlError as exc:
-            skip |= {"burst", "concurrent_ips"}
-            warnings.append(f"burst and concurrent_ips not evaluated: {_one_line(exc)}")
+            skip |= {"burst", "concurrent_ips", "off_hours"}
+            warnings.append(f"burst, concurrent_ips and off_hours not evaluated: {_one_line(exc)}")
     for ips in non_eyeball_networks(agg.origin_cells):
         try:
             got, _ = await evidence_rows(dd, key, window, ips=ips, limit=cfg.max_evidence)
@@ -345,7 +370,8 @@ async def _evidence(
                     f"new_country not evaluated: evidence for {o.country} failed ({_one_line(exc)})"
                 )
     fs_asn, fs_ip = await _first_seen(dd, key, window, cfg, agg, skip, warnings, out)
-    return out, (counts if "burst" not in skip else None), frozenset(skip), fs_asn, fs_ip
+    hours = hours if "off_hours" not in skip else None
+    return out, (counts if "burst" not in skip else None), frozenset(skip), fs_asn, fs_ip, hours
 
 
 async def _first_seen(

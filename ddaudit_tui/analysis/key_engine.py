@@ -516,37 +516,25 @@ DAY_MS = 86_400_000
 _TZ = AuditColumn("@network.client.geoip.timezone", "tz")
 
 
-async def zone_days(
-    dd: DdsqlClient, key_id: str, window: Window, cells: Iterable[OriginCell], lists: AsnLists | None = None
+def zone_days(
+    rows: Iterable[tuple[Event, int, int, int]], cells: Iterable[OriginCell], lists: AsnLists | None = None
 ) -> dict[str, set[int]] | None:
     """Per geoip time zone, the UTC days the key was used from a network that does not anonymise (what
-    `off_hours` takes the home zone from); None when the row limit cut it, or when an IP's origins
-    groups disagree on whether it anonymises (its days could not be told apart)."""
+    `off_hours` takes the home zone from), from `daily_cells`; None when an IP's origins groups disagree
+    on whether it anonymises (its days could not be told apart)."""
     anonymising: dict[str, set[bool]] = defaultdict(set)
     for e, cls, *_ in classed_cells(cells, lists):
         if e.client_ip:
             anonymising[e.client_ip].add(cls.anonymising)
-    r = await dd.query(
-        audit_query(
-            ["tz", "date_trunc('day', ts) AS d", "ip", "count(*) AS n"],
-            [_TZ, _TS, _IP],
-            _filter(key_id),
-            group_by=["tz", "d", "ip"],
-        ),
-        window,
-        limit=ROW_LIMIT,
-    )
-    if r.truncated:
-        return None
     days: dict[str, set[int]] = defaultdict(set)
-    for tz, d, ip, _n in r.rows:
-        if not tz:
+    for e, _n, lo, _hi in rows:
+        if not e.geo_timezone:
             continue
-        seen = anonymising.get(ip, {False}) if ip else {False}
+        seen = anonymising.get(e.client_ip, {False}) if e.client_ip else {False}
         if len(seen) > 1:
             return None
         if not next(iter(seen)):
-            days[tz].add(int(d) // DAY_MS)
+            days[e.geo_timezone].add(lo // DAY_MS)
     return dict(days)
 
 
@@ -566,25 +554,31 @@ async def daily_cells(
                 "ip",
                 "asn",
                 "asn_name",
+                "tz",
                 "date_trunc('day', ts) AS d",
                 "count(*) AS n",
                 "min(ts) AS lo",
                 "max(ts) AS hi",
             ],
-            [_IP, _ASN, _ASN_NAME, _TS],
+            [_IP, _ASN, _ASN_NAME, _TZ, _TS],
             _filter(key_id),
-            group_by=["d", "ip", "asn", "asn_name"],  # the day first: cheaper to sort on
+            group_by=["d", "ip", "asn", "asn_name", "tz"],  # the day first: cheaper to sort on
         ),
         window,
         limit=ROW_LIMIT,
     )
     out = []
-    for i, (ip, asn, name, _d, n, lo, hi) in enumerate(r.rows):
+    for i, (ip, asn, name, tz, _d, n, lo, hi) in enumerate(r.rows):
         net: dict[str, Any] = {}
         if ip is not None:
             net["ip"] = ip
+        geo: dict[str, Any] = {}
         if asn is not None or name is not None:
-            net["geoip"] = {"as": {k: v for k, v in (("number", asn), ("name", name)) if v is not None}}
+            geo["as"] = {k: v for k, v in (("number", asn), ("name", name)) if v is not None}
+        if tz is not None:
+            geo["timezone"] = tz  # `off_hours` takes the home zone from the days per zone
+        if geo:
+            net["geoip"] = geo
         out.append((_stand_in(i, net, None, lo), int(n), int(lo), int(hi)))
     return out, r.truncated
 

@@ -312,12 +312,14 @@ async def _evidence(
     }
     hours: tuple[dict[int, int], dict[str, set[int]]] | None = None
     size = cfg.burst_window_s * 1000
-    if not cut and (15 * 60_000) % size == 0:  # each bucket inside one local quarter-hour: one slot, one day
-        try:
-            days = await zone_days(dd, key, window, agg.origin_cells)
-        except DdsqlError as exc:
-            warnings.append(f"off_hours not evaluated: {_one_line(exc)}")
-            days = None
+    daily: tuple[list[Any], bool] | None = None
+    try:  # first_seen reads these too; off_hours the days per zone
+        daily = await daily_cells(dd, key, window)
+    except DdsqlError as exc:
+        warnings.append(f"off_hours not evaluated: {_one_line(exc)}")
+    if not cut and daily is not None and not daily[1] and (15 * 60_000) % size == 0:
+        # each bucket inside one local quarter-hour: one slot, one day
+        days = zone_days(daily[0], agg.origin_cells)
         if days is not None:
             hours = ({b * size: n for b, n in counts.items()}, days)
             starts_off = off_bucket_starts(cfg, hours[0], days, size)
@@ -369,7 +371,7 @@ async def _evidence(
                 warnings.append(
                     f"new_country not evaluated: evidence for {o.country} failed ({_one_line(exc)})"
                 )
-    fs_asn, fs_ip = await _first_seen(dd, key, window, cfg, agg, skip, warnings, out)
+    fs_asn, fs_ip = await _first_seen(dd, key, window, cfg, agg, skip, warnings, out, daily)
     hours = hours if "off_hours" not in skip else None
     return out, (counts if "burst" not in skip else None), frozenset(skip), fs_asn, fs_ip, hours
 
@@ -383,6 +385,7 @@ async def _first_seen(
     skip: set[str],
     warnings: list[str],
     out: list[Event],
+    daily: tuple[list[Any], bool] | None = None,
 ) -> tuple[FirstSeenResult, FirstSeenResult | None]:
     """First-seen networks and IPs from the origins group-by per day, each new value's first events
     fetched as DDSQL rows (into `out`). Falls back to the network baseline alone, the two flags skipped."""
@@ -395,7 +398,7 @@ async def _first_seen(
         skip |= {"first_seen_ip", "first_seen_asn"}
         return fallback, None
     try:
-        rows, cut = await daily_cells(dd, key, window)
+        rows, cut = daily if daily is not None else await daily_cells(dd, key, window)
     except DdsqlError as exc:
         warnings.append(f"first_seen_ip and first_seen_asn not evaluated: {_one_line(exc)}")
         skip |= {"first_seen_ip", "first_seen_asn"}

@@ -16,6 +16,7 @@ classes are read exactly as from a paged event. Pure of Textual; I/O only throug
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -44,6 +45,7 @@ from ddaudit_tui.sources.ddsql_sql import AuditColumn, audit_query, filter_term
 from ddaudit_tui.timeutil import Window, iso
 
 ENGINES = ("auto", "search", "ddsql")
+BUCKET_S = 300  # the aggregates' finest time bucket: `burst`'s default window, and a divisor of an hour
 DEFAULT_MAX_PAGES = 50
 ROW_LIMIT = 10_000  # DDSQL's maximum (ddsql-api.md §3.1 [V])
 
@@ -54,6 +56,10 @@ _TI = AuditColumn("@threat_intel", "ti", "JSON")
 _PATH = AuditColumn("@http.url_details.path", "path")
 _ROUTE = AuditColumn("@route.path", "route")
 _METHOD = AuditColumn("@http.method", "method")
+_ASN = AuditColumn("@network.client.geoip.as.number", "asn")
+_ASN_NAME = AuditColumn("@network.client.geoip.as.name", "asn_name")
+_CITY = AuditColumn("@network.client.geoip.city.name", "city")
+_UA = AuditColumn("@http.useragent", "ua")
 
 if TYPE_CHECKING:  # the client (and httpx) load when a DDSQL query is sent, not with the pane
     from ddaudit_tui.sources.ddsql import DdsqlClient
@@ -106,6 +112,19 @@ def pages_needed(total: int, page_limit: int) -> int:
     return math.ceil(total / page_limit) if total else 1
 
 
+# Past the budget the key's own events are not paged to the budget's end: the aggregates and the evidence
+# statements give every flag they can, so only the newest page is read (the timeline's events). Paging
+# 50 pages there cost 50 requests for nothing the report used.
+SAMPLE_PAGES = 1
+DELETION_PAGES = 10_000  # the deletions are paged whole (serially: usually one page, one request)
+
+
+def budget_pages(total: int, page_limit: int, max_pages: int) -> int:
+    """How many pages of the key's own events to read: all of them when the budget holds them, else
+    the newest `SAMPLE_PAGES`."""
+    return max_pages if pages_needed(total, page_limit) <= max_pages else SAMPLE_PAGES
+
+
 @dataclass
 class OriginCell:
     """One group of the origins group-by: a stand-in event for its network fields, and its counts."""
@@ -122,13 +141,20 @@ class Aggregated:
     origin_cells: list[OriginCell]
     endpoint_cells: list[tuple[str | None, str | None, str | None, int]]  # path, route, method, count
     warnings: list[str] = field(default_factory=list)
+    # Per 30-minute bucket: (start, distinct IPs, 2 when its events differ in network, city or user agent
+    # else 1), over every event; `concurrency_ranges` fetches only the buckets where `concurrent_ips` could
+    # flag.
+    halves: list[tuple[int, int, int]] = field(default_factory=list)
+    # Events per `BUCKET_S` bucket over every event: (bucket seconds, bucket number → events, cut).
+    buckets: tuple[int, dict[int, int], bool] | None = None
 
 
 async def aggregate_key(dd: DdsqlClient, key_id: str, window: Window, count: Count) -> Aggregated:
     """The key's group-bys in DDSQL: four queries whatever the number of events."""
     before = dd.requests
     flt = _filter(key_id)
-    origins = await dd.query(
+    # The four statements are independent: sent together, their round trips overlap.
+    origins_q = dd.query(
         audit_query(
             ["net", "ti", "count(*) AS n", "min(ts) AS lo", "max(ts) AS hi"],
             [_NET, _TI, _TS],
@@ -139,7 +165,7 @@ async def aggregate_key(dd: DdsqlClient, key_id: str, window: Window, count: Cou
         window,
         limit=ROW_LIMIT,
     )
-    endpoints = await dd.query(
+    endpoints_q = dd.query(
         audit_query(
             ["path", "route", "method", "count(*) AS n"],
             [_PATH, _ROUTE, _METHOD],
@@ -150,17 +176,26 @@ async def aggregate_key(dd: DdsqlClient, key_id: str, window: Window, count: Cou
         window,
         limit=ROW_LIMIT,
     )
-    hours = await dd.query(
+    # Events per 5 minutes (what `burst` counts, reused past the budget) also give the events per hour.
+    buckets_q = bucket_counts(dd, key_id, window, BUCKET_S)
+    halves_q = dd.query(
         audit_query(
-            ["date_trunc('hour', ts) AS h", "count(*) AS n"], [_TS], flt, group_by=["h"], order_by=["h"]
-        ),
-        window,
-        limit=ROW_LIMIT,
-    )
-    halves = await dd.query(
-        audit_query(
-            ["date_bin('30 minutes', ts, TIMESTAMP '1970-01-01 00:00:00') AS b", "count(DISTINCT ip) AS n"],
-            [_TS, _IP],
+            [
+                "date_bin('30 minutes', ts, TIMESTAMP '1970-01-01 00:00:00') AS b",
+                "count(DISTINCT ip) AS n",
+                # Two networks, cities or user agents in a bucket show as a smallest and a largest value
+                # that differ (networks compared as number and name, as finely as `concurrent_ips` keys them
+                # or finer): streaming aggregates, no second DISTINCT.
+                "min(COALESCE(asn, '')) AS a0",
+                "max(COALESCE(asn, '')) AS a1",
+                "min(COALESCE(asn_name, '')) AS m0",
+                "max(COALESCE(asn_name, '')) AS m1",
+                "min(city) AS c0",
+                "max(city) AS c1",
+                "min(ua) AS u0",
+                "max(ua) AS u1",
+            ],
+            [_TS, _IP, _ASN, _ASN_NAME, _CITY, _UA],
             flt,
             group_by=["b"],
             order_by=["b"],
@@ -168,6 +203,13 @@ async def aggregate_key(dd: DdsqlClient, key_id: str, window: Window, count: Cou
         window,
         limit=ROW_LIMIT,
     )
+    origins, endpoints, (buckets, buckets_cut), halves = await asyncio.gather(
+        origins_q, endpoints_q, buckets_q, halves_q
+    )
+    per_hour: dict[int, int] = {}
+    for b, n in buckets.items():
+        h = b * BUCKET_S * 1000 // 3_600_000 * 3_600_000
+        per_hour[h] = per_hour.get(h, 0) + n
     cells = [
         OriginCell(_stand_in(i, net, ti, lo), int(n), int(lo), int(hi))
         for i, (net, ti, n, lo, hi) in enumerate(origins.rows)
@@ -184,25 +226,28 @@ async def aggregate_key(dd: DdsqlClient, key_id: str, window: Window, count: Cou
     results = {
         "origins": origins,
         "endpoints": endpoints,
-        "hourly counts": hours,
         "30-minute buckets": halves,
     }
-    cut = [name for name, r in results.items() if r.truncated]
+    cut = [name for name, r in results.items() if r.truncated] + (["5-minute counts"] if buckets_cut else [])
     warnings = [f"DDSQL: the {name} group-by reached its row limit ({ROW_LIMIT:,}): partial" for name in cut]
     warnings += [f"DDSQL {name}: {w}" for name, r in results.items() for w in r.warnings]
     agg = KeyAggregates(
         total=count.total,
         first_seen=count.first_seen,
         last_seen=count.last_seen,
-        per_hour=tuple((int(h), int(n)) for h, n in hours.rows),
-        ips_per_30min=tuple((int(b), int(n)) for b, n in halves.rows),
+        per_hour=tuple(sorted(per_hour.items())),
+        ips_per_30min=tuple((int(b), int(n)) for b, n, *_ in halves.rows),
         first_seen_ip=dict(sorted(fs_ip.items())),
         first_seen_asn=dict(sorted(fs_asn.items())),
         requests=count.requests + dd.requests - before,
         truncated=bool(cut),
     )
     ends = [(p, r, m, int(n)) for p, r, m, n in endpoints.rows]
-    return Aggregated(agg, cells, ends, warnings)
+    halves_rows = [
+        (int(b), int(n), 2 if (a0, m0, c0, u0) != (a1, m1, c1, u1) else 1)
+        for b, n, a0, a1, m0, m1, c0, c1, u0, u1 in halves.rows
+    ]
+    return Aggregated(agg, cells, ends, warnings, halves_rows, (BUCKET_S, buckets, buckets_cut))
 
 
 def _stand_in(i: int, net: Any, ti: Any, ts: int) -> Event:
@@ -235,6 +280,7 @@ EXACT_PAST_BUDGET = frozenset(
         "hosting_asn",
         "first_seen_ip",
         "first_seen_asn",
+        "off_hours",
     }
 )
 CHUNK_MS = 30 * 86_400_000  # 30 days of 5-minute buckets: 8,640 rows, under the 10,000-row limit
@@ -247,11 +293,15 @@ async def bucket_counts(
     event, in 30-day chunks; and whether a chunk was cut at the row limit."""
     size = bucket_s * 1000
     counts: dict[int, int] = {}
-    truncated = False
+    chunks = []
     lo = window.start
     while lo < window.end:
         hi = min(window.end, (lo // size) * size + max(size, CHUNK_MS // size * size))
-        r = await dd.query(
+        chunks.append(Window(lo, hi))
+        lo = hi
+
+    async def chunk(w: Window) -> Any:
+        return await dd.query(
             audit_query(
                 [
                     f"date_bin('{int(bucket_s)} seconds', ts, TIMESTAMP '1970-01-01 00:00:00') AS b",
@@ -261,14 +311,15 @@ async def bucket_counts(
                 _filter(key_id),
                 group_by=["b"],
             ),
-            Window(lo, hi),
+            w,
             limit=ROW_LIMIT,
         )
-        truncated = truncated or r.truncated
+
+    results = await asyncio.gather(*(chunk(w) for w in chunks))  # independent: their round trips overlap
+    for r in results:
         for b, n in r.rows:
             counts[int(b) // size] = counts.get(int(b) // size, 0) + int(n)
-        lo = hi
-    return counts, truncated
+    return counts, any(r.truncated for r in results)
 
 
 def burst_ranges(counts: dict[int, int], cfg: Any) -> list[tuple[int, int]]:
@@ -292,9 +343,50 @@ def burst_ranges(counts: dict[int, int], cfg: Any) -> list[tuple[int, int]]:
     return out
 
 
-def concurrency_ranges(halves: Iterable[tuple[int, int]], bucket_ms: int) -> list[tuple[int, int]]:
-    """The buckets with two IPs or more: `concurrent_ips` judges each one whole."""
-    return [(b, b + bucket_ms) for b, n in halves if n >= 2]
+def burst_threshold(counts: dict[int, int], cfg: Any) -> int:
+    """The fewest events in one `burst_window_s` window that `burst` flags, given the key's bucket counts:
+    relative to its rate once it has a baseline (the detection's own arithmetic), else the absolute one."""
+    import statistics
+
+    values = sorted(counts.values()) or [0]
+    median = statistics.median(values)
+    scale = max(1.4826 * statistics.median(abs(c - median) for c in values), 1.0)
+    if len(values) < cfg.burst_min_baseline_buckets:
+        return int(cfg.burst_absolute)
+    n = max(int(cfg.burst_min_events), math.ceil(median + cfg.burst_z * scale) - 2, 1)
+    while (n - median) / scale < cfg.burst_z:
+        n += 1
+    return n
+
+
+async def burst_candidates(
+    dd: DdsqlClient, key_id: str, window: Window, counts: dict[int, int], cfg: Any
+) -> tuple[list[tuple[int, int]], bool]:
+    """The time ranges whose every event `burst` must see, from one statement: with K the threshold, a
+    window starting at an event holds K events or more exactly when the event K − 1 places later is less
+    than a window later (`LEAD`). Each such start's window is fetched, so the detection counts every one
+    of them exactly; and whether the row limit cut the answer."""
+    k = burst_threshold(counts, cfg)
+    w_s = int(cfg.burst_window_s)
+    inner = audit_query(["ts", f"LEAD(ts, {k - 1}) OVER (ORDER BY ts) AS later"], [_TS], _filter(key_id))
+    r = await dd.query(
+        f"SELECT date_bin('{w_s} seconds', ts, TIMESTAMP '1970-01-01 00:00:00') AS b, min(ts) AS lo, "
+        f"max(ts) AS hi FROM ({inner}) AS s WHERE later < ts + INTERVAL '{w_s} seconds' GROUP BY b ORDER BY b",
+        window,
+        limit=ROW_LIMIT,
+    )
+    return [(int(lo), int(hi) + w_s * 1000) for _b, lo, hi in r.rows], r.truncated
+
+
+def concurrency_ranges(halves: Iterable[tuple[int, ...]], bucket_ms: int) -> list[tuple[int, int]]:
+    """The buckets where `concurrent_ips` could flag — two IPs or more, and (when the row says) two
+    network/city/user-agent combinations: several IPs of one network, city and client flag nothing. The
+    detection judges each one whole."""
+    out = []
+    for b, n, *more in halves:
+        if n >= 2 and (not more or max(more) >= 2):
+            out.append((b, b + bucket_ms))
+    return out
 
 
 def merge_ranges(ranges: Iterable[tuple[int, int]], window: Window) -> list[Window]:
@@ -423,28 +515,74 @@ def fs_asn_from_cells(cells: Iterable[OriginCell], learning_ms: int) -> FirstSee
 
 
 DAY_MS = 86_400_000
+_TZ = AuditColumn("@network.client.geoip.timezone", "tz")
+
+
+def zone_days(
+    rows: Iterable[tuple[Event, int, int, int]], cells: Iterable[OriginCell], lists: AsnLists | None = None
+) -> dict[str, set[int]] | None:
+    """Per geoip time zone, the UTC days the key was used from a network that does not anonymise (what
+    `off_hours` takes the home zone from), from `daily_cells`; None when an IP's origins groups disagree
+    on whether it anonymises (its days could not be told apart)."""
+    anonymising: dict[str, set[bool]] = defaultdict(set)
+    for e, cls, *_ in classed_cells(cells, lists):
+        if e.client_ip:
+            anonymising[e.client_ip].add(cls.anonymising)
+    days: dict[str, set[int]] = defaultdict(set)
+    for e, _n, lo, _hi in rows:
+        if not e.geo_timezone:
+            continue
+        seen = anonymising.get(e.client_ip, {False}) if e.client_ip else {False}
+        if len(seen) > 1:
+            return None
+        if not next(iter(seen)):
+            days[e.geo_timezone].add(lo // DAY_MS)
+    return dict(days)
+
+
 MAX_NEW_VALUES = 20  # first-seen values whose first events are fetched (one statement each)
 
 
 async def daily_cells(
     dd: DdsqlClient, key_id: str, window: Window
 ) -> tuple[list[tuple[Event, int, int, int]], bool]:
-    """The origins group-by per UTC day: (stand-in event, events, first, last) per network group and day;
-    and whether the row limit cut it. `first_seen` needs when each value was used, to the day."""
+    """The key's use per IP, network and UTC day: (stand-in event, events, first, last) per group; and
+    whether the row limit cut it. `first_seen` needs when each value was used, to the day, and reads only
+    the IP and the network (number, else name) of each group: grouped by those scalars, not by the whole
+    `@network.client` object, the statement sorts a few bytes per event instead of a kilobyte."""
     r = await dd.query(
         audit_query(
-            ["net", "ti", "date_trunc('day', ts) AS d", "count(*) AS n", "min(ts) AS lo", "max(ts) AS hi"],
-            [_NET, _TI, _TS],
+            [
+                "ip",
+                "asn",
+                "asn_name",
+                "tz",
+                "date_trunc('day', ts) AS d",
+                "count(*) AS n",
+                "min(ts) AS lo",
+                "max(ts) AS hi",
+            ],
+            [_IP, _ASN, _ASN_NAME, _TZ, _TS],
             _filter(key_id),
-            group_by=["net", "ti", "d"],
+            group_by=["d", "ip", "asn", "asn_name", "tz"],  # the day first: cheaper to sort on
         ),
         window,
         limit=ROW_LIMIT,
     )
-    return [
-        (_stand_in(i, net, ti, lo), int(n), int(lo), int(hi))
-        for i, (net, ti, _d, n, lo, hi) in enumerate(r.rows)
-    ], r.truncated
+    out = []
+    for i, (ip, asn, name, tz, _d, n, lo, hi) in enumerate(r.rows):
+        net: dict[str, Any] = {}
+        if ip is not None:
+            net["ip"] = ip
+        geo: dict[str, Any] = {}
+        if asn is not None or name is not None:
+            geo["as"] = {k: v for k, v in (("number", asn), ("name", name)) if v is not None}
+        if tz is not None:
+            geo["timezone"] = tz  # `off_hours` takes the home zone from the days per zone
+        if geo:
+            net["geoip"] = geo
+        out.append((_stand_in(i, net, None, lo), int(n), int(lo), int(hi)))
+    return out, r.truncated
 
 
 def first_seen_from_days(
@@ -583,6 +721,10 @@ async def page_within(client: Any, query: str, window: Window, max_pages: int) -
             break
         if pages >= max_pages:
             complete = False
+            # Said, so that the answer's partial line names why (not "some events could not be fetched").
+            warnings.append(
+                f"the newest {len(events):,} events only ({pages:,} page{'s' if pages != 1 else ''})"
+            )
             break
     return FetchResult(
         events=events, window=window, query=query, pages=pages, complete=complete, warnings=warnings
@@ -594,8 +736,13 @@ __all__ = [
     "MAX_EVIDENCE_RANGES",
     "ROW_LIMIT",
     "EXACT_PAST_BUDGET",
+    "DELETION_PAGES",
+    "SAMPLE_PAGES",
     "bucket_counts",
+    "budget_pages",
+    "burst_candidates",
     "burst_ranges",
+    "burst_threshold",
     "concurrency_ranges",
     "classed_cells",
     "daily_cells",

@@ -37,8 +37,10 @@ import msgspec
 
 from ddaudit_tui.analysis.baseline import FirstSeenResult
 from ddaudit_tui.analysis.detections.key_context import asn_key
+from ddaudit_tui.analysis.detections.off_hours import off_bucket_starts
 from ddaudit_tui.analysis.key_engine import (
     DEFAULT_MAX_PAGES,
+    DELETION_PAGES,
     EXACT_PAST_BUDGET,
     MAX_EVIDENCE_RANGES,
     MAX_NEW_VALUES,
@@ -46,7 +48,8 @@ from ddaudit_tui.analysis.key_engine import (
     Aggregated,
     aggregate_key,
     bucket_counts,
-    burst_ranges,
+    budget_pages,
+    burst_candidates,
     classed_cells,
     concurrency_ranges,
     count_key_events,
@@ -63,6 +66,7 @@ from ddaudit_tui.analysis.key_engine import (
     pages_needed,
     supports_ddsql,
     validate_engine,
+    zone_days,
 )
 from ddaudit_tui.analysis.keys import (
     NO_COUNTRY_BASELINE,
@@ -188,6 +192,7 @@ async def investigate_key(
         skip: frozenset[str] = frozenset()
         cells = None
         fs_asn = fs_ip = None
+        hour_counts = None
         if agg is not None:
             grouped = (
                 origins_from_cells(agg.origin_cells, baseline),
@@ -199,7 +204,7 @@ async def investigate_key(
                 not main.complete
             ):  # past the budget: exact inputs and bounded evidence for the flags that allow it
                 cells = classed_cells(agg.origin_cells)
-                extra, burst_counts, skip, fs_asn, fs_ip = await _evidence(
+                extra, burst_counts, skip, fs_asn, fs_ip, hour_counts = await _evidence(
                     source,
                     key,
                     window,
@@ -233,6 +238,7 @@ async def investigate_key(
         skip_signals=skip,
         origin_cells=cells,
         fs_asn=fs_asn,
+        hour_counts=hour_counts,
         fs_ip=fs_ip,
     )
     report.complete = complete
@@ -290,7 +296,14 @@ async def _evidence(
     origins: list[Any],
     warnings: list[str],
     progress: ProgressCallback | None = None,
-) -> tuple[list[Event], dict[int, int] | None, frozenset[str], FirstSeenResult, FirstSeenResult | None]:
+) -> tuple[
+    list[Event],
+    dict[int, int] | None,
+    frozenset[str],
+    FirstSeenResult,
+    FirstSeenResult | None,
+    tuple[dict[int, int], dict[str, set[int]]] | None,
+]:
     """Past the budget: the events the exact flags must see, as DDSQL rows (one query for the candidate
     burst intervals and the 30-minute buckets with two IPs or more, one per new country for its first
     `max_evidence` events). Returns (events, burst counts, detections to skip)."""
@@ -302,7 +315,10 @@ async def _evidence(
     dd = DdsqlClient(source, report=progress_reporter(progress))  # type: ignore[arg-type]
     out: list[Event] = []
     try:
-        counts, cut = await bucket_counts(dd, key, window, cfg.burst_window_s)
+        if agg.buckets is not None and agg.buckets[0] == cfg.burst_window_s:
+            counts, cut = agg.buckets[1], agg.buckets[2]  # counted with the aggregates
+        else:
+            counts, cut = await bucket_counts(dd, key, window, cfg.burst_window_s)
     except DdsqlError as exc:
         warnings.append(f"burst not evaluated: DDSQL bucket counts failed ({_one_line(exc)})")
         counts, cut = {}, True
@@ -310,28 +326,53 @@ async def _evidence(
         skip.add("burst")
     bucket_ms = cfg.concurrency_bucket_s * 1000
     wanted: dict[str, list[Window]] = {
-        "burst": [] if cut else merge_ranges(burst_ranges(counts, cfg), window),
-        "concurrent_ips": merge_ranges(concurrency_ranges(agg.aggregates.ips_per_30min, bucket_ms), window),
+        "burst": [],
+        "concurrent_ips": merge_ranges(concurrency_ranges(agg.halves, bucket_ms), window),
     }
+    hours: tuple[dict[int, int], dict[str, set[int]]] | None = None
+    size = cfg.burst_window_s * 1000
+    daily: tuple[list[Any], bool] | None = None
+    try:  # first_seen reads these too; off_hours the days per zone
+        daily = await daily_cells(dd, key, window)
+    except DdsqlError as exc:
+        warnings.append(f"off_hours not evaluated: {_one_line(exc)}")
+    if not cut and daily is not None and not daily[1] and (15 * 60_000) % size == 0:
+        # each bucket inside one local quarter-hour: one slot, one day
+        days = zone_days(daily[0], agg.origin_cells)
+        if days is not None:
+            hours = ({b * size: n for b, n in counts.items()}, days)
+            starts_off = off_bucket_starts(cfg, hours[0], days, size)
+            wanted["off_hours"] = merge_ranges(((b, b + size) for b in starts_off), window)
+    if hours is None:
+        skip.add("off_hours")
+    if not cut:
+        try:
+            starts, cut = await burst_candidates(dd, key, window, counts, cfg)
+            wanted["burst"] = merge_ranges(starts, window)
+        except DdsqlError as exc:
+            warnings.append(f"burst not evaluated: DDSQL burst candidates failed ({_one_line(exc)})")
+            cut = True
+        if cut:
+            skip.add("burst")
     ranges = merge_ranges(((w.start, w.end) for ws in wanted.values() for w in ws), window)
     if len(ranges) > MAX_EVIDENCE_RANGES:
         warnings.append(
-            f"burst and concurrent_ips not evaluated: {len(ranges):,} candidate intervals (at most "
+            f"burst, concurrent_ips and off_hours not evaluated: {len(ranges):,} candidate intervals (at most "
             f"{MAX_EVIDENCE_RANGES} are fetched)"
         )
-        skip |= {"burst", "concurrent_ips"}
+        skip |= {"burst", "concurrent_ips", "off_hours"}
     elif ranges:
         try:
             got, truncated = await evidence_rows(dd, key, window, ranges=ranges)
             out += got
             if truncated:
-                skip |= {"burst", "concurrent_ips"}
+                skip |= {"burst", "concurrent_ips", "off_hours"}
                 warnings.append(
-                    f"burst and concurrent_ips not evaluated: their intervals hold over {ROW_LIMIT:,} events"
+                    f"burst, concurrent_ips and off_hours not evaluated: their intervals hold over {ROW_LIMIT:,} events"
                 )
         except DdsqlError as exc:
-            skip |= {"burst", "concurrent_ips"}
-            warnings.append(f"burst and concurrent_ips not evaluated: {_one_line(exc)}")
+            skip |= {"burst", "concurrent_ips", "off_hours"}
+            warnings.append(f"burst, concurrent_ips and off_hours not evaluated: {_one_line(exc)}")
     for ips in non_eyeball_networks(agg.origin_cells):
         try:
             got, _ = await evidence_rows(dd, key, window, ips=ips, limit=cfg.max_evidence)
@@ -349,8 +390,9 @@ async def _evidence(
                 warnings.append(
                     f"new_country not evaluated: evidence for {o.country} failed ({_one_line(exc)})"
                 )
-    fs_asn, fs_ip = await _first_seen(dd, key, window, cfg, agg, skip, warnings, out)
-    return out, (counts if "burst" not in skip else None), frozenset(skip), fs_asn, fs_ip
+    fs_asn, fs_ip = await _first_seen(dd, key, window, cfg, agg, skip, warnings, out, daily)
+    hours = hours if "off_hours" not in skip else None
+    return out, (counts if "burst" not in skip else None), frozenset(skip), fs_asn, fs_ip, hours
 
 
 async def _first_seen(
@@ -362,6 +404,7 @@ async def _first_seen(
     skip: set[str],
     warnings: list[str],
     out: list[Event],
+    daily: tuple[list[Any], bool] | None = None,
 ) -> tuple[FirstSeenResult, FirstSeenResult | None]:
     """First-seen networks and IPs from the origins group-by per day, each new value's first events
     fetched as DDSQL rows (into `out`). Falls back to the network baseline alone, the two flags skipped."""
@@ -374,7 +417,7 @@ async def _first_seen(
         skip |= {"first_seen_ip", "first_seen_asn"}
         return fallback, None
     try:
-        rows, cut = await daily_cells(dd, key, window)
+        rows, cut = daily if daily is not None else await daily_cells(dd, key, window)
     except DdsqlError as exc:
         warnings.append(f"first_seen_ip and first_seen_asn not evaluated: {_one_line(exc)}")
         skip |= {"first_seen_ip", "first_seen_asn"}
@@ -447,7 +490,8 @@ async def _key_events(
         )
         return await page_within(source, query, window, opts.max_pages), None, None, "search"
     main, dels = await asyncio.gather(
-        page_within(source, query, window, opts.max_pages), source.fetch(deletions_query(key), window)
+        page_within(source, query, window, budget_pages(count.total, source.page_limit, opts.max_pages)),  # type: ignore[attr-defined]
+        page_within(source, deletions_query(key), window, DELETION_PAGES),
     )
     if not dels.complete:
         warnings.append("the key's deletions are incomplete: " + "; ".join(dels.warnings[:2]))

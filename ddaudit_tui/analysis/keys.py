@@ -186,6 +186,7 @@ def analyze_key(
     origin_cells: list[tuple[Event, OriginClass, int, int, int]] | None = None,
     fs_asn: FirstSeenResult | None = None,
     fs_ip: FirstSeenResult | None = None,
+    hour_counts: tuple[dict[int, int], dict[str, set[int]]] | None = None,
 ) -> KeyReport:
     """Analyse the events of key `key_id` in `window`.
 
@@ -259,6 +260,7 @@ def analyze_key(
         fs_ip,
         burst_counts=burst_counts,
         origin_cells=origin_cells,
+        hour_counts=hour_counts,
     )
     flags: list[Flag] = []
     for detection in KEY_DETECTIONS:

@@ -80,6 +80,7 @@ CITIES: dict[str, City] = {
     "boardman": City("Boardman", "Oregon", "US-OR", "United States", "US", "NA", "North America", 45.83985, -119.70058, "America/Los_Angeles"),
     "council_bluffs": City("Council Bluffs", "Iowa", "US-IA", "United States", "US", "NA", "North America", 41.26194, -95.86083, "America/Chicago"),
     "clifton": City("Clifton", "New Jersey", "US-NJ", "United States", "US", "NA", "North America", 40.85843, -74.16376, "America/New_York"),
+    "singapore": City("Singapore", "Central Singapore", "SG-01", "Singapore", "SG", "AS", "Asia", 1.28967, 103.85007, "Asia/Singapore"),
     "frankfurt": City("Frankfurt am Main", "Hesse", "DE-HE", "Germany", "DE", "EU", "Europe", 50.11552, 8.68417, "Europe/Berlin"),
 }  # fmt: skip
 
@@ -92,6 +93,7 @@ ASNS: dict[str, Asn] = {
     "do": Asn(14061, "DigitalOcean, LLC", "digitalocean.com", "hosting", "159.203.0.0/16"),
     "zscaler": Asn(62044, "Zscaler, Inc.", "zscaler.com", "hosting", "165.225.0.0/17"),
     "m247": Asn(9009, "M247 Europe SRL", "m247.com", "hosting", "192.0.2.0/24"),
+    "vultr": Asn(20473, "The Constant Company, LLC", "vultr.com", "hosting", "192.0.2.0/24"),
     "worldstream": Asn(49981, "WorldStream B.V.", "worldstream.nl", "hosting", "192.0.2.0/24"),
     "comcast": Asn(7922, "Comcast Cable Communications, LLC", "comcast.net", "isp", "198.51.100.0/24"),
     "verizon": Asn(701, "Verizon Business", "verizon.com", "isp", "198.51.100.0/24"),

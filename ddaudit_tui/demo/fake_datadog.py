@@ -336,6 +336,7 @@ class FakeDatadog(httpx.AsyncBaseTransport):
         auth_echo: str | None = None,
         ddsql: DdsqlConfig | None = None,
         ddsql_rate_limit: RateLimit | None = None,
+        heavy: Any = None,
     ) -> None:
         self.latency_s = latency_s
         # How a refusal echoes what it was sent (gateways do), with a 401: None; "after160" (the API
@@ -373,6 +374,9 @@ class FakeDatadog(httpx.AsyncBaseTransport):
         self._request_seq = 0
         self._api_key_overrides = dict(api_keys or {})
         self._key_table: KeyTable | None = None
+        # The demo's heavy key (`demo.heavy.HeavyKey`): a million events as columns, built only when a
+        # filter names the key, and served beside the stored events (`_Merged`); None: no such key.
+        self.heavy = heavy
         self.add_events(events)
 
     # -- data ------------------------------------------------------------------------------------
@@ -384,11 +388,19 @@ class FakeDatadog(httpx.AsyncBaseTransport):
         events: int | None = None,
         end_ms: int | None = None,
         live: bool = False,
+        heavy: bool = True,
         **kwargs: Any,
     ) -> FakeDatadog:
-        """The demo org behind a fake API (optionally alive: new events keep arriving)."""
-        from ddaudit_tui.demo.org import LiveDemo, generate
+        """The demo org behind a fake API (optionally alive: new events keep arriving). `heavy`: with the
+        heavy key (`demo.heavy`), whose events are generated only when a request names it."""
+        from ddaudit_tui.demo.org import LiveDemo, _now_minute_ms, generate
         from ddaudit_tui.demo.shapes import gc_paused
+
+        end_ms = _now_minute_ms() if end_ms is None else int(end_ms)
+        if heavy and "heavy" not in kwargs:
+            from ddaudit_tui.demo.heavy import HeavyKey
+
+            kwargs["heavy"] = HeavyKey(seed, end_ms)
 
         # The items only live until they are encoded: with the cyclic GC paused throughout, they are
         # freed by reference counting without the collector ever walking them.
@@ -474,7 +486,29 @@ class FakeDatadog(httpx.AsyncBaseTransport):
             matched = self._match(query, start, end)
             if isinstance(matched, range):
                 return self._decoded(matched.start, matched.stop)
+            if isinstance(matched, _Merged):
+                return [self._event_of(r) for r in matched]
             return [self._decoded(i, i + 1)[0] for i in matched]
+
+    def ddsql_sources(self, query: str, start: int, end: int) -> tuple[list[Event], Any]:
+        """For DDSQL: the stored events matching `query` in [start, end), and the heavy key's matching rows
+        (None when it has none) — read from the heavy key's own SQLite tables, never built as events."""
+        with self._lock:
+            matched = self._match(query, start, end)
+            if not isinstance(matched, _Merged):
+                return self.matching_events(query, start, end), None
+            return [self._event_of(r) for r in matched.org], matched.rows
+
+    # A match is a sequence of refs: a stored event's index (>= 0), or a heavy row `j` as `-(j + 1)`.
+
+    def _key_of(self, ref: int) -> tuple[int, str]:
+        return self._keys[ref] if ref >= 0 else self.heavy.key(-ref - 1)
+
+    def _raw_of(self, ref: int) -> bytes:
+        return self._raws[ref] if ref >= 0 else self.heavy.raw(-ref - 1)
+
+    def _event_of(self, ref: int) -> Event:
+        return self._decoded(ref, ref + 1)[0] if ref >= 0 else self.heavy.event(-ref - 1)
 
     @property
     def key_table(self) -> KeyTable:
@@ -482,7 +516,10 @@ class FakeDatadog(httpx.AsyncBaseTransport):
 
         with self._lock:
             if self._key_table is None:
-                self._key_table = KeyTable.build(self.events, self._api_key_overrides)
+                overrides = dict(self._api_key_overrides)
+                if self.heavy is not None:  # listed without building it: its spec needs no events
+                    overrides.setdefault(self.heavy.key_id, self.heavy.key_spec())
+                self._key_table = KeyTable.build(self.events, overrides)
             return self._key_table
 
     def _now_ms(self) -> int:
@@ -495,9 +532,13 @@ class FakeDatadog(httpx.AsyncBaseTransport):
         if self.latency_s > 0:
             await asyncio.sleep(self.latency_s)
         base = f"{request.url.scheme}://{request.url.netloc.decode('ascii')}"
-        outcome = self.handle(
-            request.method, request.url.raw_path.decode("ascii"), request.headers, body, base
-        )
+        args = (request.method, request.url.raw_path.decode("ascii"), request.headers, body, base)
+        if self.heavy is not None and self.heavy.key_id.encode() in body.lower():
+            # The heavy key's answers take seconds (its first build, SQLite over a million rows): off the
+            # caller's event loop, which may be the TUI's. Other requests stay inline, in order.
+            outcome = await asyncio.to_thread(self.handle, *args)
+        else:
+            outcome = self.handle(*args)
         if outcome.action == "timeout":
             if outcome.sleep_s > 0:
                 await asyncio.sleep(outcome.sleep_s)
@@ -777,7 +818,7 @@ class FakeDatadog(httpx.AsyncBaseTransport):
         if not chosen:
             return 200, b'{"data":[]}'  # the recorded terminal page, exactly
 
-        last = self._keys[chosen[-1]]
+        last = self._key_of(chosen[-1])
         after = encode_cursor(*last)
         if kind == "stuck":
             self._request_seq += 1
@@ -801,13 +842,17 @@ class FakeDatadog(httpx.AsyncBaseTransport):
         if kind == "links_only":
             del meta["page"]
         # The page body is joined from the stored bytes: no event is re-encoded.
-        data = b",".join(map(self._raws.__getitem__, chosen))
+        raw_of = self._raw_of if isinstance(matched, _Merged) else self._raws.__getitem__
+        data = b",".join(map(raw_of, chosen))
         return 200, b"".join(
             (b'{"data":[', data, b'],"meta":', _enc.encode(meta), b',"links":', _enc.encode(links), b"}")
         )
 
     def _bisect(self, matched: Any, position: tuple[int, str], right: bool) -> int:
         keys = self._keys
+        if isinstance(matched, _Merged):
+            by = bisect.bisect_right if right else bisect.bisect_left
+            return by(matched, position, key=self._key_of)
         if isinstance(matched, range):
             fn = bisect.bisect_right if right else bisect.bisect_left
             return fn(keys, position, matched.start, matched.stop) - matched.start
@@ -836,6 +881,10 @@ class FakeDatadog(httpx.AsyncBaseTransport):
                 matched = range(lo, hi)
             else:
                 matched = [i for i, ev in enumerate(self._decoded(lo, hi), lo) if q.matches(ev)]
+            if self.heavy is not None and self.heavy.names(query):
+                rows = self.heavy.match(q, start, end)
+                if len(rows):
+                    matched = _Merged(matched, rows, self._keys, self.heavy)
         if len(self._cache) > 64:
             self._cache.clear()
         self._cache[cache_key] = (self._version, matched)
@@ -902,3 +951,35 @@ class FakeDatadog(httpx.AsyncBaseTransport):
                 return 204, b""
             return _error(405, "Method Not Allowed")
         return _error(404, "Not found")
+
+
+class _Merged:
+    """The matches of a search over the stored events (`org`: indices, ascending) and the heavy key's rows
+    (`rows`: ascending), merged in (ts, id) order without being copied: item `i` is a ref (a stored
+    index >= 0, or `-(row + 1)`). Few stored events ever match a filter that names the heavy key, so each
+    one's merged position is worked out up front; every other position is a heavy row."""
+
+    def __init__(self, org: Any, rows: Any, keys: list[tuple[int, str]], heavy: Any) -> None:
+        self.org, self.rows = org, rows
+        self.pos = [m + bisect.bisect_left(rows, keys[o], key=heavy.key) for m, o in enumerate(org)]
+
+    def __len__(self) -> int:
+        return len(self.org) + len(self.rows)
+
+    def _at(self, i: int) -> int:
+        m = bisect.bisect_left(self.pos, i)
+        if m < len(self.pos) and self.pos[m] == i:
+            return self.org[m]
+        return -(self.rows[i - m] + 1)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self._at(j) for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self._at(i)
+
+    def __iter__(self) -> Any:
+        return (self._at(j) for j in range(len(self)))

@@ -302,9 +302,15 @@ class _Run:
 
     def __init__(self, store: EventStore, start: int, end: int, now_ms: int) -> None:
         self.store, self.start, self.end, self.now_ms = store, start, end, now_ms
-        self.db = sqlite3.connect(":memory:")
+        self.db = sqlite3.connect(":memory:", uri=True)  # uri: the heavy key's rows are attached by URI
+        self._heavy_attached = False
+        self._in_time_order = False  # the statement orders rows (ORDER BY, a window) and groups none
         # PostgreSQL's LIKE is case-sensitive, SQLite's is not unless asked (ILIKE is transpiled apart).
         self.db.execute("PRAGMA case_sensitive_like = ON")
+        # Sorts in memory, up to ~256 MB, before spilling to temporary files (the heavy key's group-bys
+        # sort a million rows).
+        self.db.execute("PRAGMA temp_store = MEMORY")
+        self.db.execute("PRAGMA cache_size = -262144")
         self.declared: dict[str, str] = {}  # output name -> DDSQL type, from every AS list
 
     def execute(self, sql: str, row_limit: int) -> tuple[list[dict[str, Any]], bool]:
@@ -312,6 +318,7 @@ class _Run:
             tree = self._parse(sql)
             sources = self._replace_tables(tree)
             names, types = self._projection(tree)
+            self._in_time_order = _reads_in_order(tree)
             for source in sources:
                 self._materialise(source)
             lowered = self._lower_time(tree)
@@ -479,21 +486,105 @@ class _Run:
             raise _bad(f"invalid dd.audit filter: {_first_line(exc)}") from None
         if AUDIT_PERMISSION not in self.store.permissions:
             raise _Failure(403, f"reading dd.audit needs the {AUDIT_PERMISSION} permission")
-        events = (
-            self.store.matching_events(source.filter, source.start, source.end)
-            if source.start < source.end
-            else []
-        )
+        events: list[Event] = []
+        heavy_rows = None
+        if source.start < source.end:
+            split = getattr(self.store, "ddsql_sources", None)
+            if split is not None:  # the store may hold the demo's heavy key: its rows are read in SQLite
+                events, heavy_rows = split(source.filter, source.start, source.end)
+            else:
+                events = self.store.matching_events(source.filter, source.start, source.end)
+        if heavy_rows is not None:
+            self._heavy_view(source, events)
+            return
+        self._table(source.table, source, events)
+
+    def _table(self, table: str, source: _Source, events: list[Event]) -> None:
         cols = ", ".join(
             f"{_quote(n)} {_SQLITE_TYPES[t]}" for n, t in zip(source.names, source.types, strict=True)
         )
-        self.db.execute(f"CREATE TABLE {source.table} ({cols})")
+        self.db.execute(f"CREATE TABLE {table} ({cols})")
         marks = ", ".join("?" * len(source.fields))
         pairs = list(zip(source.fields, source.types, strict=True))
         self.db.executemany(
-            f"INSERT INTO {source.table} VALUES ({marks})",
+            f"INSERT INTO {table} VALUES ({marks})",
             ([_cell(_event_field(ev, f), t) for f, t in pairs] for ev in events),
         )
+
+    def _heavy_view(self, source: _Source, events: list[Event]) -> None:
+        """`dd.audit` over the demo's heavy key: a view of its SQLite rows (loaded once, attached here),
+        joined to the values each template gives the asked columns; stored events that match too are
+        appended (UNION ALL). A filter that reads more than templates fix selects its rows event by event."""
+        from ddaudit_tui.events.query import parse_query
+
+        heavy = self.store.heavy  # type: ignore[attr-defined]
+        q = parse_query(source.filter)
+        if not heavy.template_safe(q):
+            rows = heavy.match(q, source.start, source.end)
+            self._table(source.table, source, [*events, *(heavy.event(i) for i in rows)])
+            return
+        if not self._heavy_attached:
+            heavy.attach(self.db)
+            self.db.create_function(
+                "heavy_cell", 3, heavy.cell_function(_cell, _event_field), deterministic=True
+            )
+            self._heavy_attached = True
+        reps = heavy.representatives()
+        wanted = heavy.matching_templates(q)
+        t = source.table
+        per_event = {
+            "timestamp",
+            "discovery_timestamp",
+            "id",
+            "tiebreaker",
+            "random_draw",
+            "ingest_size_in_bytes",
+        }
+        fixed = [(i, f, typ) for i, (f, typ) in enumerate(zip(source.fields, source.types, strict=True))
+                 if f not in per_event and not f.startswith("@timestamp")]  # fmt: skip
+        defs = ", ".join(f"c{i} {_SQLITE_TYPES[typ]}" for i, _, typ in fixed)
+        self.db.execute(f"CREATE TEMP TABLE {t}_t (tmpl INTEGER PRIMARY KEY{', ' + defs if defs else ''})")
+        marks = ", ".join("?" * (len(fixed) + 1))
+        self.db.executemany(
+            f"INSERT INTO {t}_t VALUES ({marks})",
+            ([k, *(_cell(_event_field(reps[k], f), typ) for _, f, typ in fixed)] for k in wanted),
+        )
+        if fixed:  # a GROUP BY on these columns then reads the rows in its own order: no sort of a million
+            self.db.execute(f"CREATE INDEX {t}_ti ON {t}_t ({', '.join(f'c{i}' for i, _, _ in fixed)})")
+        exprs = []
+        fixed_at = {i for i, _, _ in fixed}
+        for i, (f, typ) in enumerate(zip(source.fields, source.types, strict=True)):
+            if i in fixed_at:
+                exprs.append(f"t.c{i}")
+            elif f in ("timestamp", "discovery_timestamp") and typ in ("TIMESTAMP", "BIGINT"):
+                exprs.append("r.ts")
+            elif f == "id" and typ == "VARCHAR":
+                exprs.append("r.id")
+            else:  # rare: a per-event value in another type, built from the event itself
+                exprs.append(f"heavy_cell(r.ts, {_sql_text(f)}, {_sql_text(typ)})")
+        names = ", ".join(_quote(n) for n in source.names)
+        # The join order is the plan (SQLite keeps a CROSS JOIN's order). Templates first: each one's rows
+        # through the covering (tmpl, ts) index, and a GROUP BY on template columns reads them in the
+        # index's order, with no sort of a million rows. Rows first (in time order) for a statement that
+        # orders rows without grouping them: `ORDER BY ts … LIMIT` then stops after its first rows.
+        # Templates first too when they hold few rows: sorting those is cheaper than scanning every row.
+        counts = heavy.template_counts()
+        few = sum(counts[k] for k in wanted) <= 100_000
+        joined = (
+            f"heavy.rows AS r CROSS JOIN {t}_t AS t ON t.tmpl = r.tmpl"
+            if self._in_time_order and not few
+            else f"{t}_t AS t CROSS JOIN heavy.rows AS r ON r.tmpl = t.tmpl"
+        )
+        if not fixed and len(wanted) == len(reps):
+            joined = "heavy.rows AS r"  # every row, no template column: the rows alone
+        body = (
+            f"SELECT {', '.join(exprs)} FROM {joined} "
+            f"WHERE r.ts >= {int(source.start)} AND r.ts < {int(source.end)}"
+        )
+        if events:
+            self._table(f"{t}_o", source, events)
+            body += f" UNION ALL SELECT * FROM {t}_o"
+        self.db.execute(f"CREATE TEMP VIEW {t} ({names}) AS {body}")
 
     # time: DDSQL timestamps and intervals become epoch-ms integers
 
@@ -618,6 +709,17 @@ def _ident(node: exp.Expression) -> str:
     if isinstance(node, exp.Identifier):
         return node.this if node.quoted else node.this.lower()
     return node.name.lower()
+
+
+def _reads_in_order(tree: Any) -> bool:
+    """Whether a statement orders its rows (ORDER BY, or a window function) and groups none of them."""
+    if any(isinstance(n, exp.Group) for n in tree.find_all(exp.Group)):
+        return False
+    return any(True for _ in tree.find_all(exp.Order)) or any(True for _ in tree.find_all(exp.Window))
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _quote(name: str) -> str:

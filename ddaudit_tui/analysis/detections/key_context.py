@@ -54,6 +54,9 @@ class KeyContext:
     # Issue 16: the origins group-by (stand-in event, its class, events, first, last) when `events` holds
     # only part of them; `network_uses` then counts networks from it (`events` holds each one's first events).
     origin_cells: list[tuple[Event, OriginClass, int, int, int]] | None = None
+    # Issue 16: (events per 5-minute bucket start, zone → UTC days of use from a non-anonymising network),
+    # counted by DDSQL over every event when `events` holds only part of them (and every off-hours one).
+    hour_counts: tuple[dict[int, int], dict[str, set[int]]] | None = None
 
     def ids(self, events: Iterable[Event]) -> tuple[str, ...]:
         out: list[str] = []

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from ddaudit_tui.analysis.asn import OriginClass
 from ddaudit_tui.analysis.baseline import DAY_MS, HourOfWeekProfile, LocalClock, zone
@@ -27,7 +29,9 @@ def _off_hours(ctx: KeyContext) -> tuple[list[Flag], str]:
     if not evs:
         return [], "not evaluated (no events)"
     bh = cfg.business_hours
-    tz_name = (bh.timezone if bh else None) or _home_zone(evs, ctx.classes)
+    agg = ctx.hour_counts  # past the page budget: the history from DDSQL counts, `evs` holds the off ones
+    home = zone_of_days(agg[1]) if agg is not None else _home_zone(evs, ctx.classes)
+    tz_name = (bh.timezone if bh else None) or home
     tz = zone(tz_name)
     if tz is None:
         tz_name = "UTC"
@@ -38,11 +42,8 @@ def _off_hours(ctx: KeyContext) -> tuple[list[Flag], str]:
         desc = f"configured business hours {bh.describe()} ({tz_name})"
         off = [i for i, t in enumerate(local) if not bh.contains(t)]
     else:
-        prof = HourOfWeekProfile(min_days=cfg.offhours_slot_days, tolerance_h=cfg.offhours_tolerance_h)
-        per_day: Counter[int] = Counter()
-        for t in local:
-            prof.add(t)
-            per_day[t.day] += 1
+        counted = agg[0].items() if agg is not None else ((e.ts, 1) for e in evs)
+        prof, per_day = learn_hours(cfg, clock, counted)
         n_days, n_events = len(prof.all_days), prof.events
         if n_days - 1 < cfg.offhours_min_history_days or n_events < cfg.offhours_min_history_events:
             return [], (
@@ -92,9 +93,55 @@ def _home_zone(evs: list[Event], classes: dict[str, OriginClass]) -> str | None:
     for e in evs:
         if e.geo_timezone and not classes[e.id].anonymising:
             days[e.geo_timezone].add(e.ts // DAY_MS)
+    return zone_of_days(days)
+
+
+def zone_of_days(days: dict[str, set[int]]) -> str | None:
+    """The zone with the most distinct UTC days (zone → days of use from a non-anonymising network)."""
     if not days:
         return None
     return max(sorted(days), key=lambda z: len(days[z]))
+
+
+def learn_hours(
+    cfg: Any, clock: LocalClock, counted: Iterable[tuple[int, int]]
+) -> tuple[HourOfWeekProfile, Counter[int]]:
+    """The hour-of-week profile and the events per local day, from (time, events) pairs: one per event,
+    or one per DDSQL bucket (a bucket inside one local quarter-hour has one local slot and day)."""
+    prof = HourOfWeekProfile(min_days=cfg.offhours_slot_days, tolerance_h=cfg.offhours_tolerance_h)
+    per_day: Counter[int] = Counter()
+    for ts_ms, n in counted:
+        t = clock.at(ts_ms)
+        prof.days_by_slot.setdefault(t.slot, set()).add(t.day)
+        prof.all_days.add(t.day)
+        prof.events += n
+        per_day[t.day] += n
+    return prof, per_day
+
+
+def off_bucket_starts(
+    cfg: Any, counts: dict[int, int], days: dict[str, set[int]], bucket_ms: int
+) -> list[int]:
+    """Past the page budget: the buckets (start ms → events, each inside one quarter-hour) whose events
+    this detection would flag, judged from the counts as `detect` judges the events; their events are
+    fetched whole, so the flags are exact."""
+    bh = cfg.business_hours
+    tz = zone((bh.timezone if bh else None) or zone_of_days(days))
+    clock = LocalClock(tz)
+    if bh is not None:  # business hours may end mid-bucket: each minute of it is judged
+        return sorted(
+            b for b in counts if any(not bh.contains(clock.at(m)) for m in range(b, b + bucket_ms, 60_000))
+        )
+    prof, per_day = learn_hours(cfg, clock, counts.items())
+    n_days, n_events = len(prof.all_days), prof.events
+    if n_days - 1 < cfg.offhours_min_history_days or n_events < cfg.offhours_min_history_events:
+        return []
+    out = []
+    for b in sorted(counts):
+        t = clock.at(b)
+        if n_events - per_day[t.day] >= cfg.offhours_min_history_events and not prof.covered(t):
+            out.append(b)
+    return out
 
 
 DETECTION = Detection(

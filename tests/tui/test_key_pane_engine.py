@@ -112,9 +112,9 @@ async def test_the_pane_aggregates_past_the_budget_like_the_cli_and_its_header_s
         assert "✓" not in header
         # The reason that says most comes first (not "some events could not be fetched"): a narrow header
         # keeps only it.
-        assert header.split("⚠ ")[1].startswith(
-            "PARTIAL: not evaluated on 200 of 380 events (the 2-page budget"
-        )
+        first = header.split("⚠ ")[1]
+        assert first.startswith(f"PARTIAL: {c.reasons[0]}") and "could not be fetched" not in c.reasons[0]
+        assert "(1 page)" in c.reasons[0]  # past the budget, one page of the key's own events is read
         # Every request of the lookup, DDSQL included, was counted (the meter crosses the worker thread).
         assert c.requests >= ddsql_requests(fake)
 

@@ -248,13 +248,19 @@ async def aggregate_ai(
     # Distinct events: the searches overlap (a person's evidence, a burst range), and "N fetched of M
     # matched" must never say more were fetched than exist. The requests are counted apart.
     fetched_ids: set[str] = set()
-    for i, q in enumerate(queries):
-        got = await source.fetch(q, window)
+
+    async def fetch(q: str, w: Window) -> list[Event]:
+        """One search, its events counted once and its incompleteness carried into the answer's."""
+        nonlocal complete
+        got = await source.fetch(q, w)
         fetched_ids.update(e.id for e in got.events)
         if not got.complete:
             complete = False
             warnings.extend(got.warnings or ["some AI events could not be fetched"])
-        for e in got.events:
+        return list(got.events)
+
+    for i, q in enumerate(queries):
+        for e in await fetch(q, window):
             # Among the MCP Server events, a bulk one is counted by its group; outside them, none is grouped.
             if window.contains(e.ts) and (i == 0 or not is_bulk(e)):
                 raw.setdefault(e.id, e)
@@ -282,12 +288,7 @@ async def aggregate_ai(
     ]
     evidence: dict[str, Event] = {}
     for q in evidence_queries:
-        got = await source.fetch(q, window)
-        fetched_ids.update(e.id for e in got.events)
-        if not got.complete:
-            complete = False
-            warnings.extend(got.warnings or ["some AI events could not be fetched"])
-        for e in got.events:
+        for e in await fetch(q, window):
             if window.contains(e.ts) and is_bulk(e):
                 evidence.setdefault(e.id, e)
 
@@ -328,12 +329,7 @@ async def aggregate_ai(
         )
         merged = merged[:MAX_BURST_RANGES]
     for w in merged:
-        got = await source.fetch(f"({query}) {MCP}", w)
-        fetched_ids.update(e.id for e in got.events)
-        if not got.complete:
-            complete = False
-            warnings.extend(got.warnings or ["some AI events could not be fetched"])
-        for e in got.events:
+        for e in await fetch(f"({query}) {MCP}", w):
             if window.contains(e.ts) and is_bulk(e):
                 evidence.setdefault(e.id, e)
 

@@ -90,7 +90,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "--engine",
         choices=("auto", "search", "ddsql"),
         default="auto",
-        help="how Key lookup reads a key's events on the Datadog API, as `ddaudit key --engine`: page the "
+        help="how Key lookup and AI activity read events on the Datadog API, as `ddaudit key/ai --engine`: page the "
         "search (search), let Datadog's SQL engine aggregate (ddsql), or page unless it would exceed "
         "max_pages (auto, the default); files are always read whole",
     )

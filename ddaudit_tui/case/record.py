@@ -262,14 +262,16 @@ def record_ai(
         section, md=ai_report.render_md(activity), html=html_body(ai_report.render_html(activity))
     )
     who = f" for {user}" if user else ""
+    # Counted, not listed: under DDSQL `activity.calls` holds only the events fetched whole.
+    n = activity.counts.get("ai_events", len(activity.calls))
     return store.record(
         KIND_AI,
-        clean(f"AI activity{who}: {len(activity.calls)} calls, {len(activity.flags)} flags", max_len=300),
+        clean(f"AI activity{who}: {n} AI events, {len(activity.flags)} flags", max_len=300),
         pane=pane,
         source=source,
         query=query,
         window=(activity.window.start, activity.window.end),
-        counts={"calls": len(activity.calls), "flags": len(activity.flags)},
+        counts={"calls": n, "flags": len(activity.flags)},
         complete=bool(activity.complete),
         warnings=tuple(clean(w, max_len=300) for w in activity.warnings),
         findings=tuple(findings),

@@ -31,7 +31,7 @@ from textual.worker import Worker, WorkerState
 
 from ddaudit_tui.analysis import glossary as G
 from ddaudit_tui.analysis.ai import DAY_MS, DEFAULT_BASE_QUERY, AiActivity, AiCall
-from ddaudit_tui.analysis.ai_investigation import investigate_ai
+from ddaudit_tui.analysis.ai_investigation import DEFAULT_MAX_PAGES, investigate_ai
 from ddaudit_tui.analysis.explore import quote_value
 from ddaudit_tui.analysis.signals import Severity
 from ddaudit_tui.events.record import Event
@@ -96,6 +96,15 @@ USER_SUMMARY_KEYS = {
 LOAD_GROUP = "ai-load"
 USER_GROUP = "ai-user"
 EXPORT_GROUP = "ai-export"
+
+
+def engine_options(app: Any) -> tuple[str, int]:
+    """The TUI's `--engine` and `--max-pages` (else the config's `max_pages`), as `ddaudit ai` reads
+    them: AI activity aggregates past the budget as Key lookup does."""
+    return (
+        getattr(app, "key_engine", None) or "auto",
+        getattr(app, "key_max_pages", None) or DEFAULT_MAX_PAGES,
+    )
 
 
 def ai_window(app_window: Window, days: int = WINDOW_DAYS) -> Window:
@@ -218,6 +227,12 @@ class _WatchedSource:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._source, name)
+
+    @property
+    def ddsql_target(self) -> Any:
+        """What `supports_ddsql` checks: the source inside (a DatadogClient can aggregate)."""
+        inner = getattr(self._source, "ddsql_target", None)
+        return inner if inner is not None else self._source
 
     async def fetch(
         self, query: str, window: Window, progress: ProgressCallback | None = None
@@ -362,7 +377,14 @@ class AiScreen(_AiPaneMixin, PaneScreen):
         window = self.window or ai_window(app.window)
         self.set_status(Status("fetching", "fetching AI events…"))
         source = _WatchedSource(app.source, self._after_fetch)
-        result = await investigate_ai(source, window, progress=self._on_progress)  # type: ignore[arg-type]
+        engine, max_pages = engine_options(app)
+        result = await investigate_ai(
+            source,  # type: ignore[arg-type]
+            window,
+            progress=self._on_progress,
+            engine=engine,
+            max_pages=max_pages,
+        )
         self._show_result(result)
         from ddaudit_tui.tui.case_session import journal
 
@@ -389,7 +411,8 @@ class AiScreen(_AiPaneMixin, PaneScreen):
     def _show_result(self, result: AiActivity) -> None:
         self.result = result
         local = bool(self.ddaudit.local_time)
-        n_events = len(result.calls)
+        # Counted, not listed: under DDSQL `calls` holds only the events fetched whole.
+        n_events = result.counts.get("ai_events", len(result.calls))
         if result.completeness is not None:  # issue 16: requests, events, time — or why partial
             self.set_status(Status.from_completeness(result.completeness, f"{n_events:,} AI events"))
         elif result.complete:
@@ -601,8 +624,22 @@ class AiUserScreen(_AiPaneMixin, PaneScreen):
 
     @work(exclusive=True, exit_on_error=False, group=USER_GROUP, description="Drilling into a user")
     async def _load(self) -> None:
-        # Cheap for a few hundred calls, but a busy org can have tens of thousands: off the UI thread.
-        result = await asyncio.to_thread(self.org.for_user, self.user)
+        done = self.org.completeness
+        if done is not None and "ddsql" in done.engine:
+            # The org's answer was aggregated: it holds only the calls its flags read. The person's own
+            # calls are fetched whole, as `ddaudit ai --user` does (the engine then reads every one).
+            engine, max_pages = engine_options(self.ddaudit)
+            result = await investigate_ai(
+                self.ddaudit.source,
+                self.org.window,
+                query=self.org.query,
+                user=self.user,
+                engine=engine,
+                max_pages=max_pages,
+            )
+        else:
+            # Cheap for a few hundred calls, but a busy org can have tens of thousands: off the UI thread.
+            result = await asyncio.to_thread(self.org.for_user, self.user)
         self._show(result)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -620,7 +657,7 @@ class AiUserScreen(_AiPaneMixin, PaneScreen):
         local = bool(self.ddaudit.local_time)
         self._calls_by_id.clear()
         self._calls_by_id.update({c.id: c for c in result.calls})
-        lead = f"{len(result.calls):,} AI events"
+        lead = f"{result.counts.get('ai_events', len(result.calls)):,} AI events"
         # A drill-down of a partial answer is partial too (issue 16): never a ✓ on it.
         done = result.completeness
         if done is not None and done.partial:

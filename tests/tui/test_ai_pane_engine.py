@@ -49,7 +49,9 @@ async def test_the_ai_pane_aggregates_past_the_budget_and_counts_as_paging() -> 
         assert result is not None and result.completeness is not None
         assert result.completeness.engine == "search+ddsql" and ddsql_requests(fake) > 0
         assert result.counts == expected.counts and result.summary == expected.summary
-        assert [(f.signal, f.subject) for f in result.flags] == [(f.signal, f.subject) for f in expected.flags]
+        assert [(f.signal, f.subject) for f in result.flags] == [
+            (f.signal, f.subject) for f in expected.flags
+        ]
         header = screen.query_one(PaneHeader).plain
         assert f"{expected.counts['ai_events']:,} AI events" in header
 

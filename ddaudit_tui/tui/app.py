@@ -26,6 +26,7 @@ from textual.binding import Binding, BindingType
 from textual.driver import Driver
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
+from textual.widgets import Input
 
 from ddaudit_tui.case.model import CASE_NOTE
 from ddaudit_tui.case.store import default_analyst
@@ -357,6 +358,22 @@ class DdauditApp(WaitForInput, App[int]):
     def orgs_label(self) -> str:
         """`3 orgs` in the pane bar when several orgs are asked; else ''."""
         return f"{len(self.orgs)} orgs" if len(self.orgs) > 1 else ""
+
+    # -- keys typed ahead of a focus change -------------------------------------------------------
+
+    def on_key(self, event: events.Key) -> None:
+        """A paste or tmux send-keys delivers `/network` at once. Textual forwards each key to the widget
+        focused when it reads the key, so `n`, `e`, `t`… are queued for the table before `/` moves the
+        focus to the query box; the table does not use them and they bubble up here, where the
+        bindings would read them from the query box (and drop them: it consumes printable keys). A
+        printable key that arrives here while an input has the focus never reached that input (it would
+        have kept it): it is typed into it now — at once, so a pasted Enter after it submits the whole
+        text."""
+        focused = self.focused
+        if isinstance(focused, Input) and event.is_printable and event.character:
+            event.stop()
+            event.prevent_default()  # not App._on_key: no binding reads it
+            focused.insert_text_at_cursor(event.character)
 
     # -- actions -------------------------------------------------------------------------------
 

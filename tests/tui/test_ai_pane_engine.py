@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from test_key_pane_engine import END, WINDOW, demo_client, demo_fake, ddsql_requests
+from test_key_pane_engine import END, WINDOW, ddsql_requests, demo_client, demo_fake
 from tui_helpers import settle
 
 from ddaudit_tui.analysis.ai_investigation import investigate_ai

@@ -94,6 +94,23 @@ async def test_slash_inside_the_query_is_text(make_app, items):
         assert app.screen.query_one(QueryInput).value == "a/b"
 
 
+async def test_a_pasted_query_with_its_enter_runs_whole(make_app, items):
+    """`/@action:deleted⏎` in one burst: the Enter comes after the text it submits."""
+    from textual import events
+
+    app = make_app(items)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await settle(pilot)
+        keys = [("slash", "/")] + [(c, c) for c in "@action:deleted"] + [("enter", "\r")]
+        for key, ch in keys:
+            app.post_message(events.Key(key, ch))
+        await settle(pilot)
+        table = app.screen.query_one(EventTable)
+        deleted = [e for e in decode_items(items) if e.action == "deleted"]
+        assert app.screen.query_one(QueryInput).value == "@action:deleted"
+        assert 0 < table.row_count == len(deleted)
+
+
 async def test_malformed_query_shows_the_error_inline_and_keeps_running(make_app, items):
     app = make_app(items)
     async with app.run_test(size=(120, 35)) as pilot:

@@ -180,6 +180,26 @@ async def test_a_key_id_typed_right_after_slash_lands_in_the_input():
         assert screen.query_one(KeyInput).value == typed
 
 
+async def test_a_pane_switch_and_slash_in_one_burst_edit_the_new_panes_query():
+    """`4/` in one burst (tmux send-keys) from Key lookup: Explore's query box takes what is typed next,
+    not Key lookup's key id."""
+    from textual import events
+
+    app = key_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        await open_pane(pilot)
+        app.post_message(events.Key("4", "4"))
+        app.post_message(events.Key("slash", "/"))
+        await settle(pilot)
+        for ch in "abc":
+            app.post_message(events.Key(ch, ch))
+        await settle(pilot)
+        assert isinstance(app.screen, ExploreScreen)
+        from ddaudit_tui.tui.screens.explore import QueryInput
+
+        assert app.screen.query_one(QueryInput).value.endswith("abc")
+
+
 # -- verdicts and flags ------------------------------------------------------------------------------
 
 

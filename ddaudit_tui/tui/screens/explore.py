@@ -73,16 +73,7 @@ class ExploreScreen(PaneScreen):
     PANE_TITLE: ClassVar[str] = "Explore"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        # Priority: handled as the app reads the key, before it forwards the keys typed after it (a paste,
-        # tmux send-keys) to the table that still has the focus. Not while typing the query (check_action).
-        Binding(
-            "slash",
-            "focus_query",
-            "Query",
-            id="explore.query",
-            tooltip="Edit the search query",
-            priority=True,
-        ),
+        Binding("slash", "focus_query", "Query", id="explore.query", tooltip="Edit the search query"),
         Binding("e", "export", "Export", id="explore.export", tooltip="Write the events shown as NDJSON"),
         Binding("f", "toggle_facets", "Facets", id="explore.facets", tooltip="Show or hide the facet column"),
         Binding("r", "rerun", "Re-run", id="explore.rerun", show=False, tooltip="Run the query again"),
@@ -398,17 +389,10 @@ class ExploreScreen(PaneScreen):
 
     # -- actions ---------------------------------------------------------------------------------
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "focus_query":
-            # In the query box `/` is text (`@http.url_details.path:/api/v2/…`): the priority binding
-            # steps aside and the key reaches the input.
-            return not isinstance(self.focused, Input)
-        return True
-
     def action_focus_query(self) -> None:
         query = self.query_one(QueryInput)
-        # At once, not `focus()` (scheduled behind keys already queued): keys typed right after `/` (a
-        # fast typist, a paste, tmux send-keys) must land in the query, not trigger the pane's keys.
+        # At once, not `focus()` (scheduled): keys typed right after `/` (a paste, tmux send-keys) that
+        # are already queued for the table find the query focused and go there (widgets/type_ahead.py).
         self.set_focus(query)
         query.cursor_position = len(query.value)
 

@@ -201,11 +201,7 @@ class KeyLookupScreen(PaneScreen):
     PANE_TITLE: ClassVar[str] = "Key lookup"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        # Priority: handled as the app reads the key, before it forwards the keys typed after it (a paste,
-        # tmux send-keys) to the list that still has the focus. Not while typing the id (check_action).
-        Binding(
-            "slash", "focus_input", "Key id", id="key.input", tooltip="Type or pick an API key id", priority=True
-        ),
+        Binding("slash", "focus_input", "Key id", id="key.input", tooltip="Type or pick an API key id"),
         Binding("e", "export", "Export", id="key.export", tooltip="Write the report (Markdown + JSON by default)"),
         Binding("y", "copy_summary", "Copy", id="key.copy", tooltip="Copy the one-paragraph summary (OSC 52)"),
         Binding("t", "chart", "Chart", id="key.chart", show=False,
@@ -906,8 +902,6 @@ class KeyLookupScreen(PaneScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Escape clears a filter only when there is one: otherwise the key stays free (e.g. for modals).
         # The report actions stay enabled without a report: pressing them says what to do first.
-        if action == "focus_input":
-            return not isinstance(self.focused, Input)  # in an input, `/` is a key like any other
         if action == "clear_filter":
             return self.timeline_filter is not None and not self.picking
         # Escape then goes back to the keys seen; from there (not from the input: it has its own), back

@@ -289,3 +289,12 @@ async def test_the_first_frame_resumes_the_collector() -> None:
             await until(pilot, gc.isenabled, timeout=10, what="the collector back on")
     finally:
         gc.enable()
+
+
+def test_the_key_lookup_pane_imports_no_ai_detection() -> None:
+    # The key analysis runs the key detections only: the registry imports the pack of the analysis asked
+    # for, not the AI detections too (~45 ms of CPU before the first frame).
+    loaded = loaded_after("import ddaudit_tui.tui.screens.key_lookup")
+    assert "ddaudit_tui.analysis.detections.burst" in loaded  # the key pack is there
+    assert sorted(m for m in loaded if m.startswith("ddaudit_tui.analysis.detections.ai_")) == []
+    assert "ddaudit_tui.analysis.detections.watch_rule" not in loaded

@@ -89,7 +89,9 @@ def _load(analysis: str) -> tuple[Detection, ...]:
         module_detections = _collect(importlib.import_module(f"{__name__}.{info.name}"))
         for d in module_detections:
             if d.analysis != analysis:
-                raise RuntimeError(f"detection {d.name} ({d.analysis}) is in the {analysis} pack: {info.name}")
+                raise RuntimeError(
+                    f"detection {d.name} ({d.analysis}) is in the {analysis} pack: {info.name}"
+                )
         found += module_detections
     return tuple(sorted(found, key=lambda d: (d.rank, d.name)))
 

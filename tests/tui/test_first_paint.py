@@ -298,3 +298,33 @@ def test_the_key_lookup_pane_imports_no_ai_detection() -> None:
     assert "ddaudit_tui.analysis.detections.burst" in loaded  # the key pack is there
     assert sorted(m for m in loaded if m.startswith("ddaudit_tui.analysis.detections.ai_")) == []
     assert "ddaudit_tui.analysis.detections.watch_rule" not in loaded
+
+
+async def test_key_lookup_composes_its_report_after_the_first_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The report (summary, activity, six sections: 28 widgets) is hidden until a key is looked up; the
+    # first frame shows the picker only, so the report is composed after it, and is there for a lookup.
+    from watch_pane_helpers import until
+
+    from ddaudit_tui.demo.source import open_demo
+    from ddaudit_tui.timeutil import Window
+    from ddaudit_tui.tui.app import DdauditApp
+    from ddaudit_tui.tui.screens.key_lookup import KeyLookupScreen, KeySummary
+
+    at_frame: list[int] = []  # the report's widgets when each frame of the pane is written
+    real_refresh = KeyLookupScreen._compositor_refresh
+
+    def compositor_refresh(self: KeyLookupScreen) -> None:
+        at_frame.append(len(self.query("#key-results *")))
+        real_refresh(self)
+
+    monkeypatch.setattr(KeyLookupScreen, "_compositor_refresh", compositor_refresh)
+    now_ms = 1_760_000_000_000
+    app = DdauditApp(
+        open_demo(events=100, end_ms=now_ms), Window(now_ms - 86_400_000, now_ms), start_pane="lookup"
+    )
+    async with app.run_test(size=(120, 35)) as pilot:
+        assert at_frame[:1] == [0]
+        screen = app.screen
+        assert isinstance(screen, KeyLookupScreen)
+        await until(pilot, lambda: bool(screen.query(KeySummary)), timeout=10, what="the report composed")
+        assert len(screen.query("#key-results *")) == 28  # as many as composed with the pane before

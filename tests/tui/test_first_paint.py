@@ -337,5 +337,8 @@ async def test_key_lookup_composes_its_report_after_the_first_frame(monkeypatch:
         assert at_first_paint[0] == 0
         screen = app.screen
         assert isinstance(screen, KeyLookupScreen)
-        await until(pilot, lambda: bool(screen.query(KeySummary)), timeout=10, what="the report composed")
-        assert len(screen.query("#key-results *")) == 28  # as many as composed with the pane before
+        # As many widgets as were composed with the pane before, and a lookup shows the report in them.
+        await until(pilot, lambda: len(screen.query("#key-results *")) == 28, timeout=10, what="the report")
+        assert screen.lookup("11111111-1111-4111-8111-111111111111")
+        await until(pilot, lambda: not screen.picking, timeout=10, what="the report shown")
+        assert screen.query_one(KeySummary).display

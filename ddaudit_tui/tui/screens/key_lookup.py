@@ -341,6 +341,8 @@ class KeyLookupScreen(PaneScreen):
         """The report's widgets, after the first frame (issue 12: first paint). Lookups asked before
         (`--key`, another pane's K) wait in `_pending` until they are there."""
         await self.query_one("#key-results").mount_compose(self._compose_results())
+        if not self.query(KeySummary):  # the app closed meanwhile: the pane is being torn down
+            return
         self._mounted = True
         self._set_compact(self.size)
         self._set_results_local_time(self.app.local_time)

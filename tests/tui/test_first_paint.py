@@ -289,3 +289,56 @@ async def test_the_first_frame_resumes_the_collector() -> None:
             await until(pilot, gc.isenabled, timeout=10, what="the collector back on")
     finally:
         gc.enable()
+
+
+def test_the_key_lookup_pane_imports_no_ai_detection() -> None:
+    # The key analysis runs the key detections only: the registry imports the pack of the analysis asked
+    # for, not the AI detections too (~45 ms of CPU before the first frame).
+    loaded = loaded_after("import ddaudit_tui.tui.screens.key_lookup")
+    assert "ddaudit_tui.analysis.detections.burst" in loaded  # the key pack is there
+    assert sorted(m for m in loaded if m.startswith("ddaudit_tui.analysis.detections.ai_")) == []
+    assert "ddaudit_tui.analysis.detections.watch_rule" not in loaded
+
+
+async def test_key_lookup_composes_its_report_after_the_first_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The report (summary, activity, six sections: 28 widgets) is hidden until a key is looked up; the
+    # first frame shows the picker only, so the report is composed after it, and is there for a lookup.
+    from watch_pane_helpers import until
+
+    from ddaudit_tui.demo.source import open_demo
+    from ddaudit_tui.timeutil import Window
+    from ddaudit_tui.tui.app import DdauditApp
+    from ddaudit_tui.tui.screens.key_lookup import KeyLookupScreen, KeySummary
+
+    at_frame: list[int] = []  # the report's widgets when each frame of the pane is written
+    real_refresh = KeyLookupScreen._compositor_refresh
+
+    def compositor_refresh(self: KeyLookupScreen) -> None:
+        at_frame.append(len(self.query("#key-results *")))
+        real_refresh(self)
+
+    monkeypatch.setattr(KeyLookupScreen, "_compositor_refresh", compositor_refresh)
+    # Nor is it composed before the app's own first-paint point (what bench/ measures up to).
+    at_first_paint: list[int] = []
+    real_done = DdauditApp._first_paint_done
+
+    def first_paint_done(self: DdauditApp) -> None:
+        at_first_paint.append(len(self.screen.query("#key-results *")))
+        real_done(self)
+
+    monkeypatch.setattr(DdauditApp, "_first_paint_done", first_paint_done)
+    now_ms = 1_760_000_000_000
+    app = DdauditApp(
+        open_demo(events=100, end_ms=now_ms), Window(now_ms - 86_400_000, now_ms), start_pane="lookup"
+    )
+    async with app.run_test(size=(120, 35)) as pilot:
+        assert at_frame[:1] == [0]
+        await until(pilot, lambda: bool(at_first_paint), timeout=10, what="the first paint")
+        assert at_first_paint[0] == 0
+        screen = app.screen
+        assert isinstance(screen, KeyLookupScreen)
+        # As many widgets as were composed with the pane before, and a lookup shows the report in them.
+        await until(pilot, lambda: len(screen.query("#key-results *")) == 28, timeout=10, what="the report")
+        assert screen.lookup("11111111-1111-4111-8111-111111111111")
+        await until(pilot, lambda: not screen.picking, timeout=10, what="the report shown")
+        assert screen.query_one(KeySummary).display

@@ -3,8 +3,9 @@
 A `Detection` says what a signal means, how its severity is chosen, which parameters tune it (with their
 defaults and units, and where a user changes them) and which part of `detections.md` it follows. The
 registry finds every module of this package that defines `DETECTION` (or `DETECTIONS`), so adding a
-detection is one new file (and its test under `tests/analysis/detections/`); the analysis that owns it
-(`keys.py`, `ai.py`) runs the registered ones in `rank` order. `ddaudit detections` lists them and
+detection is one new file (and its test under `tests/analysis/detections/`), named `ai_*` for AI activity,
+`watch_*` for Spike watch, anything else for Key lookup: each analysis (`keys.py`, `ai.py`) imports only
+its own pack and runs it in `rank` order. `ddaudit detections` lists them and
 `docs/detections.md` is generated from the same records.
 
 Pure data and pure functions: no I/O, no Textual.
@@ -68,22 +69,47 @@ def _collect(module: Any) -> list[Detection]:
     return found
 
 
+def _pack(module_name: str) -> str:
+    """The analysis a module's detections belong to, by its name: `ai_*` AI activity, `watch_*` Spike
+    watch, the rest Key lookup. An analysis imports only its own pack (Key lookup, the usual start pane,
+    does not pay for the AI detections before the first frame); `_load` checks the convention."""
+    for analysis in ANALYSES:
+        if analysis != "key" and module_name.startswith(f"{analysis}_"):
+            return analysis
+    return "key"
+
+
+@functools.cache
+def _load(analysis: str) -> tuple[Detection, ...]:
+    """The detections of one analysis's pack, in rank then name order."""
+    found: list[Detection] = []
+    for info in pkgutil.iter_modules(__path__):
+        if _pack(info.name) != analysis:
+            continue
+        module_detections = _collect(importlib.import_module(f"{__name__}.{info.name}"))
+        for d in module_detections:
+            if d.analysis != analysis:
+                raise RuntimeError(
+                    f"detection {d.name} ({d.analysis}) is in the {analysis} pack: {info.name}"
+                )
+        found += module_detections
+    return tuple(sorted(found, key=lambda d: (d.rank, d.name)))
+
+
 @functools.cache
 def registry() -> tuple[Detection, ...]:
     """Every detection of this package, by analysis (`ANALYSES` order), then rank, then name."""
-    found: list[Detection] = []
-    for info in pkgutil.iter_modules(__path__):
-        found += _collect(importlib.import_module(f"{__name__}.{info.name}"))
+    found = [d for analysis in ANALYSES for d in _load(analysis)]
     names = [d.name for d in found]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise RuntimeError(f"detections defined twice: {', '.join(dupes)}")
-    return tuple(sorted(found, key=lambda d: (ANALYSES.index(d.analysis), d.rank, d.name)))
+    return tuple(found)
 
 
 def for_analysis(analysis: str) -> tuple[Detection, ...]:
-    """The detections one analysis runs, in rank order."""
-    return tuple(d for d in registry() if d.analysis == analysis)
+    """The detections one analysis runs, in rank order (only its own pack's modules are imported)."""
+    return _load(analysis)
 
 
 def get(name: str) -> Detection:

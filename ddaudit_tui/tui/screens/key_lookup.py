@@ -37,6 +37,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Size
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Input, Static, TabbedContent, TabPane, Tabs
@@ -291,47 +292,80 @@ class KeyLookupScreen(PaneScreen):
         with Vertical(id="key-picker"):
             yield Static(id="key-picker-title")
             yield KeySuggestions(id="key-suggestions")
-        with Vertical(id="key-results"):
-            yield KeySummary(id="key-summary")
-            yield KeyActivity(id="key-activity")
-            with TabbedContent(id="key-sections"):
-                with TabPane("Flags", id="flags"):
-                    yield FlagList(id="key-flags")
-                with TabPane("Origins", id="origins"):
-                    yield SortableTable(ORIGIN_COLUMNS, id="key-origins", empty_text="no events")
-                with TabPane("Networks", id="networks"):
-                    yield SortableTable(NETWORK_COLUMNS, id="key-networks", empty_text="no events")
-                with TabPane("Endpoints", id="endpoints"):
-                    yield SortableTable(ENDPOINT_COLUMNS, id="key-endpoints", empty_text="no requests")
-                with TabPane("Deleted", id="deleted"):
-                    yield SortableTable(DESTRUCTIVE_COLUMNS, id="key-deleted", empty_text="no deletions")
-                with TabPane("Timeline", id="timeline"):
-                    yield Static(id="timeline-filter")
-                    yield KeyTimelineTable(self._signals, id="key-timeline")
+        # The report, hidden until a key is looked up: 28 widgets, ~10 % of the work before the first
+        # frame. Composed into this container right after that frame (`_compose_results`).
+        yield Vertical(id="key-results")
+
+    def _compose_results(self) -> ComposeResult:
+        yield KeySummary(id="key-summary")
+        yield KeyActivity(id="key-activity")
+        with TabbedContent(id="key-sections"):
+            with TabPane("Flags", id="flags"):
+                yield FlagList(id="key-flags")
+            with TabPane("Origins", id="origins"):
+                yield SortableTable(ORIGIN_COLUMNS, id="key-origins", empty_text="no events")
+            with TabPane("Networks", id="networks"):
+                yield SortableTable(NETWORK_COLUMNS, id="key-networks", empty_text="no events")
+            with TabPane("Endpoints", id="endpoints"):
+                yield SortableTable(ENDPOINT_COLUMNS, id="key-endpoints", empty_text="no requests")
+            with TabPane("Deleted", id="deleted"):
+                yield SortableTable(DESTRUCTIVE_COLUMNS, id="key-deleted", empty_text="no deletions")
+            with TabPane("Timeline", id="timeline"):
+                yield Static(id="timeline-filter")
+                yield KeyTimelineTable(self._signals, id="key-timeline")
 
     def on_mount(self) -> None:
-        self._mounted = True
         self.watch(self.app, "local_time", self._on_local_time, init=True)
         self._set_picking(True)
         self._update_picker_title()
         self.query_one(KeySuggestions).focus()
         self._load_keys()
+        self.call_after_refresh(self._after_first_layout)
+
+    def _after_first_layout(self) -> None:
+        # Textual lays the app out and writes the first frame, then posts `Ready`; the app's
+        # `_first_paint_done` comes one refresh after `Ready`. The report is composed after that (two
+        # refreshes of the app's queue: one comes before the app has handled `Ready`), so that it adds
+        # nothing to the first frame's work (nor to what bench/ measures up to that point). Textual has
+        # no public flag for the first layout; without it, the report is composed after two refreshes.
+        if not getattr(self.app, "_dom_ready", True):
+            self.call_after_refresh(self._after_first_layout)
+            return
+        self.app.call_after_refresh(self.app.call_after_refresh, self._mount_results)
+
+    async def _mount_results(self) -> None:
+        """The report's widgets, after the first frame (issue 12: first paint). Lookups asked before
+        (`--key`, another pane's K) wait in `_pending` until they are there."""
+        await self.query_one("#key-results").mount_compose(self._compose_results())
+        if not self.query(KeySummary):  # the app closed meanwhile: the pane is being torn down
+            return
+        self._mounted = True
+        self._set_compact(self.size)
+        self._set_results_local_time(self.app.local_time)
         if self._pending is not None:
             pending, self._pending = self._pending, None
             self.lookup(pending)
 
     def on_resize(self, event: events.Resize) -> None:
         # (PaneScreen's own handler runs too: Textual dispatches to every class in the MRO.)
+        if self._mounted:
+            self._set_compact(event.size)
+
+    def _set_compact(self, size: Size) -> None:
         # Short or narrow terminals (80×24, half a tmux window) keep the card to one line per group, so
         # the sections below keep their rows; the reasons are in the Flags section anyway.
-        self.query_one(KeySummary).compact = event.size.height < 30 or event.size.width < 100
+        self.query_one(KeySummary).compact = size.height < 30 or size.width < 100
 
     def _on_local_time(self, local: bool) -> None:
+        if self._mounted:
+            self._set_results_local_time(local)
+        self.query_one(KeySuggestions).set_local_time(local)
+        self._update_picker_title()
+
+    def _set_results_local_time(self, local: bool) -> None:
         self.query_one(KeySummary).local_time = local
         self.query_one(KeyTimelineTable).local_time = local
         self.query_one("#key-deleted", SortableTable).set_local_time(local)
-        self.query_one(KeySuggestions).set_local_time(local)
-        self._update_picker_title()
 
     def _set_picking(self, picking: bool) -> None:
         if picking != self.picking:

@@ -5,24 +5,16 @@ fetched past the page budget — and every event that travelled, evidence rows a
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
+from test_key_engines import END, KEYS
+from test_key_engines import lookup as lookup_on
 
-from ddaudit_tui.analysis.key_investigation import InvestigationOptions, investigate_key
 from ddaudit_tui.analysis.keys import KeyReport
-from ddaudit_tui.demo.catalog import API_KEYS
-from ddaudit_tui.demo.fake_datadog import DEMO_API_KEY, DEMO_APP_KEY, FakeDatadog
+from ddaudit_tui.demo.fake_datadog import FakeDatadog
 from ddaudit_tui.demo.fake_ddsql import DdsqlConfig
 from ddaudit_tui.demo.org import generate
-from ddaudit_tui.sources.datadog import Credentials, DatadogClient
-from ddaudit_tui.timeutil import Window
-
-END = 1_785_500_000_000
-DAY = 86_400_000
-WINDOW = Window(END - 90 * DAY, END)
-KEYS = sorted(API_KEYS)
 
 
 @pytest.fixture(scope="module")
@@ -30,28 +22,11 @@ def items() -> list[dict]:
     return generate(seed=7, end_ms=END)
 
 
-async def _no_sleep(_s: float) -> None:
-    return None
-
-
 def lookup(items: list[dict], key: str, engine: str, **kwargs: Any) -> tuple[KeyReport, FakeDatadog]:
+    """`test_key_engines.lookup` over a fake of its own (its requests are what this file counts), with
+    one `running` answer per DDSQL statement (each adds a fetch to count)."""
     fk = FakeDatadog(items, clock=lambda: END / 1000, ddsql=DdsqlConfig(running_polls=1))
-    page_limit = kwargs.pop("page_limit", 1000)
-
-    async def go() -> KeyReport:
-        client = DatadogClient(
-            Credentials(api_key=DEMO_API_KEY, app_key=DEMO_APP_KEY),
-            transport=fk,
-            page_limit=page_limit,
-            sleep=_no_sleep,
-        )
-        try:
-            options = InvestigationOptions(engine=engine, **kwargs)
-            return await investigate_key(client, key, WINDOW, options=options, now_ms=END)
-        finally:
-            await client.aclose()
-
-    return asyncio.run(go()), fk
+    return lookup_on(fk, key, engine, **kwargs), fk
 
 
 @pytest.mark.parametrize("key", KEYS)

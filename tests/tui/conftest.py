@@ -60,3 +60,15 @@ def make_app(tmp_path: Path) -> Callable[..., DdauditApp]:
         return DdauditApp(source, kwargs.pop("window", WINDOW), **kwargs)
 
     return factory
+
+
+@pytest.fixture
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No config, rules, state or routing key from the machine running the tests (for the panes that
+    read them: Spike watch, the case, anything that opens settings). Use with
+    `pytestmark = pytest.mark.usefixtures("isolated_env")`."""
+    monkeypatch.setenv("DDAUDIT_CONFIG", str(tmp_path / "no-config.toml"))
+    monkeypatch.setenv("DDAUDIT_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("DDAUDIT_CASES_DIR", str(tmp_path / "cases"))
+    for name in ("DDAUDIT_RULES", "DDAUDIT_PAGERDUTY_ROUTING_KEY", "PAGERDUTY_ROUTING_KEY"):
+        monkeypatch.delenv(name, raising=False)

@@ -32,13 +32,7 @@ END = parse_instant("2026-08-01T16:00:00Z")
 WINDOW = Window(END - 90 * 86_400_000, END)
 
 
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DDAUDIT_CONFIG", str(tmp_path / "no-config.toml"))
-    monkeypatch.setenv("DDAUDIT_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("DDAUDIT_CASES_DIR", str(tmp_path / "cases"))
-    for name in ("DDAUDIT_RULES", "DDAUDIT_PAGERDUTY_ROUTING_KEY", "PAGERDUTY_ROUTING_KEY"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("isolated_env")  # conftest.py
 
 
 @functools.cache

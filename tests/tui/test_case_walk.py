@@ -32,14 +32,7 @@ from ddaudit_tui.tui.screens.explore import ExploreScreen
 from ddaudit_tui.tui.screens.key_lookup import KeyLookupScreen
 from ddaudit_tui.tui.screens.watch import AlertEventsScreen
 
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DDAUDIT_CONFIG", str(tmp_path / "no-config.toml"))
-    monkeypatch.setenv("DDAUDIT_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("DDAUDIT_CASES_DIR", str(tmp_path / "cases"))
-    for name in ("DDAUDIT_RULES", "DDAUDIT_PAGERDUTY_ROUTING_KEY", "PAGERDUTY_ROUTING_KEY"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("isolated_env")  # conftest.py
 
 
 async def test_the_acceptance_walk_ends_in_a_verified_folder_that_tells_the_story(tmp_path: Path):

@@ -9,7 +9,6 @@ or really are 16.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 import textual.constants
@@ -26,12 +25,7 @@ SGR = re.compile(r"\x1b\[([0-9;]*)m")
 CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DDAUDIT_CONFIG", str(tmp_path / "no-config.toml"))
-    monkeypatch.setenv("DDAUDIT_STATE_DIR", str(tmp_path / "state"))
-    for name in ("DDAUDIT_RULES", "DDAUDIT_PAGERDUTY_ROUTING_KEY", "PAGERDUTY_ROUTING_KEY"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("isolated_env")  # conftest.py
 
 
 def demo_app() -> DdauditApp:

@@ -40,13 +40,7 @@ KEY_ID = PLANTED.compromised_key
 PANE_KEYS = [(p.key, p.mode, p.screen) for p in PANES]
 
 
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No config, rules, state or routing key from the machine running the tests."""
-    monkeypatch.setenv("DDAUDIT_CONFIG", str(tmp_path / "no-config.toml"))
-    monkeypatch.setenv("DDAUDIT_STATE_DIR", str(tmp_path / "state"))
-    for name in ("DDAUDIT_RULES", "DDAUDIT_PAGERDUTY_ROUTING_KEY", "PAGERDUTY_ROUTING_KEY"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("isolated_env")  # conftest.py
 
 
 @functools.cache

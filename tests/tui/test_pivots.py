@@ -80,13 +80,7 @@ def demo_app(**kwargs: Any) -> DdauditApp:
     return DdauditApp(source, WINDOW, clock=lambda: DEMO_END / 1000, **kwargs)
 
 
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No user config, rules, state or routing key from the machine (the watch pane reads them)."""
-    monkeypatch.setenv("DDAUDIT_CONFIG", str(tmp_path / "no-config.toml"))
-    monkeypatch.setenv("DDAUDIT_STATE_DIR", str(tmp_path / "state"))
-    for name in ("DDAUDIT_RULES", "DDAUDIT_PAGERDUTY_ROUTING_KEY", "PAGERDUTY_ROUTING_KEY"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("isolated_env")  # conftest.py
 
 
 # -- driving helpers ------------------------------------------------------------------------------------

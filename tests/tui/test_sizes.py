@@ -9,7 +9,6 @@ is expected, and the pane's own words (title, status, content) are on screen.
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 import msgspec
 import pytest
@@ -40,13 +39,7 @@ WINDOW = Window(END - 90 * 86_400_000, END)
 SIZES = [(60, 20), (80, 24), (120, 35), (200, 50), (250, 70)]
 
 
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No config, rules, state or routing key from the machine running the tests."""
-    monkeypatch.setenv("DDAUDIT_CONFIG", str(tmp_path / "no-config.toml"))
-    monkeypatch.setenv("DDAUDIT_STATE_DIR", str(tmp_path / "state"))
-    for name in ("DDAUDIT_RULES", "DDAUDIT_PAGERDUTY_ROUTING_KEY", "PAGERDUTY_ROUTING_KEY"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("isolated_env")  # conftest.py
 
 
 @functools.cache

@@ -11,13 +11,7 @@ from table_audit import table_problems
 from test_watch_pane import NOW_MS, memory_app
 from watch_pane_helpers import MemorySource, TestClock, polled, role_grants
 
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DDAUDIT_CONFIG", str(tmp_path / "no-config.toml"))
-    monkeypatch.setenv("DDAUDIT_STATE_DIR", str(tmp_path / "state"))
-    for name in ("DDAUDIT_RULES", "DDAUDIT_PAGERDUTY_ROUTING_KEY", "PAGERDUTY_ROUTING_KEY"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("isolated_env")  # conftest.py
 
 
 @pytest.mark.parametrize("size", [(200, 50), (120, 35), (80, 24)], ids=["200x50", "120x35", "80x24"])

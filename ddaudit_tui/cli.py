@@ -30,8 +30,10 @@ from ddaudit_tui.cliutil import (
     EXIT_OK,
     EXIT_USAGE,
     UsageError,
+    add_engine_arguments,
     add_source_args,
     err,
+    max_pages_setting,
     open_output,
     settings_from,
 )
@@ -86,19 +88,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     tui.add_argument(
         "--key", metavar="KEY_ID", help="open Key lookup on this API key id (@metadata.api_key.id)"
     )
-    tui.add_argument(
-        "--engine",
-        choices=("auto", "search", "ddsql"),
-        default="auto",
-        help="how Key lookup and AI activity read events on the Datadog API, as `ddaudit key/ai --engine`: page the "
+    add_engine_arguments(
+        tui,
+        "how Key lookup and AI activity read events on the Datadog API, as `ddaudit key/ai --engine`: page the "
         "search (search), let Datadog's SQL engine aggregate (ddsql), or page unless it would exceed "
         "max_pages (auto, the default); files are always read whole",
-    )
-    tui.add_argument(
-        "--max-pages",
-        type=int,
-        metavar="N",
-        help="pages of the search API --engine auto reads before aggregating (config max_pages, default 50)",
     )
     tui.add_argument(
         "--case",
@@ -260,11 +254,7 @@ def tui_app(args: argparse.Namespace) -> DdauditApp:
         settings = settings_from(args)
         # Files are read by the source's thread once the TUI has painted its first frame (tui/loading.py).
         source = open_source(args, settings, streaming=True, stdin=_stdin_for_tui(args))
-    max_pages = getattr(args, "max_pages", None)
-    if max_pages is None:
-        max_pages = getattr(settings, "max_pages", None)
-    if max_pages is not None and int(max_pages) < 1:
-        raise UsageError(f"--max-pages {max_pages}: expected 1 or more")
+    max_pages = max_pages_setting(args, settings)
     window = resolve_source_window(args, source)
     from ddaudit_tui.case.record import source_info
     from ddaudit_tui.case.store import default_analyst
@@ -296,7 +286,7 @@ def tui_app(args: argparse.Namespace) -> DdauditApp:
     app.site = settings.site  # "Copy as" explorer URLs and DD_SITE for this profile's site
     # Key lookup's engine (issue 16), the choice `ddaudit key --engine` makes: the pane builds its options.
     app.key_engine = getattr(args, "engine", None) or "auto"  # type: ignore[attr-defined]
-    app.key_max_pages = int(max_pages) if max_pages is not None else None  # type: ignore[attr-defined]
+    app.key_max_pages = max_pages  # type: ignore[attr-defined]
     app.orgs = orgs  # several orgs: each its own source (tui/orgs.py); [] for one
     return app
 

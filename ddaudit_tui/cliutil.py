@@ -154,6 +154,39 @@ def write_report(kind: str, fmt: str, result: Any, output: str | None) -> Path |
     return Path(output).expanduser().resolve() if output and output != "-" else None
 
 
+# -- --engine / --max-pages (issue 16) ---------------------------------------------------------------
+
+MAX_PAGES_DEFAULT = 50
+MAX_PAGES_HELP = (
+    "pages of the search API --engine auto reads before aggregating (config max_pages, default 50)"
+)
+
+
+def add_engine_arguments(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+    engine_help: str,
+    max_pages_help: str = MAX_PAGES_HELP,
+) -> None:
+    """`--engine auto|search|ddsql` and `--max-pages N`, the same on `key`, `ai` and the TUI; only what the
+    engine reads differs, so each command says it in its own help."""
+    parser.add_argument("--engine", choices=("auto", "search", "ddsql"), default="auto", help=engine_help)
+    parser.add_argument("--max-pages", type=int, metavar="N", help=max_pages_help)
+
+
+def max_pages_setting(args: argparse.Namespace, settings: Any) -> int | None:
+    """`--max-pages`, else the config's `max_pages`; None when neither is set (the engine's default applies).
+    Checked here, before any org is asked, so one org or several refuse 0 alike (across orgs a `0 or 50`
+    reading once made `--max-pages 0` 50 pages)."""
+    value = getattr(args, "max_pages", None)
+    if value is None:
+        value = getattr(settings, "max_pages", None)
+    if value is None:
+        return None
+    if int(value) < 1:
+        raise UsageError(f"--max-pages {value}: expected 1 or more")
+    return int(value)
+
+
 # -- --fail-on ------------------------------------------------------------------------------------------
 
 

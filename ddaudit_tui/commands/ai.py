@@ -15,10 +15,13 @@ from typing import TYPE_CHECKING
 
 from ddaudit_tui.cliutil import (
     EXIT_OK,
+    MAX_PAGES_DEFAULT,
     UsageError,
+    add_engine_arguments,
     add_fail_on,
     add_source_args,
     err,
+    max_pages_setting,
     partial_exit,
     progress_printer,
     settings_from,
@@ -46,19 +49,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     add_case_argument(parser)
     add_fail_on(parser, ("partial",), "exit 7 when the answer is partial (the report is still written)")
-    parser.add_argument(
-        "--engine",
-        choices=("auto", "search", "ddsql"),
-        default="auto",
-        help="how the AI events are read: page the search API (search), let Datadog's SQL engine count the "
+    add_engine_arguments(
+        parser,
+        "how the AI events are read: page the search API (search), let Datadog's SQL engine count the "
         "MCP Server reads and connections and fetch the rest (ddsql), or page unless it would exceed "
         "max_pages and aggregate then (auto, the default); files are always read whole",
-    )
-    parser.add_argument(
-        "--max-pages",
-        type=int,
-        metavar="N",
-        help="pages of the search API --engine auto reads before aggregating (config max_pages, default 50)",
     )
     from ddaudit_tui.commands.orgs import add_orgs_argument  # issue 16: every org at once
 
@@ -125,11 +120,7 @@ def run(args: argparse.Namespace) -> int:
     if (profiles := orgs.requested_profiles(args)) is not None:
         return orgs.run_ai(args, profiles, config)
     settings = settings_from(args)
-    max_pages = getattr(args, "max_pages", None)
-    if max_pages is None:
-        max_pages = getattr(settings, "max_pages", None) or 50
-    if int(max_pages) < 1:
-        raise UsageError(f"--max-pages {max_pages}: expected 1 or more")
+    max_pages = max_pages_setting(args, settings) or MAX_PAGES_DEFAULT
 
     async def go() -> AiActivity:
         source = open_source(args, settings)
@@ -144,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
                 progress=progress_printer(),
                 baseline=config.baseline_days > 0,
                 engine=getattr(args, "engine", None) or "auto",
-                max_pages=int(max_pages),
+                max_pages=max_pages,
             )
         finally:
             await source.aclose()

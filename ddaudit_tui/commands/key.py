@@ -23,11 +23,14 @@ from typing import TYPE_CHECKING, Any
 from ddaudit_tui.cliutil import (
     EXIT_FINDINGS,
     EXIT_OK,
+    MAX_PAGES_DEFAULT,
     UsageError,
+    add_engine_arguments,
     add_fail_on,
     add_source_args,
     err,
     fail_on_set,
+    max_pages_setting,
     partial_exit,
     progress_printer,
     run_with_progress,
@@ -59,18 +62,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "exit 5 when the verdict is 'likely compromised' (compromised) or at least 'suspicious' (suspicious); "
         "exit 7 when the answer is partial (partial); several with commas, e.g. suspicious,partial",
     )
-    parser.add_argument(
-        "--engine",
-        choices=("auto", "search", "ddsql"),
-        default="auto",
-        help="how the key's events are read: page the search API (search), let Datadog's SQL engine "
+    add_engine_arguments(
+        parser,
+        "how the key's events are read: page the search API (search), let Datadog's SQL engine "
         "aggregate (ddsql), or page unless it would exceed max_pages and aggregate then (auto, the default)",
-    )
-    parser.add_argument(
-        "--max-pages",
-        type=int,
-        metavar="N",
-        help="pages of the search API --engine auto reads before aggregating, and a refused DDSQL falls "
+        "pages of the search API --engine auto reads before aggregating, and a refused DDSQL falls "
         "back to (config max_pages, default 50)",
     )
     from ddaudit_tui.commands.case import add_case_argument  # issue 15
@@ -147,13 +143,13 @@ def build_config(args: argparse.Namespace, settings: Any) -> tuple[KeyAnalysisCo
     learn = not getattr(args, "no_org_baseline", False)
     if not learn and not allow_items:
         raise UsageError("--no-org-baseline needs --country-allowlist (or country_allowlist in the config)")
-    max_pages = _setting(args, settings, "max_pages")
+    max_pages = max_pages_setting(args, settings) or MAX_PAGES_DEFAULT
     try:
         options = InvestigationOptions(
             country_allowlist=frozenset(c.strip().upper() for c in allow_items),
             learn_org_countries=learn,
             engine=getattr(args, "engine", None) or "auto",
-            max_pages=int(max_pages) if max_pages is not None else 50,
+            max_pages=max_pages,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None

@@ -23,8 +23,10 @@ from ddaudit_tui.cliutil import (
     EXIT_FINDINGS,
     EXIT_OK,
     EXIT_PARTIAL,
+    MAX_PAGES_DEFAULT,
     UsageError,
     err,
+    max_pages_setting,
     open_output,
     progress_printer,
     settings_from,
@@ -55,6 +57,7 @@ def ask_orgs(
     """Run `work` against every profile's org concurrently; answers in the order of `profiles`."""
     from ddaudit_tui.source_select import open_source, resolve_source_window
 
+    max_pages_setting(args, None)  # a bad flag is the user's mistake once, not each org's failure
     prepared: list[tuple[str, argparse.Namespace, Any, BaseException | None]] = []
     for profile in profiles:
         ns = org_namespace(args, profile)
@@ -315,7 +318,7 @@ def run_ai(args: argparse.Namespace, profiles: Sequence[str], config: Any) -> in
             user=ns.user,
             baseline=config.baseline_days > 0,
             engine=getattr(ns, "engine", None) or "auto",
-            max_pages=int(getattr(ns, "max_pages", None) or getattr(settings, "max_pages", None) or 50),
+            max_pages=max_pages_setting(ns, settings) or MAX_PAGES_DEFAULT,
         )
 
     # Counted from the summary, not `len(r.calls)`: under DDSQL one call stands for a group of events.

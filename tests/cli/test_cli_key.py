@@ -317,7 +317,7 @@ def test_engine_flag_and_max_pages(capsys, monkeypatch):
     assert parse(key_cmd, KEY).engine == "auto"
     with pytest.raises(SystemExit):
         parse(key_cmd, KEY, "--engine", "sql")
-    with pytest.raises(UsageError, match="max_pages"):
+    with pytest.raises(UsageError, match="--max-pages 0: expected 1 or more"):
         key_cmd.run(parse(key_cmd, KEY, "--demo", "--max-pages", "0"))
     outputs = {}
     for engine in ("search", "ddsql"):

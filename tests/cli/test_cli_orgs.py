@@ -274,3 +274,12 @@ def test_ai_text_counts_events_and_calls_per_org_with_the_engine(orgs, capsys) -
         assert f"{report['counts']['ai_events']:,} AI events · {report['counts']['calls']:,} AI calls" in line
     assert "ddsql" in out
     no_secrets(out, err)
+
+
+@pytest.mark.parametrize("command", [["ai"], ["key", COMPROMISED_KEY]])
+def test_max_pages_below_one_is_a_usage_error_across_orgs_too(orgs, capsys, command) -> None:
+    # `--max-pages 0` across orgs was read as "unset" (`0 or 50`) and the lookup ran on 50 pages.
+    code, out, err = run(capsys, *command, "--all-profiles", "--max-pages", "0", *WINDOW)
+    assert code == EXIT_USAGE
+    assert out == ""
+    assert err.strip() == "ddaudit: --max-pages 0: expected 1 or more"

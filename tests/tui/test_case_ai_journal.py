@@ -6,12 +6,12 @@ Key lookup's lookups are."""
 from __future__ import annotations
 
 import asyncio
-import functools
 from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
+from tui_helpers import demo_file_source
 from watch_pane_helpers import settle_watch, until
 
 from ddaudit_tui import cli
@@ -19,9 +19,6 @@ from ddaudit_tui.analysis.ai_investigation import investigate_ai
 from ddaudit_tui.case.store import CaseStore
 from ddaudit_tui.cliutil import EXIT_OK
 from ddaudit_tui.demo.org import generate
-from ddaudit_tui.events.decode import iter_decode
-from ddaudit_tui.events.record import Event
-from ddaudit_tui.events.store import EventStore
 from ddaudit_tui.sources.files import FileSource
 from ddaudit_tui.timeutil import Window, iso, parse_instant
 from ddaudit_tui.tui.app import DdauditApp
@@ -35,14 +32,8 @@ WINDOW = Window(END - 90 * 86_400_000, END)
 pytestmark = pytest.mark.usefixtures("isolated_env")  # conftest.py
 
 
-@functools.cache
-def demo_events() -> tuple[Event, ...]:
-    items = generate(seed=7, events=3000, end_ms=END)
-    return tuple(iter_decode(msgspec.json.encode({"data": items}), "demo"))
-
-
 def source() -> FileSource:
-    return FileSource(EventStore(demo_events()), "demo")
+    return demo_file_source(3000, END)
 
 
 async def test_the_ai_analysis_is_journalled_with_its_flags_as_findings(tmp_path: Path):

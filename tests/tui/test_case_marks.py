@@ -3,23 +3,17 @@ tables, the Case pane lists marks in time order and Enter goes back, `E` exports
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import pytest
-from tui_helpers import screen_lines, screen_text
+from tui_helpers import demo_file_source, screen_lines, screen_text
 from watch_pane_helpers import settle_watch, until
 
 from ddaudit_tui.case.store import CaseStore
-from ddaudit_tui.demo.org import PLANTED, generate
-from ddaudit_tui.events.decode import iter_decode
-from ddaudit_tui.events.record import Event
-from ddaudit_tui.events.store import EventStore
-from ddaudit_tui.sources.files import FileSource
+from ddaudit_tui.demo.org import PLANTED
 from ddaudit_tui.timeutil import Window, parse_instant
 from ddaudit_tui.tui.app import DdauditApp
 from ddaudit_tui.tui.case_session import CaseSession
@@ -40,15 +34,9 @@ KEY_ID = PLANTED.compromised_key
 pytestmark = pytest.mark.usefixtures("isolated_env")  # conftest.py
 
 
-@functools.cache
-def demo_events() -> tuple[Event, ...]:
-    items = generate(seed=7, events=3000, end_ms=END)
-    return tuple(iter_decode(msgspec.json.encode({"data": items}), "demo"))
-
-
 def demo_app(tmp_path: Path, **kwargs: Any) -> DdauditApp:
     return DdauditApp(
-        FileSource(EventStore(demo_events()), "demo"),
+        demo_file_source(3000, END),
         WINDOW,
         clock=lambda: END / 1000,
         export_dir=tmp_path / "out",

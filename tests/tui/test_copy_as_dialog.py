@@ -9,29 +9,23 @@ Regenerate the snapshot deliberately (after looking at it) with
 from __future__ import annotations
 
 import base64
-import functools
 import stat
 from pathlib import Path
 from typing import Any
 
-import msgspec
 from conftest import FROZEN_NOW
 from textual.geometry import Region
 from textual.widgets import Input
-from tui_helpers import screen_lines, settle
+from tui_helpers import demo_events, demo_file_source, screen_lines, settle
 from watch_pane_helpers import MemorySource, TestClock, polled, role_grants, settle_watch
 
 from ddaudit_tui.alerts.pagerduty import alert_query
 from ddaudit_tui.alerts.wiring import WatchOptions
 from ddaudit_tui.analysis.ai import DEFAULT_BASE_QUERY
 from ddaudit_tui.analysis.spikes import union_query
-from ddaudit_tui.demo.org import PLANTED, generate
-from ddaudit_tui.events.decode import iter_decode
+from ddaudit_tui.demo.org import PLANTED
 from ddaudit_tui.events.query import parse_query
-from ddaudit_tui.events.record import Event
-from ddaudit_tui.events.store import EventStore
 from ddaudit_tui.report.copy_as import FORMATS, copy_as
-from ddaudit_tui.sources.files import FileSource
 from ddaudit_tui.timeutil import Window, parse_instant, resolve_window
 from ddaudit_tui.tui.app import DdauditApp
 from ddaudit_tui.tui.screens.ai import AI_COLUMNS, AiScreen, AiUserScreen, ai_user_query, ai_window
@@ -70,15 +64,9 @@ def demo_clock() -> float:
     return DEMO_END / 1000
 
 
-@functools.lru_cache(maxsize=1)
-def demo_events() -> tuple[Event, ...]:
-    items = generate(seed=7, events=4000, end_ms=DEMO_END)
-    return tuple(iter_decode(msgspec.json.encode({"data": items}), "demo"))
-
-
 def demo_app(tmp_path: Path | None = None, **kwargs: Any) -> DdauditApp:
     kwargs.setdefault("clock", demo_clock)
-    source = FileSource(EventStore(demo_events()), "demo")
+    source = demo_file_source(4000, DEMO_END)
     return DdauditApp(source, APP_WINDOW, export_dir=tmp_path, **kwargs)
 
 
@@ -114,7 +102,7 @@ def assert_strings(
 
 def in_window(window: Window, query: str) -> set[str]:
     q = parse_query(query)
-    return {e.id for e in demo_events() if window.start <= e.ts < window.end and q.matches(e)}
+    return {e.id for e in demo_events(4000, DEMO_END) if window.start <= e.ts < window.end and q.matches(e)}
 
 
 # -- each pane's query -------------------------------------------------------------------------------

@@ -8,15 +8,13 @@ Regenerate the snapshots deliberately (after looking at them) with
 
 from __future__ import annotations
 
-import functools
 import json
 import stat
 from pathlib import Path
 
-import msgspec
 import pytest
 from textual.widgets import Input
-from tui_helpers import screen_text, settle
+from tui_helpers import demo_events, demo_file_source, screen_text, settle
 
 from ddaudit_tui.analysis.key_investigation import investigate_key
 from ddaudit_tui.analysis.keys import (
@@ -25,12 +23,8 @@ from ddaudit_tui.analysis.keys import (
     KeyReport,
     keys_seen,
 )
-from ddaudit_tui.demo.org import PLANTED, generate
-from ddaudit_tui.events.decode import iter_decode
-from ddaudit_tui.events.record import Event
-from ddaudit_tui.events.store import EventStore
+from ddaudit_tui.demo.org import PLANTED
 from ddaudit_tui.report.key_report import key_report_json, summary_line
-from ddaudit_tui.sources.files import FileSource
 from ddaudit_tui.timeutil import Window, parse_instant
 from ddaudit_tui.tui.app import DdauditApp
 from ddaudit_tui.tui.screens.detail import EventDetailScreen
@@ -66,19 +60,9 @@ def demo_clock() -> float:
     return DEMO_END / 1000
 
 
-@functools.lru_cache(maxsize=1)
-def demo_events() -> tuple[Event, ...]:
-    items = generate(seed=7, events=DEMO_EVENTS, end_ms=DEMO_END)
-    return tuple(iter_decode(msgspec.json.encode({"data": items}), "demo"))
-
-
-def demo_file_source() -> FileSource:
-    return FileSource(EventStore(demo_events()), "demo")
-
-
 def key_app(tmp_path: Path | None = None, **kwargs) -> DdauditApp:
     kwargs.setdefault("clock", demo_clock)
-    source = kwargs.pop("source", None) or demo_file_source()
+    source = kwargs.pop("source", None) or demo_file_source(DEMO_EVENTS, DEMO_END)
     return DdauditApp(source, kwargs.pop("window", WINDOW), export_dir=tmp_path, **kwargs)
 
 
@@ -108,7 +92,7 @@ async def look_up(pilot, key_id: str) -> KeyReport:
 
 
 async def expected_report(key_id: str) -> KeyReport:
-    return await investigate_key(demo_file_source(), key_id, WINDOW, now_ms=DEMO_END)
+    return await investigate_key(demo_file_source(DEMO_EVENTS, DEMO_END), key_id, WINDOW, now_ms=DEMO_END)
 
 
 def notifications(app: DdauditApp) -> list[str]:
@@ -122,7 +106,9 @@ async def test_suggestions_list_the_planted_keys_with_counts_and_last_use():
     app = key_app()
     async with app.run_test(size=(120, 35)) as pilot:
         screen = await open_pane(pilot)
-        expected = keys_seen(e for e in demo_events() if e.api_key_id and WINDOW.contains(e.ts))
+        expected = keys_seen(
+            e for e in demo_events(DEMO_EVENTS, DEMO_END) if e.api_key_id and WINDOW.contains(e.ts)
+        )
         suggestions = screen.query_one(KeySuggestions)
         assert [(k.key_id, k.events, k.last_seen) for k in suggestions.keys] == [
             (k.key_id, k.events, k.last_seen) for k in expected

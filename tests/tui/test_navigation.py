@@ -5,21 +5,17 @@ screen's rules and the footer's `? Help` / `q Quit` at 80 columns. Driven throug
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import pytest
 from conftest import FROZEN_NOW
 from textual.widgets import Collapsible, Footer
-from tui_helpers import screen_lines, screen_text, settle
+from tui_helpers import demo_events, demo_file_source, screen_lines, screen_text, settle
 from watch_pane_helpers import MemorySource, TestClock, polled, settle_watch, until
 
 from ddaudit_tui.analysis.signals import Severity
-from ddaudit_tui.demo.org import PLANTED, generate
-from ddaudit_tui.events.decode import iter_decode
-from ddaudit_tui.events.record import Event
+from ddaudit_tui.demo.org import PLANTED
 from ddaudit_tui.events.store import EventStore
 from ddaudit_tui.sources.files import FileSource
 from ddaudit_tui.timeutil import Window, parse_instant
@@ -43,17 +39,9 @@ PANE_KEYS = [(p.key, p.mode, p.screen) for p in PANES]
 pytestmark = pytest.mark.usefixtures("isolated_env")  # conftest.py
 
 
-@functools.cache
-def demo_events() -> tuple[Event, ...]:
-    items = generate(seed=7, events=3000, end_ms=END)
-    return tuple(iter_decode(msgspec.json.encode({"data": items}), "demo"))
-
-
 def demo_app(**kwargs: Any) -> DdauditApp:
     # Labelled "demo": the Spike watch pane recognises it and never pages.
-    return DdauditApp(
-        FileSource(EventStore(demo_events()), "demo"), WINDOW, clock=lambda: END / 1000, **kwargs
-    )
+    return DdauditApp(demo_file_source(3000, END), WINDOW, clock=lambda: END / 1000, **kwargs)
 
 
 def bar_text(app: DdauditApp) -> str:
@@ -219,7 +207,7 @@ async def test_auto_start_opens_key_lookup_when_the_data_has_api_keys():
 
 
 async def test_auto_start_opens_explore_when_no_api_key_is_in_the_data():
-    no_keys = [e for e in demo_events() if not e.api_key_id]
+    no_keys = [e for e in demo_events(3000, END) if not e.api_key_id]
     app = DdauditApp(
         FileSource(EventStore(no_keys), "file"), WINDOW, clock=lambda: END / 1000, start_pane="auto"
     )

@@ -8,27 +8,22 @@ Regenerate the snapshot deliberately (after looking at it) with
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import pytest
 from conftest import FROZEN_NOW, frozen_clock
 from textual.widgets import OptionList
-from tui_helpers import screen_text, settle
+from tui_helpers import demo_events, demo_file_source, screen_text, settle
 from tui_synthetic import WINDOW as SYNTHETIC_WINDOW
 from tui_synthetic import make_items, make_source
 from watch_pane_helpers import MemorySource, TestClock, polled, role_grants, settle_watch
 
 from ddaudit_tui.alerts.wiring import WatchOptions
 from ddaudit_tui.analysis.explore import facet_term
-from ddaudit_tui.demo.org import PLANTED, generate
-from ddaudit_tui.events.decode import iter_decode
+from ddaudit_tui.demo.org import PLANTED
 from ddaudit_tui.events.query import parse_query
 from ddaudit_tui.events.record import Event
-from ddaudit_tui.events.store import EventStore
-from ddaudit_tui.sources.files import FileSource
 from ddaudit_tui.timeutil import Window, parse_instant
 from ddaudit_tui.tui.app import DdauditApp
 from ddaudit_tui.tui.pivot import (
@@ -65,18 +60,12 @@ NOW_MS = int(FROZEN_NOW * 1000)
 DAVE = "dave@example.com"
 
 
-@functools.lru_cache(maxsize=1)
-def demo_events() -> tuple[Event, ...]:
-    items = generate(seed=7, events=4000, end_ms=DEMO_END)
-    return tuple(iter_decode(msgspec.json.encode({"data": items}), "demo"))
-
-
 def in_window() -> list[Event]:
-    return [e for e in demo_events() if WINDOW.contains(e.ts)]
+    return [e for e in demo_events(4000, DEMO_END) if WINDOW.contains(e.ts)]
 
 
 def demo_app(**kwargs: Any) -> DdauditApp:
-    source = FileSource(EventStore(demo_events()), "demo")
+    source = demo_file_source(4000, DEMO_END)
     return DdauditApp(source, WINDOW, clock=lambda: DEMO_END / 1000, **kwargs)
 
 

@@ -10,19 +10,15 @@ Regenerate the snapshot deliberately (after looking at it) with
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Any
 
-import msgspec
 from textual.widgets import Input
-from tui_helpers import screen_text, settle
+from tui_helpers import demo_events, demo_file_source, screen_text, settle
 
 from ddaudit_tui.analysis.presets import PRESETS, expand_user, get_preset
-from ddaudit_tui.demo.org import PLANTED, generate
-from ddaudit_tui.events.decode import iter_decode
+from ddaudit_tui.demo.org import PLANTED
 from ddaudit_tui.events.record import Event
-from ddaudit_tui.events.store import EventStore
 from ddaudit_tui.sources.files import FileSource
 from ddaudit_tui.timeutil import Window, parse_instant, resolve_window
 from ddaudit_tui.tui.app import DdauditApp
@@ -47,14 +43,8 @@ def demo_clock() -> float:
     return DEMO_END / 1000
 
 
-@functools.lru_cache(maxsize=1)
-def demo_events() -> tuple[Event, ...]:
-    items = generate(seed=7, events=4000, end_ms=DEMO_END)
-    return tuple(iter_decode(msgspec.json.encode({"data": items}), "demo"))
-
-
 def demo_source() -> FileSource:
-    return FileSource(EventStore(demo_events()), "demo")
+    return demo_file_source(4000, DEMO_END)
 
 
 def demo_app(tmp_path: Path | None = None, **kwargs: Any) -> DdauditApp:
@@ -213,7 +203,7 @@ async def test_the_header_shows_the_presets_window_and_an_empty_window_is_the_ap
         await settle(pilot)
         assert explore.window is None and explore.shown_window() == APP_WINDOW
         assert "2026-05-03 16:00:00Z → 2026-08-01 16:00:00Z" in explore.query_one(PaneHeader).plain
-        deleted = [e for e in demo_events() if e.action == "deleted"]
+        deleted = [e for e in demo_events(4000, DEMO_END) if e.action == "deleted"]
         assert len(shown(explore)) == len(deleted) > PLANTED.bulk_deleted_dashboards
 
 

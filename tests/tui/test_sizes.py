@@ -8,22 +8,14 @@ is expected, and the pane's own words (title, status, content) are on screen.
 
 from __future__ import annotations
 
-import functools
-
-import msgspec
 import pytest
 from rich.cells import cell_len
 from textual.app import App
 from textual.widget import Widget
 from textual.widgets import Footer
-from tui_helpers import screen_lines
+from tui_helpers import demo_file_source, screen_lines
 from watch_pane_helpers import polled, settle_watch
 
-from ddaudit_tui.demo.org import generate
-from ddaudit_tui.events.decode import iter_decode
-from ddaudit_tui.events.record import Event
-from ddaudit_tui.events.store import EventStore
-from ddaudit_tui.sources.files import FileSource
 from ddaudit_tui.timeutil import Window, parse_instant
 from ddaudit_tui.tui.app import DdauditApp
 from ddaudit_tui.tui.screens.ai import AiScreen
@@ -42,15 +34,9 @@ SIZES = [(60, 20), (80, 24), (120, 35), (200, 50), (250, 70)]
 pytestmark = pytest.mark.usefixtures("isolated_env")  # conftest.py
 
 
-@functools.cache
-def demo_events() -> tuple[Event, ...]:
-    items = generate(seed=7, events=3000, end_ms=END)
-    return tuple(iter_decode(msgspec.json.encode({"data": items}), "demo"))
-
-
 def demo_app() -> DdauditApp:
     # Labelled "demo": the Spike watch pane recognises it and never pages.
-    return DdauditApp(FileSource(EventStore(demo_events()), "demo"), WINDOW, clock=lambda: END / 1000)
+    return DdauditApp(demo_file_source(3000, END), WINDOW, clock=lambda: END / 1000)
 
 
 def shown(widget: Widget) -> bool:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from ddaudit_tui.analysis import detections
 from ddaudit_tui.analysis.asn import AsnLists, OriginClass, classify_event, load_asn_lists
 from ddaudit_tui.analysis.baseline import DAY_MS, MINUTE_MS, FirstSeenResult, first_seen
+from ddaudit_tui.analysis.buckets import HOUR_MS
 from ddaudit_tui.analysis.detections.burst import BURST
 from ddaudit_tui.analysis.detections.concurrent_ips import CONCURRENT_IPS
 from ddaudit_tui.analysis.detections.destructive_action import DESTRUCTIVE, HIGH_IMPACT_TYPES
@@ -144,10 +145,18 @@ def activity_buckets(
     report: KeyReport, bucket_ms: int, window: Window | None = None
 ) -> list[tuple[int, int, int]]:
     """(bucket start, events, flagged events) for every bucket of the window — zeros included, so a
-    sparkline or chart can be drawn directly; "flagged" counts events cited by a flag above INFO."""
+    sparkline or chart can be drawn directly; "flagged" counts events cited by a flag above INFO.
+
+    When DDSQL aggregated the key (`report.aggregates`), `report.events` is a sample (the newest page,
+    deletions, evidence): the counts are then its hourly counts of every event, and buckets under an hour
+    are refused (ValueError; `smallest_bucket_ms` says what a chart may ask for). Flagged counts stay the
+    cited events fetched."""
     w = window or report.window
     if bucket_ms <= 0 or w.end <= w.start:
         return []
+    hourly = report.aggregates.per_hour if report.aggregates is not None else None
+    if hourly is not None and bucket_ms % HOUR_MS:
+        raise ValueError(f"{bucket_ms} ms buckets: the aggregates count whole hours")
     cited = {eid for f in report.flags if f.severity > Severity.INFO for eid in f.event_ids}
     first = w.start - w.start % bucket_ms
     n = (w.end - first + bucket_ms - 1) // bucket_ms
@@ -156,10 +165,19 @@ def activity_buckets(
     for e in report.events:
         if w.start <= e.ts < w.end:
             i = (e.ts - first) // bucket_ms
-            counts[i] += 1
+            if hourly is None:
+                counts[i] += 1
             if e.id in cited:
                 flagged[i] += 1
+    for hour, events in hourly or ():
+        if w.start - HOUR_MS < hour < w.end:  # an hour the window starts in counts whole
+            counts[(max(hour, w.start) - first) // bucket_ms] += events
     return [(first + i * bucket_ms, counts[i], flagged[i]) for i in range(n)]
+
+
+def smallest_bucket_ms(report: KeyReport) -> int:
+    """The finest bucket `activity_buckets` can count: an hour when DDSQL aggregated the key, else a minute."""
+    return HOUR_MS if report.aggregates is not None else MINUTE_MS
 
 
 # -- the analysis ------------------------------------------------------------------------------------
@@ -569,7 +587,7 @@ __all__ = [
     "IMPOSSIBLE_TRAVEL", "NEW_COUNTRY", "OFF_HOURS", "TOKEN_LEAKED", "VPN_ASN", "SIGNAL_ORDER",
     "SIGNAL_TITLES", "VERDICT_COMPROMISED", "VERDICT_NONE", "VERDICT_SUSPICIOUS", "CountryBaseline",
     "Creation", "Destructive", "EndpointGroup", "KeyAnalysisConfig", "KeyChange", "KeyReport", "Network",
-    "KeySeen", "Notification", "OriginGroup", "Resource", "activity_buckets", "analyze_key", "country_key",
+    "KeySeen", "Notification", "OriginGroup", "Resource", "activity_buckets", "analyze_key", "smallest_bucket_ms", "country_key",
     "keys_seen", "resource_from_path",
     "severity_counts", "timeline_row",
 ]  # fmt: skip

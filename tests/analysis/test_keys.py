@@ -344,3 +344,32 @@ def test_activity_buckets_mark_flagged_events():
         (T0 + 3 * HOUR, 2, 2),
     ]
     assert activity_buckets(r, 0) == []
+
+
+def test_activity_buckets_count_every_event_the_aggregates_counted():
+    """Past the budget (issue 16) the report holds a sample of the key's events; its hourly counts from
+    DDSQL are the activity, so the chart of 1,002,784 events is not drawn from the 5,334 fetched."""
+    from ddaudit_tui.analysis.key_model import KeyAggregates
+    from ddaudit_tui.analysis.keys import activity_buckets
+
+    items = [
+        item(T0 + 1 * HOUR, NYC_VERIZON),
+        item(T0 + 3 * HOUR, BUCHAREST_VPN),
+        item(T0 + 3 * HOUR + MIN, NYC_VERIZON),
+    ]
+    r = run(items, window=Window(T0, T0 + 4 * HOUR))
+    r.aggregates = KeyAggregates(
+        total=1_503,
+        first_seen=T0,
+        last_seen=T0 + 3 * HOUR + MIN,
+        per_hour=((T0, 500), (T0 + HOUR, 1_000), (T0 + 3 * HOUR, 3), (T0 + 9 * HOUR, 7)),  # the last: outside
+        ips_per_30min=(),
+        first_seen_ip={},
+        first_seen_asn={},
+        requests=4,
+    )
+    assert activity_buckets(r, 2 * HOUR) == [(T0, 1_500, 0), (T0 + 2 * HOUR, 3, 2)]
+    assert activity_buckets(r, HOUR)[0] == (T0, 500, 0)
+    # Under an hour the aggregates cannot say which minutes: the bucket is refused, not drawn from the sample.
+    with pytest.raises(ValueError, match="hour"):
+        activity_buckets(r, 15 * MIN)

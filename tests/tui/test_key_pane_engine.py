@@ -149,3 +149,36 @@ def test_the_tui_refuses_a_budget_below_one(capsys) -> None:
 
     assert cli.main(["tui", "--demo", "--max-pages", "0"]) == cli.EXIT_USAGE
     assert "--max-pages 0" in capsys.readouterr().err
+
+
+async def test_an_aggregated_lookup_never_calls_its_sample_all_events() -> None:
+    """Past the budget the timeline holds the fetched sample: it says so ("N of M events fetched"), and the
+    activity bars count every event from DDSQL's hourly counts, not the sample."""
+    from textual.widgets import TabbedContent
+
+    from ddaudit_tui.demo.heavy import HEAVY_KEY, HeavyKey
+    from ddaudit_tui.demo.org import generate
+    from ddaudit_tui.tui.widgets.key_activity import KeyActivity
+
+    # The demo's heavy key on a smaller instance of its generator (30k events): the sample is a few pages.
+    fake = FakeDatadog(
+        generate(seed=7, events=3000, end_ms=END),
+        clock=lambda: END / 1000,
+        ddsql=DdsqlConfig(running_polls=0),
+        heavy=HeavyKey(7, END, events=30_000),
+    )
+    app = DdauditApp(demo_client(fake), WINDOW, clock=lambda: END / 1000)
+    app.key_max_pages = BUDGET  # type: ignore[attr-defined]
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await look_up(app, pilot, HEAVY_KEY)
+        report = screen.report
+        assert report is not None and report.aggregates is not None
+        fetched, total = len(report.events), report.total_events
+        assert fetched < total
+        bar = str(screen.query_one("#timeline-filter").render())
+        assert f"{fetched:,} of {total:,} events fetched" in bar
+        assert "all " not in bar
+        tab = screen.query_one(TabbedContent).get_tab("timeline").label.plain
+        assert tab == f"Timeline {fetched:,}/{total:,}"
+        activity = screen.query_one(KeyActivity)
+        assert sum(b[1] for b in activity.buckets) == total

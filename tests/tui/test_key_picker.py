@@ -11,15 +11,16 @@ from typing import Any
 
 from test_key_pane import (
     COMPROMISED,
+    DEMO_END,
+    DEMO_EVENTS,
     WINDOW,
     demo_clock,
-    demo_file_source,
     key_app,
     open_pane,
     pane,
 )
 from textual.widgets import TabbedContent
-from tui_helpers import screen_text, settle
+from tui_helpers import demo_file_source, screen_text, settle
 
 from ddaudit_tui.analysis.key_investigation import investigate_key
 from ddaudit_tui.analysis.key_risk import RANK_ORDER, key_risk, rank_keys
@@ -39,7 +40,7 @@ def title(screen: KeyLookupScreen) -> str:
 
 
 async def expected_order() -> list[str]:
-    source = demo_file_source()
+    source = demo_file_source(DEMO_EVENTS, DEMO_END)
     everything = await source.fetch("@metadata.api_key.id:*", WINDOW)
     keys = keys_seen(everything.events)
     risks = {}
@@ -87,7 +88,7 @@ async def test_rows_show_an_ellipsis_until_assessed_and_the_list_stays_usable():
         """The demo, with the API Keys endpoint held until the test lets it answer."""
 
         def __init__(self) -> None:
-            self.source = demo_file_source()
+            self.source = demo_file_source(DEMO_EVENTS, DEMO_END)
             self.label = self.source.label
 
         def __getattr__(self, name: str) -> Any:
@@ -134,7 +135,7 @@ async def test_the_assessment_is_cancellable():
 
     class SlowKeys:
         def __init__(self) -> None:
-            self.source = demo_file_source()
+            self.source = demo_file_source(DEMO_EVENTS, DEMO_END)
             self.label = self.source.label
 
         def __getattr__(self, name: str) -> Any:
@@ -238,7 +239,13 @@ async def test_curly_brackets_cycle_the_sections_square_ones_no_longer_do():
 
 async def test_launch_to_the_exported_report_of_the_compromised_key_in_3_keystrokes(tmp_path: Path):
     # As `ddaudit --input FILE` starts it: on Key lookup when the data has API keys.
-    app = DdauditApp(demo_file_source(), WINDOW, export_dir=tmp_path, clock=demo_clock, start_pane="auto")
+    app = DdauditApp(
+        demo_file_source(DEMO_EVENTS, DEMO_END),
+        WINDOW,
+        export_dir=tmp_path,
+        clock=demo_clock,
+        start_pane="auto",
+    )
     keystrokes = 0
 
     async def press(key: str) -> None:

@@ -735,7 +735,8 @@ class KeyLookupScreen(PaneScreen):
         for tab, title, _key in SECTIONS:
             if tab == "timeline":
                 shown = self.query_one(KeyTimelineTable).row_count
-                label = f"{title} {shown:,}" + (f"/{r.total_events:,}" if self.timeline_filter else "")
+                whole = self.timeline_filter is None and len(r.events) >= r.total_events
+                label = f"{title} {shown:,}" + ("" if whole else f"/{r.total_events:,}")
             else:
                 label = f"{title} {counts[tab]:,}"
             tab_widget = tabs.get_tab(tab)
@@ -767,10 +768,22 @@ class KeyLookupScreen(PaneScreen):
         bar = self.query_one("#timeline-filter", Static)
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         total = r.total_events if r is not None else 0
+        # Past the budget DDSQL counted the key's events and only a sample was fetched (the newest page,
+        # deletions, the flags' evidence): the timeline says it holds a sample, never "all".
+        fetched = len(r.events) if r is not None else 0
+        sampled = fetched < total
         if flt is not None:
             text.append("▶ filter: " + clean(flt.label, max_len=100))
-            text.append(f" · {len(events):,} of {total:,} events · esc clears", style="")
+            of = f"{fetched:,} events fetched (of {total:,})" if sampled else f"{total:,} events"
+            text.append(f" · {len(events):,} of {of} · esc clears", style="")
             bar.add_class("-active")
+        elif sampled:
+            text.append(f"{fetched:,} of {total:,} events fetched", style="bold")
+            text.append(
+                " (DDSQL counted the rest) · enter opens an event · i narrows to its IP · s sorts",
+                style="dim",
+            )
+            bar.remove_class("-active")
         else:
             text.append(f"all {total:,} events", style="bold")
             text.append(" · enter opens an event · i narrows to its IP · s sorts", style="dim")

@@ -16,9 +16,9 @@ from typing import ClassVar
 from rich.text import Text
 from textual.widget import Widget
 
-from ddaudit_tui.analysis.buckets import DAY_MS, HOUR_MS, BucketPlan, plan, size_label
+from ddaudit_tui.analysis.buckets import DAY_MS, HOUR_MS, BucketPlan, plan, preferred_size, size_label
 from ddaudit_tui.analysis.glossary import KEY_GLOSSARY, define
-from ddaudit_tui.analysis.keys import KeyReport, activity_buckets
+from ddaudit_tui.analysis.keys import KeyReport, activity_buckets, smallest_bucket_ms
 from ddaudit_tui.tui.widgets.sparkline import axis_text, bucket_bars, local_time_of, styled_runs
 
 __all__ = ["DAY_MS", "HOUR_MS", "KeyActivity"]
@@ -71,7 +71,7 @@ class KeyActivity(Widget):
     @property
     def label_width(self) -> int:
         """Wide enough for the longest label at any bucket size: a number is never cut."""
-        n = len(self.report.events) if self.report is not None else 0
+        n = self.report.total_events if self.report is not None else 0  # aggregated: more than fetched
         return max(_LABEL_WIDTH, len(f"max {n:,}/12 h"), len(f"{n:,} events"))
 
     def _compute(self, width: int) -> BucketPlan | None:
@@ -79,7 +79,8 @@ class KeyActivity(Widget):
         if report is None or report.window.end <= report.window.start:
             self.plan, self.buckets = None, []
             return None
-        p = plan(report.window, width)
+        # Aggregated (DDSQL) counts are hourly: a short window's minutes cannot be drawn from them.
+        p = plan(report.window, width, size_ms=max(preferred_size(report.window), smallest_bucket_ms(report)))
         self.plan = p
         key = (id(report), p.size_ms)
         if self._computed != key:  # a resize that keeps the bucket size keeps the counts

@@ -194,6 +194,53 @@ async def person_buckets(
     return out, r.truncated
 
 
+# -- the baseline's questions as group-bys -----------------------------------------------------------------
+
+# What the baseline's client clauses read (`ai_queries.client_clause`); PERSON_FIELDS hold what the identity
+# clauses read. A person's own product events add what their scope reads (`ai_baseline.scope_from_groups`).
+CLIENT_FIELDS: tuple[tuple[str, str], ...] = (
+    ("@metadata.oauth_client.name", "oauth"),
+    ("@metadata.client.name", "mcp"),
+)
+SCOPE_FIELDS: tuple[tuple[str, str], ...] = (
+    *(f for f in PERSON_FIELDS if f[1] in ("email", "uid", "uuid", "uname")),
+    ("@evt.name", "evt"),
+    ("@asset.type", "asset"),
+    ("@asset.id", "aid"),
+)
+
+
+async def field_groups(
+    dd: DdsqlClient, fields: Sequence[tuple[str, str]], filt: str, window: Window, tag: str
+) -> tuple[list[tuple[Event, int]], bool]:
+    """The events of `filt` grouped by `fields`: (stand-in, count) per group — the stand-in carries
+    exactly the fields a clause over them reads — and whether the row limit cut the groups."""
+    names = [n for _f, n in fields]
+    r = await dd.query(
+        audit_query([*names, "count(*) AS n"], _cols(fields), filt, group_by=names), window, limit=ROW_LIMIT
+    )
+    out = []
+    for i, (*values, n) in enumerate(r.rows):
+        cells = {f: v for (f, _n), v in zip(fields, values, strict=True)}
+        out.append((stand_in(cells, window.start, f"ddsql-{tag}-{i}"), int(n)))
+    return out, r.truncated
+
+
+async def ai_before_groups(dd: DdsqlClient, query: str, period: Window) -> list[tuple[Event, int]] | None:
+    """Who used AI in the baseline period, and through which clients: one GROUP BY over every AI event of
+    the period by the fields the per-person and per-client questions read. Rows grow with the org's
+    (person, client) pairs, not its events; None when the row limit cut them (then ask one by one)."""
+    rows, cut = await field_groups(dd, (*PERSON_FIELDS, *CLIENT_FIELDS), f"({query})", period, "before")
+    return None if cut else rows
+
+
+async def scope_groups(dd: DdsqlClient, filt: str, period: Window) -> list[tuple[Event, int]] | None:
+    """Some people's own product events of the period (`filt` names them) by identity, event name and
+    resource: their scopes in groups; None when the row limit cut them (then fetch them whole)."""
+    rows, cut = await field_groups(dd, SCOPE_FIELDS, filt, period, "scope")
+    return None if cut else rows
+
+
 # -- the investigation ---------------------------------------------------------------------------------------
 
 
@@ -372,14 +419,19 @@ __all__ = [
     "MAX_BURST_RANGES",
     "ROW_LIMIT",
     "Aggregated",
+    "CLIENT_FIELDS",
+    "SCOPE_FIELDS",
     "Cell",
     "aggregate_ai",
+    "ai_before_groups",
     "analyze",
     "count_events",
+    "field_groups",
     "filter_term",
     "is_bulk",
     "mcp_cells",
     "person_buckets",
+    "scope_groups",
     "should_aggregate",
     "validate_engine",
 ]

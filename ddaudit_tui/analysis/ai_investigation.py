@@ -9,7 +9,10 @@
    - per OAuth / MCP client: was it used in the period?
    - per person whose scope can matter (AI changed something or touched a sensitive family for them,
      they are new to AI, or they are the drill-down's subject): their own non-AI events in the period,
-     minus logins and raw requests (a fetch, but of one person's product events only) — their scope.
+     minus logins and raw requests — their scope.
+   Asked per person, these cost ~85 requests for the demo's 7 people (issue 16); they are batched
+   (`fetch_baseline`): DDSQL GROUP BYs when DDSQL answered (`--engine auto|ddsql`), else existence checks
+   per person and client and one search for every scope, split back per person.
 3. `analysis.ai.analyze_calls` on the result.
 
 No Textual here; the TUI runs `investigate_ai` in a worker, the CLI with `asyncio.run`.

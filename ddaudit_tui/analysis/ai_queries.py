@@ -50,19 +50,21 @@ def client_clause(client: str) -> str:
     return f"(@metadata.oauth_client.name:{q} OR @metadata.client.name:{q})"
 
 
-def any_of(clauses: Sequence[str], max_chars: int = MAX_CLAUSE_CHARS) -> list[tuple[str, list[int]]]:
-    """The clauses OR-ed, as few queries as `max_chars` allows: (`(c1 OR c2 …)`, indexes of its clauses),
-    in order. A clause longer than the bound goes alone (it was asked alone before)."""
-    out: list[tuple[str, list[int]]] = []
-    size = 0
+def any_of(clauses: Sequence[str], max_chars: int | None = None) -> list[tuple[str, list[int]]]:
+    """The clauses OR-ed, as few queries as `max_chars` (default `MAX_CLAUSE_CHARS`) allows:
+    (`(c1 OR c2 …)`, indexes of its clauses), in order. A clause longer than the bound goes alone (it was
+    asked alone before)."""
+    max_chars = MAX_CLAUSE_CHARS if max_chars is None else max_chars
+    batches: list[list[int]] = []
+    size = 0  # of the batch's query: its clauses, the " OR "s between them and the parentheses
     for i, clause in enumerate(clauses):
-        if out and size + 4 + len(clause) <= max_chars:
-            out[-1][1].append(i)
+        if batches and size + 4 + len(clause) <= max_chars:
+            batches[-1].append(i)
             size += 4 + len(clause)
         else:
-            out.append(("", [i]))
-            size = len(clause)
-    return [("(" + " OR ".join(clauses[i] for i in idx) + ")", idx) for _q, idx in out]
+            batches.append([i])
+            size = 2 + len(clause)
+    return [("(" + " OR ".join(clauses[i] for i in b) + ")", b) for b in batches]
 
 
 def matcher(clause: str) -> Callable[[Event], bool]:

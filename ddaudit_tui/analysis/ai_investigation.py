@@ -100,6 +100,35 @@ def _needs_scope(calls: Iterable[AiCall], cfg: AiConfig) -> bool:
     )
 
 
+# The baseline's answers that do not depend on whose calls the window holds: whether the period holds any
+# audit data, and (DDSQL) the period's AI events grouped by person and client (None: ask the search per
+# person). Asked while the window's AI events are fetched: one round trip less before the report.
+Prelude = tuple[bool, list[tuple[Event, int]] | None]
+
+
+async def baseline_prelude(
+    source: Source, query: str, period: Window, dd: DdsqlClient | None = None
+) -> Prelude:
+    if period.duration_ms <= 0:
+        return False, None
+    if dd is None:
+        return await _exists(source, "*", period), None
+    from ddaudit_tui.analysis.ai_engine import ai_before_groups
+
+    # Both at once: when the period is empty the group-by was not needed (one statement), else it saved
+    # a round trip.
+    known, rows = await asyncio.gather(
+        _exists(source, "*", period), _ddsql_or_none(lambda: ai_before_groups(dd, query, period))
+    )
+    return known, rows
+
+
+def start_prelude(
+    source: Source, query: str, period: Window, dd: DdsqlClient | None
+) -> asyncio.Task[Prelude]:
+    return asyncio.ensure_future(baseline_prelude(source, query, period, dd))
+
+
 async def fetch_baseline(
     source: Source,
     query: str,
@@ -111,6 +140,7 @@ async def fetch_baseline(
     concurrency: int = CONCURRENCY,
     warnings: list[str] | None = None,
     dd: DdsqlClient | None = None,
+    prelude: Prelude | None = None,
 ) -> Baseline:
     """The baseline questions for the people and clients in `calls` (see the module doc).
 
@@ -123,9 +153,12 @@ async def fetch_baseline(
     person and client, and the scopes one fetch of every scope person's own events at once. Either way
     each person's answer is split back by their own clause (`ai_queries.matcher`): the same answers as
     one question each. A DDSQL answer cut at its row limit, or refused, is asked by search instead.
+    `prelude`: `baseline_prelude`'s answers, when they were asked already (while the window's events
+    were fetched).
     """
     cfg = config or AiConfig()
-    if period.duration_ms <= 0 or not await _exists(source, "*", period):
+    known, rows = prelude if prelude is not None else await baseline_prelude(source, query, period, dd)
+    if not known:
         return Baseline(period=period, known=False)
     people = _identities(calls)
     clients = sorted(
@@ -136,14 +169,10 @@ async def fetch_baseline(
     person_clause = {k: identity_clause(people[k], delegator=True) for k in keys}
 
     answers: list[bool] | None = None
-    if dd is not None:
-        from ddaudit_tui.analysis.ai_engine import ai_before_groups
-
-        rows = await _ddsql_or_none(lambda: ai_before_groups(dd, query, period))
-        if rows is not None:
-            stand_ins = [e for e, _n in rows]
-            answers = [any(map(matcher(person_clause[k]), stand_ins)) for k in keys]
-            answers += [any(map(matcher(client_clause(c)), stand_ins)) for c in clients]
+    if rows is not None:
+        stand_ins = [e for e, _n in rows]
+        answers = [any(map(matcher(person_clause[k]), stand_ins)) for k in keys]
+        answers += [any(map(matcher(client_clause(c)), stand_ins)) for c in clients]
     if answers is None:
         first: list[Callable[[], Awaitable[bool]]] = [
             _exists_job(source, f"{base} {person_clause[k]}", period) for k in keys
@@ -241,6 +270,15 @@ def _split(
         into[key].extend(r for r in rows if match(r[0]))
 
 
+def _abandon(task: asyncio.Task[Any] | None) -> None:
+    """The work beside `task` failed: `task` is not waited for — cancelled, and its own failure (if
+    any) retrieved rather than logged as never retrieved."""
+    if task is None:
+        return
+    task.cancel()
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+
 def _slice(newest_first: list[Event], window: Window) -> list[Event]:
     """The events of `window` from a list sorted newest first (an EventStore's order), by bisection."""
     key = lambda e: -e.ts  # noqa: E731  (ascending key for a descending list)
@@ -321,16 +359,30 @@ async def _aggregated(
     from ddaudit_tui.analysis.ai_engine import aggregate_ai, analyze
 
     warnings: list[str] = []
+    period = Window(window.start - cfg.baseline_days * DAY_MS, window.start)
+    early = start_prelude(source, q, period, dd) if baseline and cfg.baseline_days > 0 else None
 
     async def baseline_for(calls: list[AiCall]) -> Baseline | None:
-        if not baseline or cfg.baseline_days <= 0:
+        if early is None:
             return None
-        period = Window(window.start - cfg.baseline_days * DAY_MS, window.start)
         return await fetch_baseline(
-            source, q, period, calls, config=cfg, user=user, concurrency=concurrency, warnings=warnings, dd=dd
+            source,
+            q,
+            period,
+            calls,
+            config=cfg,
+            user=user,
+            concurrency=concurrency,
+            warnings=warnings,
+            dd=dd,
+            prelude=await early,
         )
 
-    agg, base = await aggregate_ai(source, dd, q, window, cfg, baseline_for, user=user, total=total)
+    try:
+        agg, base = await aggregate_ai(source, dd, q, window, cfg, baseline_for, user=user, total=total)
+    except BaseException:
+        _abandon(early)
+        raise
     activity = analyze(agg, window, base, cfg, query=q, user=user, warnings=warnings)
     reasons = [*agg.warnings, *(w for w in warnings if w.startswith("baseline scope of"))]
     done = Completeness(
@@ -356,15 +408,21 @@ async def _investigate(
     meter: RequestMeter,
     dd: DdsqlClient | None = None,
 ) -> AiActivity:
-    fetched = await source.fetch(q, window, progress)
+    period = Window(window.start - cfg.baseline_days * DAY_MS, window.start)
+    store = getattr(source, "store", None)
+    remote = baseline and cfg.baseline_days > 0 and not isinstance(store, EventStore)
+    early = start_prelude(source, q, period, dd) if remote else None
+    try:
+        fetched = await source.fetch(q, window, progress)
+    except BaseException:
+        _abandon(early)
+        raise
     warnings = list(fetched.warnings)
     if not fetched.complete and not warnings:
         warnings.append("the fetch was incomplete: counts are lower bounds")
     calls = attribute_events(e for e in fetched.events if window.contains(e.ts))
     base: Baseline | None = None
     if baseline and cfg.baseline_days > 0:
-        period = Window(window.start - cfg.baseline_days * DAY_MS, window.start)
-        store = getattr(source, "store", None)
         if isinstance(store, EventStore):
             # Events already in memory (files): one local pass answers every baseline question at once,
             # with the same query semantics, instead of a scan of the whole store per question.
@@ -380,6 +438,7 @@ async def _investigate(
                 concurrency=concurrency,
                 warnings=warnings,
                 dd=dd,
+                prelude=await early if early is not None else None,
             )
     activity = analyze_calls(
         calls, window, base, cfg, query=q, user=user, warnings=warnings, complete=fetched.complete

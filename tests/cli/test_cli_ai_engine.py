@@ -77,9 +77,9 @@ def test_events_fetched_are_distinct_never_more_than_matched(tmp_path: Path, mon
 # Batched, the bounds below are: `auto` — the count (2: DDSQL's execute and fetch), the paging (12), one
 # "any data?" check (1) and two baseline GROUP BYs (4): 19; `search` — the paging (12), the check (1), one
 # existence check per person and client (10) and one 30-day fetch of every scope at once (8 slices, ≤ 16):
-# ≤ 39; `ddsql` — the count, the groups and the two per-person buckets (8), one 7-day fetch of everything a
+# ≤ 39; `ddsql` — the count, the groups and the per-person buckets (6), one 7-day fetch of everything a
 # flag reads whole and one of every flagged subject's evidence (≤ 12 each), the burst ranges (2) and the
-# DDSQL baseline (5): ≤ 39. Each bound has slack for a busier hour, not for a question per person.
+# DDSQL baseline (5): ≤ 37. Each bound has slack for a busier hour, not for a question per person.
 REQUEST_BOUNDS = {"auto": 20, "search": 40, "ddsql": 40}
 
 

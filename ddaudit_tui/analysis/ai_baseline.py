@@ -70,16 +70,22 @@ class Baseline:
 def scope_from_events(events: Iterable[Event]) -> Scope:
     """A person's non-AI scope from their own events: the resource families and resources they touched
     (logins and raw API requests carry no resource and are ignored)."""
+    return scope_from_groups((e, 1) for e in events)
+
+
+def scope_from_groups(groups: Iterable[tuple[Event, int]]) -> Scope:
+    """`scope_from_events` over (event, how many such events): a DDSQL group's stand-in counts `n` times
+    (issue 16), read by the same rules as a fetched event."""
     types: set[str] = set()
     resources: set[tuple[str, str]] = set()
     n = 0
-    for e in events:
+    for e, count in groups:
         if (_lower(e.evt_name) or "") in _SCOPE_EXCLUDED_EVT:
             continue
         fam = resource_family(e.asset_type)
         if fam is None or fam in AI_INTERNAL_TYPES:
             continue
-        n += 1
+        n += count
         types.add(fam)
         if e.asset_id:
             resources.add((fam, e.asset_id))

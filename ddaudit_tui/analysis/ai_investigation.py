@@ -9,7 +9,10 @@
    - per OAuth / MCP client: was it used in the period?
    - per person whose scope can matter (AI changed something or touched a sensitive family for them,
      they are new to AI, or they are the drill-down's subject): their own non-AI events in the period,
-     minus logins and raw requests (a fetch, but of one person's product events only) — their scope.
+     minus logins and raw requests — their scope.
+   Asked per person, these cost ~85 requests for the demo's 7 people (issue 16); they are batched
+   (`fetch_baseline`): DDSQL GROUP BYs when DDSQL answered (`--engine auto|ddsql`), else existence checks
+   per person and client and one search for every scope, split back per person.
 3. `analysis.ai.analyze_calls` on the result.
 
 No Textual here; the TUI runs `investigate_ai` in a worker, the CLI with `asyncio.run`.
@@ -20,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ddaudit_tui.analysis.ai import (
     AI_INTERNAL_TYPES,
@@ -35,15 +38,25 @@ from ddaudit_tui.analysis.ai import (
     analyze_calls,
     attribute_events,
     baseline_from_events,
-    scope_from_events,
 )
-from ddaudit_tui.analysis.ai_queries import _identities, identity_clause, quote
+from ddaudit_tui.analysis.ai_baseline import scope_from_groups
+from ddaudit_tui.analysis.ai_queries import (
+    _identities,
+    any_of,
+    client_clause,
+    identity_clause,
+    matcher,
+    quote,
+)
 from ddaudit_tui.events.query import parse_query
 from ddaudit_tui.events.record import Event
 from ddaudit_tui.events.store import EventStore
 from ddaudit_tui.sources.base import ProgressCallback, Source
 from ddaudit_tui.sources.completeness import Completeness, RequestMeter, metering
 from ddaudit_tui.timeutil import Window
+
+if TYPE_CHECKING:
+    from ddaudit_tui.sources.ddsql import DdsqlClient
 
 __all__ = ["investigate_ai", "fetch_baseline", "quote", "identity_clause"]
 
@@ -87,6 +100,35 @@ def _needs_scope(calls: Iterable[AiCall], cfg: AiConfig) -> bool:
     )
 
 
+# The baseline's answers that do not depend on whose calls the window holds: whether the period holds any
+# audit data, and (DDSQL) the period's AI events grouped by person and client (None: ask the search per
+# person). Asked while the window's AI events are fetched: one round trip less before the report.
+Prelude = tuple[bool, list[tuple[Event, int]] | None]
+
+
+async def baseline_prelude(
+    source: Source, query: str, period: Window, dd: DdsqlClient | None = None
+) -> Prelude:
+    if period.duration_ms <= 0:
+        return False, None
+    if dd is None:
+        return await _exists(source, "*", period), None
+    from ddaudit_tui.analysis.ai_engine import ai_before_groups
+
+    # Both at once: when the period is empty the group-by was not needed (one statement), else it saved
+    # a round trip.
+    known, rows = await asyncio.gather(
+        _exists(source, "*", period), _ddsql_or_none(lambda: ai_before_groups(dd, query, period))
+    )
+    return known, rows
+
+
+def start_prelude(
+    source: Source, query: str, period: Window, dd: DdsqlClient | None
+) -> asyncio.Task[Prelude]:
+    return asyncio.ensure_future(baseline_prelude(source, query, period, dd))
+
+
 async def fetch_baseline(
     source: Source,
     query: str,
@@ -97,41 +139,46 @@ async def fetch_baseline(
     user: str | None = None,
     concurrency: int = CONCURRENCY,
     warnings: list[str] | None = None,
+    dd: DdsqlClient | None = None,
+    prelude: Prelude | None = None,
 ) -> Baseline:
     """The baseline questions for the people and clients in `calls` (see the module doc).
 
-    Two rounds: first "any AI before?" per person and "used before?" per client (one-result searches);
-    then the own-scope fetch, only for people whose scope can matter — AI changed something or touched a
-    sensitive family for them, they are new to AI (the report says whether they had history), or they
-    are the drill-down's subject.
+    Two rounds: first "any AI before?" per person and "used before?" per client; then the own scopes,
+    only for people whose scope can matter — AI changed something or touched a sensitive family for
+    them, they are new to AI (the report says whether they had history), or they are the drill-down's
+    subject. Batched (issue 16), so the cost grows with the questions' groups, not with the people: with
+    `dd` (DDSQL answers), the first round is one GROUP BY over the period's AI events and the scopes one
+    GROUP BY over the people's own events; without it, the first round is one `page.limit: 1` search per
+    person and client, and the scopes one fetch of every scope person's own events at once. Either way
+    each person's answer is split back by their own clause (`ai_queries.matcher`): the same answers as
+    one question each. A DDSQL answer cut at its row limit, or refused, is asked by search instead.
+    `prelude`: `baseline_prelude`'s answers, when they were asked already (while the window's events
+    were fetched).
     """
     cfg = config or AiConfig()
-    if period.duration_ms <= 0 or not await _exists(source, "*", period):
+    known, rows = prelude if prelude is not None else await baseline_prelude(source, query, period, dd)
+    if not known:
         return Baseline(period=period, known=False)
     people = _identities(calls)
     clients = sorted(
         {c.client for c in calls if c.client != "(unknown)" and (c.event.oauth_client or c.event.mcp_client)}
     )
     base = f"({query})"
-
-    def had_ai(idents: list[str]) -> Callable[[], Awaitable[bool]]:
-        return lambda: _exists(source, f"{base} {identity_clause(idents, delegator=True)}", period)
-
-    def used(client: str) -> Callable[[], Awaitable[bool]]:
-        q = quote(client)
-        return lambda: _exists(
-            source, f"{base} (@metadata.oauth_client.name:{q} OR @metadata.client.name:{q})", period
-        )
-
-    def own(idents: list[str]) -> Callable[[], Awaitable[Any]]:
-        # Their own product events, not AI, not logins, not raw requests (which carry no resource).
-        q = f"{identity_clause(idents)} -@evt.name:(Request OR Authentication) -{base}"
-        return lambda: source.fetch(q, period)
-
     keys = list(people)
-    first: list[Callable[[], Awaitable[bool]]] = [had_ai(people[k]) for k in keys]
-    first += [used(c) for c in clients]
-    answers = await _gather_limited(first, concurrency)
+    person_clause = {k: identity_clause(people[k], delegator=True) for k in keys}
+
+    answers: list[bool] | None = None
+    if rows is not None:
+        stand_ins = [e for e, _n in rows]
+        answers = [any(map(matcher(person_clause[k]), stand_ins)) for k in keys]
+        answers += [any(map(matcher(client_clause(c)), stand_ins)) for c in clients]
+    if answers is None:
+        first: list[Callable[[], Awaitable[bool]]] = [
+            _exists_job(source, f"{base} {person_clause[k]}", period) for k in keys
+        ]
+        first += [_exists_job(source, f"{base} {client_clause(c)}", period) for c in clients]
+        answers = await _gather_limited(first, concurrency)
     ai_before = dict(zip(keys, answers[: len(keys)], strict=True))
     client_flags = answers[len(keys) :]
 
@@ -142,14 +189,9 @@ async def fetch_baseline(
     scope_keys = [
         k for k in keys if not ai_before[k] or k == subject or _needs_scope(by_person.get(k, ()), cfg)
     ]
-    fetched_scopes = await _gather_limited([own(people[k]) for k in scope_keys], concurrency)
-    scopes: dict[str, Scope] = {}
-    for key, fetched in zip(scope_keys, fetched_scopes, strict=True):
-        if warnings is not None and not fetched.complete:
-            warnings.extend(f"baseline scope of {key}: {w}" for w in fetched.warnings)
-        scope = scope_from_events(fetched.events)
-        if scope.events:
-            scopes[key] = scope
+    scopes = await _scopes(
+        source, base, period, {k: people[k] for k in scope_keys}, concurrency, warnings, dd
+    )
     return Baseline(
         period=period,
         known=True,
@@ -159,6 +201,82 @@ async def fetch_baseline(
         checked_clients=frozenset(c.lower() for c in clients),
         scopes=scopes,
     )
+
+
+def _exists_job(source: Source, query: str, period: Window) -> Callable[[], Awaitable[bool]]:
+    return lambda: _exists(source, query, period)
+
+
+async def _ddsql_or_none(ask: Callable[[], Awaitable[T | None]]) -> T | None:
+    """A DDSQL answer, or None when DDSQL cannot give it (refused, rejected, timed out): the caller asks
+    the search instead, so the answer stays exact whoever gives it."""
+    from ddaudit_tui.sources.ddsql import DdsqlError
+
+    try:
+        return await ask()
+    except DdsqlError:
+        return None
+
+
+async def _scopes(
+    source: Source,
+    base: str,
+    period: Window,
+    people: dict[str, list[str]],
+    concurrency: int,
+    warnings: list[str] | None,
+    dd: DdsqlClient | None,
+) -> dict[str, Scope]:
+    """The own scopes of `people` (key → identifiers): their product events of the period, not AI, not
+    logins, not raw requests (which carry no resource). One question per batch of people (`any_of`), its
+    answer split back by each person's own clause."""
+    keys = list(people)
+    clauses = [identity_clause(people[k]) for k in keys]
+    rest = f"-@evt.name:(Request OR Authentication) -{base}"
+    groups: dict[str, list[tuple[Event, int]]] = {k: [] for k in keys}
+    fetch_jobs: list[Callable[[], Awaitable[Any]]] = []
+    fetch_batches: list[list[int]] = []
+    for clause, idx in any_of(clauses):
+        q = f"{clause} {rest}"
+        rows = None
+        if dd is not None:
+            from ddaudit_tui.analysis.ai_engine import scope_groups
+
+            rows = await _ddsql_or_none(lambda q=q: scope_groups(dd, q, period))  # type: ignore[misc]
+        if rows is None:
+            fetch_jobs.append(lambda q=q: source.fetch(q, period))  # type: ignore[misc]
+            fetch_batches.append(idx)
+            continue
+        _split(rows, [(keys[i], clauses[i]) for i in idx], groups)
+    fetched_batches = await _gather_limited(fetch_jobs, concurrency)
+    for idx, fetched in zip(fetch_batches, fetched_batches, strict=True):
+        if warnings is not None and not fetched.complete:
+            warnings.extend(f"baseline scope of {keys[i]}: {w}" for i in idx for w in fetched.warnings)
+        _split([(e, 1) for e in fetched.events], [(keys[i], clauses[i]) for i in idx], groups)
+    scopes: dict[str, Scope] = {}
+    for key in keys:
+        scope = scope_from_groups(groups[key])
+        if scope.events:
+            scopes[key] = scope
+    return scopes
+
+
+def _split(
+    rows: list[tuple[Event, int]], who: list[tuple[str, str]], into: dict[str, list[tuple[Event, int]]]
+) -> None:
+    """Each person's share of a batched answer: the events (or groups) their own clause matches."""
+    for key, clause in who:
+        match = matcher(clause)
+        into[key].extend(r for r in rows if match(r[0]))
+
+
+def _abandon(task: asyncio.Task[Any] | None) -> None:
+    """The work beside `task` failed: `task` is not waited for — cancelled, and its own failure (if
+    any) retrieved rather than logged as never retrieved."""
+    if task is None:
+        return
+    task.cancel()
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
 
 def _slice(newest_first: list[Event], window: Window) -> list[Event]:
@@ -200,6 +318,7 @@ async def investigate_ai(
     parse_query(q)  # a malformed query fails here, before any request
     with metering() as meter:  # the fetch and every baseline question count
         fallback: str | None = None
+        dd: DdsqlClient | None = None
         if engine != "search" and supports_ddsql(source):
             from ddaudit_tui.sources.ddsql import DdsqlClient, DdsqlError
 
@@ -211,9 +330,13 @@ async def investigate_ai(
                         source, dd, window, q, cfg, user, baseline, concurrency, meter, total
                     )
             except DdsqlError as exc:
+                dd = None  # refused: the baseline asks the search too
                 first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 fallback = f"DDSQL unavailable ({first}): paging the search instead"
-        activity = await _investigate(source, window, q, cfg, user, progress, baseline, concurrency, meter)
+        # Paging the AI events; DDSQL, when it answered the count, still groups the baseline's questions.
+        activity = await _investigate(
+            source, window, q, cfg, user, progress, baseline, concurrency, meter, dd
+        )
         if fallback is not None:
             activity.warnings.insert(0, fallback)
         return activity
@@ -236,16 +359,30 @@ async def _aggregated(
     from ddaudit_tui.analysis.ai_engine import aggregate_ai, analyze
 
     warnings: list[str] = []
+    period = Window(window.start - cfg.baseline_days * DAY_MS, window.start)
+    early = start_prelude(source, q, period, dd) if baseline and cfg.baseline_days > 0 else None
 
     async def baseline_for(calls: list[AiCall]) -> Baseline | None:
-        if not baseline or cfg.baseline_days <= 0:
+        if early is None:
             return None
-        period = Window(window.start - cfg.baseline_days * DAY_MS, window.start)
         return await fetch_baseline(
-            source, q, period, calls, config=cfg, user=user, concurrency=concurrency, warnings=warnings
+            source,
+            q,
+            period,
+            calls,
+            config=cfg,
+            user=user,
+            concurrency=concurrency,
+            warnings=warnings,
+            dd=dd,
+            prelude=await early,
         )
 
-    agg, base = await aggregate_ai(source, dd, q, window, cfg, baseline_for, user=user, total=total)
+    try:
+        agg, base = await aggregate_ai(source, dd, q, window, cfg, baseline_for, user=user, total=total)
+    except BaseException:
+        _abandon(early)
+        raise
     activity = analyze(agg, window, base, cfg, query=q, user=user, warnings=warnings)
     reasons = [*agg.warnings, *(w for w in warnings if w.startswith("baseline scope of"))]
     done = Completeness(
@@ -269,23 +406,39 @@ async def _investigate(
     baseline: bool,
     concurrency: int,
     meter: RequestMeter,
+    dd: DdsqlClient | None = None,
 ) -> AiActivity:
-    fetched = await source.fetch(q, window, progress)
+    period = Window(window.start - cfg.baseline_days * DAY_MS, window.start)
+    store = getattr(source, "store", None)
+    remote = baseline and cfg.baseline_days > 0 and not isinstance(store, EventStore)
+    early = start_prelude(source, q, period, dd) if remote else None
+    try:
+        fetched = await source.fetch(q, window, progress)
+    except BaseException:
+        _abandon(early)
+        raise
     warnings = list(fetched.warnings)
     if not fetched.complete and not warnings:
         warnings.append("the fetch was incomplete: counts are lower bounds")
     calls = attribute_events(e for e in fetched.events if window.contains(e.ts))
     base: Baseline | None = None
     if baseline and cfg.baseline_days > 0:
-        period = Window(window.start - cfg.baseline_days * DAY_MS, window.start)
-        store = getattr(source, "store", None)
         if isinstance(store, EventStore):
             # Events already in memory (files): one local pass answers every baseline question at once,
             # with the same query semantics, instead of a scan of the whole store per question.
             base = baseline_from_events(period, _slice(store.events, period), q)
         else:
             base = await fetch_baseline(
-                source, q, period, calls, config=cfg, user=user, concurrency=concurrency, warnings=warnings
+                source,
+                q,
+                period,
+                calls,
+                config=cfg,
+                user=user,
+                concurrency=concurrency,
+                warnings=warnings,
+                dd=dd,
+                prelude=await early if early is not None else None,
             )
     activity = analyze_calls(
         calls, window, base, cfg, query=q, user=user, warnings=warnings, complete=fetched.complete

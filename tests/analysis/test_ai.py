@@ -504,6 +504,35 @@ def test_pushed_down_baseline_gives_the_same_flags_as_a_local_pass():
     assert remote.baseline is not None and remote.baseline.checked_users is not None
 
 
+def test_baseline_scopes_are_one_search_split_back_per_person():
+    """Issue 16: the own-scope question of every person is one search ORing their clauses; each person's
+    share is what their own search returned (the scopes equal a local pass's)."""
+    items = scenario()
+    src = _FetchOnly(items)
+    calls = attribute_events(parse_query(DEFAULT_BASE_QUERY).filter(decode(items)))
+    calls = [c for c in calls if WINDOW.contains(c.ts)]
+    baseline = asyncio.run(fetch_baseline(src, DEFAULT_BASE_QUERY, PERIOD, calls, user="alice@example.com"))
+    scope_queries = [q for q in src.queries if "-@evt.name:(Request OR Authentication)" in q]
+    assert len(scope_queries) == 1 and len(baseline.scopes) >= 2
+    local = baseline_from_events(PERIOD, decode(items))
+    for key, scope in baseline.scopes.items():
+        assert scope == local.scopes[key]
+
+
+def test_any_of_batches_clauses_within_the_length_bound():
+    from ddaudit_tui.analysis.ai_queries import any_of
+
+    clauses = ['@usr.id:"a"', '@usr.id:"b"', '@usr.id:"c"']
+    [(query, idx)] = any_of(clauses)
+    assert idx == [0, 1, 2] and parse_query(query)
+    assert query == '(@usr.id:"a" OR @usr.id:"b" OR @usr.id:"c")'
+    batches = any_of(clauses, max_chars=len('(@usr.id:"a" OR @usr.id:"b")'))
+    assert [i for _q, i in batches] == [[0, 1], [2]]
+    assert all(len(q) <= len('(@usr.id:"a" OR @usr.id:"b")') for q, _i in batches)
+    assert [i for _q, i in any_of(["x" * 50, "y"], max_chars=10)] == [[0], [1]]  # too long: alone
+    assert any_of([]) == []
+
+
 def test_quote_and_identity_clause_escape_values():
     assert quote('a"b\\c') == '"a\\"b\\\\c"'
     clause = identity_clause(['x"y@example.com', "Full Name", "id-1"], delegator=True)

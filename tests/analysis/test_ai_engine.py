@@ -126,7 +126,8 @@ def test_auto_pages_within_the_budget_and_aggregates_past_it(items: list[dict], 
     searched = both[0]
     within = fake(items)
     report = run(within, "auto", page_limit=1000, max_pages=50)
-    assert ddsql_requests(within) == 1  # the count, then paging
+    # The count, then paging; the baseline's two questions are DDSQL group-bys (running_polls=0 here).
+    assert ddsql_requests(within) == 3
     assert report.completeness is not None and report.completeness.engine == "search"
     past = fake(items)
     report = run(past, "auto", page_limit=100, max_pages=1)
@@ -161,3 +162,71 @@ def test_groups_cut_at_the_row_limit_make_the_answer_partial(items: list[dict], 
     assert c is not None and c.partial and c.engine == "search+ddsql"
     assert any("row limit" in r for r in c.reasons)
     assert not report.complete
+
+
+# -- batched questions (issue 16: cost grows with groups and findings, not with people) ------------------
+
+
+def searches(fk: FakeDatadog) -> list[str]:
+    import json
+
+    return [json.loads(r.body)["filter"]["query"] for r in fk.requests if r.path.endswith("/events/search")]
+
+
+@pytest.mark.parametrize("engine", ["search", "ddsql"])
+def test_batched_questions_split_back_as_asked_one_by_one(
+    items: list[dict], both, monkeypatch, engine
+) -> None:
+    """One clause per search (the bound at 1 character) is a question per person, client and tool name,
+    as before the batching: the report is the same, from more requests."""
+    from ddaudit_tui.analysis import ai_queries
+
+    expected = both[0] if engine == "search" else both[1]
+    batched_fake = both[2] if engine == "search" else both[3]
+    monkeypatch.setattr(ai_queries, "MAX_CLAUSE_CHARS", 1)
+    one_by_one = fake(items)
+    report = run(one_by_one, engine)
+    assert report_view(report) == report_view(expected)
+    assert report.baseline == expected.baseline
+    assert report.completeness is not None and expected.completeness is not None
+    assert report.completeness.events_fetched == expected.completeness.events_fetched
+    assert len(one_by_one.requests) > len(batched_fake.requests)
+    scope = [q for q in searches(batched_fake) if "-@evt.name:(Request OR Authentication)" in q]
+    if engine == "search":
+        # The scopes of several people came from one search, split back by each person's clause.
+        assert len(set(scope)) == 1 and scope[0].count("@usr.email:") >= 2  # one query, its pages
+    else:
+        assert scope == []  # a DDSQL GROUP BY answered them
+
+
+def test_baseline_groups_cut_at_the_row_limit_are_asked_by_search(
+    items: list[dict], both, monkeypatch
+) -> None:
+    """`auto` within the page budget pages the AI events and lets DDSQL group the baseline's questions; a
+    group-by cut at its row limit is not trusted: those questions go to the search, the answer stays exact."""
+    from ddaudit_tui.analysis import ai_engine
+
+    searched = both[0]
+    monkeypatch.setattr(ai_engine, "ROW_LIMIT", 1)
+    fk = fake(items)
+    report = run(fk, "auto")
+    assert report.completeness is not None and report.completeness.engine == "search"
+    assert report.complete and report.baseline == searched.baseline
+    assert report_view(report) == report_view(searched)
+    assert any("-@evt.name:(Request OR Authentication)" in q for q in searches(fk))
+
+
+def test_a_refused_baseline_group_by_is_asked_by_search(items: list[dict], both, monkeypatch) -> None:
+    from ddaudit_tui.analysis import ai_engine
+    from ddaudit_tui.sources.ddsql import DdsqlError
+
+    async def rejected(*_a: Any, **_k: Any) -> None:
+        raise DdsqlError("unsupported statement")
+
+    monkeypatch.setattr(ai_engine, "ai_before_groups", rejected)
+    monkeypatch.setattr(ai_engine, "scope_groups", rejected)
+    searched, aggregated = both[0], both[1]
+    for engine, expected in (("auto", searched), ("ddsql", aggregated)):
+        report = run(fake(items), engine)
+        assert report.complete and report.baseline == expected.baseline
+        assert report_view(report) == report_view(expected)

@@ -67,3 +67,24 @@ def test_events_fetched_are_distinct_never_more_than_matched(tmp_path: Path, mon
     )
     c = json.loads(out.read_text())["completeness"]
     assert 0 < c["events_fetched"] <= c["events_matched"], c
+
+
+# -- what an answer costs (issue 16: cost grows with groups and findings, not with events) --------------
+# At END the demo's window holds 185 AI events of 7 people and 3 clients; the search pages them in 7
+# day slices (12 requests: each non-empty slice ends on the API's empty terminal page). Asked one question
+# per person, the 30-day baseline cost 84 more requests (a paged 30-day fetch of each person's own events
+# for their scope: 74) and the aggregate engine 33 more (one 7-day fetch per flagged person or client).
+# Batched, the bounds below are: `auto` — the count (2: DDSQL's execute and fetch), the paging (12), one
+# "any data?" check (1) and two baseline GROUP BYs (4): 19; `search` — the paging (12), the check (1), one
+# existence check per person and client (10) and one 30-day fetch of every scope at once (8 slices, ≤ 16):
+# ≤ 39; `ddsql` — the count, the groups and the per-person buckets (6), one 7-day fetch of everything a
+# flag reads whole and one of every flagged subject's evidence (≤ 12 each), the burst ranges (2) and the
+# DDSQL baseline (5): ≤ 37. Each bound has slack for a busier hour, not for a question per person.
+REQUEST_BOUNDS = {"auto": 20, "search": 40, "ddsql": 40}
+
+
+@pytest.mark.parametrize("engine", sorted(REQUEST_BOUNDS))
+def test_requests_grow_with_groups_not_with_people(tmp_path: Path, engine: str) -> None:
+    c = report(tmp_path, "--engine", engine)["completeness"]
+    assert c["complete"], c
+    assert c["requests"] <= REQUEST_BOUNDS[engine], c

@@ -660,22 +660,21 @@ async def _assess(
     token: int,
     options: Any,
 ) -> None:
-    import time
-
+    """The pane's assessment loop (tui/key_assess.py), each key assessed in every org it was seen in: its
+    worst verdict ranks it; it fails only when it could be assessed in none."""
     from textual.worker import get_current_worker
 
     from ddaudit_tui.analysis.key_risk import KeyRisk, key_risk
+    from ddaudit_tui.tui.key_assess import assess_keys
 
     app = screen.app
     worker = get_current_worker()
-    risks: dict[str, KeyRisk] = {}
-    failed: list[str] = []
-    sent = time.monotonic()
-    for k in keys:
+
+    async def worst_of_orgs(k: KeySeen) -> KeyRisk | None:
         worst: KeyRisk | None = None
         for profile in where.get(k.key_id, ()):
             if worker.is_cancelled:
-                return
+                return worst
             try:
                 report = await investigate_key(
                     sources[profile],
@@ -690,15 +689,15 @@ async def _assess(
             risk = key_risk(report)
             if worst is None or risk.rank > worst.rank:
                 worst = risk
-        if worst is None:
-            failed.append(k.key_id)
+        return worst
+
+    def apply(risks: dict[str, KeyRisk], failed: list[str], done: bool) -> None:
+        if done:
+            _assessed(screen, token, risks, failed)
         else:
-            risks[k.key_id] = worst
-        if time.monotonic() - sent >= 0.2 and not worker.is_cancelled:
-            app.call_from_thread(screen._apply_risks, token, risks, failed, False)
-            risks, failed, sent = {}, [], time.monotonic()
-    if not worker.is_cancelled:
-        app.call_from_thread(_assessed, screen, token, risks, failed)
+            screen._apply_risks(token, risks, failed, False)
+
+    await assess_keys(app, worker, keys, worst_of_orgs, apply)
 
 
 def _assessed(screen: Any, token: int, risks: dict[str, Any], failed: list[str]) -> None:

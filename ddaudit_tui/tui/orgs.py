@@ -10,8 +10,8 @@ report, one line per org, worst first:
       org staging (us5.datadoghq.com): ✖ failed: cannot connect to …
 
 Below it is the report of the org where the key acted (the worst verdict; `▸` marks it); `O` shows the
-next org's. An org that fails is named with its one-line reason and does not hold the others back. The
-other panes (Explore, AI activity, Spike watch) work on the first org, and their headers say which.
+next org's. An org that fails is named with its one-line reason and does not hold the others back.
+Explore, AI activity and Spike watch ask every org too (tui/org_explore.py, org_ai.py, org_watch.py).
 
 The pane calls three hooks (`several`, `start_lookup`, `cycle`) and keeps the rest of its code; nothing
 here is imported unless several orgs are asked.
@@ -78,13 +78,17 @@ def orgs_label(app: Any) -> str:
     return f"{n} orgs" if n > 1 else ""
 
 
+# The panes that ask every org (Key lookup here; Explore, AI activity, Spike watch in tui/org_*.py).
+EVERY_ORG_MODES = frozenset({"lookup", "explore", "ai", "watch"})
+
+
 def pane_source_label(app: Any, mode: str, default: str) -> str:
-    """What a pane's header says for the source: Key lookup asks every org (`3 orgs: prod, eu, dev`),
-    the others the first (`1 of 3 orgs: prod`). The count comes first: a narrow header cuts the end."""
+    """What a pane's header says for the source: the panes that ask every org `3 orgs: prod, eu, dev`,
+    any other the first (`1 of 3 orgs: prod`). The count comes first: a narrow header cuts the end."""
     orgs = orgs_of(app)
     if len(orgs) < 2:
         return default
-    if mode == "lookup":
+    if mode in EVERY_ORG_MODES:
         return f"{len(orgs)} orgs: " + ", ".join(o.profile for o in orgs)
     first = first_org(app)
     return f"1 of {len(orgs)} orgs: {first.profile}" if first is not None else default

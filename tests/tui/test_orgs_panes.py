@@ -12,13 +12,13 @@ import re
 
 import pytest
 import test_orgs_tui as base
-from ddaudit_tui.tui.widgets.org_lines import OrgLines
 from tui_helpers import screen_lines, screen_text
 from watch_pane_helpers import until
 
 from ddaudit_tui.tui.app import DdauditApp
 from ddaudit_tui.tui.widgets.event_table import EventTable
 from ddaudit_tui.tui.widgets.header import PaneHeader
+from ddaudit_tui.tui.widgets.org_lines import OrgLines
 
 # The two fakes and their config file (fixtures), and how an app is opened on them.
 items = base.items
@@ -255,8 +255,9 @@ async def test_spike_watch_names_a_stopped_org_and_the_other_keeps_alerting(orgs
 
 
 def test_the_org_lines_keep_counts_whole_at_any_width() -> None:
-    from ddaudit_tui.tui.widgets.org_lines import render_lines
     from rich.text import Text
+
+    from ddaudit_tui.tui.widgets.org_lines import render_lines
 
     long = [Text("org production-region-1 (us5.datadoghq.com): 1,234,567 events · complete · 12 requests")]
     short = [Text("org production-region-1: 1,234,567 events · complete")]

@@ -149,11 +149,11 @@ def _line(org: OrgSource, answer: OrgAnswer | None, site: bool, details: bool, s
 
 
 def line_forms(search: OrgSearch, style: Any) -> list[list[Text]]:
-    """The lines, most detailed first: the site and the completeness's details, then neither."""
+    """The lines, most detailed first: the site and the completeness's details, then the site, then neither."""
     rows = search.ordered()
     return [
         [_line(o, a, site, details, style) for o, a in rows]
-        for site, details in ((True, True), (False, True), (False, False))
+        for site, details in ((True, True), (True, False), (False, False))
     ]
 
 

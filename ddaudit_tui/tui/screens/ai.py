@@ -323,6 +323,8 @@ class AiScreen(_AiPaneMixin, PaneScreen):
         Binding(
             "o", "focus_section('modified')", "Go to changed resources", show=False, id="ai.focus-modified"
         ),
+        # Several orgs (tui/org_ai.py): only there, else absent from the footer, `?` and the palette.
+        Binding("O", "cycle_org", "Next org", id="ai.next-org", tooltip="Show the next org's AI activity"),
     ]
 
     def __init__(self) -> None:
@@ -333,6 +335,11 @@ class AiScreen(_AiPaneMixin, PaneScreen):
     # -- layout --------------------------------------------------------------------------------
 
     def compose_body(self) -> ComposeResult:
+        if self._several_orgs:  # a line per org, worst first (tui/org_ai.py)
+            from ddaudit_tui.tui.org_ai import LINES_ID
+            from ddaudit_tui.tui.widgets.org_lines import OrgLines
+
+            yield OrgLines(id=LINES_ID)
         yield AiCounters(id="ai-counters")
         yield Static(id="ai-notes")
         yield AiTimeline(id="ai-timeline")
@@ -375,6 +382,11 @@ class AiScreen(_AiPaneMixin, PaneScreen):
     async def _load(self) -> None:
         app = self.ddaudit
         window = self.window or ai_window(app.window)
+        if self._several_orgs:  # every org's, side by side (tui/org_ai.py)
+            from ddaudit_tui.tui import org_ai
+
+            await org_ai.load(self, window, *engine_options(app))
+            return
         self.set_status(Status("fetching", "fetching AI events…"))
         source = _WatchedSource(app.source, self._after_fetch)
         engine, max_pages = engine_options(app)
@@ -436,8 +448,30 @@ class AiScreen(_AiPaneMixin, PaneScreen):
         self._fill("types", result.summary["resource_types"], local)
         self._fill("modified", result.modified_resources, local)
 
+    @property
+    def _several_orgs(self) -> bool:
+        return len(getattr(self.app, "orgs", None) or ()) > 1
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cycle_org":
+            return self._several_orgs
+        return super().check_action(action, parameters)
+
+    def absent_actions(self) -> frozenset[str]:
+        """`O` is left out of help and the palette with one org (tui/commands.py)."""
+        return frozenset() if self._several_orgs else frozenset({"cycle_org"})
+
+    def action_cycle_org(self) -> None:
+        from ddaudit_tui.tui import org_ai
+
+        org_ai.cycle(self)
+
     def badge(self) -> PaneBadge | None:
-        """The number of HIGH (and CRITICAL) flags, once the analysis is in."""
+        """The number of HIGH (and CRITICAL) flags, once the analysis is in (of every org's, several)."""
+        if self._several_orgs:
+            from ddaudit_tui.tui import org_ai
+
+            return org_ai.badge(self)
         if self.result is None:
             return None
         n = sum(1 for f in self.result.flags if f.severity >= Severity.HIGH)
@@ -515,7 +549,12 @@ class AiScreen(_AiPaneMixin, PaneScreen):
     def drill_down(self, user: str) -> None:
         if self.result is None:
             return
-        self.app.push_screen(AiUserScreen(self.result, user))
+        screen = AiUserScreen(self.result, user)
+        if self._several_orgs:  # the person is asked in the org whose analysis is shown
+            from ddaudit_tui.tui import org_ai
+
+            screen.source = org_ai.shown_source(self)
+        self.app.push_screen(screen)
 
     # -- actions ---------------------------------------------------------------------------------
 
@@ -592,6 +631,7 @@ class AiUserScreen(_AiPaneMixin, PaneScreen):
         self.user = user
         self.result: AiActivity | None = None
         self._calls_by_id: dict[str, AiCall] = {}
+        self.source: Source | None = None  # several orgs: the shown org's (None: the app's)
 
     def compose_body(self) -> ComposeResult:
         yield Static(Text("loading…"), id="user-summary")
@@ -630,7 +670,7 @@ class AiUserScreen(_AiPaneMixin, PaneScreen):
             # calls are fetched whole, as `ddaudit ai --user` does (the engine then reads every one).
             engine, max_pages = engine_options(self.ddaudit)
             result = await investigate_ai(
-                self.ddaudit.source,
+                self.source or self.ddaudit.source,
                 self.org.window,
                 query=self.org.query,
                 user=self.user,

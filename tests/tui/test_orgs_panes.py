@@ -33,7 +33,7 @@ def org_lines(app: DdauditApp) -> list[str]:
     return [
         line.strip().lstrip("▸ ")
         for line in screen_lines(app)
-        if re.match(r"^▸? ?org (prod|eu)[ :]", line.strip())
+        if re.match(r"^▸? ?org (prod|eu)( \(|:)", line.strip())
     ]
 
 

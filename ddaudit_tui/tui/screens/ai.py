@@ -323,9 +323,11 @@ class AiScreen(_AiPaneMixin, PaneScreen):
         Binding(
             "o", "focus_section('modified')", "Go to changed resources", show=False, id="ai.focus-modified"
         ),
-        # Several orgs (tui/org_ai.py): only there, else absent from the footer, `?` and the palette.
-        Binding("O", "cycle_org", "Next org", id="ai.next-org", tooltip="Show the next org's AI activity"),
     ]
+    # Several orgs (tui/org_ai.py): bound on the instance only then (footer, `?`, palette); absent with one.
+    ORG_BINDING: ClassVar[Binding] = Binding(
+        "O", "cycle_org", "Next org", id="ai.next-org", tooltip="Show the next org's AI activity"
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -362,6 +364,9 @@ class AiScreen(_AiPaneMixin, PaneScreen):
                 yield AiSection("clients", "c", AiEventsTable(CLIENT_COLUMNS, identity=lambda r: r.client, id="ai-clients"), id="sec-clients", defines=CLIENT_NAMES)  # fmt: skip
 
     def on_mount(self) -> None:
+        if self._several_orgs:
+            self._bindings.key_to_bindings.setdefault("O", []).append(self.ORG_BINDING)
+            self.refresh_bindings()
         self.window = ai_window(self.ddaudit.window)
         self.query_one(PaneHeader).pane_window = self.window
         self.query_one(AiUserTable).focus()
@@ -451,15 +456,6 @@ class AiScreen(_AiPaneMixin, PaneScreen):
     @property
     def _several_orgs(self) -> bool:
         return len(getattr(self.app, "orgs", None) or ()) > 1
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "cycle_org":
-            return self._several_orgs
-        return super().check_action(action, parameters)
-
-    def absent_actions(self) -> frozenset[str]:
-        """`O` is left out of help and the palette with one org (tui/commands.py)."""
-        return frozenset() if self._several_orgs else frozenset({"cycle_org"})
 
     def action_cycle_org(self) -> None:
         from ddaudit_tui.tui import org_ai

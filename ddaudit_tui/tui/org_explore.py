@@ -175,7 +175,8 @@ async def fetch(screen: Any, text: str, window: Window) -> FetchResult:
     app = screen.ddaudit
     orgs = orgs_of(app)
     search = OrgSearch(text, orgs)
-    screen.org_search = search
+    # The rows shown keep their org (the table's column reads `org_search`) until this answer replaces them.
+    screen.org_search_asking = search
     _show_lines(screen, search)
 
     async def one(org: OrgSource) -> None:
@@ -191,7 +192,7 @@ async def fetch(screen: Any, text: str, window: Window) -> FetchResult:
             status = STATUS_OK if result.events else STATUS_NOT_SEEN
             answer = OrgAnswer(org.profile, org.site, status, result=result)
         search.answers[org.profile] = answer
-        if screen.org_search is search:
+        if screen.org_search_asking is search:
             _show_lines(screen, search)
             waiting = len(orgs) - len(search.answers)
             if waiting:
@@ -200,7 +201,9 @@ async def fetch(screen: Any, text: str, window: Window) -> FetchResult:
                 screen.set_status(Status("fetching", f"fetching… {waiting} of {len(orgs)} orgs still asked"))
 
     await asyncio.gather(*(one(o) for o in orgs))
-    return search.merged(window)
+    merged = search.merged(window)
+    screen.org_search = search  # the pane shows `merged` next, at once
+    return merged
 
 
 def status_lead(search: OrgSearch) -> str:

@@ -249,7 +249,8 @@ async def test_spike_watch_names_a_stopped_org_and_the_other_keeps_alerting(orgs
         assert per_org.get("eu", 0) > 0 and "prod" not in per_org, per_org
         lines = org_lines(app)
         prod = next(x for x in lines if x.startswith(("org prod ", "org prod:")))
-        assert "✖" in prod and "cannot connect" in prod
+        # Its reason: "cannot connect…", or under load the client's deadline ("no complete answer from…").
+        assert "✖ poll failed" in prod and "127.0.0.1" in prod
         eu = next(x for x in lines if x.startswith(("org eu ", "org eu:")))
         assert "open" in eu and "✖" not in eu
         assert "org prod" in app.screen.status.text

@@ -105,7 +105,9 @@ class ExploreScreen(PaneScreen):
         self.jump_event: str | None = None  # the Case view's Enter: the event to put the cursor on
         self.facets: list[Facet] = []
         self._facets_override: bool | None = None  # None: follow the width breakpoint
-        self.org_search: Any = None  # several orgs: the query's answers per org (tui/org_explore.py)
+        # Several orgs (tui/org_explore.py): the answers per org of the rows shown, and of the query asked.
+        self.org_search: Any = None
+        self.org_search_asking: Any = None
 
     @property
     def _several_orgs(self) -> bool:

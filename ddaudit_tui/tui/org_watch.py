@@ -277,6 +277,17 @@ class EveryOrgWatch:
             await s.aclose()
 
 
+def _named(progress: Any, profile: str) -> Any:
+    """The pane's progress callback, its message naming the org (`org eu: rate limited, retrying…`)."""
+    if progress is None:
+        return None
+
+    def report(p: Any) -> None:
+        progress(dataclasses.replace(p, message=f"org {profile}: {p.message}") if p.message else p)
+
+    return report
+
+
 def open_every_org(app: Any, options: WatchOptions, progress: Any = None) -> EveryOrgWatch:
     """A watch per org that could be opened (its own settings, state scope, pager), merged for the pane.
     Raises what `open_tui_watch` raises (a malformed rules file: the same for every org) when no org's
@@ -297,7 +308,11 @@ def open_every_org(app: Any, options: WatchOptions, progress: Any = None) -> Eve
             own = dataclasses.replace(options, settings=org.settings, scope=scope)
         try:
             setups[org.profile] = open_tui_watch(
-                org.source, own, app_window=app.window, clock=app.clock, progress=progress
+                org.source,
+                own,
+                app_window=app.window,
+                clock=app.clock,
+                progress=_named(progress, org.profile),
             )
         except Exception as exc:  # e.g. that org's rules file: that org only
             errors.append(exc)

@@ -10,8 +10,8 @@ report, one line per org, worst first:
       org staging (us5.datadoghq.com): ✖ failed: cannot connect to …
 
 Below it is the report of the org where the key acted (the worst verdict; `▸` marks it); `O` shows the
-next org's. An org that fails is named with its one-line reason and does not hold the others back. The
-other panes (Explore, AI activity, Spike watch) work on the first org, and their headers say which.
+next org's. An org that fails is named with its one-line reason and does not hold the others back.
+Explore, AI activity and Spike watch ask every org too (tui/org_explore.py, org_ai.py, org_watch.py).
 
 The pane calls three hooks (`several`, `start_lookup`, `cycle`) and keeps the rest of its code; nothing
 here is imported unless several orgs are asked.
@@ -78,13 +78,17 @@ def orgs_label(app: Any) -> str:
     return f"{n} orgs" if n > 1 else ""
 
 
+# The panes that ask every org (Key lookup here; Explore, AI activity, Spike watch in tui/org_*.py).
+EVERY_ORG_MODES = frozenset({"lookup", "explore", "ai", "watch"})
+
+
 def pane_source_label(app: Any, mode: str, default: str) -> str:
-    """What a pane's header says for the source: Key lookup asks every org (`3 orgs: prod, eu, dev`),
-    the others the first (`1 of 3 orgs: prod`). The count comes first: a narrow header cuts the end."""
+    """What a pane's header says for the source: the panes that ask every org `3 orgs: prod, eu, dev`,
+    any other the first (`1 of 3 orgs: prod`). The count comes first: a narrow header cuts the end."""
     orgs = orgs_of(app)
     if len(orgs) < 2:
         return default
-    if mode == "lookup":
+    if mode in EVERY_ORG_MODES:
         return f"{len(orgs)} orgs: " + ", ".join(o.profile for o in orgs)
     first = first_org(app)
     return f"1 of {len(orgs)} orgs: {first.profile}" if first is not None else default
@@ -660,22 +664,21 @@ async def _assess(
     token: int,
     options: Any,
 ) -> None:
-    import time
-
+    """The pane's assessment loop (tui/key_assess.py), each key assessed in every org it was seen in: its
+    worst verdict ranks it; it fails only when it could be assessed in none."""
     from textual.worker import get_current_worker
 
     from ddaudit_tui.analysis.key_risk import KeyRisk, key_risk
+    from ddaudit_tui.tui.key_assess import assess_keys
 
     app = screen.app
     worker = get_current_worker()
-    risks: dict[str, KeyRisk] = {}
-    failed: list[str] = []
-    sent = time.monotonic()
-    for k in keys:
+
+    async def worst_of_orgs(k: KeySeen) -> KeyRisk | None:
         worst: KeyRisk | None = None
         for profile in where.get(k.key_id, ()):
             if worker.is_cancelled:
-                return
+                return worst
             try:
                 report = await investigate_key(
                     sources[profile],
@@ -690,15 +693,15 @@ async def _assess(
             risk = key_risk(report)
             if worst is None or risk.rank > worst.rank:
                 worst = risk
-        if worst is None:
-            failed.append(k.key_id)
+        return worst
+
+    def apply(risks: dict[str, KeyRisk], failed: list[str], done: bool) -> None:
+        if done:
+            _assessed(screen, token, risks, failed)
         else:
-            risks[k.key_id] = worst
-        if time.monotonic() - sent >= 0.2 and not worker.is_cancelled:
-            app.call_from_thread(screen._apply_risks, token, risks, failed, False)
-            risks, failed, sent = {}, [], time.monotonic()
-    if not worker.is_cancelled:
-        app.call_from_thread(_assessed, screen, token, risks, failed)
+            screen._apply_risks(token, risks, failed, False)
+
+    await assess_keys(app, worker, keys, worst_of_orgs, apply)
 
 
 def _assessed(screen: Any, token: int, risks: dict[str, Any], failed: list[str]) -> None:

@@ -205,12 +205,13 @@ async def test_the_strip_fits_no_number_cut(orgs, size) -> None:
         assert strip.plain.splitlines() == [x.rstrip() for x in lines]
 
 
-async def test_the_other_panes_say_which_org_they_work_on(orgs) -> None:
+async def test_the_other_panes_say_which_orgs_they_work_on(orgs) -> None:
+    # Explore, AI activity and Spike watch ask every org too (test_orgs_panes.py).
     app = app_for("--profile", "prod,eu", "--pane", "explore")
     async with app.run_test(size=(120, 35)) as pilot:
         await pilot.pause()
         header = app.screen.query_one(PaneHeader).plain
-        assert "1 of 2 orgs: prod" in header
+        assert "2 orgs: prod, eu" in header
         assert "2 orgs" in app.screen.query_one(PaneBar).plain
 
 

@@ -324,6 +324,10 @@ class AiScreen(_AiPaneMixin, PaneScreen):
             "o", "focus_section('modified')", "Go to changed resources", show=False, id="ai.focus-modified"
         ),
     ]
+    # Several orgs (tui/org_ai.py): bound on the instance only then (footer, `?`, palette); absent with one.
+    ORG_BINDING: ClassVar[Binding] = Binding(
+        "O", "cycle_org", "Next org", id="ai.next-org", tooltip="Show the next org's AI activity"
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -333,6 +337,11 @@ class AiScreen(_AiPaneMixin, PaneScreen):
     # -- layout --------------------------------------------------------------------------------
 
     def compose_body(self) -> ComposeResult:
+        if self._several_orgs:  # a line per org, worst first (tui/org_ai.py)
+            from ddaudit_tui.tui.org_ai import LINES_ID
+            from ddaudit_tui.tui.widgets.org_lines import OrgLines
+
+            yield OrgLines(id=LINES_ID)
         yield AiCounters(id="ai-counters")
         yield Static(id="ai-notes")
         yield AiTimeline(id="ai-timeline")
@@ -355,6 +364,9 @@ class AiScreen(_AiPaneMixin, PaneScreen):
                 yield AiSection("clients", "c", AiEventsTable(CLIENT_COLUMNS, identity=lambda r: r.client, id="ai-clients"), id="sec-clients", defines=CLIENT_NAMES)  # fmt: skip
 
     def on_mount(self) -> None:
+        if self._several_orgs:
+            self._bindings.key_to_bindings.setdefault("O", []).append(self.ORG_BINDING)
+            self.refresh_bindings()
         self.window = ai_window(self.ddaudit.window)
         self.query_one(PaneHeader).pane_window = self.window
         self.query_one(AiUserTable).focus()
@@ -375,6 +387,11 @@ class AiScreen(_AiPaneMixin, PaneScreen):
     async def _load(self) -> None:
         app = self.ddaudit
         window = self.window or ai_window(app.window)
+        if self._several_orgs:  # every org's, side by side (tui/org_ai.py)
+            from ddaudit_tui.tui import org_ai
+
+            await org_ai.load(self, window, *engine_options(app))
+            return
         self.set_status(Status("fetching", "fetching AI events…"))
         source = _WatchedSource(app.source, self._after_fetch)
         engine, max_pages = engine_options(app)
@@ -436,8 +453,21 @@ class AiScreen(_AiPaneMixin, PaneScreen):
         self._fill("types", result.summary["resource_types"], local)
         self._fill("modified", result.modified_resources, local)
 
+    @property
+    def _several_orgs(self) -> bool:
+        return len(getattr(self.app, "orgs", None) or ()) > 1
+
+    def action_cycle_org(self) -> None:
+        from ddaudit_tui.tui import org_ai
+
+        org_ai.cycle(self)
+
     def badge(self) -> PaneBadge | None:
-        """The number of HIGH (and CRITICAL) flags, once the analysis is in."""
+        """The number of HIGH (and CRITICAL) flags, once the analysis is in (of every org's, several)."""
+        if self._several_orgs:
+            from ddaudit_tui.tui import org_ai
+
+            return org_ai.badge(self)
         if self.result is None:
             return None
         n = sum(1 for f in self.result.flags if f.severity >= Severity.HIGH)
@@ -515,7 +545,12 @@ class AiScreen(_AiPaneMixin, PaneScreen):
     def drill_down(self, user: str) -> None:
         if self.result is None:
             return
-        self.app.push_screen(AiUserScreen(self.result, user))
+        screen = AiUserScreen(self.result, user)
+        if self._several_orgs:  # the person is asked in the org whose analysis is shown
+            from ddaudit_tui.tui import org_ai
+
+            screen.source = org_ai.shown_source(self)
+        self.app.push_screen(screen)
 
     # -- actions ---------------------------------------------------------------------------------
 
@@ -592,6 +627,7 @@ class AiUserScreen(_AiPaneMixin, PaneScreen):
         self.user = user
         self.result: AiActivity | None = None
         self._calls_by_id: dict[str, AiCall] = {}
+        self.source: Source | None = None  # several orgs: the shown org's (None: the app's)
 
     def compose_body(self) -> ComposeResult:
         yield Static(Text("loading…"), id="user-summary")
@@ -630,7 +666,7 @@ class AiUserScreen(_AiPaneMixin, PaneScreen):
             # calls are fetched whole, as `ddaudit ai --user` does (the engine then reads every one).
             engine, max_pages = engine_options(self.ddaudit)
             result = await investigate_ai(
-                self.ddaudit.source,
+                self.source or self.ddaudit.source,
                 self.org.window,
                 query=self.org.query,
                 user=self.user,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -26,7 +26,7 @@ from ddaudit_tui.tui.screens.base import PaneScreen
 from ddaudit_tui.tui.screens.detail import open_detail
 from ddaudit_tui.tui.screens.preset_dialog import PresetDialog, PresetRun, prefill_values
 from ddaudit_tui.tui.widgets.error_line import ErrorLine
-from ddaudit_tui.tui.widgets.event_table import EventTable
+from ddaudit_tui.tui.widgets.event_table import EXPLORE_COLUMNS, EventTable
 from ddaudit_tui.tui.widgets.facets import FacetPanel
 from ddaudit_tui.tui.widgets.header import PaneHeader, Status
 from ddaudit_tui.tui.widgets.sparkline import EventSparkline
@@ -105,6 +105,13 @@ class ExploreScreen(PaneScreen):
         self.jump_event: str | None = None  # the Case view's Enter: the event to put the cursor on
         self.facets: list[Facet] = []
         self._facets_override: bool | None = None  # None: follow the width breakpoint
+        # Several orgs (tui/org_explore.py): the answers per org of the rows shown, and of the query asked.
+        self.org_search: Any = None
+        self.org_search_asking: Any = None
+
+    @property
+    def _several_orgs(self) -> bool:
+        return len(getattr(self.app, "orgs", None) or ()) > 1
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -119,8 +126,15 @@ class ExploreScreen(PaneScreen):
         yield ErrorLine(id="query-error")
         yield EventSparkline(id="sparkline")
         yield Static(id="banner")
+        columns = EXPLORE_COLUMNS
+        if self._several_orgs:  # every org asked (tui/org_explore.py): a line per org, an org column
+            from ddaudit_tui.tui.org_explore import LINES_ID, org_column
+            from ddaudit_tui.tui.widgets.org_lines import OrgLines
+
+            yield OrgLines(id=LINES_ID)
+            columns = (EXPLORE_COLUMNS[0], org_column(lambda: self.org_search), *EXPLORE_COLUMNS[1:])
         with Horizontal(id="explore-main"):
-            yield EventTable(id="events", empty_text="no events")
+            yield EventTable(columns, id="events", empty_text="no events")
             with Vertical(id="facets-column"):
                 yield FacetPanel(id="facets")
 
@@ -195,7 +209,11 @@ class ExploreScreen(PaneScreen):
         app = self.ddaudit
         self.set_status(Status("fetching", "fetching…"))
         self._set_banner(Text("fetching…"))
-        if getattr(app.source, "loading", False):
+        if self._several_orgs:
+            from ddaudit_tui.tui import org_explore
+
+            result = await org_explore.fetch(self, text, self.shown_window())
+        elif getattr(app.source, "loading", False):
             result = await self._stream(text)
         else:
             result = await app.source.fetch(text, self.shown_window(), self._on_progress)
@@ -207,6 +225,12 @@ class ExploreScreen(PaneScreen):
         panel = self.query_one(FacetPanel)
         if result.complete:  # the fetched events are the window's: their counts are the answer
             panel.show_facets(computed)
+            return
+        if self._several_orgs:  # one org's whole-window counts would not be the merged answer's
+            from ddaudit_tui.analysis.facet_engine import BASIS_FETCHED, FacetCounts, panel_note
+
+            n = len(result.events)
+            panel.show_facets(computed, panel_note(FacetCounts(computed, BASIS_FETCHED, n), n, False))
             return
         await self._window_facets(text, result, computed, panel)
 
@@ -297,7 +321,13 @@ class ExploreScreen(PaneScreen):
         self.query_one(EventSparkline).set_data(events, result.window)
         n = len(events)
         # The header says how complete the answer is (issue 16): requests, events, time — or why partial.
-        self.set_status(Status.from_completeness(result.completeness))
+        if self.org_search is not None:  # several orgs: how many answered, and which failed
+            from ddaudit_tui.tui.org_explore import status_lead
+
+            lead = f"{n:,} event{'s' if n != 1 else ''} in {status_lead(self.org_search)}"
+            self.set_status(Status.from_completeness(result.completeness, lead))
+        else:
+            self.set_status(Status.from_completeness(result.completeness))
         if not result.complete:
             first = result.warnings[0] if result.warnings else "some events could not be fetched"
             # The header and banner say it too, but a responder glancing at the table must not miss it.

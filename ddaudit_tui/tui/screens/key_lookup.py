@@ -26,7 +26,6 @@ import base64
 import dataclasses
 import inspect
 import re
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +70,7 @@ from ddaudit_tui.sources.base import FetchResult
 from ddaudit_tui.sources.completeness import ENGINE_FILE, Completeness, elapsed_text
 from ddaudit_tui.timeutil import Window, fmt_ts
 from ddaudit_tui.tui.export import export_report
+from ddaudit_tui.tui.key_assess import assess_keys
 from ddaudit_tui.tui.safe_text import clean
 from ddaudit_tui.tui.screens.base import PaneScreen
 from ddaudit_tui.tui.screens.detail import EventDetailScreen, open_detail
@@ -445,35 +445,26 @@ class KeyLookupScreen(PaneScreen):
         self, source: PreloadedKeySource, keys: list[KeySeen], window: Window, now_ms: int, token: int
     ) -> None:
         # Exactly the lookup each key would get (same analysis, same parameters), one key at a time, in a
-        # thread with its own loop like the lookup, so the list stays usable while it fills in.
+        # thread with its own loop like the lookup (tui/key_assess.py), so the list stays usable meanwhile.
         app = self.ddaudit
-        worker = get_current_worker()
-        risks: dict[str, KeyRisk] = {}
-        failed: list[str] = []
-        sent = time.monotonic()
-        for k in keys:
-            if worker.is_cancelled:
-                return
-            try:
-                report = await investigate_key(
-                    source,  # type: ignore[arg-type]
-                    k.key_id,
-                    window,
-                    config=getattr(app, "key_analysis_config", None),
-                    # The keys' events are already here (the search above): the assessment never aggregates.
-                    options=dataclasses.replace(self.investigation_options(), engine="search"),
-                    now_ms=now_ms,
-                )
-            except Exception:  # one key that cannot be assessed (an odd id, a failed call) keeps its row
-                failed.append(k.key_id)
-            else:
-                risks[k.key_id] = key_risk(report)
-            # A few updates a second at most: each one re-ranks the list.
-            if time.monotonic() - sent >= 0.2 and not worker.is_cancelled:
-                self.app.call_from_thread(self._apply_risks, token, risks, failed, False)
-                risks, failed, sent = {}, [], time.monotonic()
-        if not worker.is_cancelled:
-            self.app.call_from_thread(self._apply_risks, token, risks, failed, True)
+        # The keys' events are already here (the search above): the assessment never aggregates.
+        options = dataclasses.replace(self.investigation_options(), engine="search")
+
+        async def assess(k: KeySeen) -> KeyRisk:
+            report = await investigate_key(
+                source,  # type: ignore[arg-type]
+                k.key_id,
+                window,
+                config=getattr(app, "key_analysis_config", None),
+                options=options,
+                now_ms=now_ms,
+            )
+            return key_risk(report)
+
+        def apply(risks: dict[str, KeyRisk], failed: list[str], done: bool) -> None:
+            self._apply_risks(token, risks, failed, done)
+
+        await assess_keys(self.app, get_current_worker(), keys, assess, apply)
 
     def _apply_risks(self, token: int, risks: dict[str, KeyRisk], failed: list[str], done: bool) -> None:
         if token != self._assess_token:  # from a run cancelled or replaced since

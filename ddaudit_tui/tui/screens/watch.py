@@ -208,6 +208,11 @@ class WatchScreen(PaneScreen):
     def compose_body(self) -> ComposeResult:
         yield TextLine(id="watch-status")
         yield TextLine(id="watch-stale")
+        if self._several_orgs:  # each org's poll state, worst first (tui/org_watch.py)
+            from ddaudit_tui.tui.org_watch import LINES_ID
+            from ddaudit_tui.tui.widgets.org_lines import OrgLines
+
+            yield OrgLines(id=LINES_ID)
         yield RateSparkline(id="watch-rate")
         with Horizontal(id="watch-top"):
             with Vertical(id="watch-actors-box"):
@@ -231,6 +236,25 @@ class WatchScreen(PaneScreen):
     def poller(self) -> Any:
         return self.watch_setup.poller if self.watch_setup is not None else None
 
+    @property
+    def _several_orgs(self) -> bool:
+        return len(getattr(self.app, "orgs", None) or ()) > 1
+
+    def _org_prefix(self, alert: Alert) -> str:
+        """`org eu · ` with several orgs (the alert's own), else ''."""
+        if self.watch_setup is None or not self._several_orgs:
+            return ""
+        from ddaudit_tui.tui.org_watch import alert_prefix
+
+        return alert_prefix(self.watch_setup, alert)
+
+    def _source_for(self, alert: Alert | None = None, actor: str | None = None) -> Any:
+        """Where an alert's or actor's events are read: its org's source with several orgs, else None."""
+        setup = self.watch_setup
+        if setup is None or not self._several_orgs:
+            return None
+        return setup.source_of_alert(alert) if alert is not None else setup.source_of_actor(actor)
+
     def on_mount(self) -> None:
         self._apply_size()
         self.alert_table.focus()
@@ -253,13 +277,20 @@ class WatchScreen(PaneScreen):
         try:
             if callable(options):  # the CLI's, made when first needed (not before the first frame, issue 12)
                 options = app.watch_options = options()  # type: ignore[attr-defined]
-            setup = open_tui_watch(
-                app.source,
-                options,
-                app_window=app.window,
-                clock=app.clock,
-                progress=self._on_progress,
-            )
+            if self._several_orgs:  # a poller per org, merged (tui/org_watch.py)
+                from ddaudit_tui.tui import org_watch
+
+                setup: Any = org_watch.open_every_org(app, options, progress=self._on_progress)
+                self.alert_table.org_of = setup.org_of_alert
+                self.actor_table.org_of = setup.org_of_actor
+            else:
+                setup = open_tui_watch(
+                    app.source,
+                    options,
+                    app_window=app.window,
+                    clock=app.clock,
+                    progress=self._on_progress,
+                )
         except Exception as exc:  # a malformed rules file, an unreadable config: say so, keep the app
             self.setup_error = clean(str(exc) or type(exc).__name__, max_len=300)
             self.set_status(Status("error", f"not watching: {self.setup_error}"))
@@ -386,11 +417,12 @@ class WatchScreen(PaneScreen):
         if not new:
             return
         for a in new[:MAX_ALERT_TOASTS]:
+            prefix = self._org_prefix(a)
             self.app.notify(
                 f"{clean(a.group, max_len=80)}: {_plural(a.count, 'event')} ({clean(a.actions_text(2), max_len=120)}) "
                 f"{fmt_ts(a.first_seen, self.ddaudit.local_time)} → {fmt_ts(a.last_seen, self.ddaudit.local_time)[11:]} · "
                 f"{PAGE_WORDS.get(a.page_status, a.page_status)}",
-                title=f"{a.severity.label} {clean(a.rule, max_len=60)}",
+                title=f"{prefix}{a.severity.label} {clean(a.rule, max_len=60)}",
                 severity=_TOAST_SEVERITY.get(a.severity, "warning"),  # type: ignore[arg-type]
                 markup=False,
                 timeout=TOAST_TIMEOUT_S,
@@ -417,6 +449,10 @@ class WatchScreen(PaneScreen):
         self.set_status(self._header_status(snap, local))
         self.query_one(RateSparkline).set_series(snap.series_start_ms, snap.series, local)
         self.query_one(HotActorSparklines).set_series(snap.actor_series, snap.series_start_ms, local)
+        if self._several_orgs and self.watch_setup is not None:
+            from ddaudit_tui.tui.org_watch import show_lines
+
+            show_lines(self, self.watch_setup)
         if not self.paused and self.shown is not None:
             self._render_tables(self.shown, local)
         self._tick()  # the compact watch too
@@ -437,7 +473,10 @@ class WatchScreen(PaneScreen):
             )
             return
         rules = {r.name: r for r in self.shown.rules}
-        line.set_text(alert_line(alert, rules.get(alert.rule), self.ddaudit.local_time))
+        text = alert_line(alert, rules.get(alert.rule), self.ddaudit.local_time)
+        if prefix := self._org_prefix(alert):
+            text = Text(prefix, style="bold", end="") + text
+        line.set_text(text)
 
     @on(DataTable.RowHighlighted, "#watch-alerts")
     def _alert_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -636,9 +675,9 @@ class WatchScreen(PaneScreen):
         if alert is None or self.shown is None:
             return
         rules = {r.name: r for r in self.shown.rules}
-        self.app.push_screen(
-            AlertEventsScreen.for_alert(alert, rules.get(alert.rule), self.ddaudit.local_time)
-        )
+        screen = AlertEventsScreen.for_alert(alert, rules.get(alert.rule), self.ddaudit.local_time)
+        screen.source = self._source_for(alert=alert)
+        self.app.push_screen(screen)
 
     @on(DataTable.RowSelected, "#watch-actors")
     def _actor_selected(self, event: DataTable.RowSelected) -> None:
@@ -654,7 +693,9 @@ class WatchScreen(PaneScreen):
         title.append(
             ", ".join(f"{clean(k)} {v}" for k, v in sorted(row.counts.items(), key=lambda kv: -kv[1]))
         )
-        self.app.push_screen(AlertEventsScreen(title, *search))
+        screen = AlertEventsScreen(title, *search)
+        screen.source = self._source_for(actor=row.actor)
+        self.app.push_screen(screen)
 
     # -- "copy as" ---------------------------------------------------------------------------------
 
@@ -836,6 +877,7 @@ class AlertEventsScreen(ModalScreen[None]):
         self.ids = list(ids) if ids is not None else None
         self.events: list[Any] = []
         self.alert: Alert | None = None  # set when opened for an alert (journalled as opened, issue 15)
+        self.source: Any = None  # several orgs: the alert's (or actor's) org's source; None: the app's
 
     @classmethod
     def for_alert(cls, alert: Alert, rule: Rule | None, local: bool) -> AlertEventsScreen:
@@ -872,7 +914,7 @@ class AlertEventsScreen(ModalScreen[None]):
 
     @work(exclusive=True, exit_on_error=False, group=EVENTS_GROUP, description="Fetching the alert's events")
     async def _fetch(self) -> None:
-        source = self.app.source  # type: ignore[attr-defined]
+        source = self.source or self.app.source  # type: ignore[attr-defined]
         events, result = await read_events(source, self.query_text, self.fetch_window, self.ids)
         self.events = events
         if self.alert is not None:

@@ -54,6 +54,7 @@ PAGE_CELLS: dict[str, str] = {
 }
 ALERT_ACTOR_MAX = 28  # the alert table has eight columns to fit in 120
 ALERT_RULE_MAX = 22
+ORG_MAX = 12  # several orgs: the org column crops a profile name here
 
 
 class LiveTable(SortableTable[T], Generic[T]):
@@ -166,6 +167,8 @@ class ActorTable(LiveTable[ActorRow]):
             classes=classes,
         )
         self._rules: dict[str, Rule] = {}
+        # Several orgs (tui/org_watch.py): the orgs a row's actor acted in, as an `org` column.
+        self.org_of: Callable[[ActorRow], str | None] | None = None
 
     def pivot_targets(self) -> list[PivotTarget]:
         """The actor, then the rules it has matches for (over threshold first), for `x`."""
@@ -202,6 +205,8 @@ class ActorTable(LiveTable[ActorRow]):
                         "right", descending_first=True, priority=8),
             *(_rule_column(r, r.name in hot, hot_style) for r in rules),
         ]  # fmt: skip
+        if self.org_of is not None:
+            columns.insert(2, _org_column(self.org_of, styled))
         self.show_items(columns, snap.rows)
 
 
@@ -236,6 +241,14 @@ def _rule_column(rule: Rule, is_hot: bool, hot: Style) -> TableColumn[ActorRow]:
         descending_first=True,
         priority=5 if is_hot else 0,
     )
+
+
+def _org_column(org_of: Callable[[Any], str | None], styled: Callable[[str, Any], Text]) -> TableColumn[Any]:
+    """Several orgs (tui/org_watch.py): the org a row came from (profile names are the user's own)."""
+    return TableColumn(
+        "org", "org", lambda it, _l: styled(clean(org_of(it) or "", max_len=ORG_MAX), it),
+        lambda it: (org_of(it) or "").casefold(), max_width=ORG_MAX, priority=8,
+    )  # fmt: skip
 
 
 # -- alerts ---------------------------------------------------------------------------------------------
@@ -275,6 +288,8 @@ class AlertTable(LiveTable[Alert]):
         self.local_time = False
         self._snapshot: WatchSnapshot | None = None
         self._compact: bool | None = None
+        # Several orgs (tui/org_watch.py): the org an alert came from, as an `org` column.
+        self.org_of: Callable[[Alert], str | None] | None = None
 
     @property
     def compact(self) -> bool:
@@ -322,6 +337,7 @@ class AlertTable(LiveTable[Alert]):
             # Open alerts first, the worst first, then the most recent: what needs a look, on top.
             TableColumn("severity", "severity", severity, lambda a: (a.is_open, int(a.severity), a.last_seen),
                         descending_first=True, numeric=True, priority=9),
+            *([_org_column(self.org_of, styled)] if self.org_of is not None else []),
             TableColumn("rule", "rule", lambda a, _l: styled(clean(a.rule), a), lambda a: a.rule.casefold(),
                         max_width=16 if compact else ALERT_RULE_MAX, priority=8),
             TableColumn("actor", "actor", lambda a, _l: styled(clean(a.group), a), lambda a: a.group.casefold(),

@@ -107,6 +107,7 @@ class _Slice:
     pages: int = 0
     state: str = "pending"  # pending | running | done | split | failed | pruned
     two_ended: bool = False  # paged from both ends at once (see `FetchRun._met`)
+    dense: bool = False  # known to hold more than a page (split off a full page's slice)
 
     def __post_init__(self) -> None:
         self.frontier = self.window.end
@@ -236,11 +237,8 @@ class FetchRun:
         if self._deadline_s is not None:
             self._deadline = asyncio.get_running_loop().time() + self._deadline_s
         initial = max(1, min(self.concurrency, math.ceil(self.window.duration_ms / INITIAL_SLICE_MIN_MS)))
-        parts = self.window.split(initial)
-        for part in parts:
-            # A window of one up-front slice (a watch poll) stays newest first: an empty one is then one
-            # request, not two. Its splits, dense by then, are two-ended.
-            self._add_slice(_Slice(part, two_ended=self._two_ended and len(parts) > 1))
+        for part in self.window.split(initial):
+            self._add_slice(_Slice(part, two_ended=self._two_ended))
         self._report()
 
         # The workers are started inside the meter: every request they make (retries included) counts.
@@ -362,7 +360,7 @@ class FetchRun:
     async def _split(self, parts: list[Window]) -> None:
         async with self._cond:
             for part in parts:
-                self._add_slice(_Slice(part, two_ended=self._two_ended))
+                self._add_slice(_Slice(part, two_ended=self._two_ended, dense=True))
             self._cond.notify_all()
 
     async def _worker(self) -> None:
@@ -420,6 +418,10 @@ class FetchRun:
         first, and oldest first when the slice is two-ended), then decides whether the slice is done."""
         newest = _Chain(ascending=False)
         oldest = _Chain(ascending=True) if sl.two_ended else None
+        if oldest is not None and not sl.dense:
+            # Until a full page shows the slice holds more than one: a slice of one page or none (a
+            # sparse search, a watch poll) costs the requests it did before, not one more.
+            oldest.state = "waiting"
         chains = [newest] if oldest is None else [newest, oldest]
         while True:
             if self._cutoff is not None and sl.frontier <= self._cutoff:
@@ -467,6 +469,8 @@ class FetchRun:
             both_full = newest.last_full and (oldest is None or oldest.state != "running" or oldest.last_full)
             if both_full and await self._maybe_split(sl, newest, oldest):
                 return
+            if oldest is not None and oldest.state == "waiting" and newest.last_full:
+                oldest.state = "running"
 
     def _met(self, newest: _Chain, oldest: _Chain) -> bool:
         """Whether the two chains of a slice have fetched all of it between them.
@@ -614,9 +618,9 @@ class FetchRun:
         if exc.retries:
             retries = f" after {exc.retries} {'retry' if exc.retries == 1 else 'retries'}"
         text = f"{sl.label} failed{retries}: {exc.reason}; {plural(sl.events, 'event')} from it kept"
-        if oldest is not None:
+        if oldest is not None and oldest.edge is not None and oldest.ordered:
             # Both ends were paged: what is missing is exactly what lies between them.
-            low = oldest.edge if oldest.edge is not None and oldest.ordered else sl.window.start
+            low = oldest.edge
             high = newest.edge if newest.edge is not None else sl.window.end
             text += f"; those from {short_iso(low)} to {short_iso(high)} were not fetched"
         self._warn(sl, chain.page_no, text)

@@ -153,7 +153,8 @@ async def test_short_page_with_cursor_continues_until_empty_page() -> None:
             200, content=pages[len(bodies) - 1], headers={"content-type": "application/json"}
         )
 
-    async with make_client(handler, page_limit=2) as client:
+    # One chain (concurrency 1): the rule is each chain's, and the recording is of one.
+    async with make_client(handler, page_limit=2, concurrency=1) as client:
         result = await client.fetch("*", WINDOW_1H)
     assert len(bodies) == 3
     assert [e.id for e in result.events][:1] == ["AQAAAYAiOhgURpZX3QAAAABBWUFpT2hudkFBQks5Nkl0TVJTV2RnQUE"]
@@ -260,10 +261,10 @@ async def test_slices_are_fetched_concurrently() -> None:
         nonlocal in_flight, max_in_flight
         in_flight += 1
         max_in_flight = max(max_in_flight, in_flight)
-        if in_flight >= 8:
+        if in_flight >= 4:
             all_in.set()
-        # Every request waits until eight are in flight at once (4 slices, each paged from both ends);
-        # the timeout only guards a deadlock (a serial client makes the test fail, not hang).
+        # Every request waits until four are in flight at once; the timeout only guards a deadlock
+        # (a serial client makes the test fail, not hang).
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(all_in.wait(), timeout=2.0)
         in_flight -= 1
@@ -271,7 +272,7 @@ async def test_slices_are_fetched_concurrently() -> None:
 
     async with make_client(handler, concurrency=4) as client:
         result = await client.fetch("*", WINDOW_90D)
-    assert max_in_flight == 8
+    assert max_in_flight == 4
     assert all_in.is_set()
     assert result.complete and result.events == []
 
@@ -352,12 +353,13 @@ async def test_failing_slice_keeps_other_slices_and_warns_with_its_bounds() -> N
         result = await client.fetch("*", WINDOW_90D)
     assert not result.complete
     got = {e.id for e in result.events}
-    # Kept: newest-first page 1 (ranks 1–3), oldest-first pages 1 and 2 (ranks 10–5); rank 4 is missing.
-    assert got == {i for i, _ in events} - {in_bad[3][0]}
+    # Kept: newest-first page 1 (ranks 1–3) and, from round 2 (page 1 was full), oldest-first page 1
+    # (ranks 10–8): ranks 4–7 are missing, and the warning says where.
+    assert got == {i for i, _ in events} - {i for i, _ in in_bad[3:7]}
     assert len(result.warnings) == 1
     expected = (
         f"slice {describe_window(bad)} failed after 5 retries: 503 Service Unavailable; "
-        f"9 events from it kept; those from {short_iso(in_bad[4][1])} to {short_iso(in_bad[2][1])} were not "
+        f"6 events from it kept; those from {short_iso(in_bad[7][1])} to {short_iso(in_bad[2][1])} were not "
         "fetched"
     )
     assert result.warnings[0] == expected
@@ -424,7 +426,7 @@ async def test_truncated_body_is_retried_as_a_transient_fault() -> None:
         return page([])
 
     fake_time = FakeTime()
-    async with make_client(handler, fake_time, page_limit=2) as client:
+    async with make_client(handler, fake_time, page_limit=2, concurrency=1) as client:
         result = await client.fetch("*", WINDOW_1H)
     assert calls == 3 and len(result.events) == 2 and result.complete
     assert fake_time.sleeps == [1]

@@ -21,7 +21,7 @@ from ddaudit_tui.demo.fake_datadog import DEMO_API_KEY, DEMO_APP_KEY, FakeDatado
 from ddaudit_tui.demo.org import generate
 from ddaudit_tui.sources.base import FetchResult
 from ddaudit_tui.sources.datadog import Credentials, DatadogClient
-from ddaudit_tui.sources.datadog_fetch import describe_window, short_iso
+from ddaudit_tui.sources.datadog_fetch import FetchRun, describe_window, short_iso
 from ddaudit_tui.timeutil import Window, iso, parse_instant
 
 API_KEY = "0123456789abcdef0123456789abcdef"
@@ -155,14 +155,14 @@ def ids(result: FetchResult) -> list[str]:
 @pytest.mark.parametrize(
     ("count", "requests_per_slice"),
     [
-        (0, 2),  # both chains' first page is the empty end
-        (1, 3),  # both see the one event: they meet at one millisecond, so newest-first goes on (the end)
-        (2, 2),  # one round: the chains overlap
-        (LIMIT, 2),  # exactly one page: one round
-        (2 * LIMIT, 4),  # page-aligned: round 1 leaves the chains adjacent, round 2 proves they met
-        (2 * LIMIT + 1, 4),
-        (3 * LIMIT, 4),
-        (4 * LIMIT + 3, 6),
+        (0, 1),  # no full page: the slice stays newest first (a sparse search costs what it did)
+        (1, 2),  # a short page with a cursor, then the empty end
+        (2, 2),
+        (LIMIT, 3),  # exactly one page: full, so the oldest-first chain starts beside the empty end
+        (2 * LIMIT, 3),  # round 2: newest first's page 2 and oldest first's page 1 overlap
+        (2 * LIMIT + 1, 3),
+        (3 * LIMIT, 5),  # page-aligned: round 2 leaves the chains adjacent, round 3 proves they met
+        (4 * LIMIT + 3, 5),
     ],
 )
 async def test_same_events_and_order_as_serial_with_exact_request_counts(
@@ -176,28 +176,30 @@ async def test_same_events_and_order_as_serial_with_exact_request_counts(
     for day in (DAY1, DAY2):
         bodies = search.requests_in(day)
         assert len(bodies) == requests_per_slice
-        assert {b["sort"] for b in bodies} == {"-timestamp", "timestamp"}
+        two_ended = count >= LIMIT
+        assert {b["sort"] for b in bodies} == ({"-timestamp", "timestamp"} if two_ended else {"-timestamp"})
         # Each chain repeats its own filter, sort and limit, and follows its own cursors.
         for sort in ("-timestamp", "timestamp"):
             chain = [b for b in bodies if b["sort"] == sort]
-            assert "cursor" not in chain[0]["page"]
-            assert [b["page"].get("cursor") for b in chain[1:]] == [
-                f"c{min(LIMIT * k, count)}" for k in range(1, len(chain))
-            ]
+            if chain:
+                assert "cursor" not in chain[0]["page"]
+                assert [b["page"].get("cursor") for b in chain[1:]] == [
+                    f"c{min(LIMIT * k, count)}" for k in range(1, len(chain))
+                ]
     assert both.pages == len(search.bodies) == both.completeness.requests
     assert serial.completeness.requests == len(serial_search.bodies)
 
 
 async def test_no_short_and_no_empty_page_at_the_end_of_a_slice() -> None:
-    # 37 events a slice, pages of 5: serial paging needs 8 pages and the empty one; two chains meet
-    # after 4 rounds of full pages.
+    # 37 events a slice, pages of 5: newest first alone needs 8 pages and the empty one; with the
+    # oldest-first chain from round 2, the chains meet in round 5, on full pages only.
     events = mirrored([1000 * i + 17 for i in range(37)])
     both, search = await fetch(events, concurrency=2)
     assert both.complete and len(both.events) == 74
     for body in search.bodies:
         frm, to = parse_instant(body["filter"]["from"]), parse_instant(body["filter"]["to"])
-        assert sum(1 for _, ts in events if frm <= ts < to) == 37
-    assert len(search.bodies) == 2 * 8  # 4 rounds of 2 requests, per slice
+        assert sum(1 for _, ts in events if frm <= ts < to) == 37  # no split: each body is one day
+    assert len(search.bodies) == 2 * 9  # 5 newest-first pages and 4 oldest-first ones, per slice
     serial, serial_search = await fetch(events, concurrency=1)
     assert len(serial_search.bodies) == 16  # 15 pages (the last one short) and the empty end
     assert ids(both) == ids(serial)
@@ -254,13 +256,16 @@ async def test_a_server_ignoring_sort_falls_back_to_newest_first_paging() -> Non
 # -- the demo org -------------------------------------------------------------------------------------
 
 
-async def test_the_demo_org_two_ended_equals_serial_with_fewer_or_as_many_requests() -> None:
+async def test_the_demo_org_two_ended_equals_serial_in_no_more_requests_than_newest_first_slices(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     end = 1_785_525_780_000
     items = generate(seed=7, events=6_000, end_ms=end)
     fake = FakeDatadog(items)
     window = Window(end - 90 * DAY, end + 1)
 
-    async def run(concurrency: int) -> FetchResult:
+    async def run(concurrency: int, two_ended: bool = True) -> FetchResult:
+        monkeypatch.setattr(FetchRun, "two_ended", two_ended)
         client = DatadogClient(
             Credentials(api_key=DEMO_API_KEY, app_key=DEMO_APP_KEY),
             transport=fake,
@@ -272,6 +277,7 @@ async def test_the_demo_org_two_ended_equals_serial_with_fewer_or_as_many_reques
             return await client.fetch("*", window)
 
     serial = await run(1)
+    fake.requests.clear()
     both = await run(8)
     assert len(serial.events) == len(items)
     assert ids(both) == ids(serial) and both.complete
@@ -279,9 +285,12 @@ async def test_the_demo_org_two_ended_equals_serial_with_fewer_or_as_many_reques
         "timestamp",
         "-timestamp",
     }
+    newest_first = await run(8, two_ended=False)
+    assert ids(newest_first) == ids(serial)
     # Serial: every page (the last one short, or full) and then the empty end.
     assert serial.completeness.requests == -(-len(items) // 200) + 1
-    assert both.completeness.requests <= serial.completeness.requests + 8
+    assert both.completeness.requests <= newest_first.completeness.requests
+    assert both.completeness.requests == both.pages
 
 
 # -- partial results -----------------------------------------------------------------------------------
@@ -302,13 +311,14 @@ async def test_an_error_mid_chain_keeps_what_was_fetched_and_says_what_is_missin
     result, search = await fetch(events, concurrency=2, fault=fault)
     assert not result.complete
     got = set(ids(result))
-    # Day 2 whole; day 1: newest-first pages 1 and 2 (that round's other page) and oldest-first page 1.
+    # Day 2 whole; day 1: newest-first pages 1–3 (page 3 came in the failing round) and oldest-first
+    # page 1. Missing: what lies between the two chains' edges.
     newest_first = sorted((e for e in events if e[0].startswith("a")), key=lambda e: -e[1])
-    kept = newest_first[:10] + newest_first[-5:]
+    kept = newest_first[:15] + newest_first[-5:]
     assert got == {i for i, _ in events if i.startswith("b")} | {i for i, _ in kept}
-    missing_from, missing_to = newest_first[-5][1], newest_first[9][1]
+    missing_from, missing_to = newest_first[-5][1], newest_first[14][1]
     assert result.warnings == [
-        f"slice {describe_window(DAY1)} failed after 5 retries: 503 Service Unavailable; 15 events from it "
+        f"slice {describe_window(DAY1)} failed after 5 retries: 503 Service Unavailable; 20 events from it "
         f"kept; those from {short_iso(missing_from)} to {short_iso(missing_to)} were not fetched"
     ]
     # Every request counts: the failed one and its 5 retries too.
@@ -317,24 +327,38 @@ async def test_an_error_mid_chain_keeps_what_was_fetched_and_says_what_is_missin
     assert any("failed after 5 retries" in r for r in result.completeness.reasons)
 
 
-async def test_an_error_on_the_first_round_keeps_the_other_chains_page() -> None:
+async def test_an_error_in_the_newest_first_chain_keeps_the_other_chains_page_of_that_round() -> None:
     offsets = [3_600_000 + 60_000 * i for i in range(23)]
     events = mirrored(offsets)
 
     def fault(body: dict) -> httpx.Response | None:
-        if parse_instant(body["filter"]["from"]) == DAY2.start and body["sort"] == "-timestamp":
+        day2 = parse_instant(body["filter"]["from"]) == DAY2.start
+        if day2 and body["sort"] == "-timestamp" and "cursor" in body["page"]:
             return httpx.Response(500, json={"errors": ["Internal Server Error"]})
         return None
 
     result, _ = await fetch(events, concurrency=2, fault=fault, max_retries=1)
-    day2_oldest_first = sorted((e for e in events if DAY2.contains(e[1])), key=lambda e: e[1])[:LIMIT]
+    day2 = sorted((e for e in events if DAY2.contains(e[1])), key=lambda e: -e[1])
     assert not result.complete
-    assert set(ids(result)) == {i for i, ts in events if DAY1.contains(ts)} | {
-        i for i, _ in day2_oldest_first
-    }
+    kept = day2[:LIMIT] + day2[-LIMIT:]
+    assert set(ids(result)) == {i for i, ts in events if DAY1.contains(ts)} | {i for i, _ in kept}
     assert result.warnings == [
-        f"slice {describe_window(DAY2)} failed after 1 retry: 500 Internal Server Error; 5 events from it "
-        f"kept; those from {short_iso(day2_oldest_first[-1][1])} to {short_iso(DAY2.end)} were not fetched"
+        f"slice {describe_window(DAY2)} failed after 1 retry: 500 Internal Server Error; 10 events from it "
+        f"kept; those from {short_iso(day2[-LIMIT][1])} to {short_iso(day2[LIMIT - 1][1])} were not fetched"
+    ]
+
+
+async def test_an_error_before_the_oldest_first_chain_started_reads_as_before() -> None:
+    events = mirrored([3_600_000 + 60_000 * i for i in range(3)])
+
+    def fault(body: dict) -> httpx.Response | None:
+        if parse_instant(body["filter"]["from"]) == DAY2.start:
+            return httpx.Response(500, json={"errors": ["Internal Server Error"]})
+        return None
+
+    result, _ = await fetch(events, concurrency=2, fault=fault, max_retries=1)
+    assert result.warnings == [
+        f"slice {describe_window(DAY2)} failed after 1 retry: 500 Internal Server Error; 0 events from it kept"
     ]
 
 

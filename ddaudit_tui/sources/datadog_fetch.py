@@ -17,6 +17,18 @@ Slicing:
   remaining events are older than the cap-th newest event already fetched: the result is the newest
   `max_events`, never a mix with holes.
 
+Two-ended slices: a slice whose first page comes back full (and every slice split off one) is paged
+from both ends at once — newest first (`sort: -timestamp`) and oldest first (`sort: timestamp`), each
+with its own cursor, one page of each per round — and both stop when they meet: when the newest-first
+chain's oldest event is older than the oldest-first chain's newest (strictly: at the same millisecond,
+events of it may be in neither chain, so newest first goes on alone past it). No slice then ends on a
+short page and an empty one, and a slice of N pages takes about N/2 round trips. Events are merged by
+id; those the oldest-first chains fetched are merged in reverse, so events sharing a millisecond keep the
+API's newest-first order and the result is the one serial paging gives. A chain whose pages are not in
+its sort order (a server ignoring `sort`) is not trusted: the slice is paged newest first to its end.
+With an event cap the oldest-first chains stop once `max_events` are fetched (only the newest count).
+One worker (`concurrency` 1) pages serially, newest first only.
+
 Paging stops on a page without a cursor (the only "no more"; `links.next` counts when `meta.page.after`
 is absent, and an empty page WITH a cursor goes on). Any other stop — a repeated cursor, a page that adds
 no event the slice had not already got (no progress), a page older events should follow that holds only
@@ -483,10 +495,13 @@ class FetchRun:
         alone, through that millisecond, until it is past it (or at its end). Only chains whose every
         page came in its sort order are trusted: a server that ignored `sort` is paged newest first only.
         """
-        if not (newest.ordered and oldest.ordered) or newest.edge is None or oldest.edge is None:
-            if not oldest.ordered and oldest.state == "running":
-                oldest.state = "dropped"
+        if not (newest.ordered and oldest.ordered):
+            if oldest.state in ("running", "waiting"):
+                oldest.state = "dropped"  # the edges bound nothing: newest first alone, to its end
+            if not oldest.ordered:
                 self._two_ended = False  # this server does not sort ascending: no more two-ended slices
+            return False
+        if newest.edge is None or oldest.edge is None:
             return False
         if newest.edge < oldest.edge:
             return True
@@ -640,7 +655,9 @@ class FetchRun:
         low, high = span(newest.last_page)
         page_span: float = high - low
         bottom = start
-        two = oldest is not None and oldest.state == "running" and oldest.ordered and oldest.last_page
+        two = (
+            oldest is not None and oldest.state in ("running", "met") and oldest.ordered and oldest.last_page
+        )
         if two:
             # What neither chain has yet lies between the newest-first chain's last page and the
             # oldest-first one's (each edge included: that millisecond may hold more events), at the

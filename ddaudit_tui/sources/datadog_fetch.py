@@ -17,16 +17,17 @@ Slicing:
   remaining events are older than the cap-th newest event already fetched: the result is the newest
   `max_events`, never a mix with holes.
 
-Two-ended slices: a slice whose first page comes back full (and every slice split off one) is paged
-from both ends at once — newest first (`sort: -timestamp`) and oldest first (`sort: timestamp`), each
-with its own cursor, one page of each per round — and both stop when they meet: when the newest-first
-chain's oldest event is older than the oldest-first chain's newest (strictly: at the same millisecond,
-events of it may be in neither chain, so newest first goes on alone past it). No slice then ends on a
-short page and an empty one, and a slice of N pages takes about N/2 round trips. Events are merged by
-id; those the oldest-first chains fetched are merged in reverse, so events sharing a millisecond keep the
-API's newest-first order and the result is the one serial paging gives. A chain whose pages are not in
-its sort order (a server ignoring `sort`) is not trusted: the slice is paged newest first to its end.
-With an event cap the oldest-first chains stop once `max_events` are fetched (only the newest count).
+Two-ended slices: an up-front slice of several whose first page comes back full, and every slice split
+off a full page, is paged from both ends at once — newest first (`sort: -timestamp`) and oldest first
+(`sort: timestamp`), each with its own cursor, one page of each per round — and both stop when they meet:
+when the newest-first chain's oldest event is older than the oldest-first chain's newest (strictly: at
+the same millisecond, events of it may be in neither chain, so newest first goes on alone past it). No
+slice then ends on a short page and an empty one, and a slice of N pages takes about N/2 round trips.
+Events are merged by id; those the oldest-first chains fetched are merged in reverse, so events sharing a
+millisecond keep the API's newest-first order and the result is the one serial paging gives. A chain
+whose pages are not in its sort order (a server ignoring `sort`) is not trusted: the slice is paged
+newest first to its end. With an event cap the oldest-first chains stop once `max_events` are fetched
+(only the newest count).
 One worker (`concurrency` 1) pages serially, newest first only.
 
 Paging stops on a page without a cursor (the only "no more"; `links.next` counts when `meta.page.after`
@@ -249,8 +250,11 @@ class FetchRun:
         if self._deadline_s is not None:
             self._deadline = asyncio.get_running_loop().time() + self._deadline_s
         initial = max(1, min(self.concurrency, math.ceil(self.window.duration_ms / INITIAL_SLICE_MIN_MS)))
-        for part in self.window.split(initial):
-            self._add_slice(_Slice(part, two_ended=self._two_ended))
+        parts = self.window.split(initial)
+        for part in parts:
+            # A window of one up-front slice (a day or less: a watch poll) keeps it newest first, as
+            # before; what it splits off when a full page shows more is two-ended.
+            self._add_slice(_Slice(part, two_ended=self._two_ended and len(parts) > 1))
         self._report()
 
         # The workers are started inside the meter: every request they make (retries included) counts.

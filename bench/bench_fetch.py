@@ -116,6 +116,7 @@ class _Model:
         self.requests = 0
         self.in_flight = 0
         self.max_in_flight = 0
+        self.served = 0  # events on the pages: what a real client decodes
 
     async def search_page(self, query, window, *, cursor, limit, sort="-timestamp", report, what):  # noqa: ANN001, ANN201, E501
         import bisect
@@ -131,6 +132,7 @@ class _Model:
         offset = int(cursor) if cursor else 0
         inside = self.events[lo:hi]
         page = (inside if sort == "timestamp" else inside[::-1])[offset : offset + limit]
+        self.served += len(page)
         return SearchPage(events=page, cursor=str(offset + limit) if page else None)
 
 
@@ -159,8 +161,8 @@ def simulate(levels: list[int], latency: float, events: int | None, window: Wind
         name = "serial paging" if c == 1 else f"{c} slices, " + ("two-ended" if two else "newest first")
         speed = "" if c == 1 else f"  speed-up {serial / wall:4.1f}×"
         print(
-            f"{name:<26} {wall:6.2f} s  {model.requests:3d} requests  {wall / latency:5.1f} round trips  "
-            f"≤ {model.max_in_flight:2d} in flight{speed}"
+            f"{name:<26} {wall:6.2f} s  {model.requests:3d} requests  {model.served:6,} events served  "
+            f"{wall / latency:5.1f} round trips  ≤ {model.max_in_flight:2d} in flight{speed}"
         )
 
 

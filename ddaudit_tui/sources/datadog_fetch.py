@@ -27,8 +27,7 @@ Events are merged by id; those the oldest-first chains fetched are merged in rev
 millisecond keep the API's newest-first order and the result is the one serial paging gives. A chain
 whose pages are not in its sort order (a server ignoring `sort`) is not trusted: the slice is paged
 newest first to its end. With an event cap the oldest-first chains stop once `max_events` are fetched
-(only the newest count).
-One worker (`concurrency` 1) pages serially, newest first only.
+(only the newest count). One worker (`concurrency` 1) pages serially, newest first only.
 
 Paging stops on a page without a cursor (the only "no more"; `links.next` counts when `meta.page.after`
 is absent, and an empty page WITH a cursor goes on). Any other stop — a repeated cursor, a page that adds
@@ -69,6 +68,9 @@ MIN_SPLIT_MS = 2_000
 MAX_SLICES = 512  # bound on slices per fetch, however pathological the data
 # Empty pages with a cursor are legal (the server may skip an index), but not forever.
 MAX_EMPTY_PAGES = 10
+# Two-ended slices: when the gap between the chains looks smaller than this share of a page, only the
+# newest-first chain asks its next page (see `FetchRun._gap_fits_one_page`).
+GAP_ALONE = 0.8
 # Pages in a row that reach no older time (events sharing a millisecond): beyond this, time is not advancing.
 MAX_STALLED_PAGES = 5
 
@@ -448,6 +450,8 @@ class FetchRun:
             active = [
                 c for c in chains if c.state == "running" and not (c.ascending and self._cutoff is not None)
             ]
+            if oldest in active and self._gap_fits_one_page(newest, oldest):  # type: ignore[arg-type]
+                active.remove(oldest)  # type: ignore[arg-type]
             for chain in active:
                 chain.page_no += 1
             answers = await asyncio.gather(*(self._page(sl, c) for c in active), return_exceptions=True)
@@ -487,6 +491,25 @@ class FetchRun:
                 return
             if oldest is not None and oldest.state == "waiting" and newest.last_full:
                 oldest.state = "running"
+
+    def _gap_fits_one_page(self, newest: _Chain, oldest: _Chain) -> bool:
+        """Whether what lies between the chains looks like less than one page (`GAP_ALONE` of one).
+
+        Then newest first alone asks its next page, and it should reach past the oldest-first chain's
+        edge: asking both would decode up to two pages for what one holds (the overlap of the meeting
+        round, a third more decoding at 8 slices over the demo org). If the estimate was short, the next
+        round asks both again. Estimated at the denser of both chains' last pages, when both were full
+        (the sparser one may hold days of quiet before a burst).
+        """
+        if not (newest.last_full and oldest.last_full and newest.ordered and oldest.ordered):
+            return False
+        if newest.last_page is None or oldest.last_page is None or newest.edge is None or oldest.edge is None:
+            return False
+        span = min(newest.last_page[1] - newest.last_page[0], oldest.last_page[1] - oldest.last_page[0])
+        if span <= 0:
+            return False  # a page of one millisecond: no density to go by
+        gap = (newest.edge - oldest.edge) * self.limit / span
+        return gap <= GAP_ALONE * self.limit
 
     def _met(self, newest: _Chain, oldest: _Chain) -> bool:
         """Whether the two chains of a slice have fetched all of it between them.
@@ -665,10 +688,10 @@ class FetchRun:
         if two:
             # What neither chain has yet lies between the newest-first chain's last page and the
             # oldest-first one's (each edge included: that millisecond may hold more events), at the
-            # density of both pages.
+            # denser page's density (a burst next to quiet days must be split, not averaged away).
             a_low, a_high = span(oldest.last_page)  # type: ignore[union-attr, arg-type]
             bottom = a_high
-            page_span = (page_span + a_high - a_low) / 2
+            page_span = min(page_span, a_high - a_low) if page_span > 0 and a_high > a_low else 0
         if page_span <= 0 or low - bottom < MIN_SPLIT_MS:
             return False
         rest = Window(bottom, low + 1)

@@ -73,11 +73,13 @@ class SortedSearch:
         fault: Callable[[dict], httpx.Response | None] | None = None,
         ties: str = "reversed",
         honour_sort: bool = True,
+        newest_first_shuffled: bool = False,
     ) -> None:
         self.events = sorted(events, key=lambda e: (e[1], e[0]))
         self.fault = fault
         self.ties = ties
         self.honour_sort = honour_sort
+        self.newest_first_shuffled = newest_first_shuffled
         self.bodies: list[dict[str, Any]] = []
 
     def ordered(self, frm: int, to: int, sort: str) -> list[tuple[str, int]]:
@@ -97,6 +99,8 @@ class SortedSearch:
         frm, to = parse_instant(body["filter"]["from"]), parse_instant(body["filter"]["to"])
         offset = int(body["page"].get("cursor", "c0")[1:])
         chunk = self.ordered(frm, to, body["sort"])[offset : offset + body["page"]["limit"]]
+        if self.newest_first_shuffled and body["sort"] == "-timestamp":
+            chunk = chunk[1::2] + chunk[::2]  # the right events, not in their order
         if not chunk:
             return httpx.Response(200, json={"data": []})
         data = {
@@ -129,7 +133,9 @@ def client_for(handler: Callable, concurrency: int, **kwargs: Any) -> DatadogCli
 
 
 async def fetch(events: list[tuple[str, int]], concurrency: int, window: Window = WINDOW_2D, **kw: Any):
-    search = SortedSearch(events, **{k: kw.pop(k) for k in ("fault", "ties", "honour_sort") if k in kw})
+    search = SortedSearch(
+        events, **{k: kw.pop(k) for k in ("fault", "ties", "honour_sort", "newest_first_shuffled") if k in kw}
+    )
     async with client_for(search, concurrency, **kw) as client:
         result = await client.fetch("*", window)
     return result, search
@@ -254,6 +260,18 @@ async def test_a_server_ignoring_sort_falls_back_to_newest_first_paging() -> Non
     both, search = await fetch(events, concurrency=2, honour_sort=False)
     serial, _ = await fetch(events, concurrency=1)
     assert ids(both) == ids(serial) and both.complete
+
+
+async def test_newest_first_pages_out_of_order_leave_the_slice_to_newest_first_alone() -> None:
+    events = mirrored([1000 * i for i in range(33)])
+    both, search = await fetch(events, concurrency=2, newest_first_shuffled=True)
+    assert sorted(ids(both)) == sorted(i for i, _ in events) and both.complete
+    for day in (DAY1, DAY2):
+        bodies = search.requests_in(day)
+        # The disorder shows on page 1: oldest first never starts; newest first pages the slice to its
+        # end (7 pages and the empty one), as before two-ended slices.
+        assert [b["sort"] for b in bodies].count("timestamp") == 0
+        assert [b["sort"] for b in bodies].count("-timestamp") == 8
 
 
 # -- the demo org -------------------------------------------------------------------------------------

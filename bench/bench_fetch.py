@@ -2,7 +2,11 @@
 concurrency (DESIGN.md budget: ≥ 5× faster, while honouring X-RateLimit-*).
 
 Usage: python bench/bench_fetch.py [--latency 0.15] [--events N] [--concurrency 8[,16]] [--runs 5]
-                                   [--in-process | --simulate]
+                                   [--one-ended] [--in-process | --simulate]
+
+Slices are two-ended (the default engine: each paged newest first and oldest first at once);
+`--one-ended` also runs each level with newest-first slices only, as before, for comparison. Each line
+gives the requests the fetch made (its completeness record's count).
 
 By default the fake API runs in its own process on a loopback port, as Datadog runs on its own servers:
 in-process, the fake's filtering and JSON encoding would compete with the client for the same core.
@@ -15,7 +19,9 @@ decoded every page on its one core.
 
 `--simulate` runs the real slicing engine (`FetchRun`) over a model of the search endpoint that answers
 from memory after `--latency` and costs no CPU: the speed-up the slicing itself allows, whatever the
-machine's load — the round trips each mode needs, as a count of latencies.
+machine's load — the round trips each mode needs, as a count of latencies, the requests, the events
+served (what a real client would decode: two-ended slices decode some twice where the chains meet) and
+the most requests in flight at once.
 """
 
 from __future__ import annotations

@@ -2,7 +2,11 @@
 concurrency (DESIGN.md budget: ≥ 5× faster, while honouring X-RateLimit-*).
 
 Usage: python bench/bench_fetch.py [--latency 0.15] [--events N] [--concurrency 8[,16]] [--runs 5]
-                                   [--in-process | --simulate]
+                                   [--one-ended] [--in-process | --simulate]
+
+Slices are two-ended (the default engine: each paged newest first and oldest first at once);
+`--one-ended` also runs each level with newest-first slices only, as before, for comparison. Each line
+gives the requests the fetch made (its completeness record's count).
 
 By default the fake API runs in its own process on a loopback port, as Datadog runs on its own servers:
 in-process, the fake's filtering and JSON encoding would compete with the client for the same core.
@@ -15,7 +19,9 @@ decoded every page on its one core.
 
 `--simulate` runs the real slicing engine (`FetchRun`) over a model of the search endpoint that answers
 from memory after `--latency` and costs no CPU: the speed-up the slicing itself allows, whatever the
-machine's load — the round trips each mode needs, as a count of latencies.
+machine's load — the round trips each mode needs, as a count of latencies, the requests, the events
+served (what a real client would decode: two-ended slices decode some twice where the chains meet) and
+the most requests in flight at once.
 """
 
 from __future__ import annotations
@@ -56,6 +62,7 @@ class Run:
     cpu_s: float  # this process's CPU time during the fetch
     events: int
     pages: int
+    requests: int = 0  # HTTP requests (the completeness record's count: retries included)
 
     @property
     def cpu_ms_per_page(self) -> float:
@@ -70,21 +77,32 @@ async def fetch_once(
 
 
 async def measure(
-    fake: FakeDatadog | None, concurrency: int, window: Window, base_url: str | None = None
+    fake: FakeDatadog | None,
+    concurrency: int,
+    window: Window,
+    base_url: str | None = None,
+    two_ended: bool = True,
 ) -> Run:
+    from ddaudit_tui.sources.datadog_fetch import FetchRun
+
     client = DatadogClient(
         Credentials(api_key=DEMO_API_KEY, app_key=DEMO_APP_KEY),
         transport=fake,
         base_url=base_url,
         concurrency=concurrency,
     )
-    cpu = time.process_time()
-    start = time.perf_counter()
-    result = await client.fetch("*", window)
-    elapsed = time.perf_counter() - start
-    cpu = time.process_time() - cpu
+    FetchRun.two_ended = two_ended
+    try:
+        cpu = time.process_time()
+        start = time.perf_counter()
+        result = await client.fetch("*", window)
+        elapsed = time.perf_counter() - start
+        cpu = time.process_time() - cpu
+    finally:
+        FetchRun.two_ended = True
     await client.aclose()
-    return Run(elapsed, cpu, len(result.events), result.pages)
+    requests = result.completeness.requests if result.completeness else 0
+    return Run(elapsed, cpu, len(result.events), result.pages, requests)
 
 
 class _Model:
@@ -102,17 +120,25 @@ class _Model:
         self.concurrency = concurrency
         self.latency = latency
         self.requests = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.served = 0  # events on the pages: what a real client decodes
 
-    async def search_page(self, query, window, *, cursor, limit, report, what):  # noqa: ANN001, ANN201
+    async def search_page(self, query, window, *, cursor, limit, sort="-timestamp", report, what):  # noqa: ANN001, ANN201, E501
         import bisect
 
         from ddaudit_tui.sources.datadog_fetch import SearchPage
 
         self.requests += 1
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
         await asyncio.sleep(self.latency)
+        self.in_flight -= 1
         lo, hi = bisect.bisect_left(self.ts, window.start), bisect.bisect_left(self.ts, window.end)
         offset = int(cursor) if cursor else 0
-        page = self.events[lo:hi][::-1][offset : offset + limit]
+        inside = self.events[lo:hi]
+        page = (inside if sort == "timestamp" else inside[::-1])[offset : offset + limit]
+        self.served += len(page)
         return SearchPage(events=page, cursor=str(offset + limit) if page else None)
 
 
@@ -127,16 +153,22 @@ def simulate(levels: list[int], latency: float, events: int | None, window: Wind
         f"{len(decoded):,} events over 90 days, {latency * 1000:.0f} ms per page, modelled endpoint (no CPU)"
     )
     serial = 0.0
-    for c in [1, *levels]:
+    for c, two in [(1, False), *((c, two) for c in levels for two in (False, True))]:
         model = _Model(decoded, c, latency)
+        FetchRun.two_ended = two
         start = time.perf_counter()
-        asyncio.run(FetchRun(model, "*", window, None).run())
+        try:
+            result = asyncio.run(FetchRun(model, "*", window, None).run())
+        finally:
+            FetchRun.two_ended = True
         wall = time.perf_counter() - start
+        assert len(result.events) == len(decoded)
         serial = serial or wall
-        name = "serial paging" if c == 1 else f"{c} time slices concurrent"
+        name = "serial paging" if c == 1 else f"{c} slices, " + ("two-ended" if two else "newest first")
         speed = "" if c == 1 else f"  speed-up {serial / wall:4.1f}×"
         print(
-            f"{name:<26} {wall:6.2f} s  {model.requests:3d} requests  {wall / latency:5.1f} round trips{speed}"
+            f"{name:<26} {wall:6.2f} s  {model.requests:3d} requests  {model.served:6,} events served  "
+            f"{wall / latency:5.1f} round trips  ≤ {model.max_in_flight:2d} in flight{speed}"
         )
 
 
@@ -153,6 +185,9 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=5, help="alternating runs of each mode (default 5)")
     ap.add_argument("--in-process", action="store_true", help="serve the fake in this process")
     ap.add_argument("--simulate", action="store_true", help="the slicing alone: a modelled endpoint, no CPU")
+    ap.add_argument(
+        "--one-ended", action="store_true", help="also run each level with newest-first slices only (before)"
+    )
     args = ap.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
     window = Window(END_MS - 90 * 86_400_000, END_MS + 1)
@@ -173,29 +208,33 @@ def main() -> int:
         )
         base_url = server.stdout.readline().strip()  # type: ignore[union-attr]
         where = "loopback, own process"
-    runs: dict[int, list[Run]] = {c: [] for c in [1, *levels]}
+    modes = [
+        (1, False),
+        *((c, two) for c in levels for two in ((False, True) if args.one_ended else (True,))),
+    ]
+    runs: dict[tuple[int, bool], list[Run]] = {m: [] for m in modes}
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load {_load()}")
     try:
         asyncio.run(measure(fake, levels[0], window, base_url))  # warm: connections, caches, imports
         for _ in range(args.runs):
-            for c in runs:  # alternating: a load spike hits every mode alike
-                run = asyncio.run(measure(fake, c, window, base_url))
+            for c, two in runs:  # alternating: a load spike hits every mode alike
+                run = asyncio.run(measure(fake, c, window, base_url, two))
                 assert run.events == n_items, (run.events, n_items)
-                runs[c].append(run)
+                runs[(c, two)].append(run)
     finally:
         if server is not None:
             server.terminate()
     print(f"{n_items:,} events over 90 days, {args.latency * 1000:.0f} ms per page, fake API {where}")
     print(f"median of {args.runs} alternating runs; load after: {_load()}")
-    serial = statistics.median(r.wall_s for r in runs[1])
-    for c, rs in runs.items():
+    serial = statistics.median(r.wall_s for r in runs[(1, False)])
+    for (c, two), rs in runs.items():
         wall = statistics.median(r.wall_s for r in rs)
         cpu = statistics.median(r.cpu_ms_per_page for r in rs)
-        name = "serial paging" if c == 1 else f"{c} time slices concurrent"
+        name = "serial paging" if c == 1 else f"{c} slices, " + ("two-ended" if two else "newest first")
         speed = "" if c == 1 else f"  speed-up {serial / wall:4.1f}×"
         spread = f"{min(r.wall_s for r in rs):.2f}–{max(r.wall_s for r in rs):.2f}"
         print(
-            f"{name:<26} {wall:6.2f} s ({spread})  {rs[0].pages:3d} pages  "
+            f"{name:<26} {wall:6.2f} s ({spread})  {rs[0].requests:3d} requests  "
             f"client CPU {cpu:5.1f} ms/page{speed}"
         )
     return 0

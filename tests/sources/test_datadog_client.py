@@ -452,8 +452,10 @@ async def test_a_429_holds_back_the_other_slices_too() -> None:
         body = json.loads(request.content)
         which = "A" if parse_instant(body["filter"]["from"]) == slice_a.start else "B"
         cursor = body["page"].get("cursor")
-        log.append((which, cursor))
-        if which == "A" and log.count(("A", None)) == 1:
+        newest_first = body["sort"] == "-timestamp"
+        if newest_first:
+            log.append((which, cursor))
+        if which == "A" and newest_first and log.count(("A", None)) == 1:
             a_limited.set()
             return httpx.Response(429, content=b"", headers={"x-ratelimit-reset": "5"})
         if which == "B" and cursor is None:

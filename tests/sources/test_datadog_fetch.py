@@ -27,7 +27,7 @@ from ddaudit_tui.sources.datadog import (
     NotFound,
     ServerError,
 )
-from ddaudit_tui.sources.datadog_fetch import describe_window
+from ddaudit_tui.sources.datadog_fetch import describe_window, short_iso
 from ddaudit_tui.timeutil import Window, iso, parse_instant
 
 REF = Path(__file__).parent.parent / "fixtures" / "reference"
@@ -82,15 +82,15 @@ def page(items: list[dict[str, Any]], after: str | None = None, **meta: Any) -> 
 class MiniSearch:
     """A small search endpoint over events in memory, for slicing tests.
 
-    Honours filter.from/to (as a half-open range), `-timestamp`, page.limit and its own cursors; like the
-    real API, a short page still carries a cursor and the last page is `{"data": []}`. `fault(body)` may
-    return a response to send instead (to inject errors per slice or page).
+    Honours filter.from/to (as a half-open range), `-timestamp` and `timestamp`, page.limit and its own
+    cursors; like the real API, a short page still carries a cursor and the last page is `{"data": []}`.
+    `fault(body)` may return a response to send instead (to inject errors per slice or page).
     """
 
     def __init__(
         self, events: list[tuple[str, int]], fault: Callable[[dict], httpx.Response | None] | None = None
     ):
-        self.events = sorted(events, key=lambda e: e[1], reverse=True)
+        self.events = sorted(events, key=lambda e: (e[1], e[0]), reverse=True)
         self.fault = fault
         self.bodies: list[dict[str, Any]] = []
         self.headers: list[httpx.Headers] = []
@@ -107,6 +107,8 @@ class MiniSearch:
         limit = body["page"]["limit"]
         offset = int(body["page"].get("cursor", "c0")[1:])
         matching = [e for e in self.events if frm <= e[1] < to]
+        if body["sort"] == "timestamp":
+            matching.reverse()
         chunk = matching[offset : offset + limit]
         if not chunk:
             return httpx.Response(200, json={"data": []})
@@ -151,7 +153,8 @@ async def test_short_page_with_cursor_continues_until_empty_page() -> None:
             200, content=pages[len(bodies) - 1], headers={"content-type": "application/json"}
         )
 
-    async with make_client(handler, page_limit=2) as client:
+    # One chain (concurrency 1): the rule is each chain's, and the recording is of one.
+    async with make_client(handler, page_limit=2, concurrency=1) as client:
         result = await client.fetch("*", WINDOW_1H)
     assert len(bodies) == 3
     assert [e.id for e in result.events][:1] == ["AQAAAYAiOhgURpZX3QAAAABBWUFpT2hudkFBQks5Nkl0TVJTV2RnQUE"]
@@ -197,15 +200,18 @@ async def test_every_body_has_absolute_times_and_pages_repeat_filter_sort_limit(
     async with make_client(fake, page_limit=50) as client:
         result = await client.fetch("@evt.name:Request", WINDOW_90D)
     assert len(result.events) == 400 and result.complete
-    by_slice: dict[tuple[str, str], list[dict]] = {}
+    by_chain: dict[tuple[str, str, str], list[dict]] = {}
     for body in fake.bodies:
         assert set(body) == {"filter", "page", "sort"}  # no `options`
         assert ISO_MS.match(body["filter"]["from"]) and ISO_MS.match(body["filter"]["to"])
         assert "now" not in json.dumps(body["filter"])
-        assert body["sort"] == "-timestamp" and body["filter"]["query"] == "@evt.name:Request"
-        by_slice.setdefault((body["filter"]["from"], body["filter"]["to"]), []).append(body)
+        assert body["sort"] in ("-timestamp", "timestamp") and body["filter"]["query"] == "@evt.name:Request"
+        by_chain.setdefault((body["filter"]["from"], body["filter"]["to"], body["sort"]), []).append(body)
+    by_slice = {(f, t) for f, t, _ in by_chain}
     assert len(by_slice) >= 4
-    for bodies in by_slice.values():
+    # Each slice is paged from both ends (two-ended), each end with its own cursors.
+    assert {(f, t) for f, t, sort in by_chain if sort == "timestamp"} == by_slice
+    for bodies in by_chain.values():
         assert "cursor" not in bodies[0]["page"]
         assert all("cursor" in b["page"] for b in bodies[1:])
         assert all(b["filter"] == bodies[0]["filter"] and b["sort"] == bodies[0]["sort"] for b in bodies)
@@ -331,24 +337,30 @@ async def test_failing_slice_keeps_other_slices_and_warns_with_its_bounds() -> N
     bad = slices[1]
     events = spread(40)
     in_bad = sorted((e for e in events if bad.contains(e[1])), key=lambda e: -e[1])
+    assert len(in_bad) == 10
 
     def fault(body: dict) -> httpx.Response | None:
-        # The bad slice answers page 1 (a short page with a cursor), then fails page 2 for good.
-        if parse_instant(body["filter"]["from"]) == bad.start and "cursor" in body["page"]:
+        # The bad slice's newest-first chain answers page 1, then fails page 2 for good; its
+        # oldest-first chain goes on answering.
+        bad_slice = parse_instant(body["filter"]["from"]) == bad.start
+        if bad_slice and body["sort"] == "-timestamp" and "cursor" in body["page"]:
             return httpx.Response(503, json={"errors": ["Service Unavailable"]})
         return None
 
     fake = MiniSearch(events, fault)
     fake_time = FakeTime()
-    async with make_client(fake, fake_time, concurrency=4, page_limit=len(in_bad) + 5) as client:
+    async with make_client(fake, fake_time, concurrency=4, page_limit=3) as client:
         result = await client.fetch("*", WINDOW_90D)
     assert not result.complete
     got = {e.id for e in result.events}
-    assert got == {i for i, _ in events}  # page 1 of the failed slice is kept too
+    # Kept: newest-first page 1 (ranks 1–3) and, from round 2 (page 1 was full), oldest-first page 1
+    # (ranks 10–8): ranks 4–7 are missing, and the warning says where.
+    assert got == {i for i, _ in events} - {i for i, _ in in_bad[3:7]}
     assert len(result.warnings) == 1
     expected = (
         f"slice {describe_window(bad)} failed after 5 retries: 503 Service Unavailable; "
-        f"{len(in_bad)} events from it kept"
+        f"6 events from it kept; those from {short_iso(in_bad[7][1])} to {short_iso(in_bad[2][1])} were not "
+        "fetched"
     )
     assert result.warnings[0] == expected
     assert describe_window(bad) == "2026-05-25T12:00Z→2026-06-17T00:00Z"
@@ -414,7 +426,7 @@ async def test_truncated_body_is_retried_as_a_transient_fault() -> None:
         return page([])
 
     fake_time = FakeTime()
-    async with make_client(handler, fake_time, page_limit=2) as client:
+    async with make_client(handler, fake_time, page_limit=2, concurrency=1) as client:
         result = await client.fetch("*", WINDOW_1H)
     assert calls == 3 and len(result.events) == 2 and result.complete
     assert fake_time.sleeps == [1]

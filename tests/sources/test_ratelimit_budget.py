@@ -92,7 +92,7 @@ async def test_concurrent_slices_share_one_budget_and_never_exceed_it() -> None:
     time = FakeTime()
     items = generate(seed=5, events=2500, end_ms=END)
     api = FakeDatadog(items, clock=time.clock, rate_limit=RateLimit(limit=5, period_s=10))
-    async with make(api, time, concurrency=4, page_limit=200) as client:
+    async with make(api, time, concurrency=4, page_limit=100) as client:
         result = await client.fetch("*", WINDOW)
     assert result.complete and result.events
     statuses = [r.status for r in api.requests]

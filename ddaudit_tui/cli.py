@@ -102,7 +102,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     from ddaudit_tui.orgs import add_orgs_argument  # no command module: the TUI's first paint
 
-    add_orgs_argument(tui)  # Key lookup in every org (tui/orgs.py); the other panes on the first
+    add_orgs_argument(tui)  # every pane asks every org (tui/orgs.py, org_explore/org_ai/org_watch.py)
 
     demo = sub.add_parser(
         "demo-data", help="write the demo org's events to a file (for benchmarks and tests)"
@@ -244,7 +244,8 @@ def tui_app(args: argparse.Namespace) -> DdauditApp:
     start_pane, start_key = tui_start(args)
     orgs = _tui_orgs(args)
     if orgs:
-        # Several orgs (issue 16 item 5): Key lookup asks each; the other panes work on the first that opened.
+        # Several orgs (issue 16 item 5): every pane asks each; `source` is the first that opened (the case,
+        # the pane bar's label and the one-org paths read it).
         from ddaudit_tui.orgs import org_namespace
 
         first = next(o for o in orgs if o.source is not None)

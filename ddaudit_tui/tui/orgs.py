@@ -68,7 +68,7 @@ def several(app: Any) -> bool:
 
 
 def first_org(app: Any) -> OrgSource | None:
-    """The org the other panes work on: the one whose source is the app's."""
+    """The first org that opened: the one whose source is the app's (the case and revocation use it)."""
     return next((o for o in orgs_of(app) if o.source is app.source and o.source is not None), None)
 
 

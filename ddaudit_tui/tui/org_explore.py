@@ -33,12 +33,12 @@ from ddaudit_tui.sources.completeness import Completeness
 from ddaudit_tui.timeutil import Window
 from ddaudit_tui.tui.orgs import failure_line, orgs_of
 from ddaudit_tui.tui.safe_text import clean
+from ddaudit_tui.tui.sizes import ORG_MAX
 from ddaudit_tui.tui.widgets.event_table import Column
 from ddaudit_tui.tui.widgets.header import status_style_for
 from ddaudit_tui.tui.widgets.org_lines import OrgLines, cuttable
 
 LINES_ID = "org-lines"
-ORG_MAX = 16  # the org column and the lines crop a profile name here
 
 
 @dataclass

@@ -9,4 +9,7 @@ MIN_HEIGHT = 20
 COMPACT_MIN_WIDTH = 40
 COMPACT_MIN_HEIGHT = 6
 
-__all__ = ["COMPACT_MIN_HEIGHT", "COMPACT_MIN_WIDTH", "MIN_HEIGHT", "MIN_WIDTH"]
+# Several orgs: a profile name (the user's own text) is cropped here in org columns and lines.
+ORG_MAX = 16
+
+__all__ = ["COMPACT_MIN_HEIGHT", "COMPACT_MIN_WIDTH", "MIN_HEIGHT", "MIN_WIDTH", "ORG_MAX"]

@@ -267,3 +267,19 @@ def test_the_org_lines_keep_counts_whole_at_any_width() -> None:
     assert render_lines([long, short], 60).plain == short[0].plain
     cut = render_lines([long, short], 30).plain
     assert cut.endswith("…") and len(cut) <= 30
+
+
+async def test_the_compact_spike_watch_is_told_each_alerts_org(orgs) -> None:
+    """A 100×15 tmux split of `ddaudit --all-profiles --pane watch`: the compact rows can name the org
+    (what they show is tested in test_watch_compact.py; the demo orgs' alerts are closed at END)."""
+    from ddaudit_tui.tui.widgets.watch_compact import CompactWatch
+
+    app = watch_app("--all-profiles", "--pane", "watch")
+    async with app.run_test(size=(100, 15)) as pilot:
+        await until(pilot, lambda: polled_every_org(app), timeout=60, what="a poll of every org")
+        await pilot.pause()
+        compact = app.screen.query_one(CompactWatch)
+        assert compact.display and compact.org_of is not None
+        eu_key = next(k for k, o in app.screen.watch_setup.alert_org.items() if o == "eu")  # type: ignore[attr-defined]
+        alert = next(a for a in compact.snapshot.alerts if a.dedup_key == eu_key)  # type: ignore[union-attr]
+        assert compact.org_of(alert) == "eu"

@@ -137,6 +137,23 @@ async def test_open_alerts_most_severe_first_with_whole_counts(size):
             assert any("ev/" in line and "max" in line for line in lines[med + 1 :]), lines
 
 
+async def test_with_several_orgs_each_row_names_its_org_before_the_actor():
+    """`ddaudit --all-profiles` (tui/org_watch.py sets `org_of`): `eu/sara@…`, the org never cut."""
+    clock = TestClock(FROZEN_NOW)
+    app = memory_app(MemorySource(three_severities()), clock)
+    async with app.run_test(size=(80, 10)) as pilot:
+        await polled(pilot, 1)
+        compact = app.screen.query_one(CompactWatch)
+        compact.org_of = lambda a: "eu" if a.group == SARA else "production-us1"
+        compact.refresh()
+        await pilot.pause()
+        lines = assert_compact(app, (80, 10))
+        assert f"eu/{SARA}" in lines[row_of(lines, "◆ MEDIUM")]
+        high = lines[row_of(lines, "! HIGH")]
+        assert "production-us1/" in high and "…" in high and " 1,234 " in high, high
+        assert "production-us1/" in lines[row_of(lines, "‼ CRITICAL")]
+
+
 async def test_the_status_line_says_paging_last_poll_and_stale(tmp_path):
     clock = TestClock(FROZEN_NOW)
     source = MemorySource(three_severities())

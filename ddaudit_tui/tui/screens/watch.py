@@ -283,6 +283,7 @@ class WatchScreen(PaneScreen):
                 setup: Any = org_watch.open_every_org(app, options, progress=self._on_progress)
                 self.alert_table.org_of = setup.org_of_alert
                 self.actor_table.org_of = setup.org_of_actor
+                self.query_one(CompactWatch).org_of = setup.org_of_alert
             else:
                 setup = open_tui_watch(
                     app.source,

@@ -13,7 +13,7 @@ watch; when the terminal grows back to the full layout, that pane returns. A pan
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -27,7 +27,7 @@ from textual.widget import Widget
 from ddaudit_tui.analysis.buckets import size_label
 from ddaudit_tui.analysis.signals import SEVERITY_STYLE, Severity
 from ddaudit_tui.tui.safe_text import clean, fit
-from ddaudit_tui.tui.sizes import COMPACT_MIN_HEIGHT, COMPACT_MIN_WIDTH, MIN_HEIGHT, MIN_WIDTH
+from ddaudit_tui.tui.sizes import COMPACT_MIN_HEIGHT, COMPACT_MIN_WIDTH, MIN_HEIGHT, MIN_WIDTH, ORG_MAX
 from ddaudit_tui.tui.widgets.sparkline import bucket_bars
 from ddaudit_tui.tui.widgets.watch_sparklines import rebucket, series_plan
 
@@ -111,6 +111,8 @@ class CompactWatch(Widget):
         self.snapshot: WatchSnapshot | None = None
         self.now_ms = 0
         self.note = ""  # instead of the alerts: why there are none to show (a setup error)
+        # Several orgs (tui/org_watch.py): the org an alert came from, written before its actor (`eu/sara@…`).
+        self.org_of: Callable[[Alert], str | None] | None = None
 
     def show(
         self,
@@ -208,7 +210,12 @@ class CompactWatch(Widget):
     def _alert_rows(self, alerts: Sequence[Alert], width: int) -> list[Text]:
         labels = [a.severity.label for a in alerts]
         rules = [clean(a.rule) for a in alerts]
-        actors = [clean(a.group) for a in alerts]
+        org_of = self.org_of
+        # The org leads: who to call depends on it first, and a cut keeps the start of the text.
+        actors = [
+            (f"{clean(org_of(a) or '?', max_len=ORG_MAX)}/" if org_of is not None else "") + clean(a.group)
+            for a in alerts
+        ]
         counts = [f"{a.count:,}" for a in alerts]
         ages = [age_text(self.now_ms - a.first_seen) for a in alerts]
         label_w = max(cell_len(s) for s in labels)

@@ -150,13 +150,17 @@ class Aggregated:
     buckets: tuple[int, dict[int, int], bool] | None = None
     # Past the budget, `daily_cells` sent with the group-bys (or the DDSQL error it met).
     daily: tuple[list[tuple[Event, int, int, int]], bool] | Exception | None = None
+    # Past the budget, `burst_candidates`, sent as soon as the bucket counts came (or its DDSQL error).
+    burst: tuple[list[tuple[int, int]], bool] | Exception | None = None
 
 
 async def aggregate_key(
-    dd: DdsqlClient, key_id: str, window: Window, count: Count, *, daily: bool = False
+    dd: DdsqlClient, key_id: str, window: Window, count: Count, *, daily: bool = False, burst_cfg: Any = None
 ) -> Aggregated:
     """The key's group-bys in DDSQL: four queries whatever the number of events (five with `daily`: the
-    use per IP, network and day that the flags past the budget read, sent with the others)."""
+    use per IP, network and day that the flags past the budget read, sent with the others). With
+    `burst_cfg` (past the budget), `burst_candidates` follows the bucket counts at once, while the other
+    group-bys still run."""
     before = dd.requests
     flt = _filter(key_id)
     # The four statements are independent: sent together, their round trips overlap.
@@ -182,8 +186,19 @@ async def aggregate_key(
         window,
         limit=ROW_LIMIT,
     )
+
     # Events per 5 minutes (what `burst` counts, reused past the budget) also give the events per hour.
-    buckets_q = bucket_counts(dd, key_id, window, BUCKET_S)
+    async def buckets_q() -> tuple[dict[int, int], bool, Any]:
+        from ddaudit_tui.sources.ddsql import DdsqlError
+
+        counts, cut = await bucket_counts(dd, key_id, window, BUCKET_S)
+        if burst_cfg is None or cut or burst_cfg.burst_window_s != BUCKET_S:
+            return counts, cut, None
+        try:
+            return counts, cut, await burst_candidates(dd, key_id, window, counts, burst_cfg)
+        except DdsqlError as exc:  # `burst` is then not evaluated (its warning says why)
+            return counts, cut, exc
+
     halves_q = dd.query(
         audit_query(
             [
@@ -220,8 +235,9 @@ async def aggregate_key(
         except DdsqlError as exc:  # the flags that read it are then not evaluated (their warning says why)
             return exc
 
-    origins, endpoints, (buckets, buckets_cut), halves, days = await asyncio.gather(
-        origins_q, endpoints_q, buckets_q, halves_q, daily_q()
+    # The bucket counts first: `burst_candidates` waits for them.
+    (buckets, buckets_cut, burst), origins, endpoints, halves, days = await asyncio.gather(
+        buckets_q(), origins_q, endpoints_q, halves_q, daily_q()
     )
     per_hour: dict[int, int] = {}
     for b, n in buckets.items():
@@ -264,7 +280,7 @@ async def aggregate_key(
         (int(b), int(n), 2 if (a0, m0, c0, u0) != (a1, m1, c1, u1) else 1)
         for b, n, a0, a1, m0, m1, c0, c1, u0, u1 in halves.rows
     ]
-    return Aggregated(agg, cells, ends, warnings, halves_rows, (BUCKET_S, buckets, buckets_cut), days)
+    return Aggregated(agg, cells, ends, warnings, halves_rows, (BUCKET_S, buckets, buckets_cut), days, burst)
 
 
 def _stand_in(i: int, net: Any, ti: Any, ts: int) -> Event:
@@ -302,42 +318,53 @@ EXACT_PAST_BUDGET = frozenset(
         "impossible_travel",
     }
 )
-CHUNK_MS = 30 * 86_400_000  # 30 days of 5-minute buckets: 8,640 rows, under the 10,000-row limit
+BUCKET_ROWS = 5_000  # rows per bucket-count statement, each holding up to BUCKET_COLUMNS buckets
+BUCKET_COLUMNS = 64
 
 
 async def bucket_counts(
     dd: DdsqlClient, key_id: str, window: Window, bucket_s: int
 ) -> tuple[dict[int, int], bool]:
     """Events per `bucket_s` bucket (bucket number = ts // bucket ms, as `burst` counts), over every
-    event, in 30-day chunks; and whether a chunk was cut at the row limit."""
+    event; and whether a statement was cut at the row limit. Each row holds m consecutive buckets (one
+    column each, `sum(CASE …)`), so 90 days of 5-minute buckets (25,920) are one statement of 4,320 rows
+    rather than three 30-day statements of one bucket per row."""
     size = bucket_s * 1000
-    counts: dict[int, int] = {}
+    span = max(1, window.end - (window.start // size) * size)
+    m = max(1, min(BUCKET_COLUMNS, math.ceil(span / size / BUCKET_ROWS)))
+    stride = m * size
     chunks = []
     lo = window.start
-    while lo < window.end:
-        hi = min(window.end, (lo // size) * size + max(size, CHUNK_MS // size * size))
+    while lo < window.end:  # only when m is capped: a tiny bucket over a long window
+        hi = min(window.end, (lo // stride) * stride + BUCKET_ROWS * stride)
         chunks.append(Window(lo, hi))
         lo = hi
+    origin = "TIMESTAMP '1970-01-01 00:00:00'"
+    inner = audit_query(
+        [
+            f"date_bin('{int(bucket_s)} seconds', ts, {origin}) AS s",
+            f"date_bin('{m * int(bucket_s)} seconds', ts, {origin}) AS b",
+        ],
+        [_TS],
+        _filter(key_id),
+    )
+    columns = []
+    for j in range(m):
+        at = f"b + INTERVAL '{j * int(bucket_s)} seconds'" if j else "b"
+        columns.append(f"sum(CASE WHEN s = {at} THEN 1 ELSE 0 END) AS n{j}")
+    sql = f"SELECT b, {', '.join(columns)} FROM ({inner}) AS t GROUP BY b"
 
     async def chunk(w: Window) -> Any:
-        return await dd.query(
-            audit_query(
-                [
-                    f"date_bin('{int(bucket_s)} seconds', ts, TIMESTAMP '1970-01-01 00:00:00') AS b",
-                    "count(*) AS n",
-                ],
-                [_TS],
-                _filter(key_id),
-                group_by=["b"],
-            ),
-            w,
-            limit=ROW_LIMIT,
-        )
+        return await dd.query(sql, w, limit=ROW_LIMIT)
 
     results = await asyncio.gather(*(chunk(w) for w in chunks))  # independent: their round trips overlap
+    counts: dict[int, int] = {}
     for r in results:
-        for b, n in r.rows:
-            counts[int(b) // size] = counts.get(int(b) // size, 0) + int(n)
+        for b, *ns in r.rows:
+            for j, n in enumerate(ns):
+                if n:
+                    k = int(b) // size + j
+                    counts[k] = counts.get(k, 0) + int(n)
     return counts, any(r.truncated for r in results)
 
 

@@ -171,7 +171,7 @@ async def investigate_key(
         # fetch sends one per slice).
         serial = opts.engine != "search" and supports_ddsql(source)
         (main, agg, deletions, engine), (related, related_done), (info, status) = await asyncio.gather(
-            _key_events(source, key, window, opts, warnings, progress),
+            _key_events(source, key, window, opts, warnings, progress, config),
             _fetch_related(source, key, rel_window, warnings, serial=serial),
             _api_key(source, key),
         )
@@ -365,7 +365,11 @@ async def _evidence_early(
         if cut:
             return [], True
         try:
-            return await burst_candidates(dd, key, window, counts, cfg)
+            if agg.burst is None:  # not sent with the bucket counts (another burst window)
+                return await burst_candidates(dd, key, window, counts, cfg)
+            if isinstance(agg.burst, Exception):
+                raise agg.burst
+            return agg.burst
         except DdsqlError as exc:
             warnings.append(f"burst not evaluated: DDSQL burst candidates failed ({_one_line(exc)})")
             return [], True
@@ -554,6 +558,7 @@ async def _key_events(
     opts: InvestigationOptions,
     warnings: list[str],
     progress: ProgressCallback | None,
+    cfg: KeyAnalysisConfig | None = None,
 ) -> tuple[FetchResult, Aggregated | None, list[Event] | None, str]:
     """The key's events by the engine asked for: (events, DDSQL aggregates, deletions, engine used)."""
     query = key_query(key)
@@ -573,7 +578,9 @@ async def _key_events(
             return await source.fetch(query, window, progress), None, None, "search"
         # The group-bys and the two pagings are independent: sent together, their round trips overlap.
         agg, main, dels = await asyncio.gather(
-            aggregate_key(dd, key, window, count, daily=past),
+            aggregate_key(
+                dd, key, window, count, daily=past, burst_cfg=(cfg or KeyAnalysisConfig()) if past else None
+            ),
             page_within(source, query, window, budget_pages(count.total, source.page_limit, opts.max_pages)),  # type: ignore[attr-defined]
             page_within(source, deletions_query(key), window, DELETION_PAGES),
         )

@@ -340,19 +340,19 @@ async def bucket_counts(
         chunks.append(Window(lo, hi))
         lo = hi
     origin = "TIMESTAMP '1970-01-01 00:00:00'"
+    # Counted per bucket first (one sort of the events), then m buckets folded into each row.
     inner = audit_query(
-        [
-            f"date_bin('{int(bucket_s)} seconds', ts, {origin}) AS s",
-            f"date_bin('{m * int(bucket_s)} seconds', ts, {origin}) AS b",
-        ],
+        [f"date_bin('{int(bucket_s)} seconds', ts, {origin}) AS s", "count(*) AS n"],
         [_TS],
         _filter(key_id),
+        group_by=["s"],
     )
+    binned = f"SELECT s, n, date_bin('{m * int(bucket_s)} seconds', s, {origin}) AS b FROM ({inner}) AS c"
     columns = []
     for j in range(m):
         at = f"b + INTERVAL '{j * int(bucket_s)} seconds'" if j else "b"
-        columns.append(f"sum(CASE WHEN s = {at} THEN 1 ELSE 0 END) AS n{j}")
-    sql = f"SELECT b, {', '.join(columns)} FROM ({inner}) AS t GROUP BY b"
+        columns.append(f"sum(CASE WHEN s = {at} THEN n ELSE 0 END) AS n{j}")
+    sql = f"SELECT b, {', '.join(columns)} FROM ({binned}) AS t GROUP BY b"
 
     async def chunk(w: Window) -> Any:
         return await dd.query(sql, w, limit=ROW_LIMIT)
@@ -753,6 +753,7 @@ _IN_ORDER = "OVER (ORDER BY ts, id)"
 # (then `impossible_travel` compares IPs, not networks).
 _RUN_KEY = ("ka", "kt", "ki", "kp")
 MAX_TRAVEL_COUNTS = 200  # places whose flagged events are counted by the follow-up statement
+TRAVEL_ROW_LIMIT = ROW_LIMIT
 
 
 def travel_statement(key_id: str) -> str:
@@ -825,7 +826,7 @@ async def travel_rows(
     dd: DdsqlClient, key_id: str, window: Window, lists: AsnLists | None = None
 ) -> TravelRuns:
     """One statement (`travel_statement`): the key's location changes, as a `TravelRuns`."""
-    r = await dd.query(travel_statement(key_id), window, limit=ROW_LIMIT)
+    r = await dd.query(travel_statement(key_id), window, limit=TRAVEL_ROW_LIMIT)
     return travel_sequence(r.rows, lists, truncated=r.truncated)
 
 
@@ -976,7 +977,7 @@ async def travel_input(
     from ddaudit_tui.analysis.detections.key_context import TravelInput
 
     if runs.truncated:
-        return None, f"over {ROW_LIMIT:,} location changes"
+        return None, f"over {TRAVEL_ROW_LIMIT:,} location changes (the DDSQL row limit)"
     if runs.problem:
         return None, runs.problem
     hops = TravelHops(runs, cfg)

@@ -142,7 +142,6 @@ def test_engine_is_validated() -> None:
         InvestigationOptions(max_pages=0)
 
 
-
 @pytest.mark.parametrize("key", KEYS)
 def test_past_the_budget_every_flag_is_identical_to_paging_impossible_travel_included(
     items: list[dict], key: str

@@ -382,7 +382,7 @@ async def _evidence_early(
             return None
 
     async def travel() -> Any:
-        if not any(
+        if not agg.aggregates.truncated and not any(
             not cls.non_eyeball and valid_coordinates(e.lat, e.lon)
             for e, cls, *_ in classed_cells(agg.origin_cells)
         ):
@@ -577,13 +577,18 @@ async def _key_events(
         if opts.engine == "auto" and not past:
             return await source.fetch(query, window, progress), None, None, "search"
         # The group-bys and the two pagings are independent: sent together, their round trips overlap.
-        agg, main, dels = await asyncio.gather(
+        results = await asyncio.gather(
             aggregate_key(
                 dd, key, window, count, daily=past, burst_cfg=(cfg or KeyAnalysisConfig()) if past else None
             ),
             page_within(source, query, window, budget_pages(count.total, source.page_limit, opts.max_pages)),  # type: ignore[attr-defined]
             page_within(source, deletions_query(key), window, DELETION_PAGES),
+            return_exceptions=True,  # a refused group-by falls back below, once the pagings are done
         )
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r
+        agg, main, dels = results
     except DdsqlError as exc:  # refused (403, not enabled, no endpoint), timed out, or a statement it rejects
         warnings.append(
             f"DDSQL unavailable ({_one_line(exc)}): paging within the budget of {opts.max_pages} pages instead"

@@ -328,7 +328,7 @@ async def bucket_counts(
     """Events per `bucket_s` bucket (bucket number = ts // bucket ms, as `burst` counts), over every
     event; and whether a statement was cut at the row limit. Each row holds m consecutive buckets (one
     column each, `sum(CASE …)`), so 90 days of 5-minute buckets (25,920) are one statement of 4,320 rows
-    rather than three 30-day statements of one bucket per row."""
+    rather than four 30-day statements of one bucket per row."""
     size = bucket_s * 1000
     span = max(1, window.end - (window.start // size) * size)
     m = max(1, min(BUCKET_COLUMNS, math.ceil(span / size / BUCKET_ROWS)))

@@ -154,6 +154,52 @@ class Aggregated:
     burst: tuple[list[tuple[int, int]], bool] | Exception | None = None
 
 
+@dataclass
+class _Rows:
+    """Part of a DDSQL result: its rows, and whether the statement was cut or warned."""
+
+    rows: list[tuple[Any, ...]]
+    truncated: bool
+    warnings: list[str]
+
+
+def halves_and_days_statement(flt: str) -> str:
+    """One scan of the key's events for two group-bys: per 30-minute bucket (distinct IPs, smallest and
+    largest network, city and user agent) and per day, IP, network and time zone (`daily_cells`). The
+    events are grouped once by bucket, day, IP, network, city, user agent and zone (a bucket lies in one
+    day), and both answers are rolled up from those groups, told apart by a `k` column (`UNION ALL`)."""
+    cells = audit_query(
+        [
+            "date_bin('30 minutes', ts, TIMESTAMP '1970-01-01 00:00:00') AS b",
+            "date_trunc('day', ts) AS d",
+            "ip",
+            "asn",
+            "asn_name",
+            "city",
+            "ua",
+            "tz",
+            "count(*) AS n",
+            "min(ts) AS lo",
+            "max(ts) AS hi",
+        ],
+        [_TS, _IP, _ASN, _ASN_NAME, _CITY, _UA, _TZ],
+        flt,
+        group_by=["b", "d", "ip", "asn", "asn_name", "city", "ua", "tz"],
+    )
+    halves = (
+        "SELECT 'h' AS k, b AS t, count(DISTINCT ip) AS n, NULL AS ip, NULL AS asn, NULL AS asn_name, "
+        "NULL AS tz, NULL AS lo, NULL AS hi, min(COALESCE(asn, '')) AS a0, max(COALESCE(asn, '')) AS a1, "
+        "min(COALESCE(asn_name, '')) AS m0, max(COALESCE(asn_name, '')) AS m1, min(city) AS c0, "
+        "max(city) AS c1, min(ua) AS u0, max(ua) AS u1 FROM c GROUP BY b"
+    )
+    days = (
+        "SELECT 'd' AS k, d AS t, sum(n) AS n, ip, asn, asn_name, tz, min(lo) AS lo, max(hi) AS hi, "
+        "NULL AS a0, NULL AS a1, NULL AS m0, NULL AS m1, NULL AS c0, NULL AS c1, NULL AS u0, NULL AS u1 "
+        "FROM c GROUP BY d, ip, asn, asn_name, tz"
+    )
+    return f"WITH c AS ({cells}) {halves} UNION ALL {days} ORDER BY k DESC, t, ip, asn, asn_name, tz"
+
+
 async def aggregate_key(
     dd: DdsqlClient, key_id: str, window: Window, count: Count, *, daily: bool = False, burst_cfg: Any = None
 ) -> Aggregated:
@@ -199,45 +245,41 @@ async def aggregate_key(
         except DdsqlError as exc:  # `burst` is then not evaluated (its warning says why)
             return counts, cut, exc
 
-    halves_q = dd.query(
-        audit_query(
-            [
-                "date_bin('30 minutes', ts, TIMESTAMP '1970-01-01 00:00:00') AS b",
-                "count(DISTINCT ip) AS n",
-                # Two networks, cities or user agents in a bucket show as a smallest and a largest value
-                # that differ (networks compared as number and name, as finely as `concurrent_ips` keys them
-                # or finer): streaming aggregates, no second DISTINCT.
-                "min(COALESCE(asn, '')) AS a0",
-                "max(COALESCE(asn, '')) AS a1",
-                "min(COALESCE(asn_name, '')) AS m0",
-                "max(COALESCE(asn_name, '')) AS m1",
-                "min(city) AS c0",
-                "max(city) AS c1",
-                "min(ua) AS u0",
-                "max(ua) AS u1",
-            ],
-            [_TS, _IP, _ASN, _ASN_NAME, _CITY, _UA],
-            flt,
-            group_by=["b"],
-            order_by=["b"],
-        ),
-        window,
-        limit=ROW_LIMIT,
+    halves_sql = audit_query(
+        [
+            "date_bin('30 minutes', ts, TIMESTAMP '1970-01-01 00:00:00') AS b",
+            "count(DISTINCT ip) AS n",
+            # Two networks, cities or user agents in a bucket show as a smallest and a largest value
+            # that differ (networks compared as number and name, as finely as `concurrent_ips` keys them
+            # or finer): streaming aggregates, no second DISTINCT.
+            "min(COALESCE(asn, '')) AS a0",
+            "max(COALESCE(asn, '')) AS a1",
+            "min(COALESCE(asn_name, '')) AS m0",
+            "max(COALESCE(asn_name, '')) AS m1",
+            "min(city) AS c0",
+            "max(city) AS c1",
+            "min(ua) AS u0",
+            "max(ua) AS u1",
+        ],
+        [_TS, _IP, _ASN, _ASN_NAME, _CITY, _UA],
+        flt,
+        group_by=["b"],
+        order_by=["b"],
     )
 
-    async def daily_q() -> tuple[list[tuple[Event, int, int, int]], bool] | Exception | None:
+    async def halves_q() -> tuple[Any, tuple[list[tuple[Event, int, int, int]], bool] | None]:
+        """The 30-minute buckets, and past the budget the use per day from the same scan of the events."""
         if not daily:
-            return None
-        from ddaudit_tui.sources.ddsql import DdsqlError
-
-        try:
-            return await daily_cells(dd, key_id, window)
-        except DdsqlError as exc:  # the flags that read it are then not evaluated (their warning says why)
-            return exc
+            return await dd.query(halves_sql, window, limit=ROW_LIMIT), None
+        r = await dd.query(halves_and_days_statement(flt), window, limit=ROW_LIMIT)
+        halves = [tuple(row[1:3]) + tuple(row[9:]) for row in r.rows if row[0] == "h"]
+        # (ip, asn, asn_name, tz, day, events, first, last), as `daily_cells` reads them
+        days = [(r_[3], r_[4], r_[5], r_[6], r_[1], r_[2], r_[7], r_[8]) for r_ in r.rows if r_[0] == "d"]
+        return _Rows(halves, r.truncated, r.warnings), (_daily_rows(days), r.truncated)
 
     # The bucket counts first: `burst_candidates` waits for them.
-    (buckets, buckets_cut, burst), origins, endpoints, halves, days = await asyncio.gather(
-        buckets_q(), origins_q, endpoints_q, halves_q, daily_q()
+    (buckets, buckets_cut, burst), origins, endpoints, (halves, days) = await asyncio.gather(
+        buckets_q(), origins_q, endpoints_q, halves_q()
     )
     per_hour: dict[int, int] = {}
     for b, n in buckets.items():
@@ -678,8 +720,13 @@ async def daily_cells(
         window,
         limit=ROW_LIMIT,
     )
+    return _daily_rows(r.rows), r.truncated
+
+
+def _daily_rows(rows: Iterable[tuple[Any, ...]]) -> list[tuple[Event, int, int, int]]:
+    """(ip, asn, asn_name, tz, day, events, first, last) rows as (stand-in event, events, first, last)."""
     out = []
-    for i, (ip, asn, name, tz, _d, n, lo, hi) in enumerate(r.rows):
+    for i, (ip, asn, name, tz, _d, n, lo, hi) in enumerate(rows):
         net: dict[str, Any] = {}
         if ip is not None:
             net["ip"] = ip
@@ -691,7 +738,7 @@ async def daily_cells(
         if geo:
             net["geoip"] = geo
         out.append((_stand_in(i, net, None, lo), int(n), int(lo), int(hi)))
-    return out, r.truncated
+    return out
 
 
 def first_seen_from_days(

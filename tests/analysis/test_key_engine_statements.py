@@ -95,3 +95,27 @@ def test_evidence_samples_in_one_union_equal_one_statement_each() -> None:
             (e.id, e.ts, e.client_ip, e.country) for e in alone
         ]
     assert [len(g) for g in together] == [3, 5, 4, 0]
+
+
+def test_the_30_minute_buckets_and_the_days_from_one_scan_equal_the_two_statements() -> None:
+    items = crafted()
+
+    async def both(dd: DdsqlClient) -> tuple[Any, Any, Any]:
+        count = await key_engine.count_key_events(dd, KEY, WINDOW)
+        merged = await key_engine.aggregate_key(dd, KEY, WINDOW, count, daily=True)
+        alone = await key_engine.aggregate_key(dd, KEY, WINDOW, count)
+        return merged, alone, await key_engine.daily_cells(dd, KEY, WINDOW)
+
+    (merged, alone, (days, cut)), fk = run(items, both)
+    assert sum("WITH c AS" in s for s in statements(fk)) == 1
+    assert merged.halves == alone.halves and len(merged.halves) > 10
+    assert merged.aggregates.ips_per_30min == alone.aggregates.ips_per_30min
+    assert isinstance(merged.daily, tuple) and not cut and not merged.daily[1]
+
+    def view(rows: Any) -> list[tuple]:
+        return sorted(
+            (str(e.client_ip), str(e.asn), str(e.asn_name), str(e.geo_timezone), n, lo, hi)
+            for e, n, lo, hi in rows
+        )
+
+    assert view(merged.daily[0]) == view(days)

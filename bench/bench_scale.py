@@ -1,15 +1,16 @@
 """The demo's heavy key (1,002,785 events over 90 days) through the fake Datadog API at 150 ms per request:
 `--engine auto` (DDSQL aggregates) writes the full key report; `--engine search` (paging) beside it.
 
-Usage: python bench/bench_scale.py [--latency 0.15] [--search-pages 20 | --full] [--running-polls 0]
+Usage: python bench/bench_scale.py [--latency 0.15] [--search-pages 20 | --full] [--running-polls 1]
 
 The fake runs in its own process on a loopback port, as Datadog runs on its own servers (bench_fetch.py
 does the same); its heavy key is generated and loaded into SQLite before the clock starts (Datadog's
 storage is loaded too), and the time that takes is printed. `--search-pages N` caps the paging engine at
 N pages of 1,000 (the client's `max_events`); `--full` pages every event, with the client's concurrency
 (8 time slices), and then compares the two reports: totals, origins, endpoints and flags.
-`--running-polls` is how many `running` answers the fake DDSQL gives before `completed` (0: inline, as
-production was observed to answer; docs/ddsql.md).
+`--running-polls` is how many `running` answers the fake DDSQL gives before `completed`: 1 by default (the
+realistic case: execute answers `running`, one fetch gets the result), 0 for inline answers (as production
+was observed to answer quick statements; docs/ddsql.md).
 """
 
 from __future__ import annotations
@@ -90,7 +91,9 @@ def main() -> int:
         "--search-pages", type=int, default=20, help="cap of the paging engine, in pages of 1,000"
     )
     ap.add_argument("--full", action="store_true", help="page every event and compare the two reports")
-    ap.add_argument("--running-polls", type=int, default=0, help="DDSQL `running` answers before `completed`")
+    ap.add_argument(
+        "--running-polls", type=int, default=1, help="DDSQL `running` answers before `completed` (default 1)"
+    )
     ap.add_argument("--show", action="store_true", help="print auto's text report")
     args = ap.parse_args()
     load = os.getloadavg()

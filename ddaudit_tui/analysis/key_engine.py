@@ -17,6 +17,7 @@ classes are read exactly as from a paged event. Pure of Textual; I/O only throug
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -147,10 +148,65 @@ class Aggregated:
     halves: list[tuple[int, int, int]] = field(default_factory=list)
     # Events per `BUCKET_S` bucket over every event: (bucket seconds, bucket number → events, cut).
     buckets: tuple[int, dict[int, int], bool] | None = None
+    # Past the budget, `daily_cells` sent with the group-bys (or the DDSQL error it met).
+    daily: tuple[list[tuple[Event, int, int, int]], bool] | Exception | None = None
+    # Past the budget, `burst_candidates`, sent as soon as the bucket counts came (or its DDSQL error).
+    burst: tuple[list[tuple[int, int]], bool] | Exception | None = None
 
 
-async def aggregate_key(dd: DdsqlClient, key_id: str, window: Window, count: Count) -> Aggregated:
-    """The key's group-bys in DDSQL: four queries whatever the number of events."""
+@dataclass
+class _Rows:
+    """Part of a DDSQL result: its rows, and whether the statement was cut or warned."""
+
+    rows: list[tuple[Any, ...]]
+    truncated: bool
+    warnings: list[str]
+
+
+def halves_and_days_statement(flt: str) -> str:
+    """One scan of the key's events for two group-bys: per 30-minute bucket (distinct IPs, smallest and
+    largest network, city and user agent) and per day, IP, network and time zone (`daily_cells`). The
+    events are grouped once by bucket, day, IP, network, city, user agent and zone (a bucket lies in one
+    day), and both answers are rolled up from those groups, told apart by a `k` column (`UNION ALL`)."""
+    cells = audit_query(
+        [
+            "date_bin('30 minutes', ts, TIMESTAMP '1970-01-01 00:00:00') AS b",
+            "date_trunc('day', ts) AS d",
+            "ip",
+            "asn",
+            "asn_name",
+            "city",
+            "ua",
+            "tz",
+            "count(*) AS n",
+            "min(ts) AS lo",
+            "max(ts) AS hi",
+        ],
+        [_TS, _IP, _ASN, _ASN_NAME, _CITY, _UA, _TZ],
+        flt,
+        group_by=["b", "d", "ip", "asn", "asn_name", "city", "ua", "tz"],
+    )
+    halves = (
+        "SELECT 'h' AS k, b AS t, count(DISTINCT ip) AS n, NULL AS ip, NULL AS asn, NULL AS asn_name, "
+        "NULL AS tz, NULL AS lo, NULL AS hi, min(COALESCE(asn, '')) AS a0, max(COALESCE(asn, '')) AS a1, "
+        "min(COALESCE(asn_name, '')) AS m0, max(COALESCE(asn_name, '')) AS m1, min(city) AS c0, "
+        "max(city) AS c1, min(ua) AS u0, max(ua) AS u1 FROM c GROUP BY b"
+    )
+    days = (
+        "SELECT 'd' AS k, d AS t, sum(n) AS n, ip, asn, asn_name, tz, min(lo) AS lo, max(hi) AS hi, "
+        "NULL AS a0, NULL AS a1, NULL AS m0, NULL AS m1, NULL AS c0, NULL AS c1, NULL AS u0, NULL AS u1 "
+        "FROM c GROUP BY d, ip, asn, asn_name, tz"
+    )
+    return f"WITH c AS ({cells}) {halves} UNION ALL {days} ORDER BY k DESC, t, ip, asn, asn_name, tz"
+
+
+async def aggregate_key(
+    dd: DdsqlClient, key_id: str, window: Window, count: Count, *, daily: bool = False, burst_cfg: Any = None
+) -> Aggregated:
+    """The key's group-bys in DDSQL: four queries whatever the number of events (five with `daily`: the
+    use per IP, network and day that the flags past the budget read, sent with the others). With
+    `burst_cfg` (past the budget), `burst_candidates` follows the bucket counts at once, while the other
+    group-bys still run."""
     before = dd.requests
     flt = _filter(key_id)
     # The four statements are independent: sent together, their round trips overlap.
@@ -176,35 +232,54 @@ async def aggregate_key(dd: DdsqlClient, key_id: str, window: Window, count: Cou
         window,
         limit=ROW_LIMIT,
     )
+
     # Events per 5 minutes (what `burst` counts, reused past the budget) also give the events per hour.
-    buckets_q = bucket_counts(dd, key_id, window, BUCKET_S)
-    halves_q = dd.query(
-        audit_query(
-            [
-                "date_bin('30 minutes', ts, TIMESTAMP '1970-01-01 00:00:00') AS b",
-                "count(DISTINCT ip) AS n",
-                # Two networks, cities or user agents in a bucket show as a smallest and a largest value
-                # that differ (networks compared as number and name, as finely as `concurrent_ips` keys them
-                # or finer): streaming aggregates, no second DISTINCT.
-                "min(COALESCE(asn, '')) AS a0",
-                "max(COALESCE(asn, '')) AS a1",
-                "min(COALESCE(asn_name, '')) AS m0",
-                "max(COALESCE(asn_name, '')) AS m1",
-                "min(city) AS c0",
-                "max(city) AS c1",
-                "min(ua) AS u0",
-                "max(ua) AS u1",
-            ],
-            [_TS, _IP, _ASN, _ASN_NAME, _CITY, _UA],
-            flt,
-            group_by=["b"],
-            order_by=["b"],
-        ),
-        window,
-        limit=ROW_LIMIT,
+    async def buckets_q() -> tuple[dict[int, int], bool, Any]:
+        from ddaudit_tui.sources.ddsql import DdsqlError
+
+        counts, cut = await bucket_counts(dd, key_id, window, BUCKET_S)
+        if burst_cfg is None or cut or burst_cfg.burst_window_s != BUCKET_S:
+            return counts, cut, None
+        try:
+            return counts, cut, await burst_candidates(dd, key_id, window, counts, burst_cfg)
+        except DdsqlError as exc:  # `burst` is then not evaluated (its warning says why)
+            return counts, cut, exc
+
+    halves_sql = audit_query(
+        [
+            "date_bin('30 minutes', ts, TIMESTAMP '1970-01-01 00:00:00') AS b",
+            "count(DISTINCT ip) AS n",
+            # Two networks, cities or user agents in a bucket show as a smallest and a largest value
+            # that differ (networks compared as number and name, as finely as `concurrent_ips` keys them
+            # or finer): streaming aggregates, no second DISTINCT.
+            "min(COALESCE(asn, '')) AS a0",
+            "max(COALESCE(asn, '')) AS a1",
+            "min(COALESCE(asn_name, '')) AS m0",
+            "max(COALESCE(asn_name, '')) AS m1",
+            "min(city) AS c0",
+            "max(city) AS c1",
+            "min(ua) AS u0",
+            "max(ua) AS u1",
+        ],
+        [_TS, _IP, _ASN, _ASN_NAME, _CITY, _UA],
+        flt,
+        group_by=["b"],
+        order_by=["b"],
     )
-    origins, endpoints, (buckets, buckets_cut), halves = await asyncio.gather(
-        origins_q, endpoints_q, buckets_q, halves_q
+
+    async def halves_q() -> tuple[Any, tuple[list[tuple[Event, int, int, int]], bool] | None]:
+        """The 30-minute buckets, and past the budget the use per day from the same scan of the events."""
+        if not daily:
+            return await dd.query(halves_sql, window, limit=ROW_LIMIT), None
+        r = await dd.query(halves_and_days_statement(flt), window, limit=ROW_LIMIT)
+        halves = [tuple(row[1:3]) + tuple(row[9:]) for row in r.rows if row[0] == "h"]
+        # (ip, asn, asn_name, tz, day, events, first, last), as `daily_cells` reads them
+        days = [(r_[3], r_[4], r_[5], r_[6], r_[1], r_[2], r_[7], r_[8]) for r_ in r.rows if r_[0] == "d"]
+        return _Rows(halves, r.truncated, r.warnings), (_daily_rows(days), r.truncated)
+
+    # The bucket counts first: `burst_candidates` waits for them.
+    (buckets, buckets_cut, burst), origins, endpoints, (halves, days) = await asyncio.gather(
+        buckets_q(), origins_q, endpoints_q, halves_q()
     )
     per_hour: dict[int, int] = {}
     for b, n in buckets.items():
@@ -247,7 +322,7 @@ async def aggregate_key(dd: DdsqlClient, key_id: str, window: Window, count: Cou
         (int(b), int(n), 2 if (a0, m0, c0, u0) != (a1, m1, c1, u1) else 1)
         for b, n, a0, a1, m0, m1, c0, c1, u0, u1 in halves.rows
     ]
-    return Aggregated(agg, cells, ends, warnings, halves_rows, (BUCKET_S, buckets, buckets_cut))
+    return Aggregated(agg, cells, ends, warnings, halves_rows, (BUCKET_S, buckets, buckets_cut), days, burst)
 
 
 def _stand_in(i: int, net: Any, ti: Any, ts: int) -> Event:
@@ -267,8 +342,9 @@ def _stand_in(i: int, net: Any, ti: Any, ts: int) -> Event:
 
 # -- what the flags need past the budget: exact inputs and bounded evidence ---------------------------------
 
-# Flags a group-by plus bounded evidence computes exactly (docs/ddsql.md, "The aggregate engine"); the others
-# read every event in order and are not evaluated on a partial answer (no false alarm from a partial view).
+# Flags a group-by plus bounded evidence computes exactly (docs/ddsql.md, "The aggregate engine"): all of
+# them since `impossible_travel` reads DDSQL's location changes. A detection added later and missing here is
+# not evaluated on a partial answer (no false alarm from a partial view).
 EXACT_PAST_BUDGET = frozenset(
     {
         "token_leaked",
@@ -281,44 +357,56 @@ EXACT_PAST_BUDGET = frozenset(
         "first_seen_ip",
         "first_seen_asn",
         "off_hours",
+        "impossible_travel",
     }
 )
-CHUNK_MS = 30 * 86_400_000  # 30 days of 5-minute buckets: 8,640 rows, under the 10,000-row limit
+BUCKET_ROWS = 5_000  # rows per bucket-count statement, each holding up to BUCKET_COLUMNS buckets
+BUCKET_COLUMNS = 64
 
 
 async def bucket_counts(
     dd: DdsqlClient, key_id: str, window: Window, bucket_s: int
 ) -> tuple[dict[int, int], bool]:
     """Events per `bucket_s` bucket (bucket number = ts // bucket ms, as `burst` counts), over every
-    event, in 30-day chunks; and whether a chunk was cut at the row limit."""
+    event; and whether a statement was cut at the row limit. Each row holds m consecutive buckets (one
+    column each, `sum(CASE …)`), so 90 days of 5-minute buckets (25,920) are one statement of 4,320 rows
+    rather than four 30-day statements of one bucket per row."""
     size = bucket_s * 1000
-    counts: dict[int, int] = {}
+    span = max(1, window.end - (window.start // size) * size)
+    m = max(1, min(BUCKET_COLUMNS, math.ceil(span / size / BUCKET_ROWS)))
+    stride = m * size
     chunks = []
     lo = window.start
-    while lo < window.end:
-        hi = min(window.end, (lo // size) * size + max(size, CHUNK_MS // size * size))
+    while lo < window.end:  # only when m is capped: a tiny bucket over a long window
+        hi = min(window.end, (lo // stride) * stride + BUCKET_ROWS * stride)
         chunks.append(Window(lo, hi))
         lo = hi
+    origin = "TIMESTAMP '1970-01-01 00:00:00'"
+    # Counted per bucket first (one sort of the events), then m buckets folded into each row.
+    inner = audit_query(
+        [f"date_bin('{int(bucket_s)} seconds', ts, {origin}) AS s", "count(*) AS n"],
+        [_TS],
+        _filter(key_id),
+        group_by=["s"],
+    )
+    binned = f"SELECT s, n, date_bin('{m * int(bucket_s)} seconds', s, {origin}) AS b FROM ({inner}) AS c"
+    columns = []
+    for j in range(m):
+        at = f"b + INTERVAL '{j * int(bucket_s)} seconds'" if j else "b"
+        columns.append(f"sum(CASE WHEN s = {at} THEN n ELSE 0 END) AS n{j}")
+    sql = f"SELECT b, {', '.join(columns)} FROM ({binned}) AS t GROUP BY b"
 
     async def chunk(w: Window) -> Any:
-        return await dd.query(
-            audit_query(
-                [
-                    f"date_bin('{int(bucket_s)} seconds', ts, TIMESTAMP '1970-01-01 00:00:00') AS b",
-                    "count(*) AS n",
-                ],
-                [_TS],
-                _filter(key_id),
-                group_by=["b"],
-            ),
-            w,
-            limit=ROW_LIMIT,
-        )
+        return await dd.query(sql, w, limit=ROW_LIMIT)
 
     results = await asyncio.gather(*(chunk(w) for w in chunks))  # independent: their round trips overlap
+    counts: dict[int, int] = {}
     for r in results:
-        for b, n in r.rows:
-            counts[int(b) // size] = counts.get(int(b) // size, 0) + int(n)
+        for b, *ns in r.rows:
+            for j, n in enumerate(ns):
+                if n:
+                    k = int(b) // size + j
+                    counts[k] = counts.get(k, 0) + int(n)
     return counts, any(r.truncated for r in results)
 
 
@@ -424,6 +512,34 @@ def _sql_ts(ms: int) -> str:
     return "TIMESTAMP '" + datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "'"
 
 
+def _evidence_filter(key_id: str, country: str | None, ips: Iterable[str]) -> str:
+    flt = _filter(key_id)
+    if country is not None:
+        flt += " " + filter_term("@network.client.geoip.country.name", country)
+    ip_list = sorted(ips)
+    if ip_list:
+        flt += " (" + " OR ".join(filter_term("@network.client.ip", ip) for ip in ip_list) + ")"
+    return flt
+
+
+def _evidence_event(v: dict[str, Any]) -> Event:
+    inner: dict[str, Any] = {}
+    for name, path in (("net", ("network", "client")), ("ti", ("threat_intel",))):
+        if isinstance(v[name], dict):
+            _put(inner, path, v[name])
+    for name in ("http", "route", "evt", "asset", "usr", "metadata"):
+        if isinstance(v[name], dict):
+            inner[name] = v[name]
+    if v["action"] is not None:
+        inner["action"] = v["action"]
+    item = {
+        "id": v["id"],
+        "type": "audit",
+        "attributes": {"timestamp": iso(v["ts"]), "attributes": inner},
+    }
+    return decode_item(msgspec.json.encode(item), "ddsql", KIND_API)
+
+
 async def evidence_rows(
     dd: DdsqlClient,
     key_id: str,
@@ -437,12 +553,8 @@ async def evidence_rows(
 ) -> tuple[list[Event], bool]:
     """The key's events in `ranges` (or its first `limit` from `country`), oldest first, as DDSQL rows
     decoded into events; and whether the row limit cut them."""
-    flt = _filter(key_id)
-    if country is not None:
-        flt += " " + filter_term("@network.client.geoip.country.name", country)
     ip_list = sorted(ips)
-    if ip_list:
-        flt += " (" + " OR ".join(filter_term("@network.client.ip", ip) for ip in ip_list) + ")"
+    flt = _evidence_filter(key_id, country, ip_list)
     where = None
     if ranges:
         where = " OR ".join(f"(ts >= {_sql_ts(w.start)} AND ts < {_sql_ts(w.end)})" for w in ranges)
@@ -452,25 +564,64 @@ async def evidence_rows(
     r = await dd.query(
         audit_query(names, list(_EVIDENCE), flt, where=where, order_by=["ts", "id"]), window, limit=limit
     )
-    events = []
-    for row in r.rows:
-        v = dict(zip(names, row, strict=True))
-        inner: dict[str, Any] = {}
-        for name, path in (("net", ("network", "client")), ("ti", ("threat_intel",))):
-            if isinstance(v[name], dict):
-                _put(inner, path, v[name])
-        for name in ("http", "route", "evt", "asset", "usr", "metadata"):
-            if isinstance(v[name], dict):
-                inner[name] = v[name]
-        if v["action"] is not None:
-            inner["action"] = v["action"]
-        item = {
-            "id": v["id"],
-            "type": "audit",
-            "attributes": {"timestamp": iso(v["ts"]), "attributes": inner},
-        }
-        events.append(decode_item(msgspec.json.encode(item), "ddsql", KIND_API))
+    events = [_evidence_event(dict(zip(names, row, strict=True))) for row in r.rows]
     return events, r.truncated and country is None and not ip_list
+
+
+@dataclass(frozen=True)
+class EvidencePart:
+    """One bounded evidence sample: the key's first `limit` events (from `since`) from `country` or `ips`."""
+
+    limit: int
+    country: str | None = None
+    ips: tuple[str, ...] = ()
+    since: int | None = None
+
+
+async def evidence_parts(
+    dd: DdsqlClient, key_id: str, window: Window, parts: list[EvidencePart]
+) -> list[list[Event]]:
+    """Several bounded evidence samples in one statement (`UNION ALL` of one ordered, limited SELECT per
+    sample, a discriminator column naming it): the flags' first events cost one request, not one each.
+    Samples that together exceed the row limit go in several statements, sent together."""
+    groups: list[list[int]] = []
+    size = 0
+    for i, part in enumerate(parts):
+        if not groups or size + part.limit > ROW_LIMIT:
+            groups.append([])
+            size = 0
+        groups[-1].append(i)
+        size += part.limit
+    out: list[list[Event]] = [[] for _ in parts]
+    results = await asyncio.gather(*(_evidence_union(dd, key_id, window, parts, g) for g in groups))
+    for got in results:
+        for i, e in got:
+            out[i].append(e)
+    for events in out:
+        events.sort(key=lambda e: (e.ts, e.id))
+    return out
+
+
+async def _evidence_union(
+    dd: DdsqlClient, key_id: str, window: Window, parts: list[EvidencePart], which: list[int]
+) -> list[tuple[int, Event]]:
+    names = [c.name for c in _EVIDENCE]
+    selects = []
+    for i in which:
+        part = parts[i]
+        where = f"ts >= {_sql_ts(part.since)}" if part.since is not None else None
+        inner = audit_query(
+            names,
+            list(_EVIDENCE),
+            _evidence_filter(key_id, part.country, part.ips),
+            where=where,
+            order_by=["ts", "id"],
+            limit=part.limit,
+        )
+        selects.append(f"SELECT {i} AS part, {', '.join(names)} FROM ({inner}) AS p{i}")
+    total = sum(parts[i].limit for i in which)
+    r = await dd.query(" UNION ALL ".join(selects), window, limit=min(ROW_LIMIT, max(1, total)))
+    return [(int(row[0]), _evidence_event(dict(zip(names, row[1:], strict=True)))) for row in r.rows]
 
 
 def _put(d: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
@@ -569,8 +720,13 @@ async def daily_cells(
         window,
         limit=ROW_LIMIT,
     )
+    return _daily_rows(r.rows), r.truncated
+
+
+def _daily_rows(rows: Iterable[tuple[Any, ...]]) -> list[tuple[Event, int, int, int]]:
+    """(ip, asn, asn_name, tz, day, events, first, last) rows as (stand-in event, events, first, last)."""
     out = []
-    for i, (ip, asn, name, tz, _d, n, lo, hi) in enumerate(r.rows):
+    for i, (ip, asn, name, tz, _d, n, lo, hi) in enumerate(rows):
         net: dict[str, Any] = {}
         if ip is not None:
             net["ip"] = ip
@@ -582,7 +738,7 @@ async def daily_cells(
         if geo:
             net["geoip"] = geo
         out.append((_stand_in(i, net, None, lo), int(n), int(lo), int(hi)))
-    return out, r.truncated
+    return out
 
 
 def first_seen_from_days(
@@ -624,6 +780,263 @@ def first_seen_from_days(
             prev = hi
     result.new.sort(key=lambda nv: (nv.first_ts, str(nv.value)))
     return result
+
+
+# -- impossible_travel past the budget: the location changes, found by DDSQL ------------------------------
+
+_ID = AuditColumn("id", "id")
+_ASN_TYPE = AuditColumn("@network.client.geoip.as.type", "asn_type")
+_LAT = AuditColumn("@network.client.geoip.location.latitude", "lat", "DECIMAL")
+_LON = AuditColumn("@network.client.geoip.location.longitude", "lon", "DECIMAL")
+_COUNTRY = AuditColumn("@network.client.geoip.country.name", "country")
+# `valid_coordinates` in SQL: the events `impossible_travel` skips never split a run.
+_VALID = (
+    "lat IS NOT NULL AND lon IS NOT NULL AND lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180 "
+    "AND NOT (lat = 0 AND lon = 0)"
+)
+_IN_ORDER = "OVER (ORDER BY ts, id)"
+# What makes two consecutive events one run: the network number, its type and the threat-intel results
+# (everything the network class reads, so a run has one class), and the IP when there is no network number
+# (then `impossible_travel` compares IPs, not networks).
+_RUN_KEY = ("ka", "kt", "ki", "kp")
+MAX_TRAVEL_COUNTS = 200  # places whose flagged events are counted by the follow-up statement
+TRAVEL_ROW_LIMIT = ROW_LIMIT
+
+
+def travel_statement(key_id: str) -> str:
+    """The rows `impossible_travel` needs, in time order: the key's events (with usable coordinates) cut
+    into runs of one network (number, type, threat intel; the IP when there is no number), and of each
+    run its first and last event and the first event at each place (IP and coordinates) with how many
+    events the place has in the run and the last one's time. Its rows grow with the location changes, not
+    with the events: a CI fleet rotating through three NAT addresses of one network is one run."""
+    inner = audit_query(
+        [
+            "ts",
+            "id",
+            "ip",
+            "asn",
+            "asn_type",
+            "lat",
+            "lon",
+            "city",
+            "country",
+            "COALESCE(asn, '') AS ka",
+            "COALESCE(asn_type, '') AS kt",
+            "COALESCE(json_extract_path_text(ti, 'results'), '') AS ki",
+            "CASE WHEN COALESCE(asn, '') = '' THEN COALESCE(ip, '') ELSE '' END AS kp",
+        ],
+        [_TS, _ID, _IP, _ASN, _ASN_TYPE, _LAT, _LON, _CITY, _COUNTRY, _TI],
+        _filter(key_id),
+        where=_VALID,
+    )
+
+    def differs(fn: str) -> str:
+        return " OR ".join(
+            [f"{fn}(ts) {_IN_ORDER} IS NULL", *(f"{k} <> {fn}({k}) {_IN_ORDER}" for k in _RUN_KEY)]
+        )
+
+    marked = (
+        f"SELECT v.*, CASE WHEN {differs('LAG')} THEN 1 ELSE 0 END AS chg, "
+        f"CASE WHEN {differs('LEAD')} THEN 1 ELSE 0 END AS fin FROM ({inner}) AS v"
+    )
+    runs = (
+        "SELECT c.*, SUM(chg) OVER (ORDER BY ts, id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run "
+        f"FROM ({marked}) AS c"
+    )
+    place = "PARTITION BY run, ip, lat, lon"
+    places = (
+        f"SELECT s.*, ROW_NUMBER() OVER ({place} ORDER BY ts, id) AS si, COUNT(*) OVER ({place}) AS sn, "
+        f"MAX(ts) OVER ({place}) AS sl FROM ({runs}) AS s"
+    )
+    return (
+        "SELECT ts, id, ip, asn, asn_type, lat, lon, city, country, ki, run, chg, fin, si, sn, sl "
+        f"FROM ({places}) AS p WHERE chg = 1 OR fin = 1 OR si = 1 ORDER BY ts, id"
+    )
+
+
+@dataclass
+class TravelRuns:
+    """What `impossible_travel` judges past the budget (`KeyContext.travel`): stand-ins for the first and
+    last event of each run of an eyeball network (between them the key stays on one network or IP, so no
+    hop), and for the first event at each place of a run of a VPN, proxy or hosting network (each of its
+    events is judged against the same baseline, the last eyeball event before the run)."""
+
+    events: list[Event]
+    classes: dict[str, OriginClass]
+    places: dict[str, tuple[int, int]]  # stand-in id → (events at its place in its run, the last one's time)
+    rows: int = 0
+    truncated: bool = False
+    problem: str = ""  # why the runs cannot stand in for the events ("" when they can)
+
+
+async def travel_rows(
+    dd: DdsqlClient, key_id: str, window: Window, lists: AsnLists | None = None
+) -> TravelRuns:
+    """One statement (`travel_statement`): the key's location changes, as a `TravelRuns`."""
+    r = await dd.query(travel_statement(key_id), window, limit=TRAVEL_ROW_LIMIT)
+    return travel_sequence(r.rows, lists, truncated=r.truncated)
+
+
+def travel_sequence(
+    rows: Iterable[tuple[Any, ...]], lists: AsnLists | None = None, *, truncated: bool = False
+) -> TravelRuns:
+    """The rows of `travel_statement` as the sequence `impossible_travel` judges."""
+    from ddaudit_tui.events.decode import parse_asn
+
+    lists = lists or load_asn_lists()
+    runs: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    n = 0
+    problem = ""
+    for row in rows:
+        n += 1
+        runs[int(row[10])].append(row)
+        asn = row[3]
+        if asn is not None and str(asn).strip() and parse_asn(asn) is None and not problem:
+            # A network "number" that is no number: `impossible_travel` then compares IPs, which the
+            # runs (one per network) do not keep apart.
+            problem = f"a network number that is not a number ({str(asn)[:40]!r})"
+    events: dict[str, Event] = {}
+    places: dict[str, tuple[int, int]] = {}
+    for run in sorted(runs):
+        got = runs[run]
+        first = next((row for row in got if row[11]), got[0])
+        cls = classify_event(_travel_event(first), lists)
+        if cls.non_eyeball:
+            for row in got:
+                if row[13] == 1:
+                    e = events.setdefault(row[1], _travel_event(row))
+                    places[e.id] = (int(row[14]), int(row[15]))
+        else:
+            for row in got:
+                if row[11] or row[12]:
+                    events.setdefault(row[1], _travel_event(row))
+    seq = sorted(events.values(), key=lambda e: (e.ts, e.id))
+    classes = {e.id: classify_event(e, lists) for e in seq}
+    return TravelRuns(seq, classes, places, n, truncated, problem)
+
+
+def _travel_event(row: tuple[Any, ...]) -> Event:
+    """A stand-in for one event of `travel_statement`: its id, time, IP, network, place and threat intel,
+    decoded like any event."""
+    ts_ms, event_id, ip, asn, asn_type, lat, lon, city, country, ki = row[:10]
+    geo: dict[str, Any] = {}
+    as_ = {k: v for k, v in (("number", asn), ("type", asn_type)) if v is not None}
+    if as_:
+        geo["as"] = as_
+    if lat is not None or lon is not None:
+        geo["location"] = {"latitude": lat, "longitude": lon}
+    if city is not None:
+        geo["city"] = {"name": city}
+    if country is not None:
+        geo["country"] = {"name": country}
+    net: dict[str, Any] = {"ip": ip} if ip is not None else {}
+    if geo:
+        net["geoip"] = geo
+    inner: dict[str, Any] = {"network": {"client": net}}
+    if ki:
+        with contextlib.suppress(msgspec.DecodeError):  # not JSON: read as no results
+            inner["threat_intel"] = {"results": msgspec.json.decode(ki)}
+    item = {
+        "id": event_id,
+        "type": "audit",
+        "attributes": {"timestamp": iso(int(ts_ms)), "attributes": inner},
+    }
+    return decode_item(msgspec.json.encode(item), "ddsql", KIND_API)
+
+
+class TravelHops:
+    """`hops(last, e)` for `impossible_travel` over `TravelRuns`: a stand-in for the first event at a place
+    of a VPN/proxy/hosting run counts every event there that the detection would flag against the same
+    baseline. Those are the first ones (the speed falls as time passes): all of them when the last one is
+    flagged, else up to the last flagged instant (found with the detection's own `judge`), counted by a
+    follow-up statement (`travel_counts`). Until then `needed` names them and they count 1."""
+
+    def __init__(self, runs: TravelRuns, cfg: Any) -> None:
+        self.places = runs.places
+        self.cfg = cfg
+        self.counts: dict[str, int] = {}
+        self.needed: dict[str, tuple[Event, int]] = {}
+
+    def __call__(self, last: Event, e: Event) -> int:
+        from ddaudit_tui.analysis.detections.impossible_travel import judge
+
+        place = self.places.get(e.id)
+        if place is None or place[0] <= 1:
+            return 1
+        n, end = place
+        history = self.cfg.travel_history_s * 1000
+
+        def flagged(at: int) -> bool:
+            return at - last.ts <= history and judge(self.cfg, last, e, True, at) is not None
+
+        if flagged(end):
+            return n
+        lo, hi = e.ts, end  # flagged at e.ts (the detection asks only then), not at `end`
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if flagged(mid) else (lo, mid)
+        if e.id in self.counts:
+            return self.counts[e.id]
+        self.needed[e.id] = (e, lo)
+        return 1
+
+
+def _num(x: float) -> str:
+    return repr(float(x))
+
+
+async def travel_counts(
+    dd: DdsqlClient, key_id: str, window: Window, needed: dict[str, tuple[Event, int]]
+) -> dict[str, int]:
+    """For each place (stand-in id → (its first event, the last flagged instant)): its events from the
+    first to that instant, in one statement (a CASE names the place of each counted event)."""
+    from ddaudit_tui.sources.ddsql_sql import sql_literal
+
+    conds = []
+    for e, until in needed.values():
+        ip = "ip IS NULL" if e.client_ip is None else f"ip = {sql_literal(e.client_ip)}"
+        start = _sql_ts(e.ts)
+        conds.append(
+            f"({ip} AND lat = {_num(e.lat or 0)} AND lon = {_num(e.lon or 0)} AND (ts > {start} OR "
+            f"(ts = {start} AND id >= {sql_literal(e.id)})) AND ts <= {_sql_ts(until)})"
+        )
+    which = "CASE " + " ".join(f"WHEN {c} THEN {i}" for i, c in enumerate(conds)) + " END"
+    r = await dd.query(
+        audit_query(
+            [f"{which} AS g", "count(*) AS n"],
+            [_TS, _ID, _IP, _LAT, _LON],
+            _filter(key_id),
+            where=" OR ".join(conds),
+            group_by=["g"],
+        ),
+        window,
+        limit=max(1, len(conds)),
+    )
+    ids = list(needed)
+    return {ids[int(g)]: int(n) for g, n in r.rows if g is not None}
+
+
+async def travel_input(
+    dd: DdsqlClient, key_id: str, window: Window, cfg: Any, runs: TravelRuns
+) -> tuple[Any, str]:
+    """`KeyContext.travel` from the runs: (input, "") or (None, why it is not evaluated)."""
+    from ddaudit_tui.analysis.detections.impossible_travel import travel
+    from ddaudit_tui.analysis.detections.key_context import TravelInput
+
+    if runs.truncated:
+        return None, f"over {TRAVEL_ROW_LIMIT:,} location changes (the DDSQL row limit)"
+    if runs.problem:
+        return None, runs.problem
+    hops = TravelHops(runs, cfg)
+    travel(runs.events, runs.classes, cfg, hops)  # a first pass names the places to count
+    if len(hops.needed) > MAX_TRAVEL_COUNTS:
+        return None, f"{len(hops.needed):,} places to count (at most {MAX_TRAVEL_COUNTS})"
+    if hops.needed:
+        hops.counts = await travel_counts(dd, key_id, window, hops.needed)
+        missing = set(hops.needed) - set(hops.counts)
+        if missing:
+            return None, "the events at a place could not be counted"
+    return TravelInput(runs.events, runs.classes, hops), ""
 
 
 # -- the report's groups from the aggregates (the same as keys._origins / _group_paths over events) ---------
@@ -738,6 +1151,9 @@ __all__ = [
     "EXACT_PAST_BUDGET",
     "DELETION_PAGES",
     "SAMPLE_PAGES",
+    "MAX_TRAVEL_COUNTS",
+    "TravelHops",
+    "TravelRuns",
     "bucket_counts",
     "budget_pages",
     "burst_candidates",
@@ -748,6 +1164,8 @@ __all__ = [
     "daily_cells",
     "first_seen_from_days",
     "evidence_rows",
+    "evidence_parts",
+    "EvidencePart",
     "fs_asn_from_cells",
     "non_eyeball_networks",
     "merge_ranges",
@@ -763,5 +1181,10 @@ __all__ = [
     "page_within",
     "pages_needed",
     "supports_ddsql",
+    "travel_counts",
+    "travel_input",
+    "travel_rows",
+    "travel_sequence",
+    "travel_statement",
     "validate_engine",
 ]

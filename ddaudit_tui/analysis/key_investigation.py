@@ -36,8 +36,9 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from ddaudit_tui.analysis.baseline import FirstSeenResult
-from ddaudit_tui.analysis.detections.key_context import asn_key
+from ddaudit_tui.analysis.detections.key_context import TravelInput, asn_key
 from ddaudit_tui.analysis.detections.off_hours import off_bucket_starts
+from ddaudit_tui.analysis.geo import valid_coordinates
 from ddaudit_tui.analysis.key_engine import (
     DEFAULT_MAX_PAGES,
     DELETION_PAGES,
@@ -46,6 +47,7 @@ from ddaudit_tui.analysis.key_engine import (
     MAX_NEW_VALUES,
     ROW_LIMIT,
     Aggregated,
+    EvidencePart,
     aggregate_key,
     bucket_counts,
     budget_pages,
@@ -53,9 +55,9 @@ from ddaudit_tui.analysis.key_engine import (
     classed_cells,
     concurrency_ranges,
     count_key_events,
-    daily_cells,
     deletions_query,
     endpoints_from_cells,
+    evidence_parts,
     evidence_rows,
     first_seen_from_days,
     fs_asn_from_cells,
@@ -65,6 +67,8 @@ from ddaudit_tui.analysis.key_engine import (
     page_within,
     pages_needed,
     supports_ddsql,
+    travel_input,
+    travel_rows,
     validate_engine,
     zone_days,
 )
@@ -163,9 +167,12 @@ async def investigate_key(
     rel_window = Window(max(0, window.start - int(opts.related_lookback_days * DAY_MS)), window.end)
     # Everything asked below (the fetches, DDSQL, the key lookup, the existence checks) is counted by the meter.
     with metering() as meter:
+        # With DDSQL the asset query is paged serially: one request when it fits a page (the time-sliced
+        # fetch sends one per slice).
+        serial = opts.engine != "search" and supports_ddsql(source)
         (main, agg, deletions, engine), (related, related_done), (info, status) = await asyncio.gather(
-            _key_events(source, key, window, opts, warnings, progress),
-            _fetch_related(source, key, rel_window, warnings),
+            _key_events(source, key, window, opts, warnings, progress, config),
+            _fetch_related(source, key, rel_window, warnings, serial=serial),
             _api_key(source, key),
         )
         if agg is not None and not main.complete and len({e.id for e in main.events}) >= agg.aggregates.total:
@@ -186,13 +193,24 @@ async def investigate_key(
             )
         # The country baseline needs the key's countries only: the aggregate groups carry them all.
         countries_of = [c.event for c in agg.origin_cells] if agg is not None else events
-        baseline = await country_baseline(source, key, countries_of, window, opts, warnings)
+        cfg = config or KeyAnalysisConfig()
+        past = agg is not None and not main.complete
+        early: _Early | None = None
+        if agg is not None and past:
+            # Past the budget the statements that need only the aggregates run beside the country checks.
+            baseline, early = await asyncio.gather(
+                country_baseline(source, key, countries_of, window, opts, warnings),
+                _evidence_early(source, key, window, cfg, agg, warnings, progress),
+            )
+        else:
+            baseline = await country_baseline(source, key, countries_of, window, opts, warnings)
         grouped = None
         burst_counts: dict[int, int] | None = None
         skip: frozenset[str] = frozenset()
         cells = None
         fs_asn = fs_ip = None
         hour_counts = None
+        travel = None
         if agg is not None:
             grouped = (
                 origins_from_cells(agg.origin_cells, baseline),
@@ -200,26 +218,17 @@ async def investigate_key(
                 endpoints_from_cells(agg.endpoint_cells, by_route=True),
             )
             warnings.extend(agg.warnings)
-            if (
-                not main.complete
-            ):  # past the budget: exact inputs and bounded evidence for the flags that allow it
+            if early is not None:  # past the budget: exact inputs and bounded evidence for every flag
                 cells = classed_cells(agg.origin_cells)
-                extra, burst_counts, skip, fs_asn, fs_ip, hour_counts = await _evidence(
-                    source,
-                    key,
-                    window,
-                    config or KeyAnalysisConfig(),
-                    opts,
-                    agg,
-                    grouped[0],
-                    warnings,
-                    progress,
+                extra, burst_counts, skip, fs_asn, fs_ip, hour_counts, travel = await _evidence(
+                    key, window, cfg, agg, grouped[0], early, warnings
                 )
                 events = events + extra
-                warnings.append(
-                    f"not evaluated on {len(main.events):,} of {agg.aggregates.total:,} events (the {opts.max_pages}-page "
-                    f"budget; they read every event in order): {', '.join(sorted(skip))}"
-                )
+                if skip:
+                    warnings.append(
+                        f"not evaluated on {len(main.events):,} of {agg.aggregates.total:,} events (the "
+                        f"{opts.max_pages}-page budget; see the warnings above): {', '.join(sorted(skip))}"
+                    )
     report = analyze_key(
         key,
         events,
@@ -240,6 +249,7 @@ async def investigate_key(
         fs_asn=fs_asn,
         hour_counts=hour_counts,
         fs_ip=fs_ip,
+        travel=travel,
     )
     report.complete = complete
     report.engine = engine
@@ -286,34 +296,41 @@ async def investigate_key(
     return report
 
 
-async def _evidence(
+@dataclass
+class _Early:
+    """The first round of statements past the budget (`_evidence_early`), for `_evidence`."""
+
+    dd: Any
+    skip: set[str]
+    counts: dict[int, int]
+    cut: bool
+    burst: list[tuple[int, int]]
+    hours: tuple[dict[int, int], dict[str, set[int]]] | None
+    off_ranges: list[Window]
+    fs_asn: FirstSeenResult
+    fs_ip: FirstSeenResult | None
+    travel: Any = None
+    out: list[Event] = field(default_factory=list)
+
+
+async def _evidence_early(
     source: Source,
     key: str,
     window: Window,
     cfg: KeyAnalysisConfig,
-    opts: InvestigationOptions,
     agg: Aggregated,
-    origins: list[Any],
     warnings: list[str],
     progress: ProgressCallback | None = None,
-) -> tuple[
-    list[Event],
-    dict[int, int] | None,
-    frozenset[str],
-    FirstSeenResult,
-    FirstSeenResult | None,
-    tuple[dict[int, int], dict[str, set[int]]] | None,
-]:
-    """Past the budget: the events the exact flags must see, as DDSQL rows (one query for the candidate
-    burst intervals and the 30-minute buckets with two IPs or more, one per new country for its first
-    `max_evidence` events). Returns (events, burst counts, detections to skip)."""
+) -> _Early:
+    """Past the budget, what needs only the aggregates, sent together (beside the country checks): the
+    burst candidates, the location changes for `impossible_travel`, and one statement for the first events
+    of each VPN/proxy/hosting network and of each first-seen network and IP."""
     from ddaudit_tui.analysis.keys import KEY_DETECTIONS
     from ddaudit_tui.sources.ddsql import DdsqlClient, DdsqlError, progress_reporter
 
     skip = {d.name for d in KEY_DETECTIONS} - EXACT_PAST_BUDGET
     # The aggregate engine runs on a DatadogClient only; its waits for a running query show as progress.
     dd = DdsqlClient(source, report=progress_reporter(progress))  # type: ignore[arg-type]
-    out: list[Event] = []
     try:
         if agg.buckets is not None and agg.buckets[0] == cfg.burst_window_s:
             counts, cut = agg.buckets[1], agg.buckets[2]  # counted with the aggregates
@@ -324,112 +341,200 @@ async def _evidence(
         counts, cut = {}, True
     if cut:
         skip.add("burst")
-    bucket_ms = cfg.concurrency_bucket_s * 1000
-    wanted: dict[str, list[Window]] = {
-        "burst": [],
-        "concurrent_ips": merge_ranges(concurrency_ranges(agg.halves, bucket_ms), window),
-    }
-    hours: tuple[dict[int, int], dict[str, set[int]]] | None = None
+    daily = agg.daily
+    if isinstance(daily, Exception):
+        warnings.append(f"off_hours not evaluated: {_one_line(daily)}")
+        daily = None
     size = cfg.burst_window_s * 1000
-    daily: tuple[list[Any], bool] | None = None
-    try:  # first_seen reads these too; off_hours the days per zone
-        daily = await daily_cells(dd, key, window)
-    except DdsqlError as exc:
-        warnings.append(f"off_hours not evaluated: {_one_line(exc)}")
+    hours: tuple[dict[int, int], dict[str, set[int]]] | None = None
+    off_ranges: list[Window] = []
     if not cut and daily is not None and not daily[1] and (15 * 60_000) % size == 0:
         # each bucket inside one local quarter-hour: one slot, one day
         days = zone_days(daily[0], agg.origin_cells)
         if days is not None:
             hours = ({b * size: n for b, n in counts.items()}, days)
             starts_off = off_bucket_starts(cfg, hours[0], days, size)
-            wanted["off_hours"] = merge_ranges(((b, b + size) for b in starts_off), window)
+            off_ranges = merge_ranges(((b, b + size) for b in starts_off), window)
     if hours is None:
         skip.add("off_hours")
-    if not cut:
+    fs_asn, fs_ip, fs_parts = _first_seen(cfg, agg, skip, warnings, daily, agg.daily)
+    nets = non_eyeball_networks(agg.origin_cells)
+    parts = [EvidencePart(cfg.max_evidence, ips=tuple(ips)) for ips in nets] + [p for _, _, p in fs_parts]
+
+    async def burst() -> tuple[list[tuple[int, int]], bool]:
+        if cut:
+            return [], True
         try:
-            starts, cut = await burst_candidates(dd, key, window, counts, cfg)
-            wanted["burst"] = merge_ranges(starts, window)
+            if agg.burst is None:  # not sent with the bucket counts (another burst window)
+                return await burst_candidates(dd, key, window, counts, cfg)
+            if isinstance(agg.burst, Exception):
+                raise agg.burst
+            return agg.burst
         except DdsqlError as exc:
             warnings.append(f"burst not evaluated: DDSQL burst candidates failed ({_one_line(exc)})")
-            cut = True
-        if cut:
-            skip.add("burst")
-    ranges = merge_ranges(((w.start, w.end) for ws in wanted.values() for w in ws), window)
+            return [], True
+
+    async def samples() -> list[list[Event]] | None:
+        try:
+            return await evidence_parts(dd, key, window, parts)
+        except DdsqlError as exc:
+            warnings.append(f"vpn_asn, hosting_asn and first-seen evidence not evaluated: {_one_line(exc)}")
+            return None
+
+    async def travel() -> Any:
+        if not agg.aggregates.truncated and not any(
+            not cls.non_eyeball and valid_coordinates(e.lat, e.lon)
+            for e, cls, *_ in classed_cells(agg.origin_cells)
+        ):
+            # No eyeball location in any origins group: no baseline, so no hop can be flagged.
+            return TravelInput([], {})
+        try:
+            runs = await travel_rows(dd, key, window)
+            got, why = await travel_input(dd, key, window, cfg, runs)
+        except DdsqlError as exc:
+            got, why = None, _one_line(exc)
+        if got is None:
+            warnings.append(f"impossible_travel not evaluated: {why}")
+            skip.add("impossible_travel")
+        return got
+
+    (starts, burst_cut), got, travel_in = await asyncio.gather(burst(), samples(), travel())
+    early = _Early(dd, skip, counts, cut, [], hours, off_ranges, fs_asn, fs_ip, travel_in)
+    if burst_cut:
+        skip.add("burst")
+    else:
+        early.burst = starts
+    if got is None:
+        skip |= {"vpn_asn", "hosting_asn"} | {signal for signal, _, _ in fs_parts}
+    else:
+        for events in got[: len(nets)]:
+            early.out += events
+        for (signal, nv, _), events in zip(fs_parts, got[len(nets) :], strict=True):
+            value_of = asn_key if signal == "first_seen_asn" else (lambda e: e.client_ip)
+            fs = fs_asn if signal == "first_seen_asn" else fs_ip
+            assert fs is not None
+            later = [o.first_ts for o in fs.new if o.value == nv.value and o.first_ts > nv.first_ts]
+            until = min(later) if later else None
+            mine = [e for e in events if value_of(e) == nv.value and (until is None or e.ts < until)]
+            nv.event_ids = [e.id for e in mine]
+            early.out.extend(mine)
+            if not mine:
+                skip.add(signal)  # its first events could not be found: the flag could not cite them
+    return early
+
+
+async def _evidence(
+    key: str,
+    window: Window,
+    cfg: KeyAnalysisConfig,
+    agg: Aggregated,
+    origins: list[Any],
+    early: _Early,
+    warnings: list[str],
+) -> tuple[
+    list[Event],
+    dict[int, int] | None,
+    frozenset[str],
+    FirstSeenResult,
+    FirstSeenResult | None,
+    tuple[dict[int, int], dict[str, set[int]]] | None,
+    Any,
+]:
+    """Past the budget, the second round: the events the exact flags must see, as DDSQL rows — one
+    statement for the candidate burst intervals, the 30-minute buckets where `concurrent_ips` could flag
+    and the off-hours buckets, one for the first `max_evidence` events of each new country (sent together).
+    Returns (events, burst counts, detections to skip, first-seen networks and IPs, hour counts, the
+    `impossible_travel` input)."""
+    from ddaudit_tui.sources.ddsql import DdsqlError
+
+    dd, skip, out = early.dd, early.skip, list(early.out)
+    bucket_ms = cfg.concurrency_bucket_s * 1000
+    wanted = [
+        *merge_ranges(early.burst, window),
+        *merge_ranges(concurrency_ranges(agg.halves, bucket_ms), window),
+        *early.off_ranges,
+    ]
+    ranges = merge_ranges(((w.start, w.end) for w in wanted), window)
+    whole = {"burst", "concurrent_ips", "off_hours"}
     if len(ranges) > MAX_EVIDENCE_RANGES:
         warnings.append(
             f"burst, concurrent_ips and off_hours not evaluated: {len(ranges):,} candidate intervals (at most "
             f"{MAX_EVIDENCE_RANGES} are fetched)"
         )
-        skip |= {"burst", "concurrent_ips", "off_hours"}
-    elif ranges:
+        skip |= whole
+        ranges = []
+    new = [o.country for o in origins if o.status == "new" and o.country]
+
+    async def intervals() -> None:
+        if not ranges:
+            return
         try:
             got, truncated = await evidence_rows(dd, key, window, ranges=ranges)
-            out += got
-            if truncated:
-                skip |= {"burst", "concurrent_ips", "off_hours"}
-                warnings.append(
-                    f"burst, concurrent_ips and off_hours not evaluated: their intervals hold over {ROW_LIMIT:,} events"
-                )
         except DdsqlError as exc:
-            skip |= {"burst", "concurrent_ips", "off_hours"}
+            skip.update(whole)
             warnings.append(f"burst, concurrent_ips and off_hours not evaluated: {_one_line(exc)}")
-    for ips in non_eyeball_networks(agg.origin_cells):
+            return
+        out.extend(got)
+        if truncated:
+            skip.update(whole)
+            warnings.append(
+                f"burst, concurrent_ips and off_hours not evaluated: their intervals hold over {ROW_LIMIT:,} events"
+            )
+
+    async def countries() -> None:
         try:
-            got, _ = await evidence_rows(dd, key, window, ips=ips, limit=cfg.max_evidence)
-            out += got
+            got = await evidence_parts(
+                dd, key, window, [EvidencePart(cfg.max_evidence, country=c) for c in new]
+            )
         except DdsqlError as exc:
-            skip |= {"vpn_asn", "hosting_asn"}
-            warnings.append(f"vpn_asn and hosting_asn not evaluated: {_one_line(exc)}")
-    for o in origins:
-        if o.status == "new" and o.country:
-            try:
-                got, _ = await evidence_rows(dd, key, window, country=o.country, limit=cfg.max_evidence)
-                out += got
-            except DdsqlError as exc:
-                skip.add("new_country")
-                warnings.append(
-                    f"new_country not evaluated: evidence for {o.country} failed ({_one_line(exc)})"
-                )
-    fs_asn, fs_ip = await _first_seen(dd, key, window, cfg, agg, skip, warnings, out, daily)
-    hours = hours if "off_hours" not in skip else None
-    return out, (counts if "burst" not in skip else None), frozenset(skip), fs_asn, fs_ip, hours
+            skip.add("new_country")
+            warnings.append(
+                f"new_country not evaluated: evidence for {', '.join(new)} failed ({_one_line(exc)})"
+            )
+            return
+        for events in got:
+            out.extend(events)
+
+    await asyncio.gather(intervals(), countries())
+    hours = early.hours if "off_hours" not in skip else None
+    counts = early.counts if "burst" not in skip else None
+    travel = early.travel if "impossible_travel" not in skip else None
+    return out, counts, frozenset(skip), early.fs_asn, early.fs_ip, hours, travel
 
 
-async def _first_seen(
-    dd: Any,
-    key: str,
-    window: Window,
+def _first_seen(
     cfg: KeyAnalysisConfig,
     agg: Aggregated,
     skip: set[str],
     warnings: list[str],
-    out: list[Event],
-    daily: tuple[list[Any], bool] | None = None,
-) -> tuple[FirstSeenResult, FirstSeenResult | None]:
-    """First-seen networks and IPs from the origins group-by per day, each new value's first events
-    fetched as DDSQL rows (into `out`). Falls back to the network baseline alone, the two flags skipped."""
-    from ddaudit_tui.sources.ddsql import DdsqlError
-
+    daily: tuple[list[Any], bool] | None,
+    failed: Any = None,
+) -> tuple[FirstSeenResult, FirstSeenResult | None, list[tuple[str, Any, EvidencePart]]]:
+    """First-seen networks and IPs from the use per IP, network and day (`daily_cells`), and the evidence
+    sample each new value needs (its first events: signal, new value, part). Falls back to the network
+    baseline alone, the two flags skipped."""
     learning_ms = int(cfg.learning_days * DAY_MS)
     forget_ms = int(cfg.forget_days * DAY_MS) if cfg.forget_days else None
     fallback = fs_asn_from_cells(agg.origin_cells, learning_ms)
+    both = {"first_seen_ip", "first_seen_asn"}
     if forget_ms is not None and forget_ms < DAY_MS:
-        skip |= {"first_seen_ip", "first_seen_asn"}
-        return fallback, None
-    try:
-        rows, cut = daily if daily is not None else await daily_cells(dd, key, window)
-    except DdsqlError as exc:
-        warnings.append(f"first_seen_ip and first_seen_asn not evaluated: {_one_line(exc)}")
-        skip |= {"first_seen_ip", "first_seen_asn"}
-        return fallback, None
+        skip |= both
+        return fallback, None, []
+    if daily is None:
+        reason = _one_line(failed) if isinstance(failed, Exception) else "no use per day"
+        warnings.append(f"first_seen_ip and first_seen_asn not evaluated: {reason}")
+        skip |= both
+        return fallback, None, []
+    rows, cut = daily
     if cut:
         warnings.append(f"first_seen_ip and first_seen_asn not evaluated: over {ROW_LIMIT:,} network-days")
-        skip |= {"first_seen_ip", "first_seen_asn"}
-        return fallback, None
+        skip |= both
+        return fallback, None, []
     fs_asn = first_seen_from_days(((asn_key(e), n, lo, hi) for e, n, lo, hi in rows), learning_ms, forget_ms)
     fs_ip = first_seen_from_days(
         ((e.client_ip, n, lo, hi) for e, n, lo, hi in rows), learning_ms, forget_ms, fs_asn.learning_start
     )
+    parts: list[tuple[str, Any, EvidencePart]] = []
     for signal, fs, value_of in (
         ("first_seen_asn", fs_asn, asn_key),
         ("first_seen_ip", fs_ip, lambda e: e.client_ip),
@@ -441,23 +546,9 @@ async def _first_seen(
             skip.add(signal)
             continue
         for nv in fs.new:
-            later = [o.first_ts for o in fs.new if o.value == nv.value and o.first_ts > nv.first_ts]
-            until = min(later) if later else None
-            ips = sorted({e.client_ip for e, *_ in rows if e.client_ip and value_of(e) == nv.value})
-            try:
-                got, _ = await evidence_rows(
-                    dd, key, window, ips=ips, since=nv.first_ts, limit=cfg.max_evidence
-                )
-            except DdsqlError as exc:
-                warnings.append(f"{signal} not evaluated: {_one_line(exc)}")
-                skip.add(signal)
-                break
-            mine = [e for e in got if value_of(e) == nv.value and (until is None or e.ts < until)]
-            nv.event_ids = [e.id for e in mine]
-            out.extend(mine)
-            if not mine:
-                skip.add(signal)  # its first events could not be found: the flag could not cite them
-    return fs_asn, fs_ip
+            ips = tuple(sorted({e.client_ip for e, *_ in rows if e.client_ip and value_of(e) == nv.value}))
+            parts.append((signal, nv, EvidencePart(cfg.max_evidence, ips=ips, since=nv.first_ts)))
+    return fs_asn, fs_ip, parts
 
 
 async def _key_events(
@@ -467,6 +558,7 @@ async def _key_events(
     opts: InvestigationOptions,
     warnings: list[str],
     progress: ProgressCallback | None,
+    cfg: KeyAnalysisConfig | None = None,
 ) -> tuple[FetchResult, Aggregated | None, list[Event] | None, str]:
     """The key's events by the engine asked for: (events, DDSQL aggregates, deletions, engine used)."""
     query = key_query(key)
@@ -481,28 +573,40 @@ async def _key_events(
     dd = DdsqlClient(source, report=progress_reporter(progress))  # type: ignore[arg-type]
     try:
         count = await count_key_events(dd, key, window)
-        if opts.engine == "auto" and pages_needed(count.total, source.page_limit) <= opts.max_pages:  # type: ignore[attr-defined]
+        past = pages_needed(count.total, source.page_limit) > opts.max_pages  # type: ignore[attr-defined]
+        if opts.engine == "auto" and not past:
             return await source.fetch(query, window, progress), None, None, "search"
-        agg = await aggregate_key(dd, key, window, count)
+        # The group-bys and the two pagings are independent: sent together, their round trips overlap.
+        results = await asyncio.gather(
+            aggregate_key(
+                dd, key, window, count, daily=past, burst_cfg=(cfg or KeyAnalysisConfig()) if past else None
+            ),
+            page_within(source, query, window, budget_pages(count.total, source.page_limit, opts.max_pages)),  # type: ignore[attr-defined]
+            page_within(source, deletions_query(key), window, DELETION_PAGES),
+            return_exceptions=True,  # a refused group-by falls back below, once the pagings are done
+        )
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r
+        agg, main, dels = results
     except DdsqlError as exc:  # refused (403, not enabled, no endpoint), timed out, or a statement it rejects
         warnings.append(
             f"DDSQL unavailable ({_one_line(exc)}): paging within the budget of {opts.max_pages} pages instead"
         )
         return await page_within(source, query, window, opts.max_pages), None, None, "search"
-    main, dels = await asyncio.gather(
-        page_within(source, query, window, budget_pages(count.total, source.page_limit, opts.max_pages)),  # type: ignore[attr-defined]
-        page_within(source, deletions_query(key), window, DELETION_PAGES),
-    )
     if not dels.complete:
         warnings.append("the key's deletions are incomplete: " + "; ".join(dels.warnings[:2]))
     return main, agg, dels.events, "ddsql"
 
 
 async def _fetch_related(
-    source: Source, key: str, window: Window, warnings: list[str]
+    source: Source, key: str, window: Window, warnings: list[str], *, serial: bool = False
 ) -> tuple[list[Event], FetchResult]:
     try:
-        result = await source.fetch(asset_query(key), window)
+        if serial:
+            result = await page_within(source, asset_query(key), window, DELETION_PAGES)
+        else:
+            result = await source.fetch(asset_query(key), window)
     except Exception as exc:  # the creation and notification events enrich the report; never fatal
         warnings.append(f"creation/notification events unavailable: {_one_line(exc)}")
         return [], FetchResult(events=[], window=window, query=asset_query(key))  # the reason: its warning

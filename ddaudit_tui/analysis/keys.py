@@ -39,7 +39,7 @@ from ddaudit_tui.analysis.detections.first_seen_asn import FIRST_SEEN_ASN
 from ddaudit_tui.analysis.detections.first_seen_ip import FIRST_SEEN_IP
 from ddaudit_tui.analysis.detections.hosting_asn import HOSTING_ASN
 from ddaudit_tui.analysis.detections.impossible_travel import IMPOSSIBLE_TRAVEL
-from ddaudit_tui.analysis.detections.key_context import KeyContext, asn_key, ts
+from ddaudit_tui.analysis.detections.key_context import KeyContext, TravelInput, asn_key, ts
 from ddaudit_tui.analysis.detections.new_country import NEW_COUNTRY
 from ddaudit_tui.analysis.detections.off_hours import OFF_HOURS
 from ddaudit_tui.analysis.detections.token_leaked import TOKEN_LEAKED
@@ -205,6 +205,7 @@ def analyze_key(
     fs_asn: FirstSeenResult | None = None,
     fs_ip: FirstSeenResult | None = None,
     hour_counts: tuple[dict[int, int], dict[str, set[int]]] | None = None,
+    travel: TravelInput | None = None,
 ) -> KeyReport:
     """Analyse the events of key `key_id` in `window`.
 
@@ -279,6 +280,7 @@ def analyze_key(
         burst_counts=burst_counts,
         origin_cells=origin_cells,
         hour_counts=hour_counts,
+        travel=travel,
     )
     flags: list[Flag] = []
     for detection in KEY_DETECTIONS:

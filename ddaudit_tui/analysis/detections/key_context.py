@@ -8,7 +8,7 @@ Also the few phrases every key flag words the same way (`asn_label`, `place`, `e
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,17 @@ _DEFAULTS = KeyAnalysisConfig()
 
 if TYPE_CHECKING:  # annotations only: pydantic (~0.2 s) loads when the API Keys endpoint is asked
     from ddaudit_tui.sources.api_keys import ApiKeyInfo
+
+
+@dataclass
+class TravelInput:
+    """Issue 16: the sequence `impossible_travel` judges when `events` holds only part of the key's events:
+    stand-ins for the events at each location change (found by DDSQL, `key_engine.travel_rows`), their
+    classes, and `hops(last, e)`, how many flagged hops a stand-in counts for."""
+
+    events: list[Event]
+    classes: dict[str, OriginClass]
+    hops: Callable[[Event, Event], int] | None = None
 
 
 @dataclass
@@ -57,6 +68,8 @@ class KeyContext:
     # Issue 16: (events per 5-minute bucket start, zone → UTC days of use from a non-anonymising network),
     # counted by DDSQL over every event when `events` holds only part of them (and every off-hours one).
     hour_counts: tuple[dict[int, int], dict[str, set[int]]] | None = None
+    # Issue 16: what `impossible_travel` judges instead of `events` when they are partial.
+    travel: TravelInput | None = None
 
     def ids(self, events: Iterable[Event]) -> tuple[str, ...]:
         out: list[str] = []

@@ -1116,6 +1116,7 @@ async def page_within(client: Any, query: str, window: Window, max_pages: int) -
     pages = 0
     warnings: list[str] = []
     complete = True
+    sample = False
     while True:
         page = await client.search_page(query, window, cursor=cursor, what="key events within the budget")
         pages += 1
@@ -1133,6 +1134,7 @@ async def page_within(client: Any, query: str, window: Window, max_pages: int) -
                 complete = False
             break
         if pages >= max_pages:
+            sample = complete and not warnings  # the budget alone stopped it
             complete = False
             # Said, so that the answer's partial line names why (not "some events could not be fetched").
             warnings.append(
@@ -1140,8 +1142,9 @@ async def page_within(client: Any, query: str, window: Window, max_pages: int) -
             )
             break
     return FetchResult(
-        events=events, window=window, query=query, pages=pages, complete=complete, warnings=warnings
-    )
+        events=events, window=window, query=query, pages=pages, complete=complete, warnings=warnings,
+        sample=sample,
+    )  # fmt: skip
 
 
 __all__ = [

@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import re
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -229,6 +229,11 @@ async def investigate_key(
                         f"not evaluated on {len(main.events):,} of {agg.aggregates.total:,} events (the "
                         f"{opts.max_pages}-page budget; see the warnings above): {', '.join(sorted(skip))}"
                     )
+                elif main.sample and not agg.aggregates.truncated:
+                    # Every count and every flag is exact (DDSQL over every event, each flag's evidence
+                    # fetched): the pages read are the timeline's sample by design, not a loss. Partial
+                    # would say "counts are lower bounds" of exact counts and fail `--fail-on partial`.
+                    main, complete = _sample_is_complete(main, events, agg.aggregates.total, warnings), True
     report = analyze_key(
         key,
         events,
@@ -294,6 +299,25 @@ async def investigate_key(
         window, getattr(source, "retention_days", None), now_ms
     ).timed(meter)
     return report
+
+
+def _sample_is_complete(
+    main: FetchResult, events: Sequence[Event], total: int, warnings: list[str]
+) -> FetchResult:
+    """`main` (the newest pages, stopped by the budget alone) as the complete sample it is; its budget
+    line in `warnings` becomes what the timeline holds (`events`: those pages and the flags' evidence)."""
+    budget_line = f"key events: {main.warnings[-1]}"
+    held = len({e.id for e in events})
+    notes = (
+        [f"timeline: {held:,} of {total:,} events, the newest {len(main.events):,} and the flags' evidence "
+         "(DDSQL counted every event)"]
+        if held < total else []
+    )  # fmt: skip
+    warnings[:] = [n for w in warnings for n in (notes if w == budget_line else [w])]
+    return FetchResult(
+        main.events, main.window, main.query, True, [], main.pages,
+        completeness=replace(main.completeness, partial=False, reasons=()),
+    )  # fmt: skip
 
 
 @dataclass

@@ -49,6 +49,9 @@ class FetchResult:
     complete: bool = True
     warnings: list[str] = field(default_factory=list)
     pages: int = 0
+    # Stopped at a page budget its caller set, nothing else lost (`key_engine.page_within`): the newest
+    # events by choice. Still `complete=False`; the caller decides whether its answer needed the rest.
+    sample: bool = False
     # How complete the answer is (engine, requests, rate-limit headroom, retention…). A result built
     # without one (a test, a cache) gets one derived from the fields above, so it is never missing.
     completeness: Completeness = field(default=None, repr=False)  # type: ignore[assignment]

@@ -314,6 +314,11 @@ def test_through_main(plugged, demo_file, tmp_path, capsys, monkeypatch):
 def test_engine_flag_and_max_pages(capsys, monkeypatch):
     """Issue 16: `--engine auto|search|ddsql` (default auto) and the `max_pages` budget (config, flag)."""
     pytest.importorskip("ddaudit_tui.demo.source")
+    from ddaudit_tui.demo import org
+
+    # The demo org ends at the wall clock's minute: two runs straddling a minute would differ by it.
+    end = org._now_minute_ms()
+    monkeypatch.setattr(org, "_now_minute_ms", lambda: end)
     assert parse(key_cmd, KEY).engine == "auto"
     with pytest.raises(SystemExit):
         parse(key_cmd, KEY, "--engine", "sql")

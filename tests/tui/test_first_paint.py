@@ -312,7 +312,8 @@ async def test_key_lookup_composes_its_report_after_the_first_frame(monkeypatch:
     from ddaudit_tui.demo.source import open_demo
     from ddaudit_tui.timeutil import Window
     from ddaudit_tui.tui.app import DdauditApp
-    from ddaudit_tui.tui.screens.key_lookup import KeyLookupScreen, KeySummary
+    from ddaudit_tui.tui.screens.key_lookup import KeyLookupScreen
+    from ddaudit_tui.tui.widgets.key_summary import KeySummary
 
     at_frame: list[int] = []  # the report's widgets when each frame of the pane is written
     real_refresh = KeyLookupScreen._compositor_refresh
@@ -420,6 +421,29 @@ def test_the_demo_sends_its_first_request_after_the_first_frame(tmp_path: Path) 
     loaded = _first_paint_probe(tmp_path, "--demo")
     assert "ddaudit_tui.tui.screens.key_lookup" in loaded  # the start pane was composed
     assert _unwanted(loaded, DEMO_REQUEST_MODULES) == []
+    # Nor is the search syntax needed: the default query `*` is not parsed, an ASCII one not straightened.
+    assert "ddaudit_tui.events.query" not in loaded
+
+
+def test_a_bad_query_is_still_refused_before_the_app_runs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ddaudit_tui.cli import main
+    from ddaudit_tui.tui.app import DdauditApp
+
+    monkeypatch.setattr(DdauditApp, "run", lambda self, *a, **k: pytest.fail("the app ran"))
+    assert main(["--demo", "--query", "@evt.name:(unclosed"]) != 0
+    assert "query error" in capsys.readouterr().err
+
+
+def test_a_typographic_query_is_still_straightened(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ddaudit_tui.cli as cli
+
+    seen: list[str] = []
+    monkeypatch.setattr(cli, "_run_tui", lambda args: seen.append(args.query) or 0)
+    assert cli.main(["--demo", "--query", "@usr.email:\u201ca@b.c\u201d"]) == 0
+    assert cli.main(["--demo", "--query", "@usr.email:a"]) == 0
+    assert seen == ['@usr.email:"a@b.c"', "@usr.email:a"]
 
 
 @pytest.mark.parametrize("kind", ["demo", "file"])
@@ -431,6 +455,8 @@ def test_key_lookup_first_frame_imports_no_key_analysis(tmp_path: Path, kind: st
     loaded = _first_paint_probe(tmp_path, *argv)
     assert "ddaudit_tui.tui.screens.key_lookup" in loaded
     assert _unwanted(loaded, KEY_ANALYSIS_MODULES) == []
+    # At a full size the compact Spike watch is not needed: imported when the terminal is first small.
+    assert "ddaudit_tui.tui.widgets.watch_compact" not in loaded
 
 
 async def test_the_held_demo_talks_through_a_real_httpx_client_after_the_frame() -> None:

@@ -228,10 +228,13 @@ def _run_tui(args: argparse.Namespace) -> int:
 
 def tui_app(args: argparse.Namespace) -> DdauditApp:
     """The TUI the arguments ask for, ready to run (tests run it with Textual's Pilot)."""
-    from ddaudit_tui.events.query import parse_query
     from ddaudit_tui.source_select import open_source, resolve_source_window
 
-    parse_query(args.query)
+    # A bad query is a usage error before anything opens; `*` (the default) needs no parser (issue 12).
+    if (args.query or "").strip() not in ("", "*"):
+        from ddaudit_tui.events.query import parse_query
+
+        parse_query(args.query)
     if (case_name := getattr(args, "case", None)) is not None:
         # A bad case name is a usage error before anything opens (the case package only: the commands'
         # modules are not imported by the TUI before its first frame).
@@ -344,7 +347,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(shielded)
     if negations:  # AND is commutative: the negated terms first, as they were typed
         args.query = " ".join([*negations, *([args.query] if args.query else [])])
-    if isinstance(getattr(args, "query", None), str):
+    # (Typographic quotes are not ASCII: an ASCII query needs no change, nor the syntax's module.)
+    if isinstance(getattr(args, "query", None), str) and not args.query.isascii():
         from ddaudit_tui.events.query import straighten_quotes
 
         # Pasted from Datadog's docs: the API, too, must get quotes it knows (“x” matches nothing there).

@@ -36,6 +36,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import httpx
 import msgspec
 
+from ddaudit_tui.demo.credentials import DEMO_API_KEY, DEMO_APP_KEY, DEMO_TOKEN
 from ddaudit_tui.demo.fake_ddsql import DDSQL_PERMISSION, EXECUTE_PATH, FETCH_PATH, DdsqlConfig, FakeDdsql
 from ddaudit_tui.events.decode import decode_item, parse_timestamp
 from ddaudit_tui.events.record import KIND_API, Event
@@ -56,10 +57,6 @@ __all__ = [
     "RateLimit",
 ]
 
-# Credentials the fake accepts by default (fake values in the real formats: 32 / 40 hex characters).
-DEMO_API_KEY = "dddd0000demo0000fake0000apikey00"
-DEMO_APP_KEY = "aaaa0000demo0000fake0000applicationkey00"
-DEMO_TOKEN = "ddat_demo-fake-access-token"
 
 AUDIT_PERMISSION = "audit_logs_read"
 ALL_PERMISSIONS = frozenset(

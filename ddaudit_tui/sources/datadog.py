@@ -23,12 +23,11 @@ import logging
 import os
 import ssl
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-import httpx
 import msgspec
 
 from ddaudit_tui import __version__
@@ -78,6 +77,11 @@ from ddaudit_tui.sources.sites import (
 from ddaudit_tui.timeutil import Window
 
 if TYPE_CHECKING:
+    # httpx (~60 ms of import with what it pulls in) is imported where a request is made: a client given a
+    # transport (the demo, tests) builds its httpx client with its first request, so the TUI's demo paints
+    # its first frame without it (issue 12). A client of the real API builds it at once (see __init__).
+    import httpx
+
     from ddaudit_tui.sources.api_keys import ApiKeyInfo, UserRef
 
 __all__ = [
@@ -246,7 +250,9 @@ class DatadogClient:
         clock: Clock = time.monotonic,
         label: str | None = None,
         retention_days: int | None = DEFAULT_RETENTION_DAYS,
+        ready: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """`ready`: awaited before each request is sent (the TUI's demo: not before its first frame)."""
         if not 1 <= page_limit <= MAX_PAGE_LIMIT:
             raise ConfigurationError(f"page limit {page_limit} out of range", hint="expected 1 to 1000")
         if concurrency < 1:
@@ -300,11 +306,26 @@ class DatadogClient:
         self._last_rate_limit: RateLimitInfo | None = None
         self._redact = Redactor([*self.credentials.secrets(), *_url_secrets(proxy), *_url_secrets(base_url)])
         self._exists_cache: dict[tuple[str, int, int], bool] = {}
+        self._ready = ready
         basic = None
         if (basic_user or basic_password) and not self.credentials.uses_token:
+            import httpx
+
             # A gateway URL with `user:password@`: Basic auth, as httpx would do, minus the URL in logs.
             basic = httpx.BasicAuth(unquote(basic_user or ""), unquote(basic_password or ""))
-        self._http = self._make_http(transport, proxy, verify, timeout_s, basic)
+        self._transport = transport
+        self._http_client: httpx.AsyncClient | None = None
+        self._http_args = (transport, proxy, verify, timeout_s, basic)
+        if transport is None:
+            # The real API: built now, so that a bad proxy URL or CA bundle is an error of the client's
+            # construction. A given transport has nothing to check: its client is built when first used.
+            self._http_client = self._make_http(*self._http_args)
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        if self._http_client is None:
+            self._http_client = self._make_http(*self._http_args)
+        return self._http_client
 
     def __repr__(self) -> str:
         return (
@@ -333,6 +354,8 @@ class DatadogClient:
         timeout_s: float,
         auth: httpx.Auth | None = None,
     ) -> httpx.AsyncClient:
+        import httpx
+
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT, **self.credentials.headers()}
         kwargs: dict[str, Any] = {
             "headers": headers,
@@ -365,7 +388,10 @@ class DatadogClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._http_client is not None:
+            await self._http_client.aclose()
+        elif self._transport is not None:  # never used: what closing its httpx client would have done
+            await self._transport.aclose()
 
     def default_window(self) -> Window | None:
         return None  # the API has no natural span: the caller's --from applies
@@ -536,6 +562,10 @@ class DatadogClient:
     ) -> Any:
         """One API call with the retry policy of datadog-api.md §1.12. Returns `parse(response)` (or
         the response) for a 2xx; raises a DatadogError otherwise."""
+        if self._ready is not None:
+            await self._ready()
+        import httpx
+
         url = join_url(self.base_url, path)
         faults = 0  # transient faults retried so far (408/5xx, timeouts, connection, bad bodies)
         waits = 0  # 429s waited out so far
@@ -634,6 +664,8 @@ class DatadogClient:
     def _status_text(self, response: httpx.Response) -> tuple[str, str]:
         """(`503 Service Unavailable`, ` (server detail)` or ``) — the phrase is the standard one, never
         the server's, and the detail is redacted."""
+        import httpx
+
         status = response.status_code
         phrase = httpx.codes.get_reason_phrase(status) or "HTTP error"
         details = [
@@ -727,6 +759,8 @@ class DatadogClient:
 
     def _transport_error(self, exc: httpx.HTTPError) -> DatadogError:
         """A network-level failure → a retryable fault, or raised at once if retrying cannot help."""
+        import httpx
+
         text = self._redact.cut(str(exc) or type(exc).__name__, 200)
         if _is_cert_error(exc):
             raise ConfigurationError(

@@ -40,6 +40,7 @@ from ddaudit_tui.tui.loading import WaitForInput, start_loading
 from ddaudit_tui.tui.marks import MARK_GLYPH, MarkTarget, refresh_all
 from ddaudit_tui.tui.safe_text import clean
 from ddaudit_tui.tui.screens.base import PaneScreen, QuitPrompt
+from ddaudit_tui.tui.sizes import MIN_HEIGHT, MIN_WIDTH
 from ddaudit_tui.tui.widgets.header import PaneHeader, Status
 from ddaudit_tui.tui.widgets.pane_bar import Crumb, PaneBadge
 
@@ -331,6 +332,11 @@ class DdauditApp(WaitForInput, App[int]):
 
     def on_resize(self, event: events.Resize) -> None:
         # A small tmux pane shows the compact Spike watch; the pane shown before returns when it grows.
+        # The full size with nothing to return to needs nothing: the compact watch's module (and the
+        # Spike watch's analysis it needs) is imported when the terminal is first small (issue 12).
+        full = event.size.width >= MIN_WIDTH and event.size.height >= MIN_HEIGHT
+        if full and getattr(self, "_size_follower", None) is None:
+            return
         from ddaudit_tui.tui.widgets.watch_compact import follow_size
 
         follow_size(self, event.size)

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ddaudit_tui.analysis.key_risk import KeyRisk
-from ddaudit_tui.analysis.keys import KeySeen
+if TYPE_CHECKING:  # the key analysis is imported after the first frame (issue 12): only for the types here
+    from ddaudit_tui.analysis.key_risk import KeyRisk
+    from ddaudit_tui.analysis.keys import KeySeen
+
+    # assess(key) -> its risk; None (or an exception) when it could not be assessed (the key keeps its row).
+    Assess = Callable[[KeySeen], Awaitable[KeyRisk | None]]
+    # apply(risks, failed, done), called on the UI thread.
+    Apply = Callable[[dict[str, KeyRisk], list[str], bool], None]
 
 UPDATE_EVERY_S = 0.2  # a few updates a second at most: each one re-ranks the list
-
-# assess(key) -> its risk; None (or an exception) when it could not be assessed (the key keeps its row).
-Assess = Callable[[KeySeen], Awaitable[KeyRisk | None]]
-# apply(risks, failed, done), called on the UI thread.
-Apply = Callable[[dict[str, KeyRisk], list[str], bool], None]
 
 
 async def assess_keys(app: Any, worker: Any, keys: Sequence[KeySeen], assess: Assess, apply: Apply) -> None:

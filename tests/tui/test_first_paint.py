@@ -293,8 +293,12 @@ async def test_the_first_frame_resumes_the_collector() -> None:
 
 def test_the_key_lookup_pane_imports_no_ai_detection() -> None:
     # The key analysis runs the key detections only: the registry imports the pack of the analysis asked
-    # for, not the AI detections too (~45 ms of CPU before the first frame).
-    loaded = loaded_after("import ddaudit_tui.tui.screens.key_lookup")
+    # for, not the AI detections too (~45 ms of CPU). The pane imports the analysis once the keys seen are
+    # there (after its first frame): what it imports then is checked.
+    loaded = loaded_after(
+        "import ddaudit_tui.tui.screens.key_lookup, ddaudit_tui.analysis.key_investigation,"
+        " ddaudit_tui.analysis.key_risk, ddaudit_tui.tui.widgets.key_tables"
+    )
     assert "ddaudit_tui.analysis.detections.burst" in loaded  # the key pack is there
     assert sorted(m for m in loaded if m.startswith("ddaudit_tui.analysis.detections.ai_")) == []
     assert "ddaudit_tui.analysis.detections.watch_rule" not in loaded
@@ -308,7 +312,8 @@ async def test_key_lookup_composes_its_report_after_the_first_frame(monkeypatch:
     from ddaudit_tui.demo.source import open_demo
     from ddaudit_tui.timeutil import Window
     from ddaudit_tui.tui.app import DdauditApp
-    from ddaudit_tui.tui.screens.key_lookup import KeyLookupScreen, KeySummary
+    from ddaudit_tui.tui.screens.key_lookup import KeyLookupScreen
+    from ddaudit_tui.tui.widgets.key_summary import KeySummary
 
     at_frame: list[int] = []  # the report's widgets when each frame of the pane is written
     real_refresh = KeyLookupScreen._compositor_refresh
@@ -342,3 +347,128 @@ async def test_key_lookup_composes_its_report_after_the_first_frame(monkeypatch:
         assert screen.lookup("11111111-1111-4111-8111-111111111111")
         await until(pilot, lambda: not screen.picking, timeout=10, what="the report shown")
         assert screen.query_one(KeySummary).display
+
+
+def _first_paint_probe(tmp_path: Path, *argv: str) -> set[str]:
+    """Every module loaded when `ddaudit ARGV` reaches the app's first-paint point (`_first_paint_done`:
+    the frame is written), the app run headless in a 120×35 terminal. The process ends there."""
+    out = tmp_path / "modules.txt"
+    code = (
+        "import os, sys\n"
+        "from ddaudit_tui.tui.app import DdauditApp\n"
+        "real_run = DdauditApp.run\n"
+        "DdauditApp.run = lambda self, *a, **k: real_run(self, headless=True, size=(120, 35))\n"
+        "def first_paint_done(self):\n"
+        "    with open(os.environ['PROBE_OUT'], 'w') as f:\n"
+        "        f.write('\\n'.join(sorted(sys.modules)))\n"
+        "    os._exit(0)\n"
+        "DdauditApp._first_paint_done = first_paint_done\n"
+        "from ddaudit_tui.entry import main\n"
+        "sys.argv = ['ddaudit', *sys.argv[1:]]\n"
+        "main()\n"
+        "raise SystemExit('no first paint')"
+    )
+    env = {
+        "DDAUDIT_CONFIG": str(tmp_path / "none.toml"),
+        "DDAUDIT_STATE_DIR": str(tmp_path / "state"),
+        "DDAUDIT_CASES_DIR": str(tmp_path / "cases"),
+        "HOME": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+        "PROBE_OUT": str(out),
+    }
+    subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True, env=env)
+    return set(out.read_text().split())
+
+
+# What the demo's client needs only to send its first request (after the first frame): httpx (and what
+# it pulls in: its CLI's click and pygments when installed, http.client, email) and the fake API.
+DEMO_REQUEST_MODULES = (
+    "httpx",
+    "httpcore",
+    "click",
+    "pygments",
+    "ddaudit_tui.demo.fake_datadog",
+    "ddaudit_tui.demo.fake_ddsql",
+    "sqlite3",
+)
+# What Key lookup needs only once the keys seen are listed (after its first frame): the key analysis
+# (ranking the keys, a lookup), the report's widgets and their tabs.
+KEY_ANALYSIS_MODULES = (
+    "ddaudit_tui.analysis.keys",
+    "ddaudit_tui.analysis.key_risk",
+    "ddaudit_tui.analysis.key_verdict",
+    "ddaudit_tui.analysis.key_engine",
+    "ddaudit_tui.analysis.key_investigation",
+    "ddaudit_tui.analysis.key_model",
+    "ddaudit_tui.analysis.detections",
+    "ddaudit_tui.report.key_report",
+    "ddaudit_tui.tui.widgets.key_tables",
+    "ddaudit_tui.tui.widgets.key_summary",
+    "ddaudit_tui.tui.widgets.key_activity",
+    "ddaudit_tui.tui.widgets.event_table",
+    "ddaudit_tui.tui.pivot",
+    "textual.widgets._tabbed_content",
+)
+
+
+def _unwanted(loaded: set[str], modules: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in loaded if m in modules or m.startswith(tuple(f"{u}." for u in modules)))
+
+
+def test_the_demo_sends_its_first_request_after_the_first_frame(tmp_path: Path) -> None:
+    # The demo's source is the real httpx client over the fake API: httpx is imported when the first
+    # request goes out, and the held demo sends none before the frame.
+    loaded = _first_paint_probe(tmp_path, "--demo")
+    assert "ddaudit_tui.tui.screens.key_lookup" in loaded  # the start pane was composed
+    assert _unwanted(loaded, DEMO_REQUEST_MODULES) == []
+    # Nor is the search syntax needed: the default query `*` is not parsed, an ASCII one not straightened.
+    assert "ddaudit_tui.events.query" not in loaded
+
+
+def test_a_bad_query_is_still_refused_before_the_app_runs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ddaudit_tui.cli import main
+    from ddaudit_tui.tui.app import DdauditApp
+
+    monkeypatch.setattr(DdauditApp, "run", lambda self, *a, **k: pytest.fail("the app ran"))
+    assert main(["--demo", "--query", "@evt.name:(unclosed"]) != 0
+    assert "query error" in capsys.readouterr().err
+
+
+def test_a_typographic_query_is_still_straightened(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ddaudit_tui.cli as cli
+
+    seen: list[str] = []
+    monkeypatch.setattr(cli, "_run_tui", lambda args: seen.append(args.query) or 0)
+    assert cli.main(["--demo", "--query", "@usr.email:\u201ca@b.c\u201d"]) == 0
+    assert cli.main(["--demo", "--query", "@usr.email:a"]) == 0
+    assert seen == ['@usr.email:"a@b.c"', "@usr.email:a"]
+
+
+@pytest.mark.parametrize("kind", ["demo", "file"])
+def test_key_lookup_first_frame_imports_no_key_analysis(tmp_path: Path, kind: str) -> None:
+    # The first frame shows the pane bar, the input and the list's title with a progress line; ranking the
+    # keys (the key analysis) starts once they are listed, after the frame.
+    events = Path(__file__).parents[1] / "fixtures" / "reference" / "elastic_archive.ndjson"
+    argv = ["--demo"] if kind == "demo" else ["--input", str(events), "--pane", "lookup"]
+    loaded = _first_paint_probe(tmp_path, *argv)
+    assert "ddaudit_tui.tui.screens.key_lookup" in loaded
+    assert _unwanted(loaded, KEY_ANALYSIS_MODULES) == []
+    # At a full size the compact Spike watch is not needed: imported when the terminal is first small.
+    assert "ddaudit_tui.tui.widgets.watch_compact" not in loaded
+
+
+async def test_the_held_demo_talks_through_a_real_httpx_client_after_the_frame() -> None:
+    import httpx
+
+    from ddaudit_tui.demo.source import open_demo
+    from ddaudit_tui.timeutil import Window
+
+    now_ms = 1_760_000_000_000
+    source = open_demo(events=50, end_ms=now_ms, held=True)
+    source.after_first_paint()  # type: ignore[attr-defined]
+    result = await source.fetch("*", Window(now_ms - 86_400_000, now_ms))
+    assert len(result.events) == 50
+    assert isinstance(source._http, httpx.AsyncClient)
+    await source.aclose()

@@ -24,12 +24,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import dataclasses
+import functools
 import inspect
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import events, on, work
@@ -39,61 +40,36 @@ from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
-from textual.widgets import Input, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from ddaudit_tui.analysis.asn import classify_event, load_asn_lists
-from ddaudit_tui.analysis.key_engine import DEFAULT_MAX_PAGES
-from ddaudit_tui.analysis.key_investigation import (
-    InvestigationOptions,
-    investigate_key,
-    key_query,
-    validate_key_id,
-)
-from ddaudit_tui.analysis.key_risk import RANK_ORDER, KeyRisk, PreloadedKeySource, assessed_order, key_risk
-from ddaudit_tui.analysis.keys import (
-    VERDICT_COMPROMISED,
-    VERDICT_NONE,
-    VERDICT_SUSPICIOUS,
-    Destructive,
-    EndpointGroup,
-    KeyReport,
-    KeySeen,
-    OriginGroup,
-    keys_seen,
-)
-from ddaudit_tui.analysis.signals import Flag
-from ddaudit_tui.events.record import Event
-from ddaudit_tui.report import key_report as _key_report  # noqa: F401  (registers the "key" renderers)
-from ddaudit_tui.report.key_report import summary_line
-from ddaudit_tui.sources.base import FetchResult
 from ddaudit_tui.sources.completeness import ENGINE_FILE, Completeness, elapsed_text
 from ddaudit_tui.timeutil import Window, fmt_ts
 from ddaudit_tui.tui.export import export_report
 from ddaudit_tui.tui.key_assess import assess_keys
 from ddaudit_tui.tui.safe_text import clean
 from ddaudit_tui.tui.screens.base import PaneScreen
-from ddaudit_tui.tui.screens.detail import EventDetailScreen, open_detail
 from ddaudit_tui.tui.widgets.error_line import ErrorLine
-from ddaudit_tui.tui.widgets.event_table import EventTable
 from ddaudit_tui.tui.widgets.header import Status, StatusKind, verdict_status_kind
-from ddaudit_tui.tui.widgets.key_activity import KeyActivity
 from ddaudit_tui.tui.widgets.key_suggestions import KeySuggestions
-from ddaudit_tui.tui.widgets.key_summary import KeySummary, Revocation
-from ddaudit_tui.tui.widgets.key_tables import (
-    DESTRUCTIVE_COLUMNS,
-    ENDPOINT_COLUMNS,
-    NETWORK_COLUMNS,
-    ORIGIN_COLUMNS,
-    EventSignals,
-    FlagList,
-    KeyTimelineTable,
-    NetworkRow,
-    SortableTable,
-    network_label,
-    network_rows,
-)
 from ddaudit_tui.tui.widgets.pane_bar import PaneBadge
+
+# First paint (issue 12): the pane's first frame is the input and the list's title with a progress line.
+# The key analysis (every key detection: ~0.1 s of import), the report's widgets and their tabs are
+# imported where they are used: once the keys seen are listed, or the report is composed (both after
+# that frame). tests/tui/test_first_paint.py checks which modules the first frame has loaded.
+if TYPE_CHECKING:
+    from textual.widgets import TabbedContent
+
+    from ddaudit_tui.analysis.key_investigation import InvestigationOptions
+    from ddaudit_tui.analysis.key_risk import KeyRisk, PreloadedKeySource
+    from ddaudit_tui.analysis.keys import Destructive, KeyReport, KeySeen
+    from ddaudit_tui.analysis.signals import Flag
+    from ddaudit_tui.events.record import Event
+    from ddaudit_tui.sources.base import FetchResult
+    from ddaudit_tui.tui.widgets.event_table import EventTable
+    from ddaudit_tui.tui.widgets.key_summary import Revocation
+    from ddaudit_tui.tui.widgets.key_tables import EventSignals, FlagList, NetworkRow, SortableTable
 
 LOOKUP_GROUP = "key-lookup"
 SUGGEST_GROUP = "key-suggest"
@@ -268,7 +244,7 @@ class KeyLookupScreen(PaneScreen):
         self.keys: list[KeySeen] = []
         self.timeline_filter: TimelineFilter | None = None
         self.revocation: Revocation | None = None
-        self._signals = EventSignals()
+        self._signals: EventSignals | None = None  # made with the report's widgets (`_compose_results`)
         self._pending: str | None = None
         self._mounted = False
         self._keys_partial = False
@@ -297,6 +273,22 @@ class KeyLookupScreen(PaneScreen):
         yield Vertical(id="key-results")
 
     def _compose_results(self) -> ComposeResult:
+        from textual.widgets import TabbedContent, TabPane
+
+        from ddaudit_tui.tui.widgets.key_activity import KeyActivity
+        from ddaudit_tui.tui.widgets.key_summary import KeySummary
+        from ddaudit_tui.tui.widgets.key_tables import (
+            DESTRUCTIVE_COLUMNS,
+            ENDPOINT_COLUMNS,
+            NETWORK_COLUMNS,
+            ORIGIN_COLUMNS,
+            EventSignals,
+            FlagList,
+            KeyTimelineTable,
+            SortableTable,
+        )
+
+        self._signals = EventSignals()
         yield KeySummary(id="key-summary")
         yield KeyActivity(id="key-activity")
         with TabbedContent(id="key-sections"):
@@ -337,7 +329,7 @@ class KeyLookupScreen(PaneScreen):
         """The report's widgets, after the first frame (issue 12: first paint). Lookups asked before
         (`--key`, another pane's K) wait in `_pending` until they are there."""
         await self.query_one("#key-results").mount_compose(self._compose_results())
-        if not self.query(KeySummary):  # the app closed meanwhile: the pane is being torn down
+        if not self.query("#key-summary"):  # the app closed meanwhile: the pane is being torn down
             return
         self._mounted = True
         self._set_compact(self.size)
@@ -354,6 +346,8 @@ class KeyLookupScreen(PaneScreen):
     def _set_compact(self, size: Size) -> None:
         # Short or narrow terminals (80×24, half a tmux window) keep the card to one line per group, so
         # the sections below keep their rows; the reasons are in the Flags section anyway.
+        from ddaudit_tui.tui.widgets.key_summary import KeySummary
+
         self.query_one(KeySummary).compact = size.height < 30 or size.width < 100
 
     def _on_local_time(self, local: bool) -> None:
@@ -363,6 +357,9 @@ class KeyLookupScreen(PaneScreen):
         self._update_picker_title()
 
     def _set_results_local_time(self, local: bool) -> None:
+        from ddaudit_tui.tui.widgets.key_summary import KeySummary
+        from ddaudit_tui.tui.widgets.key_tables import KeyTimelineTable, SortableTable
+
         self.query_one(KeySummary).local_time = local
         self.query_one(KeyTimelineTable).local_time = local
         self.query_one("#key-deleted", SortableTable).set_local_time(local)
@@ -389,6 +386,8 @@ class KeyLookupScreen(PaneScreen):
         if self.key_id is None:
             self.set_status(Status("fetching", "listing the API keys in the loaded data…"))
         result = await app.source.fetch(KEYS_QUERY, app.window)
+        from ddaudit_tui.analysis.keys import keys_seen  # (after the first frame: the fetch waits for it)
+
         # One pass over what may be 200k events: off the UI thread.
         seen = await asyncio.to_thread(keys_seen, result.events)
         self.keys = seen
@@ -414,6 +413,8 @@ class KeyLookupScreen(PaneScreen):
         self._update_picker_title()
         if not keys:
             return
+        from ddaudit_tui.analysis.key_risk import PreloadedKeySource, assessed_order
+
         # The keys' own events are already here (the search above): only the rest of each lookup (the
         # key's lifecycle events, the API Keys endpoint, the country checks) goes to the source.
         source = PreloadedKeySource(LoopSource(app.source, asyncio.get_running_loop()), result)
@@ -446,6 +447,9 @@ class KeyLookupScreen(PaneScreen):
     ) -> None:
         # Exactly the lookup each key would get (same analysis, same parameters), one key at a time, in a
         # thread with its own loop like the lookup (tui/key_assess.py), so the list stays usable meanwhile.
+        from ddaudit_tui.analysis.key_investigation import investigate_key
+        from ddaudit_tui.analysis.key_risk import key_risk
+
         app = self.ddaudit
         # The keys' events are already here (the search above): the assessment never aggregates.
         options = dataclasses.replace(self.investigation_options(), engine="search")
@@ -476,7 +480,7 @@ class KeyLookupScreen(PaneScreen):
         suggestions.set_risks(risks, failed)
         if done and self.key_id is None:  # a lookup started meanwhile owns the status line
             n = len(suggestions.keys)
-            worst = sum(1 for r in suggestions.risks.values() if r.verdict == VERDICT_COMPROMISED)
+            worst = sum(1 for r in suggestions.risks.values() if r.verdict == _verdicts()[0])
             seen = f"{n} API key{'s' if n != 1 else ''} seen"
             if worst:
                 # The worst news leads, in the error's look: never a success tick over a compromised key.
@@ -486,6 +490,8 @@ class KeyLookupScreen(PaneScreen):
 
     def _own_risk(self, report: KeyReport) -> None:
         """A lookup's verdict is the list's verdict for that key (the data may have moved on)."""
+        from ddaudit_tui.analysis.key_risk import key_risk
+
         want = report.key_id.casefold()
         key = next((k.key_id for k in self.keys if k.key_id.casefold() == want), None)
         if key is not None:
@@ -506,6 +512,8 @@ class KeyLookupScreen(PaneScreen):
         keys = f"{n} key{'s' if n != 1 else ''}"
         text.append(keys if shown == n or not n else f"{shown} of {keys}", style="bold")
         if n:
+            from ddaudit_tui.analysis.key_risk import RANK_ORDER
+
             text.append(f" · {RANK_ORDER}")
         pending = suggestions.pending
         if self._assessing and pending:
@@ -539,6 +547,12 @@ class KeyLookupScreen(PaneScreen):
         return self.run_lookup(key_id)
 
     def run_lookup(self, text: str) -> bool:
+        from textual.widgets import TabbedContent
+
+        from ddaudit_tui.analysis.key_investigation import validate_key_id
+        from ddaudit_tui.tui.widgets.key_activity import KeyActivity
+        from ddaudit_tui.tui.widgets.key_summary import KeySummary
+
         try:
             key = validate_key_id(text)
         except ValueError as exc:
@@ -590,6 +604,8 @@ class KeyLookupScreen(PaneScreen):
     async def _investigate_in_thread(self, key: str, source: LoopSource, window: Window, now_ms: int) -> None:
         # A thread with its own loop: the analysis of a busy key (~2 s per 100k events) must not freeze
         # the UI. Every source call still runs on the app's loop (see LoopSource).
+        from ddaudit_tui.analysis.key_investigation import investigate_key
+
         app = self.ddaudit
         report = await investigate_key(
             source,  # type: ignore[arg-type]
@@ -609,6 +625,9 @@ class KeyLookupScreen(PaneScreen):
         """The lookup's options: the app's own when set, else `ddaudit key`'s defaults — engine `auto`
         (or the TUI's `--engine`) and the `max_pages` budget of the config. Files are read whole
         whatever the engine (`file`)."""
+        from ddaudit_tui.analysis.key_engine import DEFAULT_MAX_PAGES
+        from ddaudit_tui.analysis.key_investigation import InvestigationOptions
+
         app = self.ddaudit
         given = getattr(app, "key_investigation_options", None)
         if given is not None:
@@ -618,6 +637,12 @@ class KeyLookupScreen(PaneScreen):
         return InvestigationOptions(engine=engine, max_pages=max_pages)
 
     def _show_report(self, report: KeyReport) -> None:
+        from textual.widgets import TabbedContent
+
+        from ddaudit_tui.tui.widgets.key_activity import KeyActivity
+        from ddaudit_tui.tui.widgets.key_summary import KeySummary
+        from ddaudit_tui.tui.widgets.key_tables import FlagList, network_rows
+
         self.report = report
         self.revocation = None
         self.timeline_filter = None
@@ -630,7 +655,8 @@ class KeyLookupScreen(PaneScreen):
         self._table("networks").set_items(network_rows(report.origins))
         self._table("endpoints").set_items(report.routes)
         self._table("deleted").set_items(report.destructive)
-        self._signals.update(report.event_signals, report.flags)
+        if self._signals is not None:  # (always: a report is shown in the widgets it is made with)
+            self._signals.update(report.event_signals, report.flags)
         self._apply_filter()
         self._update_tab_labels()
         text = f"verdict: {report.verdict} · {report.total_events:,} events · {len(report.flags)} flags"
@@ -659,6 +685,9 @@ class KeyLookupScreen(PaneScreen):
         r = self.report
         if ref is None or r is None:
             return
+        from ddaudit_tui.tui.widgets.event_table import EventTable
+        from ddaudit_tui.tui.widgets.key_tables import FlagList, SortableTable
+
         section = ref.get("section", "flags")
         self.action_show_section(section)
         widget = self._section_widget(section)
@@ -697,7 +726,7 @@ class KeyLookupScreen(PaneScreen):
             return orgs.badge(self)  # the worst org's, whichever org's report is shown
         if self.report is None:
             return PaneBadge("⟳", "⟳", "info") if self.key_id is not None else None
-        glyph, word, level = _VERDICT_BADGES.get(
+        glyph, word, level = _verdict_badges().get(
             self.report.verdict, ("?", clean(self.report.verdict), "info")
         )
         return PaneBadge(f"{glyph} {word}", glyph, level)  # type: ignore[arg-type]
@@ -708,9 +737,15 @@ class KeyLookupScreen(PaneScreen):
         return self.key_id is not None or bool(self.query_one(KeyInput).value.strip())
 
     def _table(self, section: str) -> SortableTable[Any]:
+        from ddaudit_tui.tui.widgets.key_tables import SortableTable
+
         return self.query_one(f"#key-{section}", SortableTable)
 
     def _update_tab_labels(self) -> None:
+        from textual.widgets import TabbedContent
+
+        from ddaudit_tui.tui.widgets.key_tables import KeyTimelineTable
+
         r = self.report
         tabs = self.query_one(TabbedContent)
         if r is None:
@@ -740,6 +775,8 @@ class KeyLookupScreen(PaneScreen):
             self.call_after_refresh(self._realign_tab_underline)
 
     def _realign_tab_underline(self) -> None:
+        from textual.widgets import TabbedContent, Tabs
+
         tabs = self.query_one(TabbedContent).query_one(Tabs)
         highlight = getattr(tabs, "_highlight_active", None)  # private in Textual 8.2: best effort
         if highlight is not None:
@@ -748,6 +785,8 @@ class KeyLookupScreen(PaneScreen):
     # -- the timeline and its filter ---------------------------------------------------------------------
 
     def _apply_filter(self) -> None:
+        from ddaudit_tui.tui.widgets.key_tables import KeyTimelineTable
+
         r = self.report
         table = self.query_one(KeyTimelineTable)
         events: Sequence[Event] = r.events if r is not None else ()
@@ -791,8 +830,13 @@ class KeyLookupScreen(PaneScreen):
         if flt is not None:
             self.action_show_section("timeline")
 
-    @on(SortableTable.Chosen)
-    def _row_chosen(self, event: SortableTable.Chosen) -> None:
+    # The report's messages are handled by name (`on_<widget>_<message>`), not with `@on(Widget.Message)`:
+    # that would import the report's widgets with the pane, before its first frame.
+
+    def on_sortable_table_chosen(self, event: SortableTable.Chosen) -> None:
+        from ddaudit_tui.analysis.keys import Destructive, EndpointGroup, OriginGroup
+        from ddaudit_tui.tui.widgets.key_tables import NetworkRow
+
         event.stop()
         item = event.item
         if isinstance(item, OriginGroup):
@@ -808,8 +852,7 @@ class KeyLookupScreen(PaneScreen):
         elif isinstance(item, Destructive):
             self._open_deletion(event.table, item)
 
-    @on(FlagList.Chosen)
-    def _flag_chosen(self, event: FlagList.Chosen) -> None:
+    def on_flag_list_chosen(self, event: FlagList.Chosen) -> None:
         event.stop()
         flag, r = event.flag, self.report
         ids = set(flag.event_ids)
@@ -835,6 +878,7 @@ class KeyLookupScreen(PaneScreen):
         if chosen.event_id not in by_id:
             return
         index = next(i for i, d in enumerate(rows) if d.event_id == chosen.event_id)
+        from ddaudit_tui.tui.screens.detail import EventDetailScreen
 
         def back_to(i: int | None) -> None:
             if i is not None and 0 <= i < len(rows):
@@ -842,8 +886,11 @@ class KeyLookupScreen(PaneScreen):
 
         self.app.push_screen(EventDetailScreen(events, index), callback=back_to)
 
-    @on(EventTable.Selected, "#key-timeline")
-    def _open_detail(self, event: EventTable.Selected) -> None:
+    def on_event_table_selected(self, event: EventTable.Selected) -> None:
+        if event.control.id != "key-timeline":
+            return
+        from ddaudit_tui.tui.screens.detail import open_detail
+
         event.stop()
         open_detail(event.table, event.index)
 
@@ -896,6 +943,8 @@ class KeyLookupScreen(PaneScreen):
     def leave_input(self) -> None:
         """Escape from the input: back to the results when there are some, else to the list."""
         if self.report is not None or self.key_id is not None:
+            from textual.widgets import TabbedContent
+
             self._set_picking(False)
             self._focus_section(self.query_one(TabbedContent).active or "flags")
         else:
@@ -904,6 +953,8 @@ class KeyLookupScreen(PaneScreen):
     # -- sections -------------------------------------------------------------------------------------
 
     def _section_widget(self, section: str) -> Widget:
+        from ddaudit_tui.tui.widgets.key_tables import FlagList, KeyTimelineTable
+
         if section == "flags":
             return self.query_one(FlagList)
         if section == "timeline":
@@ -913,8 +964,9 @@ class KeyLookupScreen(PaneScreen):
     def _focus_section(self, section: str) -> None:
         self.call_after_refresh(self._section_widget(section).focus)
 
-    @on(TabbedContent.TabActivated, "#key-sections")
-    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.control.id != "key-sections":
+            return
         event.stop()
         # The first activation comes with the mount, while the list of keys seen has the focus.
         if not self.picking:
@@ -923,6 +975,8 @@ class KeyLookupScreen(PaneScreen):
     def action_show_section(self, section: str) -> None:
         if self.key_id is None:
             return
+        from textual.widgets import TabbedContent
+
         self._set_picking(False)
         tabs = self.query_one(TabbedContent)
         if tabs.active != section:
@@ -930,6 +984,8 @@ class KeyLookupScreen(PaneScreen):
         self._focus_section(section)
 
     def action_section(self, step: int) -> None:
+        from textual.widgets import TabbedContent
+
         order = [s[0] for s in SECTIONS]
         current = self.query_one(TabbedContent).active or "flags"
         index = order.index(current) if current in order else 0
@@ -1004,6 +1060,8 @@ class KeyLookupScreen(PaneScreen):
         self.set_focus(suggestions)
 
     def action_back_to_results(self) -> None:
+        from textual.widgets import TabbedContent
+
         self._set_picking(False)
         self._focus_section(self.query_one(TabbedContent).active or "flags")
 
@@ -1016,6 +1074,10 @@ class KeyLookupScreen(PaneScreen):
         self._focus_section("timeline")
 
     def action_filter_ip(self) -> None:
+        from textual.widgets import TabbedContent
+
+        from ddaudit_tui.tui.widgets.key_tables import KeyTimelineTable
+
         if self.query_one(TabbedContent).active != "timeline" or self.picking:
             # The IP of an event the user cannot see would be a surprise: only from the timeline.
             self.notify(
@@ -1061,6 +1123,8 @@ class KeyLookupScreen(PaneScreen):
 
     @work(thread=True, exit_on_error=False, group=EXPORT_GROUP, description="Exporting the key report")
     def _export(self, report: KeyReport, formats: list[str], directory: Path, now: float) -> list[Path]:
+        from ddaudit_tui.report import key_report  # noqa: F401  (registers the "key" renderers)
+
         paths = export_report("key", report, formats, directory, _export_pane_name(report.key_id), now)
         listing = "\n".join(clean(str(p)) for p in paths)
         self.app.call_from_thread(
@@ -1076,6 +1140,8 @@ class KeyLookupScreen(PaneScreen):
         report = self._need_report("copy")
         if report is None:
             return
+        from ddaudit_tui.report.key_report import summary_line
+
         text = summary_line(report)
         if len(base64.b64encode(text.encode())) > CLIPBOARD_MAX:
             # Too big for OSC 52 in most terminals: a file the user can open instead.
@@ -1102,6 +1168,8 @@ class KeyLookupScreen(PaneScreen):
     def shown_query(self) -> tuple[str, list[str] | None] | None:
         # The search the pane runs: the key's own events (`investigate_key`'s main fetch) over the app's
         # window, or, before any lookup, the search that lists the keys seen.
+        from ddaudit_tui.analysis.key_investigation import key_query
+
         query = key_query(self.key_id) if self.key_id is not None else KEYS_QUERY
         return query, list(KEY_COLUMNS)
 
@@ -1196,6 +1264,8 @@ class KeyLookupScreen(PaneScreen):
                 timeout=20,
             )
             return
+        from ddaudit_tui.tui.widgets.key_summary import KeySummary, Revocation
+
         label = clean(app.source_label or "the source", max_len=40)
         self.revocation = Revocation(int(app.clock() * 1000), label)
         self.query_one(KeySummary).set_revoked(self.revocation)
@@ -1218,6 +1288,8 @@ class KeyLookupScreen(PaneScreen):
         error = worker.error
         message = clean(str(error) or type(error).__name__, max_len=300)
         if worker.group == LOOKUP_GROUP:
+            from ddaudit_tui.tui.widgets.key_summary import KeySummary
+
             self.set_status(Status("error", f"error: {message}"))
             self.query_one(KeySummary).show(None, Text(f"✖ the lookup failed: {message}", style="bold"))
             self.notify(message, title="Key lookup failed", severity="error", markup=False, timeout=10)
@@ -1236,12 +1308,22 @@ class KeyLookupScreen(PaneScreen):
             self._update_picker_title()
 
 
-# The verdict in the pane bar: the card's glyph and a short word.
-_VERDICT_BADGES: dict[str, tuple[str, str, str]] = {
-    VERDICT_COMPROMISED: ("✖", "compromised", "alert"),
-    VERDICT_SUSPICIOUS: ("▲", "suspicious", "warn"),
-    VERDICT_NONE: ("✓", "no evidence", "ok"),
-}
+def _verdicts() -> tuple[str, str, str]:
+    """The key analysis' verdicts: (compromised, suspicious, none)."""
+    from ddaudit_tui.analysis.keys import VERDICT_COMPROMISED, VERDICT_NONE, VERDICT_SUSPICIOUS
+
+    return VERDICT_COMPROMISED, VERDICT_SUSPICIOUS, VERDICT_NONE
+
+
+@functools.cache
+def _verdict_badges() -> dict[str, tuple[str, str, str]]:
+    """The verdict in the pane bar: the card's glyph and a short word."""
+    compromised, suspicious, none = _verdicts()
+    return {
+        compromised: ("✖", "compromised", "alert"),
+        suspicious: ("▲", "suspicious", "warn"),
+        none: ("✓", "no evidence", "ok"),
+    }
 
 
 def completeness_status(c: Completeness, lead: str, kind: StatusKind) -> Status:
@@ -1278,6 +1360,8 @@ def _other_org_refusal(screen: KeyLookupScreen) -> str | None:
 
 
 def _valid(key_id: str) -> bool:
+    from ddaudit_tui.analysis.key_investigation import validate_key_id
+
     try:
         validate_key_id(key_id)
     except ValueError:
@@ -1298,6 +1382,9 @@ def _revoke_failure(exc: BaseException) -> str:
 
 def _network_filter(row: NetworkRow) -> TimelineFilter:
     """Exactly the events the report counted in this network of this country (same grouping key)."""
+    from ddaudit_tui.analysis.asn import classify_event, load_asn_lists
+    from ddaudit_tui.tui.widgets.key_tables import network_label
+
     country, n = row.country, row.network
     lists = load_asn_lists()
 

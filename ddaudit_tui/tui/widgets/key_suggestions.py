@@ -10,8 +10,9 @@ the input narrows the list to ids or users that contain the text.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -19,22 +20,38 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets.option_list import Option
 
-from ddaudit_tui.analysis.key_risk import KeyRisk, rank_keys
-from ddaudit_tui.analysis.keys import VERDICT_COMPROMISED, VERDICT_NONE, VERDICT_SUSPICIOUS, KeySeen
 from ddaudit_tui.analysis.signals import Severity
 from ddaudit_tui.timeutil import fmt_ts
 from ddaudit_tui.tui.safe_text import clean
 from ddaudit_tui.tui.widgets.item_list import ItemList, nav_bindings
 
+# The key analysis (`analysis.keys`, `key_risk`: every key detection) is imported with the first keys, not
+# with the widget: the list is part of Key lookup's first frame, the ranking comes after it (issue 12).
+if TYPE_CHECKING:
+    from ddaudit_tui.analysis.key_risk import KeyRisk
+    from ddaudit_tui.analysis.keys import KeySeen
+
 # The verdict column: the card's glyph and a short word (readable without colour), a light style.
-VERDICT_CELLS: dict[str, tuple[str, str]] = {
-    VERDICT_COMPROMISED: ("✖ compromised", "bold red"),
-    VERDICT_SUSPICIOUS: ("▲ suspicious", "bold yellow"),
-    VERDICT_NONE: ("✓ no evidence", "green"),
-}
+COMPROMISED_CELL = ("✖ compromised", "bold red")
+SUSPICIOUS_CELL = ("▲ suspicious", "bold yellow")
+NONE_CELL = ("✓ no evidence", "green")
 PENDING_CELL = ("…", "dim")
 FAILED_CELL = ("? not assessed", "dim")
-VERDICT_WIDTH = max(cell_len(t) for t, _ in (*VERDICT_CELLS.values(), FAILED_CELL))
+VERDICT_WIDTH = max(cell_len(t) for t, _ in (COMPROMISED_CELL, SUSPICIOUS_CELL, NONE_CELL, FAILED_CELL))
+
+
+@functools.cache
+def verdict_cells() -> dict[str, tuple[str, str]]:
+    """The cell of each verdict of the key analysis."""
+    from ddaudit_tui.analysis.keys import VERDICT_COMPROMISED, VERDICT_NONE, VERDICT_SUSPICIOUS
+
+    return {
+        VERDICT_COMPROMISED: COMPROMISED_CELL,
+        VERDICT_SUSPICIOUS: SUSPICIOUS_CELL,
+        VERDICT_NONE: NONE_CELL,
+    }
+
+
 FLAGS_WIDTH = 7  # "‼1 !12"
 # Ids are shown whole when the row has room for them and for who used the key (an e-mail address is
 # about this long); else cut to a prefix no other key shares (at least MIN_ID_PREFIX long), ending in `…`.
@@ -67,7 +84,7 @@ def risk_cells(risk: KeyRisk | None, failed: bool = False) -> tuple[Text, Text, 
     if risk is None:
         word, style = FAILED_CELL if failed else PENDING_CELL
         return Text(word, style=style), Text(""), Text("")
-    word, style = VERDICT_CELLS.get(risk.verdict) or (f"? {clean(risk.verdict, max_len=20)}", "bold")
+    word, style = verdict_cells().get(risk.verdict) or (f"? {clean(risk.verdict, max_len=20)}", "bold")
     flags = Text()
     if risk.critical:
         flags.append(f"{Severity.CRITICAL.glyph}{risk.critical}", style="bold red")
@@ -128,7 +145,7 @@ def matches(k: KeySeen, needle: str) -> bool:
     return n in k.key_id.casefold() or any(n in a.casefold() for a in k.actors)
 
 
-class KeySuggestions(ItemList[KeySeen]):
+class KeySuggestions(ItemList["KeySeen"]):  # (the name only: analysis.keys is imported later)
     """Enter picks the highlighted key (the pane looks it up)."""
 
     HELP_GROUP: ClassVar[str] = "Keys seen"
@@ -218,7 +235,11 @@ class KeySuggestions(ItemList[KeySeen]):
         # A highlight on the top row stays on the top row: the riskiest key, as verdicts arrive. A key the
         # user moved to stays highlighted wherever it goes.
         at_top = self.highlighted in (None, 0)
-        self.shown = rank_keys((k for k in self.keys if matches(k, self.needle)), self.risks)
+        self.shown = []
+        if self.keys:  # (before any key: the analysis that ranks them is not imported yet)
+            from ddaudit_tui.analysis.key_risk import rank_keys
+
+            self.shown = rank_keys((k for k in self.keys if matches(k, self.needle)), self.risks)
         # One line per key, cut with … (the list would wrap it: the users then look like keys).
         width = max(20, (self.scrollable_content_region.width or 80) - 2)
         short = width < 100

@@ -30,7 +30,7 @@ from ddaudit_tui.analysis.signals import Severity
 from ddaudit_tui.orgs import STATUS_FAILED, STATUS_NOT_SEEN, STATUS_OK, OrgAnswer, OrgSource
 from ddaudit_tui.outcome import look
 from ddaudit_tui.timeutil import Window
-from ddaudit_tui.tui.orgs import failure_line, orgs_of
+from ddaudit_tui.tui.orgs import failure_line, next_org, orgs_of
 from ddaudit_tui.tui.safe_text import clean
 from ddaudit_tui.tui.widgets.header import Status, status_style_for
 from ddaudit_tui.tui.widgets.org_lines import OrgLines, cuttable
@@ -228,17 +228,8 @@ def cycle(screen: Any) -> None:
     if state is None or not viewable:
         screen.notify("No org has answered with its AI activity yet.", severity="warning", markup=False)
         return
-    index = viewable.index(state.shown) if state.shown in viewable else -1
-    target = viewable[(index + 1) % len(viewable)]
-    if len(viewable) == 1:
-        others = len(state.orgs) - 1
-        screen.notify(
-            f"Only org {clean(target)} has an answer to show ({others} other org{'s' if others != 1 else ''}: "
-            "not answered or failed, see the lines above).",
-            markup=False,
-        )
     state.chosen = True
-    show(screen, state, target)
+    show(screen, state, next_org(screen, viewable, state.shown, len(state.orgs), "an answer"))
 
 
 def shown_source(screen: Any) -> Any:

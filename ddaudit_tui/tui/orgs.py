@@ -485,17 +485,23 @@ def cycle(screen: KeyLookupScreen) -> None:
     if not viewable:
         screen.notify("No org has answered with a report yet.", severity="warning", markup=False)
         return
-    index = viewable.index(lookup.shown) if lookup.shown in viewable else -1
+    lookup.chosen = True
+    show(screen, lookup, next_org(screen, viewable, lookup.shown, len(lookup.orgs), "a report"))
+
+
+def next_org(screen: Any, viewable: list[str], shown: str | None, total: int, what: str) -> str:
+    """`O` in any pane: the org after `shown` among those with an answer (`viewable`, worst first), round;
+    when it is the only one, a notice says why `O` shows no other."""
+    index = viewable.index(shown) if shown in viewable else -1
     target = viewable[(index + 1) % len(viewable)]
     if len(viewable) == 1:
-        others = len(lookup.orgs) - 1
+        others = total - 1
         screen.notify(
-            f"Only org {clean(target)} has a report to show ({others} other org{'s' if others != 1 else ''}: "
-            "not answered or failed, see the lines above the report).",
+            f"Only org {clean(target)} has {what} to show ({others} other org{'s' if others != 1 else ''}: "
+            "not answered or failed, see the lines above).",
             markup=False,
         )
-    lookup.chosen = True
-    show(screen, lookup, target)
+    return target
 
 
 def revoke_refusal(screen: KeyLookupScreen) -> str | None:

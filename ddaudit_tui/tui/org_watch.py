@@ -93,10 +93,17 @@ def merge(snaps: dict[str, WatchSnapshot], failed: dict[str, str]) -> Merged:
                 rows[r.actor] = ActorRow(r.actor, counts, m.hot | r.hot, m.total + r.total)
     merged_rows = sorted(rows.values(), key=lambda r: (-len(r.hot), -r.total, r.actor.casefold()))
 
-    with_series = [s for _p, s in items if s.series]
-    start = min((s.series_start_ms for s in with_series), default=first.series_start_ms)
-    end = max((s.series_start_ms + len(s.series) * MINUTE_MS for s in with_series), default=start)
-    series = [0] * max(0, (end - start) // MINUTE_MS)
+    # Only orgs that have polled: before its first poll an org's series is anchored at the epoch
+    # (watermark 0), and spanning it with a polled org's made a series from 1970 to now (29 million
+    # minutes summed on every repaint). The merged series is as long as the longest (the watch's hour),
+    # ending at the newest end: minutes older than that are off the sparkline anyway.
+    with_series = [s for _p, s in items if s.series and s.polls > 0]
+    end = max((s.series_start_ms + len(s.series) * MINUTE_MS for s in with_series), default=None)
+    if end is None:
+        start, series = first.series_start_ms, [0] * len(first.series)
+    else:
+        series = [0] * max(len(s.series) for s in with_series)
+        start = end - len(series) * MINUTE_MS
     for s in with_series:
         _add_series(series, start, s.series, s.series_start_ms)
     actor_series: dict[str, tuple[int, ...]] = {}

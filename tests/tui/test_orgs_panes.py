@@ -83,6 +83,23 @@ async def test_explore_shows_the_rows_of_both_orgs_with_an_org_column_and_a_line
         no_secrets(screen_text(app))
 
 
+async def test_pane_keys_work_in_explore_across_orgs(orgs) -> None:
+    """Found in tmux: with two orgs, `2` in Explore did nothing (one org: it opens Spike watch)."""
+    from ddaudit_tui.tui.screens.watch import WatchScreen
+
+    app = app_for("--all-profiles", "--pane", "explore")
+    async with app.run_test(size=(120, 35)) as pilot:
+        await until(pilot, lambda: explore_done(app), timeout=60, what="both orgs' events")
+        await pilot.pause()
+        await pilot.press("2")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, WatchScreen),
+            timeout=10,
+            what="Spike watch",
+        )
+
+
 async def test_explore_names_a_stopped_org_and_still_shows_the_others_rows(orgs) -> None:
     orgs["eu"][1]()  # connections refused from now on
     app = app_for("--all-profiles", "--pane", "explore")

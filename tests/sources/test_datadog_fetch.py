@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fake_time import FakeTime
 
 from ddaudit_tui.sources.base import Progress
 from ddaudit_tui.sources.datadog import (
@@ -38,22 +39,6 @@ END = parse_instant("2026-08-01T00:00:00Z")
 WINDOW_90D = Window(END - 90 * DAY, END)
 WINDOW_1H = Window(parse_instant("2022-04-13T09:00:00Z"), parse_instant("2022-04-13T10:00:00Z"))
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-
-
-class FakeTime:
-    """An injected clock and sleep: sleeping advances the clock and records the duration."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 def item(event_id: str, ts: int, **inner: Any) -> dict[str, Any]:

@@ -8,11 +8,11 @@ refused (Remaining 0 before Reset) is held back instead of sent. Sleeps and the 
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
 import pytest
+from fake_time import FakeTime
 
 from ddaudit_tui.demo.fake_datadog import DEMO_API_KEY, DEMO_APP_KEY, FakeDatadog, RateLimit
 from ddaudit_tui.demo.org import generate
@@ -26,22 +26,6 @@ WINDOW = Window(END - 30 * DAY, END)
 KEYS = Credentials(api_key=DEMO_API_KEY, app_key=DEMO_APP_KEY)
 SEARCH = "/api/v2/audit/events/search"
 DDSQL = "/api/v2/ddsql/query/tabular"
-
-
-class FakeTime:
-    """An injected clock and sleep: sleeping advances the clock and records the duration."""
-
-    def __init__(self, now: float = END / 1000) -> None:
-        self.now = now
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 def spent(name: str, reset: int = 10) -> dict[str, str]:
@@ -76,7 +60,7 @@ def make(transport: Any, time: FakeTime, credentials: Credentials = KEYS, **kwar
 async def test_a_spent_bucket_does_not_hold_back_another(spent_path: str, other_path: str) -> None:
     # Search and DDSQL have buckets of their own: one being spent never holds the other back.
     log: list[str] = []
-    time = FakeTime()
+    time = FakeTime(END / 1000)
     async with make(scripted(log, spent_path), time) as client:
         await client._call("POST", spent_path, op="x", json={})
         await client._call("POST", other_path, op="x", json={})  # another bucket: sent at once
@@ -89,7 +73,7 @@ async def test_a_spent_bucket_does_not_hold_back_another(spent_path: str, other_
 async def test_concurrent_slices_share_one_budget_and_never_exceed_it() -> None:
     # 5 requests per 10 s, 4 concurrent slices, hundreds of pages: once the budget is known (after the
     # first answer) no request is sent that the fake would refuse.
-    time = FakeTime()
+    time = FakeTime(END / 1000)
     items = generate(seed=5, events=2500, end_ms=END)
     api = FakeDatadog(items, clock=time.clock, rate_limit=RateLimit(limit=5, period_s=10))
     async with make(api, time, concurrency=4, page_limit=100) as client:
@@ -102,7 +86,7 @@ async def test_concurrent_slices_share_one_budget_and_never_exceed_it() -> None:
 
 async def test_two_clients_of_the_same_org_share_the_budget() -> None:
     log: list[str] = []
-    time = FakeTime()
+    time = FakeTime(END / 1000)
     transport = scripted(log)
     async with make(transport, time) as first, make(transport, time) as second:
         await first._call("POST", SEARCH, op="search", json={})
@@ -112,7 +96,7 @@ async def test_two_clients_of_the_same_org_share_the_budget() -> None:
 
 async def test_different_orgs_do_not_share() -> None:
     log: list[str] = []
-    time = FakeTime()
+    time = FakeTime(END / 1000)
     transport = scripted(log)
     other_keys = Credentials(api_key="a" * 32, app_key="b" * 40)
     async with (
@@ -142,7 +126,7 @@ async def test_the_wait_says_waiting_for_the_rate_limit_with_the_reset() -> None
             return httpx.Response(200, json=body, headers=spent("audit_logs_search", reset=12))
         return httpx.Response(200, json={"data": []})
 
-    time = FakeTime()
+    time = FakeTime(END / 1000)
     progress: list[Progress] = []
     window = Window(END - 3_600_000, END)
     async with make(httpx.MockTransport(handler), time) as client:

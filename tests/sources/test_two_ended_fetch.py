@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fake_time import FakeTime
 
 from ddaudit_tui.demo.fake_datadog import DEMO_API_KEY, DEMO_APP_KEY, FakeDatadog
 from ddaudit_tui.demo.org import generate
@@ -31,20 +32,6 @@ END = parse_instant("2026-08-01T00:00:00Z")
 WINDOW_2D = Window(END - 2 * DAY, END)  # two up-front slices at concurrency 2: one per day
 DAY1, DAY2 = WINDOW_2D.split(2)
 LIMIT = 5
-
-
-class NoSleep:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 def item(event_id: str, ts: int) -> dict[str, Any]:
@@ -119,7 +106,7 @@ class SortedSearch:
 
 
 def client_for(handler: Callable, concurrency: int, **kwargs: Any) -> DatadogClient:
-    clock = NoSleep()
+    clock = FakeTime()
     return DatadogClient(
         Credentials(api_key=API_KEY, app_key=APP_KEY),
         transport=httpx.MockTransport(handler),

@@ -48,3 +48,14 @@ async def assess_keys(app: Any, worker: Any, keys: Sequence[KeySeen], assess: As
             risks, failed, sent = {}, [], time.monotonic()
     if not worker.is_cancelled:
         app.call_from_thread(apply, risks, failed, True)
+
+
+async def risk_of(app: Any, source: Any, key_id: str, window: Any, options: Any, now_ms: int) -> KeyRisk:
+    """The lookup `key_id` would get in the pane (same analysis and parameters), as its risk: what both
+    pickers — one org, several — rank by."""
+    from ddaudit_tui.analysis.key_investigation import investigate_key  # after the first frame (issue 12)
+    from ddaudit_tui.analysis.key_risk import key_risk
+
+    config = getattr(app, "key_analysis_config", None)
+    report = await investigate_key(source, key_id, window, config=config, options=options, now_ms=now_ms)
+    return key_risk(report)

@@ -674,8 +674,8 @@ async def _assess(
     worst verdict ranks it; it fails only when it could be assessed in none."""
     from textual.worker import get_current_worker
 
-    from ddaudit_tui.analysis.key_risk import KeyRisk, key_risk
-    from ddaudit_tui.tui.key_assess import assess_keys
+    from ddaudit_tui.analysis.key_risk import KeyRisk
+    from ddaudit_tui.tui.key_assess import assess_keys, risk_of
 
     app = screen.app
     worker = get_current_worker()
@@ -686,17 +686,9 @@ async def _assess(
             if worker.is_cancelled:
                 return worst
             try:
-                report = await investigate_key(
-                    sources[profile],
-                    k.key_id,
-                    window,
-                    config=getattr(app, "key_analysis_config", None),
-                    options=options,
-                    now_ms=now_ms,
-                )
+                risk = await risk_of(app, sources[profile], k.key_id, window, options, now_ms)
             except Exception:  # that org's assessment of that key only
                 continue
-            risk = key_risk(report)
             if worst is None or risk.rank > worst.rank:
                 worst = risk
         return worst

@@ -46,7 +46,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from ddaudit_tui.sources.completeness import ENGINE_FILE, Completeness, elapsed_text
 from ddaudit_tui.timeutil import Window, fmt_ts
 from ddaudit_tui.tui.export import export_report
-from ddaudit_tui.tui.key_assess import assess_keys
+from ddaudit_tui.tui.key_assess import assess_keys, risk_of
 from ddaudit_tui.tui.safe_text import clean
 from ddaudit_tui.tui.screens.base import PaneScreen
 from ddaudit_tui.tui.widgets.error_line import ErrorLine
@@ -447,23 +447,12 @@ class KeyLookupScreen(PaneScreen):
     ) -> None:
         # Exactly the lookup each key would get (same analysis, same parameters), one key at a time, in a
         # thread with its own loop like the lookup (tui/key_assess.py), so the list stays usable meanwhile.
-        from ddaudit_tui.analysis.key_investigation import investigate_key
-        from ddaudit_tui.analysis.key_risk import key_risk
-
         app = self.ddaudit
         # The keys' events are already here (the search above): the assessment never aggregates.
         options = dataclasses.replace(self.investigation_options(), engine="search")
 
         async def assess(k: KeySeen) -> KeyRisk:
-            report = await investigate_key(
-                source,  # type: ignore[arg-type]
-                k.key_id,
-                window,
-                config=getattr(app, "key_analysis_config", None),
-                options=options,
-                now_ms=now_ms,
-            )
-            return key_risk(report)
+            return await risk_of(app, source, k.key_id, window, options, now_ms)
 
         def apply(risks: dict[str, KeyRisk], failed: list[str], done: bool) -> None:
             self._apply_risks(token, risks, failed, done)

@@ -30,7 +30,7 @@ from ddaudit_tui.analysis.signals import Severity
 from ddaudit_tui.orgs import STATUS_FAILED, STATUS_NOT_SEEN, STATUS_OK, OrgAnswer, OrgSource
 from ddaudit_tui.outcome import look
 from ddaudit_tui.timeutil import Window
-from ddaudit_tui.tui.orgs import failure_line, next_org, orgs_of
+from ddaudit_tui.tui.orgs import failed_everywhere, failure_line, next_org, orgs_of
 from ddaudit_tui.tui.safe_text import clean
 from ddaudit_tui.tui.widgets.header import Status, status_style_for
 from ddaudit_tui.tui.widgets.org_lines import OrgLines, cuttable
@@ -215,8 +215,7 @@ def _status(screen: Any, state: OrgAi) -> None:
 def _every_org_failed(screen: Any, state: OrgAi) -> None:
     from ddaudit_tui.tui.widgets.ai_flags import AiCounters
 
-    reasons = "; ".join(f"{a.profile}: {a.error}" for a in state.answers.values())
-    message = clean(f"the AI analysis failed in every org ({reasons})", max_len=300)
+    message = failed_everywhere("the AI analysis", state.answers.values())
     screen.set_status(Status("error", message))
     screen.query_one(AiCounters).set_result(None, Text(f"✖ {message} — r retries", style="bold"))
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -469,10 +469,15 @@ def _status(screen: KeyLookupScreen, lookup: OrgLookup) -> None:
 def _every_org_failed(screen: KeyLookupScreen, lookup: OrgLookup) -> None:
     from ddaudit_tui.tui.widgets.key_summary import KeySummary
 
-    reasons = "; ".join(f"{a.profile}: {a.error}" for a in lookup.answers.values())
-    message = clean(f"the lookup failed in every org ({reasons})", max_len=300)
+    message = failed_everywhere("the lookup", lookup.answers.values())
     screen.set_status(Status("error", message))
     screen.query_one(KeySummary).show(None, Text(f"✖ {message}", style="bold"))
+
+
+def failed_everywhere(what: str, answers: Iterable[OrgAnswer]) -> str:
+    """The one status line of a pane whose question failed in every org, each org's reason in it."""
+    reasons = "; ".join(f"{a.profile}: {a.error}" for a in answers)
+    return clean(f"{what} failed in every org ({reasons})", max_len=300)
 
 
 def cycle(screen: KeyLookupScreen) -> None:
